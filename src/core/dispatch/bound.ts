@@ -1,0 +1,176 @@
+/**
+ * A lower bound on a plan's objective from a linear-programming relaxation, so that every plan
+ * states how far from optimal it can be. Called by `dispatch` after the planner.
+ *
+ * Relaxation of placing the plan's jobs (each at one of its allowed sites, in its window):
+ * - a job's work (units × slots) may split across sites and slots, up to its units per slot;
+ * - per site and slot, the objective of the site's energy is renewable-first (convex, piecewise
+ *   linear): a green segment at the renewable rate and a grid segment at the slot's rate;
+ * - moving input data costs, per unit of work placed at a site, the job's transfer objective ÷ its work.
+ * When the model would be too large, slots are merged into blocks of k slots (windows widened to
+ * whole blocks, capacities and energy summed, each block's cost the cheapest spread of energy over
+ * its slots) and jobs with the same pool class and block windows merge into classes (their work
+ * and units add up; the transfer rate is the smallest of theirs). Both only loosen the relaxation,
+ * so the value stays a lower bound. With k = 1 and one job per class the bound is the exact LP.
+ */
+import type { LpBuilder as LpBuilderType, LpSolver } from '../lp/model.ts';
+import { LpBuilder } from '../lp/model.ts';
+import { Cycle } from './cycle.ts';
+import type { Placement } from './planner.ts';
+
+export interface Bound {
+  objective: string;
+  value: number;
+  planValue: number;
+  gapPct: number;
+  method: string;
+}
+
+export interface BoundOptions {
+  solver: LpSolver;
+  /** Largest LP to build, in variables; beyond it slots merge into blocks (default 60,000). */
+  maxVariables?: number;
+}
+
+interface JobClass {
+  poolClass: string;
+  work: number;
+  units: number;
+  /** Per allowed site: [siteIndex, firstBlock, lastBlock, transfer objective per unit of work]. */
+  sites: [number, number, number, number][];
+  jobs: number;
+}
+
+/** Lower bound on the weighted objective of placing `placements` (a fresh view of the snapshot without them). */
+export function lowerBound(base: Cycle, placements: readonly Placement[], planValue: number, objective: string, options: BoundOptions): Bound {
+  const slots = base.snapshot.grid.slots;
+  const maxVariables = options.maxVariables ?? 60_000;
+  let block = 1;
+  let classes = classify(base, placements, block);
+  while (countVariables(classes, block, slots) > maxVariables && block < slots) {
+    block *= 2;
+    classes = classify(base, placements, block);
+  }
+  const lp = buildLp(base, classes, block);
+  const result = options.solver(lp.build());
+  const shape = `${classes.length} job classes for ${placements.length} jobs, ${base.sites.length} sites × ${slots} slots in blocks of ${block}, ${lp.numCols} variables`;
+  let value: number;
+  let method: string;
+  if (result.status === 'optimal') {
+    value = result.objective;
+    const exact = block === 1 && classes.every((c) => c.jobs === 1);
+    method = `LP relaxation solved by HiGHS: ${shape}${exact ? '; one class per job (the exact LP)' : ''}`;
+  } else {
+    value = perJobCheapest(base, placements);
+    method = `per-job cheapest energy, ignoring capacity and shared renewables (the LP relaxation did not solve: ${result.message}; ${shape})`;
+  }
+  const gapPct = planValue === 0 ? 0 : ((planValue - value) / Math.abs(planValue)) * 100;
+  return { objective, value, planValue, gapPct, method };
+}
+
+function workOf(p: Placement): number {
+  return p.ctx.job.units * (p.ctx.slotsNeeded - 1 + p.ctx.partialFraction);
+}
+
+function classify(base: Cycle, placements: readonly Placement[], block: number): JobClass[] {
+  const byKey = new Map<string, JobClass>();
+  for (const p of placements) {
+    const { job } = p.ctx;
+    const work = workOf(p);
+    const sites = p.ctx.options.map((o): [number, number, number, number] => [o.siteIndex, Math.floor(o.firstSlot / block), Math.floor(o.lastSlot / block), o.transferScore / work]);
+    const key = `${job.poolClass}|${sites.map((s) => `${s[0]}:${s[1]}:${s[2]}`).join(',')}`;
+    const known = byKey.get(key);
+    if (known) {
+      known.work += work;
+      known.units += job.units;
+      known.jobs += 1;
+      known.sites.forEach((s, i) => (s[3] = Math.min(s[3], sites[i][3])));
+    } else {
+      byKey.set(key, { poolClass: job.poolClass, work, units: job.units, sites, jobs: 1 });
+    }
+  }
+  void base;
+  return [...byKey.values()];
+}
+
+function countVariables(classes: readonly JobClass[], block: number, slots: number): number {
+  let n = 0;
+  const siteBlocks = new Set<string>();
+  for (const c of classes) {
+    for (const [s, first, last] of c.sites) {
+      n += last - first + 1;
+      for (let b = first; b <= last; b++) siteBlocks.add(`${s}:${b}`);
+    }
+  }
+  return n + siteBlocks.size * (1 + Math.min(block, slots));
+}
+
+function buildLp(base: Cycle, classes: readonly JobClass[], block: number): LpBuilderType {
+  const slots = base.snapshot.grid.slots;
+  const lp = new LpBuilder();
+  // Rows are created lazily per (site, block): one energy balance, one capacity row per pool class.
+  const energyRow = new Map<string, number>();
+  const capacityRow = new Map<string, number>();
+  const blockSlots = (b: number) => {
+    const from = b * block;
+    return { from, to: Math.min(slots, from + block) };
+  };
+  for (const c of classes) {
+    const workRow = lp.addRow(c.work, c.work);
+    for (const [s, first, last, transferPerWork] of c.sites) {
+      const site = base.sites[s];
+      const pool = site.pools.get(c.poolClass as never)!;
+      for (let b = first; b <= last; b++) {
+        const { from, to } = blockSlots(b);
+        const key = `${s}:${b}`;
+        let eRow = energyRow.get(key);
+        if (eRow === undefined) {
+          eRow = lp.addRow(0, 0);
+          energyRow.set(key, eRow);
+        }
+        const capKey = `${key}:${c.poolClass}`;
+        let cRow = capacityRow.get(capKey);
+        if (cRow === undefined) {
+          let free = 0;
+          for (let t = from; t < to; t++) free += Math.max(0, pool.free[t]);
+          cRow = lp.addRow(-Infinity, free);
+          capacityRow.set(capKey, cRow);
+        }
+        lp.addCol(transferPerWork, 0, c.units * (to - from), [workRow, eRow, cRow], [1, pool.kWhPerUnitSlot, 1]);
+      }
+    }
+  }
+  // Energy of each (site, block) is covered by segments: renewable (cheapest) and grid per slot.
+  for (const [key, row] of energyRow) {
+    const [s, b] = key.split(':').map(Number);
+    const site = base.sites[s];
+    const { from, to } = blockSlots(b);
+    let greenLength = 0;
+    for (let t = from; t < to; t++) {
+      let maxKWh = 0;
+      for (const pool of site.pools.values()) maxKWh += Math.max(0, pool.free[t]) * pool.kWhPerUnitSlot;
+      const green = Math.min(Math.max(0, site.greenKWh[t] - site.loadKWh[t]), maxKWh);
+      greenLength += green;
+      lp.addCol(site.gridRate[t], 0, Math.max(0, maxKWh - green), [row], [-1]);
+    }
+    lp.addCol(site.greenRate, 0, greenLength, [row], [-1]);
+  }
+  return lp;
+}
+
+/** A weaker bound that needs no solver: each job's work at its cheapest rate anywhere in its window, plus its cheapest transfer. */
+function perJobCheapest(base: Cycle, placements: readonly Placement[]): number {
+  let total = 0;
+  for (const p of placements) {
+    let best = Infinity;
+    for (const o of p.ctx.options) {
+      const site = base.sites[o.siteIndex];
+      const pool = site.pools.get(p.ctx.job.poolClass)!;
+      let rate = site.greenRate;
+      for (let t = o.firstSlot; t <= o.lastSlot; t++) rate = Math.min(rate, site.gridRate[t]);
+      best = Math.min(best, workOf(p) * pool.kWhPerUnitSlot * rate + o.transferScore);
+    }
+    total += best;
+  }
+  return total;
+}

@@ -1,0 +1,181 @@
+/**
+ * The state of one planning cycle: per site, the renewable energy and the load already planned in
+ * each slot, weighted prices of green and grid energy, and per pool the free units in each slot.
+ * Built from an immutable snapshot by the planner; the bound reads the same prices.
+ */
+import type { Job, Network, Pool, PoolClass, Site, SiteSignals, TimeGrid } from '../model/types.ts';
+import { slotMs } from '../model/types.ts';
+import { busyUnitFacilityKW } from '../model/power.ts';
+import { computeRoutes, transferDurationS, type Route, type RouteTable } from '../network/routes.ts';
+import type { FilterPlugin, Profile, Registry, ScorePlugin, SiteView } from './framework.ts';
+
+/** Work already decided (running or committed) that the cycle must plan around. */
+export interface CommittedUse {
+  siteId: string;
+  poolId: string;
+  units: number;
+  slots: number[];
+  /** Facility energy in each slot, kWh. */
+  energyKWh: number[];
+}
+
+/** Everything one planning cycle reads; never modified. */
+export interface Snapshot {
+  network: Network;
+  grid: TimeGrid;
+  /** The series plans use: forecasts. */
+  signals: Record<string, SiteSignals>;
+  /** Jobs to place. */
+  jobs: readonly Job[];
+  /** Work cannot start before this instant. */
+  nowMs: number;
+  committed?: readonly CommittedUse[];
+}
+
+export interface PoolState {
+  pool: Pool;
+  /** Facility kWh one unit uses in one full slot. */
+  kWhPerUnitSlot: number;
+  free: Int32Array;
+}
+
+export interface SiteState {
+  index: number;
+  site: Site;
+  signals: SiteSignals;
+  /** Renewable energy available per slot, kWh. */
+  greenKWh: Float64Array;
+  /** Facility energy already planned per slot, kWh. */
+  loadKWh: Float64Array;
+  /** Weighted objective per kWh of renewable energy. */
+  greenRate: number;
+  /** Weighted objective per kWh of grid energy, per slot. */
+  gridRate: Float64Array;
+  pools: Map<PoolClass, PoolState>;
+}
+
+/** A site where a job may run (it passed every filter), with its window. */
+export interface SiteOption {
+  siteIndex: number;
+  firstSlot: number;
+  lastSlot: number;
+  route: Route;
+  transferS: number;
+  /** Weighted objective of moving the input here. */
+  transferScore: number;
+}
+
+export interface JobContext {
+  job: Job;
+  index: number;
+  slotsNeeded: number;
+  /** Share of one slot the job's work leaves over (0 < f ≤ 1): it uses n−1 slots fully and one for this share. */
+  partialFraction: number;
+  /** Slot in which the input transfer would start (release or now). */
+  transferStartSlot: number;
+  options: SiteOption[];
+  rejected: { site: string; reason: string }[];
+}
+
+export class Cycle {
+  readonly sites: SiteState[];
+  readonly siteIndex: Map<string, number>;
+  readonly routes: RouteTable;
+  readonly slotMs: number;
+  readonly scores: { plugin: ScorePlugin; weight: number }[];
+  private readonly filters: FilterPlugin[];
+
+  constructor(
+    readonly snapshot: Snapshot,
+    readonly profile: Profile,
+    registry: Registry,
+  ) {
+    const { grid, network, signals } = snapshot;
+    this.slotMs = slotMs(grid);
+    const slotHours = grid.slotMinutes / 60;
+    this.routes = computeRoutes(network);
+    this.filters = profile.filters.map((name) => registry.filter(name));
+    this.scores = Object.entries(profile.scores)
+      .filter(([, weight]) => weight !== 0)
+      .map(([name, weight]) => ({ plugin: registry.score(name), weight }));
+    this.siteIndex = new Map(network.sites.map((s, i) => [s.id, i]));
+    this.sites = network.sites.map((site, index) => {
+      const sig = signals[site.id];
+      const gridRate = new Float64Array(grid.slots);
+      for (let t = 0; t < grid.slots; t++) gridRate[t] = this.weigh((p) => p.gridPerKWh(site, sig, t));
+      const pools = new Map<PoolClass, PoolState>();
+      for (const pool of site.pools) {
+        pools.set(pool.class, { pool, kWhPerUnitSlot: busyUnitFacilityKW(pool, site.pue) * slotHours, free: new Int32Array(grid.slots).fill(pool.units) });
+      }
+      return {
+        index,
+        site,
+        signals: sig,
+        greenKWh: Float64Array.from(sig.renewableKW, (kw) => Math.max(0, kw) * slotHours),
+        loadKWh: new Float64Array(grid.slots),
+        greenRate: this.weigh((p) => p.greenPerKWh(site, sig)),
+        gridRate,
+        pools,
+      };
+    });
+    for (const use of snapshot.committed ?? []) {
+      const site = this.sites[this.siteIndex.get(use.siteId)!];
+      const pool = [...site.pools.values()].find((p) => p.pool.id === use.poolId)!;
+      use.slots.forEach((t, i) => {
+        site.loadKWh[t] += use.energyKWh[i];
+        pool.free[t] -= use.units;
+      });
+    }
+  }
+
+  /** Weighted sum of the profile's scores. */
+  weigh(value: (plugin: ScorePlugin) => number): number {
+    let sum = 0;
+    for (const { plugin, weight } of this.scores) sum += weight * value(plugin);
+    return sum;
+  }
+
+  /** Runs the filters for a job at every site and fixes each allowed site's window. */
+  jobContext(job: Job, index: number): JobContext {
+    const { grid, nowMs } = this.snapshot;
+    const durationSlots = (job.durationS * 1000) / this.slotMs;
+    const slotsNeeded = Math.max(1, Math.ceil(durationSlots - 1e-9));
+    const partialFraction = durationSlots - (slotsNeeded - 1);
+    const readyMs = Math.max(job.releaseMs, nowMs);
+    const transferStartSlot = Math.floor((readyMs - grid.startMs) / this.slotMs);
+    const lastSlot = Math.min(grid.slots - 1, Math.floor((job.deadlineMs - grid.startMs) / this.slotMs + 1e-9) - 1);
+    const originRoutes = this.routes.get(job.origin);
+    const options: SiteOption[] = [];
+    const rejected: { site: string; reason: string }[] = [];
+    for (const state of this.sites) {
+      const { site } = state;
+      if (this.profile.sites === 'origin' && site.id !== job.origin) {
+        rejected.push({ site: site.id, reason: 'not the origin (policy runs jobs at their origin)' });
+        continue;
+      }
+      const route = originRoutes?.get(site.id);
+      const gb = route && route.links.length > 0 ? job.inputGb : 0;
+      const transferS = route ? transferDurationS(route, gb) : 0;
+      const firstSlot = Math.max(0, Math.ceil((readyMs + transferS * 1000 - grid.startMs) / this.slotMs - 1e-9));
+      const view: SiteView = { site, signals: state.signals, pool: state.pools.get(job.poolClass)?.pool, route, transferS, firstSlot, lastSlot, slotsNeeded, grid };
+      const failed = this.filters.map((f) => f.filter(job, view)).find((s) => !s.ok);
+      if (failed && !failed.ok) {
+        rejected.push({ site: site.id, reason: failed.reason });
+        continue;
+      }
+      const origin = this.snapshot.signals[job.origin];
+      const slot = Math.min(grid.slots - 1, Math.max(0, transferStartSlot));
+      const transferScore = gb > 0 ? this.weigh((p) => p.transfer(gb, route!, origin, slot)) : 0;
+      options.push({ siteIndex: state.index, firstSlot, lastSlot, route: route!, transferS, transferScore });
+    }
+    return { job, index, slotsNeeded, partialFraction, transferStartSlot, options, rejected };
+  }
+}
+
+/** Objective of adding `kWh` of facility energy at a site in slot `t`, renewable first. */
+export function marginalScore(site: SiteState, t: number, kWh: number): number {
+  const available = site.greenKWh[t] - site.loadKWh[t];
+  if (available <= 0) return kWh * site.gridRate[t];
+  if (available >= kWh) return kWh * site.greenRate;
+  return available * site.greenRate + (kWh - available) * site.gridRate[t];
+}

@@ -1,0 +1,224 @@
+/**
+ * `dispatch`: one full planning cycle as the CLI, simulator and service call it —
+ * plan (planner.ts), account energy, cost and carbon with the snapshot's signals, explain each
+ * decision, and bound the objective (bound.ts). Returns the plan document (docs/plan-format.md).
+ */
+import type { Job } from '../model/types.ts';
+import { slotStartMs } from '../model/types.ts';
+import { accountUses, sumFigures, type JobFigures, type SlotUse } from '../energy/accounting.ts';
+import type { LpSolver } from '../lp/model.ts';
+import { Cycle, type Snapshot } from './cycle.ts';
+import type { Profile, Registry } from './framework.ts';
+import { planCycle, rankCandidates, slotEnergies, type Placement } from './planner.ts';
+import { SlotSearch, type Candidate } from './search.ts';
+import { lowerBound, type Bound } from './bound.ts';
+
+export interface Run {
+  start: string;
+  end: string;
+  units: number;
+}
+
+export interface ExplainCandidate {
+  site: string;
+  start: string;
+  end: string;
+  /** Weighted objective of running the job here (lower is better). */
+  score: number;
+  /** Each score plugin's value of this candidate, in the plugin's unit (yuan, kgCO2, gridKWh). */
+  parts: Record<string, number>;
+}
+
+export interface Explain {
+  policy: string;
+  /** Best candidate per site, best first (at most `explainTop`); the first is the one chosen. */
+  candidates: ExplainCandidate[];
+  /** The earliest start at the chosen site, to show what waiting bought. */
+  earliestHere: ExplainCandidate | null;
+  /** Sites that could not run the job, and why. */
+  rejected: { site: string; reason: string }[];
+}
+
+export interface PlannedJob extends JobFigures {
+  id: string;
+  site: string;
+  pool: string;
+  runs: Run[];
+  transfer: { route: string[]; gb: number; start: string; end: string } | null;
+  explain: Explain;
+}
+
+export interface Plan {
+  format: 'kumul-plan';
+  version: 1;
+  policy: string;
+  objective: string;
+  start: string;
+  slotMinutes: number;
+  slots: number;
+  /** Which series priced the plan. */
+  signals: 'forecast';
+  jobs: PlannedJob[];
+  unplaced: { id: string; reasons: string[] }[];
+  totals: { energyKWh: number; greenKWh: number; costYuan: number; carbonKg: number; jobsPlaced: number; jobsUnplaced: number };
+  bound: Bound | null;
+}
+
+export interface DispatchOptions {
+  registry: Registry;
+  profile: Profile;
+  objectiveName: string;
+  /** Computes the bound when given. */
+  solver?: LpSolver;
+  maxLpVariables?: number;
+  improveRounds?: number;
+  /** Candidates kept per decision (default 3). */
+  explainTop?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export function dispatch(snapshot: Snapshot, options: DispatchOptions): Plan {
+  const outcome = planCycle(snapshot, options);
+  const { cycle, placements } = outcome;
+  const uses = placements.map((p) => toSlotUse(cycle, p));
+  const committed: SlotUse[] = (snapshot.committed ?? []).map((c) => ({ siteId: c.siteId, slots: c.slots, energyKWh: c.energyKWh, transfer: null }));
+  const figures = accountUses(snapshot.grid, snapshot.network.sites, snapshot.signals, [...committed, ...uses]).slice(committed.length);
+  const explains = explainAll(cycle, placements, options);
+  const jobs = placements.map((p, i) => plannedJob(cycle, p, figures[i], explains[i]));
+  const sum = sumFigures(figures);
+  const planValue = figures.reduce((total, f) => total + cycle.weigh((plugin) => plugin.ofFigures(f)), 0);
+  const bound = options.solver
+    ? lowerBound(new Cycle(snapshot, options.profile, options.registry), placements, planValue, options.objectiveName, { solver: options.solver, maxVariables: options.maxLpVariables })
+    : null;
+  return {
+    format: 'kumul-plan',
+    version: 1,
+    policy: options.profile.name,
+    objective: options.objectiveName,
+    start: iso(snapshot.grid.startMs),
+    slotMinutes: snapshot.grid.slotMinutes,
+    slots: snapshot.grid.slots,
+    signals: 'forecast',
+    jobs,
+    unplaced: outcome.unplaced.map((u) => ({ id: u.job.id, reasons: u.reasons })),
+    totals: { ...sum, jobsPlaced: jobs.length, jobsUnplaced: outcome.unplaced.length },
+    bound,
+  };
+}
+
+/** A placement as accounting sees it. */
+export function toSlotUse(cycle: Cycle, p: Placement): SlotUse {
+  const { option } = p.candidate;
+  const moved = option.route.links.length > 0 && p.ctx.job.inputGb > 0;
+  return {
+    siteId: cycle.sites[option.siteIndex].site.id,
+    slots: p.candidate.slots,
+    energyKWh: slotEnergies(cycle, p.ctx, p.candidate),
+    transfer: moved ? { route: option.route, gb: p.ctx.job.inputGb, startSlot: p.ctx.transferStartSlot } : null,
+  };
+}
+
+function plannedJob(cycle: Cycle, p: Placement, figures: JobFigures, explain: Explain): PlannedJob {
+  const { job } = p.ctx;
+  const { option } = p.candidate;
+  const site = cycle.sites[option.siteIndex];
+  const use = toSlotUse(cycle, p);
+  const readyMs = Math.max(job.releaseMs, cycle.snapshot.nowMs);
+  return {
+    id: job.id,
+    site: site.site.id,
+    pool: site.pools.get(job.poolClass)!.pool.id,
+    runs: runsOf(cycle, job, p.candidate, p.ctx.partialFraction),
+    transfer: use.transfer ? { route: option.route.path, gb: job.inputGb, start: iso(readyMs), end: iso(readyMs + option.transferS * 1000) } : null,
+    ...figures,
+    explain,
+  };
+}
+
+/**
+ * When a placement runs, as instants: whole slots, except the partly used slot, which runs at the end
+ * of its slot when the next slot is used too (so the run continues), else at its start.
+ */
+function intervalsOf(cycle: Cycle, slots: readonly number[], partialSlot: number, partialFraction: number): [number, number][] {
+  const { grid } = cycle.snapshot;
+  const used = new Set(slots);
+  return slots.map((t) => {
+    const from = slotStartMs(grid, t);
+    const to = from + cycle.slotMs;
+    if (t !== partialSlot) return [from, to];
+    const length = Math.round(partialFraction * cycle.slotMs);
+    return used.has(t + 1) ? [to - length, to] : [from, from + length];
+  });
+}
+
+/** Merges a placement's slots into runs of contiguous time. */
+function runsOf(cycle: Cycle, job: Job, c: Candidate, partialFraction: number): Run[] {
+  const runs: Run[] = [];
+  for (const [from, to] of intervalsOf(cycle, c.slots, c.partialSlot, partialFraction)) {
+    const last = runs[runs.length - 1];
+    if (last && Date.parse(last.end) === from) last.end = iso(to);
+    else runs.push({ start: iso(from), end: iso(to), units: job.units });
+  }
+  return runs;
+}
+
+/** Explains each decision against the final plan: each job is taken out and its best candidates ranked given everyone else. */
+function explainAll(cycle: Cycle, placements: readonly Placement[], options: DispatchOptions): Explain[] {
+  const search = new SlotSearch(cycle);
+  const asap = options.profile.strategy === 'asap';
+  const top = options.explainTop ?? 3;
+  const scoreNames = options.registry.scoreNames();
+  return placements.map((p) => {
+    const use = toSlotUse(cycle, p);
+    const site = cycle.sites[p.candidate.option.siteIndex];
+    const pool = site.pools.get(p.ctx.job.poolClass)!;
+    use.slots.forEach((t, i) => {
+      site.loadKWh[t] -= use.energyKWh[i];
+      pool.free[t] += p.ctx.job.units;
+    });
+    const ranked = rankCandidates(cycle, search, p.ctx, asap).filter((c) => c.option.siteIndex !== p.candidate.option.siteIndex);
+    const candidates = [p.candidate, ...ranked].slice(0, top).map((c) => describe(cycle, p, c, scoreNames, options.registry));
+    const earliest = search.best(p.ctx, p.candidate.option, true);
+    const explain: Explain = {
+      policy: options.profile.name,
+      candidates,
+      earliestHere: earliest ? describe(cycle, p, earliest, scoreNames, options.registry) : null,
+      rejected: p.ctx.rejected,
+    };
+    use.slots.forEach((t, i) => {
+      site.loadKWh[t] += use.energyKWh[i];
+      pool.free[t] -= p.ctx.job.units;
+    });
+    return explain;
+  });
+}
+
+function describe(cycle: Cycle, p: Placement, c: Candidate, scoreNames: string[], registry: Registry): ExplainCandidate {
+  const site = cycle.sites[c.option.siteIndex];
+  const energies = slotEnergies(cycle, p.ctx, c);
+  const parts: Record<string, number> = {};
+  const origin = cycle.snapshot.signals[p.ctx.job.origin];
+  const transferSlot = Math.min(cycle.snapshot.grid.slots - 1, Math.max(0, p.ctx.transferStartSlot));
+  const gb = c.option.route.links.length > 0 ? p.ctx.job.inputGb : 0;
+  for (const name of scoreNames) {
+    const plugin = registry.score(name);
+    let value = gb > 0 ? plugin.transfer(gb, c.option.route, origin, transferSlot) : 0;
+    c.slots.forEach((t, i) => {
+      const green = Math.min(energies[i], Math.max(0, site.greenKWh[t] - site.loadKWh[t]));
+      value += green * plugin.greenPerKWh(site.site, site.signals) + (energies[i] - green) * plugin.gridPerKWh(site.site, site.signals, t);
+    });
+    parts[name] = value;
+  }
+  const intervals = intervalsOf(cycle, c.slots, c.partialSlot, p.ctx.partialFraction);
+  return {
+    site: site.site.id,
+    start: iso(intervals[0][0]),
+    end: iso(intervals[intervals.length - 1][1]),
+    score: c.score,
+    parts,
+  };
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,177 @@
+/**
+ * One planning cycle: place every pending job of a snapshot, then improve the plan by moving
+ * jobs one at a time to their best place given all the others, until nothing improves.
+ * Pure: it reads the snapshot and returns placements and reasons; persisting is the caller's step.
+ *
+ * Order: least slack first (the jobs with the fewest choices go first); `asap` profiles go by
+ * release. Ties break by release, then id, so a plan is reproducible.
+ */
+import type { Job } from '../model/types.ts';
+import { Cycle, marginalScore, type JobContext, type Snapshot } from './cycle.ts';
+import type { Profile, Registry } from './framework.ts';
+import { SlotSearch, type Candidate } from './search.ts';
+
+export interface Placement {
+  ctx: JobContext;
+  candidate: Candidate;
+}
+
+export interface Unplaced {
+  job: Job;
+  reasons: string[];
+}
+
+export interface PlanOptions {
+  registry: Registry;
+  profile: Profile;
+  /** Improvement rounds after the greedy pass (default 4; 0 for the fast path only). */
+  improveRounds?: number;
+  /** Called as jobs are placed, for progress bars. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface CycleOutcome {
+  cycle: Cycle;
+  placements: Placement[];
+  unplaced: Unplaced[];
+  /** Improvement rounds run and the objective after each pass (greedy first). */
+  passes: number[];
+}
+
+export function planCycle(snapshot: Snapshot, options: PlanOptions): CycleOutcome {
+  const cycle = new Cycle(snapshot, options.profile, options.registry);
+  const search = new SlotSearch(cycle);
+  const asap = options.profile.strategy === 'asap';
+  const contexts = snapshot.jobs.map((job, i) => cycle.jobContext(job, i));
+  const ordered = [...contexts].sort(asap ? byRelease : bySlack(snapshot.nowMs));
+  const placed: (Placement | null)[] = new Array(contexts.length).fill(null);
+  const unplaced: Unplaced[] = [];
+
+  let done = 0;
+  for (const ctx of ordered) {
+    const best = chooseBest(cycle, search, ctx, asap);
+    if (best) {
+      apply(cycle, ctx, best, +1);
+      placed[ctx.index] = { ctx, candidate: best };
+    } else {
+      unplaced.push({ job: ctx.job, reasons: unplacedReasons(cycle, ctx) });
+    }
+    if (options.onProgress && ++done % 1000 === 0) options.onProgress(done, contexts.length);
+  }
+  const passes = [objectiveOf(cycle, placed)];
+  const rounds = asap ? 0 : (options.improveRounds ?? 4);
+  for (let round = 0; round < rounds; round++) {
+    let improved = 0;
+    for (const ctx of ordered) {
+      const current = placed[ctx.index];
+      if (!current) continue;
+      apply(cycle, ctx, current.candidate, -1);
+      const stay = rescore(cycle, ctx, current.candidate);
+      const best = chooseBest(cycle, search, ctx, false);
+      if (best && best.score < stay.score - 1e-9 * Math.max(1, Math.abs(stay.score))) {
+        improved += stay.score - best.score;
+        placed[ctx.index] = { ctx, candidate: best };
+        apply(cycle, ctx, best, +1);
+      } else {
+        apply(cycle, ctx, current.candidate, +1);
+      }
+    }
+    passes.push(objectiveOf(cycle, placed));
+    if (improved <= 1e-7 * Math.max(1, Math.abs(passes[passes.length - 1]))) break;
+  }
+  options.onProgress?.(contexts.length, contexts.length);
+  return { cycle, placements: placed.filter((p): p is Placement => p !== null), unplaced, passes };
+}
+
+/** The best candidate over a job's allowed sites: cheapest, or earliest for `asap`; ties to the earlier start, the origin, then site order. */
+export function chooseBest(cycle: Cycle, search: SlotSearch, ctx: JobContext, asap: boolean): Candidate | null {
+  let best: Candidate | null = null;
+  for (const option of ctx.options) {
+    const candidate = search.best(ctx, option, asap);
+    if (candidate && (best === null || better(cycle, ctx, candidate, best, asap))) best = candidate;
+  }
+  return best;
+}
+
+/** Every site's best candidate, best first: what `explain` shows. */
+export function rankCandidates(cycle: Cycle, search: SlotSearch, ctx: JobContext, asap: boolean): Candidate[] {
+  const all = ctx.options.map((o) => search.best(ctx, o, asap)).filter((c): c is Candidate => c !== null);
+  return all.sort((x, y) => (better(cycle, ctx, x, y, asap) ? -1 : better(cycle, ctx, y, x, asap) ? 1 : 0));
+}
+
+function better(cycle: Cycle, ctx: JobContext, x: Candidate, y: Candidate, asap: boolean): boolean {
+  if (!asap) {
+    const tolerance = 1e-9 * Math.max(1, Math.abs(y.score));
+    if (x.score < y.score - tolerance) return true;
+    if (x.score > y.score + tolerance) return false;
+  }
+  if (x.slots[0] !== y.slots[0]) return x.slots[0] < y.slots[0];
+  const origin = cycle.siteIndex.get(ctx.job.origin);
+  if (x.option.siteIndex === origin) return y.option.siteIndex !== origin;
+  if (y.option.siteIndex === origin) return false;
+  return x.option.siteIndex < y.option.siteIndex;
+}
+
+/** Facility energy of a placement in each of its slots, kWh. */
+export function slotEnergies(cycle: Cycle, ctx: JobContext, candidate: Candidate): number[] {
+  const pool = cycle.sites[candidate.option.siteIndex].pools.get(ctx.job.poolClass)!;
+  const full = ctx.job.units * pool.kWhPerUnitSlot;
+  return candidate.slots.map((t) => (t === candidate.partialSlot ? full * ctx.partialFraction : full));
+}
+
+/** Adds (+1) or removes (-1) a placement's load and units. */
+function apply(cycle: Cycle, ctx: JobContext, candidate: Candidate, sign: 1 | -1): void {
+  const site = cycle.sites[candidate.option.siteIndex];
+  const pool = site.pools.get(ctx.job.poolClass)!;
+  const energies = slotEnergies(cycle, ctx, candidate);
+  candidate.slots.forEach((t, i) => {
+    site.loadKWh[t] += sign * energies[i];
+    pool.free[t] -= sign * ctx.job.units;
+  });
+}
+
+/** The score of a placement given the current load (the job itself removed). */
+function rescore(cycle: Cycle, ctx: JobContext, candidate: Candidate): Candidate {
+  const site = cycle.sites[candidate.option.siteIndex];
+  const energies = slotEnergies(cycle, ctx, candidate);
+  let score = candidate.option.transferScore;
+  candidate.slots.forEach((t, i) => (score += marginalScore(site, t, energies[i])));
+  return { ...candidate, score };
+}
+
+/** Weighted objective of everything planned: Σ over sites and slots of the renewable-first energy price, plus transfers. */
+function objectiveOf(cycle: Cycle, placed: readonly (Placement | null)[]): number {
+  let total = 0;
+  for (const site of cycle.sites) {
+    for (let t = 0; t < site.loadKWh.length; t++) {
+      const load = site.loadKWh[t];
+      const green = Math.min(load, site.greenKWh[t]);
+      total += green * site.greenRate + (load - green) * site.gridRate[t];
+    }
+  }
+  for (const p of placed) if (p) total += p.candidate.option.transferScore;
+  return total;
+}
+
+/** Why a job fits nowhere: filter reasons per site, or no free capacity in its window; merged with counts. */
+function unplacedReasons(cycle: Cycle, ctx: JobContext): string[] {
+  const reasons = [...ctx.rejected.map((r) => `${r.site}: ${r.reason}`), ...ctx.options.map((o) => `${cycle.sites[o.siteIndex].site.id}: no free capacity in its window`)];
+  const counts = new Map<string, number>();
+  for (const r of reasons) {
+    const key = r.slice(r.indexOf(': ') + 2);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const summary = `0/${cycle.sites.length} sites can run it: ${[...counts].map(([reason, n]) => `${n} ${reason}`).join(', ')}`;
+  return [summary, ...reasons];
+}
+
+const byRelease = (x: JobContext, y: JobContext) => x.job.releaseMs - y.job.releaseMs || compareIds(x.job.id, y.job.id);
+
+function bySlack(nowMs: number) {
+  const slack = (c: JobContext) => c.job.deadlineMs - Math.max(nowMs, c.job.releaseMs) - c.job.durationS * 1000;
+  return (x: JobContext, y: JobContext) => slack(x) - slack(y) || byRelease(x, y);
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,149 @@
+/**
+ * The fast path: for one job at one site, the best slots given what is already planned.
+ * Non-interruptible jobs take a contiguous window (sliding sums, O(slots)); interruptible jobs take
+ * their cheapest feasible slots. Called by the planner for every job and site, in greedy and
+ * improvement passes, so it allocates nothing per call beyond the chosen slots.
+ */
+import { marginalScore, type Cycle, type JobContext, type SiteOption } from './cycle.ts';
+
+export interface Candidate {
+  option: SiteOption;
+  /** Slots chosen, ascending. */
+  slots: number[];
+  /** The one slot the job uses only part of (its work is not a whole number of slots), or -1. */
+  partialSlot: number;
+  /** Weighted objective of running here now (energy and transfer). */
+  score: number;
+}
+
+export class SlotSearch {
+  private readonly full: Float64Array;
+  private readonly partial: Float64Array;
+  private readonly order: Int32Array;
+
+  constructor(private readonly cycle: Cycle) {
+    const n = cycle.snapshot.grid.slots;
+    this.full = new Float64Array(n);
+    this.partial = new Float64Array(n);
+    this.order = new Int32Array(n);
+  }
+
+  /** Best slots at one site, or null when no window has free capacity. `asap` picks the earliest instead of the cheapest. */
+  best(ctx: JobContext, option: SiteOption, asap: boolean): Candidate | null {
+    const site = this.cycle.sites[option.siteIndex];
+    const pool = site.pools.get(ctx.job.poolClass)!;
+    const { units, interruptible } = ctx.job;
+    const n = ctx.slotsNeeded;
+    const a = option.firstSlot;
+    const b = option.lastSlot;
+    const fullKWh = units * pool.kWhPerUnitSlot;
+    const partialKWh = fullKWh * ctx.partialFraction;
+    const free = pool.free;
+    const full = this.full;
+    const partial = this.partial;
+    for (let t = a; t <= b; t++) {
+      full[t] = marginalScore(site, t, fullKWh);
+      partial[t] = marginalScore(site, t, partialKWh);
+    }
+    const partialUsed = ctx.partialFraction < 1;
+    return interruptible ? this.bestSlots(option, n, units, free, asap, partialUsed) : this.bestWindow(option, n, units, free, asap, partialUsed);
+  }
+
+  /**
+   * Cheapest contiguous window of n free slots. The partly used slot is the window's last (the job
+   * starts at the slot boundary) or its first (the job starts late and ends at a boundary), whichever is cheaper.
+   */
+  private bestWindow(option: SiteOption, n: number, units: number, free: Int32Array, asap: boolean, partialUsed: boolean): Candidate | null {
+    const { firstSlot: a, lastSlot: b } = option;
+    const full = this.full;
+    const partial = this.partial;
+    let bestStart = -1;
+    let bestScore = Infinity;
+    let bestPartial = -1;
+    let sum = 0; // Σ full over the window [t-n+1, t]
+    let blocked = 0; // slots in the window without room
+    for (let t = a; t <= b; t++) {
+      sum += full[t];
+      if (free[t] < units) blocked++;
+      if (t - a >= n) {
+        sum -= full[t - n];
+        if (free[t - n] < units) blocked--;
+      }
+      if (t - a + 1 < n || blocked > 0) continue;
+      const s = t - n + 1;
+      let score = sum;
+      let partialSlot = -1;
+      if (partialUsed) {
+        const atEnd = sum - full[t] + partial[t];
+        const atStart = sum - full[s] + partial[s];
+        partialSlot = atStart < atEnd && !asap ? s : t;
+        score = Math.min(atEnd, asap ? atEnd : atStart);
+      }
+      if (asap || score < bestScore - 1e-9 * Math.abs(bestScore)) {
+        bestScore = score;
+        bestStart = s;
+        bestPartial = partialSlot;
+        if (asap) break;
+      }
+    }
+    if (bestStart < 0) return null;
+    const slots = new Array<number>(n);
+    for (let i = 0; i < n; i++) slots[i] = bestStart + i;
+    return { option, slots, partialSlot: bestPartial, score: bestScore + option.transferScore };
+  }
+
+  /**
+   * Cheapest n free slots in the window (earliest n for `asap`). The partly used slot may be any of
+   * them: either the n−1 cheapest run full and the partial goes to the cheapest remaining slot, or the
+   * n cheapest are taken and the one that saves most by running partly is the partial one.
+   */
+  private bestSlots(option: SiteOption, n: number, units: number, free: Int32Array, asap: boolean, partialUsed: boolean): Candidate | null {
+    const { firstSlot: a, lastSlot: b } = option;
+    const order = this.order;
+    const full = this.full;
+    const partial = this.partial;
+    let count = 0;
+    for (let t = a; t <= b; t++) if (free[t] >= units) order[count++] = t;
+    if (count < n) return null;
+    let chosen: number[];
+    let partialSlot = -1;
+    if (asap || count === n) {
+      chosen = Array.from(order.subarray(0, n));
+      if (partialUsed) partialSlot = asap ? chosen[n - 1] : argBest(chosen, (t) => full[t] - partial[t]);
+    } else {
+      const feasible = Array.from(order.subarray(0, count)).sort((x, y) => full[x] - full[y] || x - y);
+      chosen = feasible.slice(0, n);
+      if (partialUsed) {
+        const inside = argBest(chosen, (t) => full[t] - partial[t]);
+        const insideScore = -(full[inside] - partial[inside]);
+        const rest = feasible.slice(n - 1);
+        const outside = argBest(rest, (t) => -partial[t]);
+        const outsideScore = partial[outside] - full[chosen[n - 1]];
+        if (outsideScore < insideScore) {
+          chosen[n - 1] = outside;
+          partialSlot = outside;
+        } else {
+          partialSlot = inside;
+        }
+      }
+      chosen.sort((x, y) => x - y);
+    }
+    let score = 0;
+    for (const t of chosen) score += t === partialSlot ? partial[t] : full[t];
+    return { option, slots: chosen, partialSlot, score: score + option.transferScore };
+  }
+}
+
+/** The element with the largest value (the first of equals). */
+function argBest(xs: readonly number[], value: (x: number) => number): number {
+  let best = xs[0];
+  let bestValue = value(best);
+  for (let i = 1; i < xs.length; i++) {
+    const v = value(xs[i]);
+    if (v > bestValue) {
+      best = xs[i];
+      bestValue = v;
+    }
+  }
+  return best;
+}
