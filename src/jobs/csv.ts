@@ -67,7 +67,7 @@ export function readCsv(text: string): CsvRecord[] {
       } else {
         const start = i;
         while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') i++;
-        value = text.slice(start, i).trimEnd();
+        value = text.slice(start, i).replace(/[ \t]+$/, '');
         if (value.includes('"')) {
           issue = 'a quote inside an unquoted field (quote the whole field and write the quote as "")';
           break;

@@ -1,0 +1,72 @@
+/**
+ * A summary of a set of jobs (counts by class, units, durations, release span, origins), printed by
+ * `kumul jobs stats` so the figures in docs/jobs-format.md can be reproduced by anyone.
+ */
+import type { Job } from '../core/model/types.ts';
+import { formatInstant } from './instant.ts';
+
+export interface JobStats {
+  jobs: number;
+  byClass: Record<string, number>;
+  byPoolClass: Record<string, number>;
+  /** Jobs by "pool class/units", e.g. "ai/1". */
+  byUnits: Record<string, number>;
+  byOrigin: Record<string, number>;
+  tenants: number;
+  interruptible: number;
+  /** Nearest-rank percentiles of durationS. */
+  durationS: { p10: number; p50: number; p90: number; p99: number; max: number };
+  /** Unit-hours of work by pool class (units × duration). */
+  unitHoursByPoolClass: Record<string, number>;
+  firstReleaseMs: number;
+  lastReleaseMs: number;
+}
+
+/** Summary of `jobs` (which must not be empty). */
+export function summarizeJobs(jobs: Job[]): JobStats {
+  const durations = jobs.map((j) => j.durationS).sort((a, b) => a - b);
+  const percentile = (p: number): number => durations[Math.max(0, Math.ceil(p * durations.length) - 1)];
+  const unitHours: Record<string, number> = {};
+  for (const j of jobs) unitHours[j.poolClass] = (unitHours[j.poolClass] ?? 0) + (j.units * j.durationS) / 3600;
+  const releases = jobs.map((j) => j.releaseMs);
+  return {
+    jobs: jobs.length,
+    byClass: countBy(jobs, (j) => j.class),
+    byPoolClass: countBy(jobs, (j) => j.poolClass),
+    byUnits: countBy(jobs, (j) => `${j.poolClass}/${j.units}`),
+    byOrigin: countBy(jobs, (j) => j.origin),
+    tenants: new Set(jobs.map((j) => j.tenant)).size,
+    interruptible: jobs.filter((j) => j.interruptible).length,
+    durationS: { p10: percentile(0.1), p50: percentile(0.5), p90: percentile(0.9), p99: percentile(0.99), max: durations[durations.length - 1] },
+    unitHoursByPoolClass: Object.fromEntries(Object.entries(unitHours).map(([k, v]) => [k, Math.round(v)])),
+    firstReleaseMs: releases.reduce((a, b) => Math.min(a, b)),
+    lastReleaseMs: releases.reduce((a, b) => Math.max(a, b)),
+  };
+}
+
+function countBy(jobs: Job[], key: (job: Job) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const job of jobs) counts[key(job)] = (counts[key(job)] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(counts).sort(([a, x], [b, y]) => y - x || a.localeCompare(b)));
+}
+
+/** The summary as readable lines. */
+export function formatJobStats(s: JobStats): string {
+  const share = (n: number): string => `${n} (${((100 * n) / s.jobs).toFixed(1)} %)`;
+  const counts = (r: Record<string, number>): string => Object.entries(r).map(([k, n]) => `${k} ${share(n)}`).join(', ');
+  const spanDays = (s.lastReleaseMs - s.firstReleaseMs) / 86_400_000;
+  return [
+    `jobs: ${s.jobs}`,
+    `class: ${counts(s.byClass)}`,
+    `pool class: ${counts(s.byPoolClass)}`,
+    `units (pool class/units): ${counts(s.byUnits)}`,
+    `unit-hours: ${Object.entries(s.unitHoursByPoolClass).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `interruptible: ${share(s.interruptible)}`,
+    `duration_s: p10 ${s.durationS.p10}, median ${s.durationS.p50}, p90 ${s.durationS.p90}, p99 ${s.durationS.p99}, max ${s.durationS.max}`,
+    `release: ${formatInstant(s.firstReleaseMs)} to ${formatInstant(s.lastReleaseMs)} (${spanDays.toFixed(2)} days)`,
+    `origin: ${counts(s.byOrigin)}`,
+    `tenants: ${s.tenants}`,
+  ]
+    .map((line) => `${line}\n`)
+    .join('');
+}
