@@ -70,6 +70,13 @@ function runImport(file: string, opts: ImportOptions): void {
       `${limit !== undefined && limit < result.jobsBeforeLimit ? `; kept the first ${limit}` : ''}` +
       `${opts.out === undefined ? '' : `; written to ${opts.out}`}\n`,
   );
+  const shared = result.sharedGpu;
+  if (shared.jobs > 0) {
+    process.stderr.write(
+      `${shared.jobs} jobs share a GPU in the trace and take a whole one here: ` +
+        `${Math.round(shared.gpuHoursAsWhole)} GPU-hours instead of the ${Math.round(shared.gpuHoursRequested)} requested\n`,
+    );
+  }
 }
 
 /** The value of a command-line option parsed by a field parser; a CliError naming the option when it is bad. */

@@ -75,6 +75,8 @@ export interface AlibabaImport {
   windowStartS: number;
   /** Jobs before `limit` was applied. */
   jobsBeforeLimit: number;
+  /** Jobs (before `limit`) of pods sharing a GPU (gpu_milli < 1000), which become 1 whole GPU, and what that costs. */
+  sharedGpu: { jobs: number; gpuHoursAsWhole: number; gpuHoursRequested: number };
 }
 
 interface Pod {
@@ -82,6 +84,7 @@ interface Pod {
   cpuMilli: number;
   memoryMib: number;
   numGpu: number;
+  gpuMilli: number;
   qos: Qos;
   creationS: number;
   deletionS: number;
@@ -100,6 +103,7 @@ export function importAlibabaGpu2023Detailed(csvText: string, file: string, opts
   const origins = opts.origins ?? parseWeightedSites(DEFAULT_ORIGINS);
   const windowStartS = pods.reduce((min, p) => Math.min(min, p.deletionS), Infinity);
   const dropped = { neverScheduled: 0, noRunTimeInWindow: 0 };
+  const sharedGpu = { jobs: 0, gpuHoursAsWhole: 0, gpuHoursRequested: 0 };
   const jobs: Job[] = [];
   for (const pod of pods) {
     if (pod.scheduledS === null) {
@@ -112,6 +116,11 @@ export function importAlibabaGpu2023Detailed(csvText: string, file: string, opts
       continue;
     }
     jobs.push(podToJob(pod, durationS, startMs + Math.max(0, pod.creationS - windowStartS) * 1000, origins));
+    if (pod.numGpu === 1 && pod.gpuMilli < 1000) {
+      sharedGpu.jobs++;
+      sharedGpu.gpuHoursAsWhole += durationS / HOUR_S;
+      sharedGpu.gpuHoursRequested += ((pod.gpuMilli / 1000) * durationS) / HOUR_S;
+    }
   }
   jobs.sort((a, b) => a.releaseMs - b.releaseMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return {
@@ -120,6 +129,7 @@ export function importAlibabaGpu2023Detailed(csvText: string, file: string, opts
     dropped,
     windowStartS: pods.length > 0 ? windowStartS : 0,
     jobsBeforeLimit: jobs.length,
+    sharedGpu,
   };
 }
 
@@ -177,9 +187,9 @@ function readPod(row: TableRow): Pod | null {
     scheduledS: row.parse('scheduled_time', (text) => (text === '' ? null : field.nonNegativeNumber(text))),
   };
   if (!allParsed(values)) return null;
-  const { gpuMilli, ...pod } = values;
+  const pod: Pod = values;
   const problems: [string, string][] = [];
-  if (gpuMilli > 1000) problems.push(['gpu_milli', `${gpuMilli} is more than one GPU (1000)`]);
+  if (pod.gpuMilli > 1000) problems.push(['gpu_milli', `${pod.gpuMilli} is more than one GPU (1000)`]);
   if (pod.numGpu === 0 && pod.cpuMilli === 0) problems.push(['cpu_milli', 'a pod without GPUs must request CPU (cpu_milli > 0)']);
   if (pod.scheduledS !== null && pod.scheduledS < pod.creationS) problems.push(['scheduled_time', `${pod.scheduledS} is before creation_time ${pod.creationS}`]);
   const startedS = pod.scheduledS ?? pod.creationS;

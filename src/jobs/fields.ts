@@ -29,10 +29,6 @@ function checkedNumber(text: string, what: string, ok: (value: number) => boolea
 
 const INTEGER = /^\+?\d+$/;
 
-export function number(text: string): number {
-  return checkedNumber(text, 'a number', () => true);
-}
-
 export function positiveNumber(text: string): number {
   return checkedNumber(text, 'a positive number', (v) => v > 0);
 }

@@ -14,18 +14,25 @@ export interface JobStats {
   byOrigin: Record<string, number>;
   tenants: number;
   interruptible: number;
-  /** Nearest-rank percentiles of durationS. */
-  durationS: { p10: number; p50: number; p90: number; p99: number; max: number };
+  durationS: DurationPercentiles;
+  durationSByClass: Record<string, DurationPercentiles>;
   /** Unit-hours of work by pool class (units × duration). */
   unitHoursByPoolClass: Record<string, number>;
   firstReleaseMs: number;
   lastReleaseMs: number;
 }
 
+/** Nearest-rank percentiles of job durations, seconds. */
+export interface DurationPercentiles {
+  p10: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
 /** Summary of `jobs` (which must not be empty). */
 export function summarizeJobs(jobs: Job[]): JobStats {
-  const durations = jobs.map((j) => j.durationS).sort((a, b) => a - b);
-  const percentile = (p: number): number => durations[Math.max(0, Math.ceil(p * durations.length) - 1)];
   const unitHours: Record<string, number> = {};
   for (const j of jobs) unitHours[j.poolClass] = (unitHours[j.poolClass] ?? 0) + (j.units * j.durationS) / 3600;
   const releases = jobs.map((j) => j.releaseMs);
@@ -37,11 +44,20 @@ export function summarizeJobs(jobs: Job[]): JobStats {
     byOrigin: countBy(jobs, (j) => j.origin),
     tenants: new Set(jobs.map((j) => j.tenant)).size,
     interruptible: jobs.filter((j) => j.interruptible).length,
-    durationS: { p10: percentile(0.1), p50: percentile(0.5), p90: percentile(0.9), p99: percentile(0.99), max: durations[durations.length - 1] },
+    durationS: durationPercentiles(jobs),
+    durationSByClass: Object.fromEntries(
+      Object.keys(countBy(jobs, (j) => j.class)).map((c) => [c, durationPercentiles(jobs.filter((j) => j.class === c))]),
+    ),
     unitHoursByPoolClass: Object.fromEntries(Object.entries(unitHours).map(([k, v]) => [k, Math.round(v)])),
     firstReleaseMs: releases.reduce((a, b) => Math.min(a, b)),
     lastReleaseMs: releases.reduce((a, b) => Math.max(a, b)),
   };
+}
+
+function durationPercentiles(jobs: Job[]): DurationPercentiles {
+  const sorted = jobs.map((j) => j.durationS).sort((a, b) => a - b);
+  const at = (p: number): number => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
+  return { p10: at(0.1), p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1] };
 }
 
 function countBy(jobs: Job[], key: (job: Job) => string): Record<string, number> {
@@ -62,11 +78,16 @@ export function formatJobStats(s: JobStats): string {
     `units (pool class/units): ${counts(s.byUnits)}`,
     `unit-hours: ${Object.entries(s.unitHoursByPoolClass).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `interruptible: ${share(s.interruptible)}`,
-    `duration_s: p10 ${s.durationS.p10}, median ${s.durationS.p50}, p90 ${s.durationS.p90}, p99 ${s.durationS.p99}, max ${s.durationS.max}`,
+    `duration_s: ${formatPercentiles(s.durationS)}`,
+    ...Object.entries(s.durationSByClass).map(([c, p]) => `duration_s of ${c}: ${formatPercentiles(p)}`),
     `release: ${formatInstant(s.firstReleaseMs)} to ${formatInstant(s.lastReleaseMs)} (${spanDays.toFixed(2)} days)`,
     `origin: ${counts(s.byOrigin)}`,
     `tenants: ${s.tenants}`,
   ]
     .map((line) => `${line}\n`)
     .join('');
+}
+
+function formatPercentiles(p: DurationPercentiles): string {
+  return `p10 ${p.p10}, median ${p.p50}, p90 ${p.p90}, p99 ${p.p99}, max ${p.max}`;
 }

@@ -101,6 +101,8 @@ describe('alibaba-gpu-2023 import of the real trace', () => {
     expect(count((j) => j.poolClass === 'general')).toBe(1052);
     expect(count((j) => j.interruptible)).toBe(2957);
     expect(count((j) => j.class === 'inference')).toBe(4199);
+    expect(result.sharedGpu.jobs).toBe(2573);
+    expect([Math.round(result.sharedGpu.gpuHoursAsWhole), Math.round(result.sharedGpu.gpuHoursRequested)]).toEqual([9044, 4272]);
     const durations = result.jobs.map((j) => j.durationS).sort((a, b) => a - b);
     expect(durations[Math.ceil(0.5 * durations.length) - 1]).toBe(616);
     expect(durations[Math.ceil(0.9 * durations.length) - 1]).toBe(7748);
