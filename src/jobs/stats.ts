@@ -13,17 +13,20 @@ export interface JobStats {
   byUnits: Record<string, number>;
   byOrigin: Record<string, number>;
   tenants: number;
+  /** Fewest and most jobs of one tenant. */
+  jobsPerTenant: { min: number; max: number };
   interruptible: number;
-  durationS: DurationPercentiles;
-  durationSByClass: Record<string, DurationPercentiles>;
+  durationS: Percentiles;
+  durationSByClass: Record<string, Percentiles>;
+  inputGb: Percentiles;
   /** Unit-hours of work by pool class (units × duration). */
   unitHoursByPoolClass: Record<string, number>;
   firstReleaseMs: number;
   lastReleaseMs: number;
 }
 
-/** Nearest-rank percentiles of job durations, seconds. */
-export interface DurationPercentiles {
+/** Nearest-rank percentiles of a job figure. */
+export interface Percentiles {
   p10: number;
   p50: number;
   p90: number;
@@ -36,26 +39,29 @@ export function summarizeJobs(jobs: Job[]): JobStats {
   const unitHours: Record<string, number> = {};
   for (const j of jobs) unitHours[j.poolClass] = (unitHours[j.poolClass] ?? 0) + (j.units * j.durationS) / 3600;
   const releases = jobs.map((j) => j.releaseMs);
+  const perTenant = Object.values(countBy(jobs, (j) => j.tenant));
   return {
     jobs: jobs.length,
     byClass: countBy(jobs, (j) => j.class),
     byPoolClass: countBy(jobs, (j) => j.poolClass),
     byUnits: countBy(jobs, (j) => `${j.poolClass}/${j.units}`),
     byOrigin: countBy(jobs, (j) => j.origin),
-    tenants: new Set(jobs.map((j) => j.tenant)).size,
+    tenants: perTenant.length,
+    jobsPerTenant: { min: Math.min(...perTenant), max: Math.max(...perTenant) },
     interruptible: jobs.filter((j) => j.interruptible).length,
-    durationS: durationPercentiles(jobs),
+    durationS: percentiles(jobs.map((j) => j.durationS)),
     durationSByClass: Object.fromEntries(
-      Object.keys(countBy(jobs, (j) => j.class)).map((c) => [c, durationPercentiles(jobs.filter((j) => j.class === c))]),
+      Object.keys(countBy(jobs, (j) => j.class)).map((c) => [c, percentiles(jobs.filter((j) => j.class === c).map((j) => j.durationS))]),
     ),
+    inputGb: percentiles(jobs.map((j) => j.inputGb)),
     unitHoursByPoolClass: Object.fromEntries(Object.entries(unitHours).map(([k, v]) => [k, Math.round(v)])),
     firstReleaseMs: releases.reduce((a, b) => Math.min(a, b)),
     lastReleaseMs: releases.reduce((a, b) => Math.max(a, b)),
   };
 }
 
-function durationPercentiles(jobs: Job[]): DurationPercentiles {
-  const sorted = jobs.map((j) => j.durationS).sort((a, b) => a - b);
+function percentiles(values: number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
   const at = (p: number): number => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
   return { p10: at(0.1), p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1] };
 }
@@ -82,12 +88,13 @@ export function formatJobStats(s: JobStats): string {
     ...Object.entries(s.durationSByClass).map(([c, p]) => `duration_s of ${c}: ${formatPercentiles(p)}`),
     `release: ${formatInstant(s.firstReleaseMs)} to ${formatInstant(s.lastReleaseMs)} (${spanDays.toFixed(2)} days)`,
     `origin: ${counts(s.byOrigin)}`,
-    `tenants: ${s.tenants}`,
+    `input_gb: ${formatPercentiles(s.inputGb)}`,
+    `tenants: ${s.tenants} (${s.jobsPerTenant.min} to ${s.jobsPerTenant.max} jobs each)`,
   ]
     .map((line) => `${line}\n`)
     .join('');
 }
 
-function formatPercentiles(p: DurationPercentiles): string {
+function formatPercentiles(p: Percentiles): string {
   return `p10 ${p.p10}, median ${p.p50}, p90 ${p.p90}, p99 ${p.p99}, max ${p.max}`;
 }
