@@ -115,7 +115,8 @@ export function importAlibabaGpu2023Detailed(csvText: string, file: string, opts
       dropped.noRunTimeInWindow++;
       continue;
     }
-    jobs.push(podToJob(pod, durationS, startMs + Math.max(0, pod.creationS - windowStartS) * 1000, origins));
+    const releaseMs = startMs + Math.round(Math.max(0, pod.creationS - windowStartS) * 1000);
+    jobs.push(podToJob(pod, durationS, releaseMs, origins));
     if (pod.numGpu === 1 && pod.gpuMilli < 1000) {
       sharedGpu.jobs++;
       sharedGpu.gpuHoursAsWhole += durationS / HOUR_S;
