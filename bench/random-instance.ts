@@ -39,10 +39,12 @@ export function randomInstance(shape: InstanceShape): Snapshot {
     const price = Array.from({ length: 24 }, (_, h) => (h >= 8 && h < 11) || (h >= 17 && h < 22) ? 0.9 : h >= 23 || h < 7 ? 0.3 : 0.6).map((p) => p * (0.8 + rand() * 0.4));
     const base = 300 + rand() * 500;
     const carbon = Array.from({ length: 24 }, (_, h) => base * (1 - 0.2 * Math.max(0, Math.sin(((h - 6) / 12) * Math.PI))));
-    const site = makeSite(`s${s}`).prices(price).carbonG(carbon).renewableKW(solar, 0.25, 30).pue(1.1 + rand() * 0.4);
-    site.pool('ai', 32 + Math.floor(rand() * 64), 690 + 120);
-    site.pool('general', 256 + Math.floor(rand() * 512), 6);
-    if (rand() < 0.6) site.pool('hpc', 16 + Math.floor(rand() * 48), 450);
+    // Pools and renewables grow with the number of jobs so that a site stays about as busy.
+    const scale = Math.max(1, shape.jobs / 200);
+    const site = makeSite(`s${s}`).prices(price).carbonG(carbon).renewableKW(solar.map((kw) => kw * scale), 0.25, 30).pue(1.1 + rand() * 0.4);
+    site.pool('ai', Math.round((32 + Math.floor(rand() * 64)) * scale), 690 + 120);
+    site.pool('general', Math.round((256 + Math.floor(rand() * 512)) * scale), 6);
+    if (rand() < 0.6) site.pool('hpc', Math.round((16 + Math.floor(rand() * 48)) * scale), 450);
     sites.push(site);
   }
   const links = sites.slice(1).map((s, i) => makeLink(sites[Math.floor(rand() * (i + 1))].id, s.id, { bandwidthGbps: pick([10, 40, 100]), latencyMs: 5 + rand() * 30 }));

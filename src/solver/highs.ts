@@ -17,7 +17,7 @@ export async function loadHighsSolver(): Promise<LpSolver> {
 
   return (model: LpModel, options = {}): LpResult => {
     if (highs === null) {
-      return { status: 'error', objective: NaN, colValue: null, message: 'HiGHS is reloading after an abort; retry' };
+      return failure('error', 'HiGHS is reloading after an abort; retry');
     }
     const h = highs;
     const integrality = model.integerCols ? new Int32Array(model.numCols) : undefined;
@@ -36,16 +36,22 @@ export async function loadHighsSolver(): Promise<LpSolver> {
         matrix: { format: 'csc', numRows: model.numRows, numCols: model.numCols, starts: model.aStart, indices: model.aIndex, values: model.aValue },
         ...(integrality ? { integrality } : {}),
       } as Parameters<HighsInstance['createModel']>[0]);
-      m.options.set({ output_flag: false, ...(options.timeLimitS ? { time_limit: options.timeLimitS } : {}) });
+      // Presolve costs more than it saves on the dispatcher's relaxations (measured: 1.7 s against 0.09 s
+      // for a 27k-column LP), so LPs skip it; MIPs keep it for their cuts and probing.
+      m.options.set({ output_flag: false, ...(integrality ? {} : { presolve: 'off' }), ...(options.timeLimitS ? { time_limit: options.timeLimitS } : {}) });
       m.run();
       const status = m.getModelStatus();
       const codes = h.constants.modelStatus;
+      const dualBound = () => (integrality ? Number(m!.info.get('mip_dual_bound')) : m!.getObjectiveValue());
       if (status === codes.optimal || status === codes.empty) {
-        return { status: 'optimal', objective: m.getObjectiveValue(), colValue: m.getSolution().colValue, message: 'optimal' };
+        return { status: 'optimal', objective: m.getObjectiveValue(), dualBound: dualBound(), colValue: m.getSolution().colValue, message: 'optimal' };
       }
-      if (status === codes.infeasible) return { status: 'infeasible', objective: NaN, colValue: null, message: 'infeasible' };
-      if (status === codes.unbounded || status === codes.unboundedOrInfeasible) return { status: 'unbounded', objective: NaN, colValue: null, message: 'unbounded' };
-      return { status: 'limit', objective: m.getObjectiveValue(), colValue: null, message: `HiGHS model status ${status}` };
+      if (status === codes.infeasible) return failure('infeasible', 'infeasible');
+      if (status === codes.unbounded || status === codes.unboundedOrInfeasible) return failure('unbounded', 'unbounded');
+      if (status === codes.timeLimit && integrality) {
+        return { status: 'limit', objective: m.getObjectiveValue(), dualBound: dualBound(), colValue: m.getSolution().colValue, message: 'time limit' };
+      }
+      return failure('limit', `HiGHS model status ${status}`);
     } catch (err) {
       if (err instanceof WebAssembly.RuntimeError) {
         highs = null;
@@ -54,7 +60,7 @@ export async function loadHighsSolver(): Promise<LpSolver> {
           reloading = null;
         });
       }
-      return { status: 'error', objective: NaN, colValue: null, message: String(err) };
+      return failure('error', String(err));
     } finally {
       try {
         m?.dispose();
@@ -63,4 +69,8 @@ export async function loadHighsSolver(): Promise<LpSolver> {
       }
     }
   };
+}
+
+function failure(status: LpResult['status'], message: string): LpResult {
+  return { status, objective: NaN, dualBound: NaN, colValue: null, message };
 }

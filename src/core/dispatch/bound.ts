@@ -30,6 +30,14 @@ export interface BoundOptions {
   solver: LpSolver;
   /** Largest LP to build, in variables; beyond it slots merge into blocks (default 60,000). */
   maxVariables?: number;
+  /**
+   * Up to this many (job, site) pairs (default 2,000), the bound also solves the site-choice MIP:
+   * each job at exactly one site (binary), its work spread over that site's slots. Its proven
+   * bound is at least the LP's. 0 turns it off.
+   */
+  maxSiteChoices?: number;
+  /** Time limit of the MIP, seconds (default 20). */
+  mipTimeLimitS?: number;
 }
 
 interface JobClass {
@@ -51,15 +59,23 @@ export function lowerBound(base: Cycle, placements: readonly Placement[], planVa
     block *= 2;
     classes = classify(base, placements, block);
   }
-  const lp = buildLp(base, classes, block);
+  const lp = buildLp(base, classes, block, false);
   const result = options.solver(lp.build());
   const shape = `${classes.length} job classes for ${placements.length} jobs, ${base.sites.length} sites × ${slots} slots in blocks of ${block}, ${lp.numCols} variables`;
   let value: number;
   let method: string;
   if (result.status === 'optimal') {
-    value = result.objective;
+    value = result.dualBound;
     const exact = block === 1 && classes.every((c) => c.jobs === 1);
-    method = `LP relaxation solved by HiGHS: ${shape}${exact ? '; one class per job (the exact LP)' : ''}`;
+    method = `LP relaxation solved by HiGHS: ${shape}${exact ? '; one class per job' : ''}`;
+    const choices = placements.reduce((n, p) => n + p.ctx.options.length, 0);
+    if (block === 1 && choices <= (options.maxSiteChoices ?? 2000)) {
+      const mip = options.solver(buildLp(base, classify(base, placements, 1, true), 1, true).build(), { timeLimitS: options.mipTimeLimitS ?? 20 });
+      if ((mip.status === 'optimal' || mip.status === 'limit') && mip.dualBound > value) {
+        value = mip.dualBound;
+        method = `site-choice MIP solved by HiGHS (${mip.status === 'optimal' ? 'optimal' : 'proven bound at its time limit'}): each of ${placements.length} jobs at one site, its work spread over that site's slots; tighter than the LP relaxation (${result.dualBound.toPrecision(8)}): ${shape}`;
+      }
+    }
   } else {
     value = perJobCheapest(base, placements);
     method = `per-job cheapest energy, ignoring capacity and shared renewables (the LP relaxation did not solve: ${result.message}; ${shape})`;
@@ -72,13 +88,14 @@ function workOf(p: Placement): number {
   return p.ctx.job.units * (p.ctx.slotsNeeded - 1 + p.ctx.partialFraction);
 }
 
-function classify(base: Cycle, placements: readonly Placement[], block: number): JobClass[] {
+/** Groups jobs into classes by pool class and block windows (`perJob` keeps one class per job). */
+function classify(base: Cycle, placements: readonly Placement[], block: number, perJob = false): JobClass[] {
   const byKey = new Map<string, JobClass>();
   for (const p of placements) {
     const { job } = p.ctx;
     const work = workOf(p);
     const sites = p.ctx.options.map((o): [number, number, number, number] => [o.siteIndex, Math.floor(o.firstSlot / block), Math.floor(o.lastSlot / block), o.transferScore / work]);
-    const key = `${job.poolClass}|${sites.map((s) => `${s[0]}:${s[1]}:${s[2]}`).join(',')}`;
+    const key = perJob ? job.id : `${job.poolClass}|${sites.map((s) => `${s[0]}:${s[1]}:${s[2]}:${transferBucket(s[3])}`).join(',')}`;
     const known = byKey.get(key);
     if (known) {
       known.work += work;
@@ -93,6 +110,11 @@ function classify(base: Cycle, placements: readonly Placement[], block: number):
   return [...byKey.values()];
 }
 
+/** Jobs merge only when their transfer objective per unit of work is within 10 % (the class takes the smallest). */
+function transferBucket(perWork: number): number {
+  return perWork <= 0 ? -1 : Math.floor(Math.log(perWork) / Math.log(1.1));
+}
+
 function countVariables(classes: readonly JobClass[], block: number, slots: number): number {
   let n = 0;
   const siteBlocks = new Set<string>();
@@ -105,7 +127,8 @@ function countVariables(classes: readonly JobClass[], block: number, slots: numb
   return n + siteBlocks.size * (1 + Math.min(block, slots));
 }
 
-function buildLp(base: Cycle, classes: readonly JobClass[], block: number): LpBuilderType {
+/** The relaxation as an LP; with `siteChoice`, each class (one job) also picks one site with binaries. */
+function buildLp(base: Cycle, classes: readonly JobClass[], block: number, siteChoice: boolean): LpBuilderType {
   const slots = base.snapshot.grid.slots;
   const lp = new LpBuilder();
   // Rows are created lazily per (site, block): one energy balance, one capacity row per pool class.
@@ -116,10 +139,14 @@ function buildLp(base: Cycle, classes: readonly JobClass[], block: number): LpBu
     return { from, to: Math.min(slots, from + block) };
   };
   for (const c of classes) {
-    const workRow = lp.addRow(c.work, c.work);
+    const workRow = siteChoice ? -1 : lp.addRow(c.work, c.work);
+    const chooseRow = siteChoice ? lp.addRow(1, 1) : -1;
     for (const [s, first, last, transferPerWork] of c.sites) {
       const site = base.sites[s];
       const pool = site.pools.get(c.poolClass as never)!;
+      // With site choice, the work row becomes Σ y at this site = work × z(site): one row per site.
+      const siteRow = siteChoice ? lp.addRow(0, 0) : workRow;
+      if (siteChoice) lp.addCol(transferPerWork * c.work, 0, 1, [chooseRow, siteRow], [1, -c.work], true);
       for (let b = first; b <= last; b++) {
         const { from, to } = blockSlots(b);
         const key = `${s}:${b}`;
@@ -136,7 +163,7 @@ function buildLp(base: Cycle, classes: readonly JobClass[], block: number): LpBu
           cRow = lp.addRow(-Infinity, free);
           capacityRow.set(capKey, cRow);
         }
-        lp.addCol(transferPerWork, 0, c.units * (to - from), [workRow, eRow, cRow], [1, pool.kWhPerUnitSlot, 1]);
+        lp.addCol(siteChoice ? 0 : transferPerWork, 0, c.units * (to - from), [siteRow, eRow, cRow], [1, pool.kWhPerUnitSlot, 1]);
       }
     }
   }

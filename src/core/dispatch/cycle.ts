@@ -84,6 +84,8 @@ export class Cycle {
   readonly slotMs: number;
   readonly scores: { plugin: ScorePlugin; weight: number }[];
   private readonly filters: FilterPlugin[];
+  /** One view reused for every filter call of a cycle (filters must not keep it). */
+  private readonly view: SiteView;
 
   constructor(
     readonly snapshot: Snapshot,
@@ -99,6 +101,7 @@ export class Cycle {
       .filter(([, weight]) => weight !== 0)
       .map(([name, weight]) => ({ plugin: registry.score(name), weight }));
     this.siteIndex = new Map(network.sites.map((s, i) => [s.id, i]));
+    this.view = { site: network.sites[0], signals: signals[network.sites[0]?.id], pool: undefined, route: undefined, transferS: 0, firstSlot: 0, lastSlot: 0, slotsNeeded: 0, grid };
     this.sites = network.sites.map((site, index) => {
       const sig = signals[site.id];
       const gridRate = new Float64Array(grid.slots);
@@ -145,8 +148,13 @@ export class Cycle {
     const transferStartSlot = Math.floor((readyMs - grid.startMs) / this.slotMs);
     const lastSlot = Math.min(grid.slots - 1, Math.floor((job.deadlineMs - grid.startMs) / this.slotMs + 1e-9) - 1);
     const originRoutes = this.routes.get(job.origin);
+    const origin = this.snapshot.signals[job.origin];
+    const transferSlot = Math.min(grid.slots - 1, Math.max(0, transferStartSlot));
     const options: SiteOption[] = [];
     const rejected: { site: string; reason: string }[] = [];
+    const view = this.view;
+    view.slotsNeeded = slotsNeeded;
+    view.lastSlot = lastSlot;
     for (const state of this.sites) {
       const { site } = state;
       if (this.profile.sites === 'origin' && site.id !== job.origin) {
@@ -157,15 +165,26 @@ export class Cycle {
       const gb = route && route.links.length > 0 ? job.inputGb : 0;
       const transferS = route ? transferDurationS(route, gb) : 0;
       const firstSlot = Math.max(0, Math.ceil((readyMs + transferS * 1000 - grid.startMs) / this.slotMs - 1e-9));
-      const view: SiteView = { site, signals: state.signals, pool: state.pools.get(job.poolClass)?.pool, route, transferS, firstSlot, lastSlot, slotsNeeded, grid };
-      const failed = this.filters.map((f) => f.filter(job, view)).find((s) => !s.ok);
-      if (failed && !failed.ok) {
-        rejected.push({ site: site.id, reason: failed.reason });
+      view.site = site;
+      view.signals = state.signals;
+      view.pool = state.pools.get(job.poolClass)?.pool;
+      view.route = route;
+      view.transferS = transferS;
+      view.firstSlot = firstSlot;
+      let reason: string | null = null;
+      for (const f of this.filters) {
+        const status = f.filter(job, view);
+        if (!status.ok) {
+          reason = status.reason;
+          break;
+        }
+      }
+      if (reason !== null) {
+        rejected.push({ site: site.id, reason });
         continue;
       }
-      const origin = this.snapshot.signals[job.origin];
-      const slot = Math.min(grid.slots - 1, Math.max(0, transferStartSlot));
-      const transferScore = gb > 0 ? this.weigh((p) => p.transfer(gb, route!, origin, slot)) : 0;
+      let transferScore = 0;
+      if (gb > 0) for (const { plugin, weight } of this.scores) transferScore += weight * plugin.transfer(gb, route!, origin, transferSlot);
       options.push({ siteIndex: state.index, firstSlot, lastSlot, route: route!, transferS, transferScore });
     }
     return { job, index, slotsNeeded, partialFraction, transferStartSlot, options, rejected };

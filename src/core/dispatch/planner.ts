@@ -87,7 +87,10 @@ export function planCycle(snapshot: Snapshot, options: PlanOptions): CycleOutcom
 export function chooseBest(cycle: Cycle, search: SlotSearch, ctx: JobContext, asap: boolean): Candidate | null {
   let best: Candidate | null = null;
   for (const option of ctx.options) {
-    const candidate = search.best(ctx, option, asap);
+    // A non-interruptible candidate must score strictly lower to win (ties go to the earlier start or
+    // the origin), so only a score just above the best so far is worth building.
+    const toBeat = asap || best === null ? Infinity : best.score + 1e-9 * Math.max(1, Math.abs(best.score));
+    const candidate = search.best(ctx, option, asap, toBeat);
     if (candidate && (best === null || better(cycle, ctx, candidate, best, asap))) best = candidate;
   }
   return best;

@@ -20,16 +20,21 @@ export class SlotSearch {
   private readonly full: Float64Array;
   private readonly partial: Float64Array;
   private readonly order: Int32Array;
+  private readonly mark: Uint8Array;
 
   constructor(private readonly cycle: Cycle) {
     const n = cycle.snapshot.grid.slots;
     this.full = new Float64Array(n);
     this.partial = new Float64Array(n);
     this.order = new Int32Array(n);
+    this.mark = new Uint8Array(n);
   }
 
-  /** Best slots at one site, or null when no window has free capacity. `asap` picks the earliest instead of the cheapest. */
-  best(ctx: JobContext, option: SiteOption, asap: boolean): Candidate | null {
+  /**
+   * Best slots at one site, or null when no window has free capacity (or, when `toBeat` is given,
+   * none scores lower than it). `asap` picks the earliest instead of the cheapest.
+   */
+  best(ctx: JobContext, option: SiteOption, asap: boolean, toBeat = Infinity): Candidate | null {
     const site = this.cycle.sites[option.siteIndex];
     const pool = site.pools.get(ctx.job.poolClass)!;
     const { units, interruptible } = ctx.job;
@@ -41,19 +46,19 @@ export class SlotSearch {
     const free = pool.free;
     const full = this.full;
     const partial = this.partial;
+    const partialUsed = ctx.partialFraction < 1;
     for (let t = a; t <= b; t++) {
       full[t] = marginalScore(site, t, fullKWh);
-      partial[t] = marginalScore(site, t, partialKWh);
+      partial[t] = partialUsed ? marginalScore(site, t, partialKWh) : full[t];
     }
-    const partialUsed = ctx.partialFraction < 1;
-    return interruptible ? this.bestSlots(option, n, units, free, asap, partialUsed) : this.bestWindow(option, n, units, free, asap, partialUsed);
+    return interruptible ? this.bestSlots(option, n, units, free, asap, partialUsed) : this.bestWindow(option, n, units, free, asap, partialUsed, toBeat);
   }
 
   /**
    * Cheapest contiguous window of n free slots. The partly used slot is the window's last (the job
    * starts at the slot boundary) or its first (the job starts late and ends at a boundary), whichever is cheaper.
    */
-  private bestWindow(option: SiteOption, n: number, units: number, free: Int32Array, asap: boolean, partialUsed: boolean): Candidate | null {
+  private bestWindow(option: SiteOption, n: number, units: number, free: Int32Array, asap: boolean, partialUsed: boolean, toBeat: number): Candidate | null {
     const { firstSlot: a, lastSlot: b } = option;
     const full = this.full;
     const partial = this.partial;
@@ -79,55 +84,76 @@ export class SlotSearch {
         partialSlot = atStart < atEnd && !asap ? s : t;
         score = Math.min(atEnd, asap ? atEnd : atStart);
       }
-      if (asap || score < bestScore - 1e-9 * Math.abs(bestScore)) {
+      if (asap || bestStart < 0 || score < bestScore - 1e-9 * Math.abs(bestScore)) {
         bestScore = score;
         bestStart = s;
         bestPartial = partialSlot;
         if (asap) break;
       }
     }
-    if (bestStart < 0) return null;
+    if (bestStart < 0 || bestScore + option.transferScore >= toBeat) return null;
     const slots = new Array<number>(n);
     for (let i = 0; i < n; i++) slots[i] = bestStart + i;
     return { option, slots, partialSlot: bestPartial, score: bestScore + option.transferScore };
   }
 
   /**
-   * Cheapest n free slots in the window (earliest n for `asap`). The partly used slot may be any of
-   * them: either the n−1 cheapest run full and the partial goes to the cheapest remaining slot, or the
-   * n cheapest are taken and the one that saves most by running partly is the partial one.
+   * Cheapest n free slots in the window (earliest n for `asap`), ties to the earlier slot. The partly
+   * used slot may be any of them (an interruptible job can pause anywhere).
    */
   private bestSlots(option: SiteOption, n: number, units: number, free: Int32Array, asap: boolean, partialUsed: boolean): Candidate | null {
     const { firstSlot: a, lastSlot: b } = option;
-    const order = this.order;
     const full = this.full;
     const partial = this.partial;
+    // `order` keeps the n+1 cheapest free slots seen so far, cheapest first (earliest first for asap).
+    const order = this.order;
+    const keep = n + 1;
     let count = 0;
-    for (let t = a; t <= b; t++) if (free[t] >= units) order[count++] = t;
-    if (count < n) return null;
-    let chosen: number[];
+    let feasible = 0;
+    for (let t = a; t <= b; t++) {
+      if (free[t] < units) continue;
+      feasible++;
+      if (asap) {
+        if (count < keep) order[count++] = t;
+        else break;
+        continue;
+      }
+      const cost = full[t];
+      if (count === keep && cost >= full[order[count - 1]]) continue;
+      let i = count < keep ? count++ : count - 1;
+      while (i > 0 && full[order[i - 1]] > cost) {
+        order[i] = order[i - 1];
+        i--;
+      }
+      order[i] = t;
+    }
+    if (feasible < n) return null;
+    const chosen = Array.from(order.subarray(0, n));
     let partialSlot = -1;
-    if (asap || count === n) {
-      chosen = Array.from(order.subarray(0, n));
-      if (partialUsed) partialSlot = asap ? chosen[n - 1] : argBest(chosen, (t) => full[t] - partial[t]);
-    } else {
-      const feasible = Array.from(order.subarray(0, count)).sort((x, y) => full[x] - full[y] || x - y);
-      chosen = feasible.slice(0, n);
-      if (partialUsed) {
+    if (partialUsed) {
+      if (asap) {
+        partialSlot = chosen[n - 1];
+      } else {
+        // Either one of the n cheapest runs partly (the one that saves most), or the (n+1)-th cheapest
+        // slot — or a slot whose partial use is cheaper still — takes the partial share instead of the n-th.
         const inside = argBest(chosen, (t) => full[t] - partial[t]);
-        const insideScore = -(full[inside] - partial[inside]);
-        const rest = feasible.slice(n - 1);
-        const outside = argBest(rest, (t) => -partial[t]);
-        const outsideScore = partial[outside] - full[chosen[n - 1]];
-        if (outsideScore < insideScore) {
+        const mark = this.mark;
+        for (let i = 0; i < n - 1; i++) mark[chosen[i]] = 1;
+        let outside = -1;
+        for (let t = a; t <= b; t++) {
+          if (free[t] < units || mark[t] === 1) continue;
+          if (outside < 0 || partial[t] < partial[outside]) outside = t;
+        }
+        for (let i = 0; i < n - 1; i++) mark[chosen[i]] = 0;
+        if (outside >= 0 && partial[outside] - full[chosen[n - 1]] < partial[inside] - full[inside]) {
           chosen[n - 1] = outside;
           partialSlot = outside;
         } else {
           partialSlot = inside;
         }
       }
-      chosen.sort((x, y) => x - y);
     }
+    chosen.sort((x, y) => x - y);
     let score = 0;
     for (const t of chosen) score += t === partialSlot ? partial[t] : full[t];
     return { option, slots: chosen, partialSlot, score: score + option.transferScore };

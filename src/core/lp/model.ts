@@ -24,7 +24,10 @@ export type LpStatus = 'optimal' | 'infeasible' | 'unbounded' | 'limit' | 'error
 
 export interface LpResult {
   status: LpStatus;
+  /** Objective of the solution found (for a MIP stopped at a limit, its best incumbent). */
   objective: number;
+  /** Proven lower bound on the optimum (the objective for a solved LP; HiGHS's dual bound for a MIP). */
+  dualBound: number;
   colValue: Float64Array | null;
   message: string;
 }
