@@ -1,0 +1,36 @@
+/**
+ * Writes the JSON Schemas generated from the zod schemas into docs/:
+ *
+ *   node --import tsx scripts/write-schemas.ts
+ *
+ * test/scenario/schema-files.test.ts checks that the committed files equal what this generates.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ExportSchema } from '../src/scenario/export.ts';
+import { schemaRegistry } from '../src/scenario/schema-parts.ts';
+import { ScenarioFileSchema } from '../src/scenario/schema.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function jsonSchema(schema: z.ZodType, id: string, title: string): string {
+  const generated = z.toJSONSchema(schema, { metadata: schemaRegistry, io: 'input', unrepresentable: 'any' });
+  return `${JSON.stringify({ $id: id, title, ...generated }, null, 2)}\n`;
+}
+
+/** The schema files of the repository, by path relative to its root. */
+export function schemaDocuments(): Record<string, string> {
+  return {
+    'docs/scenario.schema.json': jsonSchema(ScenarioFileSchema, 'https://kumul.dev/schemas/scenario-v1.json', 'Kumul scenario file, version 1'),
+    'docs/scenario-export.schema.json': jsonSchema(ExportSchema, 'https://kumul.dev/schemas/scenario-export-v1.json', 'Kumul scenario export document, version 1'),
+  };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  for (const [path, content] of Object.entries(schemaDocuments())) {
+    writeFileSync(join(ROOT, path), content);
+    console.log(`wrote ${path}`);
+  }
+}

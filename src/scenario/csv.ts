@@ -1,0 +1,163 @@
+/**
+ * Reads CSV files for scenario signals: a header row, then one row per time stamp.
+ * Parsed tables and series are cached per process (loading `hami` twice parses each file once).
+ * Errors name the scenario file, the JSON path of the source, the CSV file and its line.
+ */
+import { readFileSync } from 'node:fs';
+import { fail } from './errors.ts';
+import { parseTimeStamp } from './time.ts';
+
+/** Where a CSV is read from, for error messages: the scenario file, the source's JSON path, the CSV as named there. */
+export interface CsvWhere {
+  scenarioFile: string;
+  jsonPath: string;
+  csvName: string;
+}
+
+interface CsvTable {
+  header: string[];
+  /** Data lines as in the file (line ends removed); cells are split out per column on demand. */
+  rows: string[];
+  /** 1-based line number of each row in the file. */
+  lines: number[];
+}
+
+/** A numeric column against time: ascending instants, values (NaN where missing), typical spacing. */
+export interface CsvSeries {
+  timesMs: Float64Array;
+  values: Float64Array;
+  /** Median spacing between consecutive rows, ms. */
+  spacingMs: number;
+}
+
+const MISSING = new Set(['', 'na', 'nan', 'null', 'none', '-']);
+const tables = new Map<string, CsvTable>();
+const timeColumns = new Map<string, { timesMs: Float64Array; spacingMs: number }>();
+const series = new Map<string, CsvSeries>();
+
+/** Reads `valueColumn` against `timeColumn` (times without a zone are at `offsetMinutes` from UTC). */
+export function readCsvSeries(absPath: string, timeColumn: string, valueColumn: string, offsetMinutes: number, where: CsvWhere): CsvSeries {
+  const key = [absPath, timeColumn, valueColumn, offsetMinutes].join('\u0000');
+  const cached = series.get(key);
+  if (cached) return cached;
+  const table = readTable(absPath, where);
+  const times = readTimes(absPath, table, timeColumn, offsetMinutes, where);
+  const column = columnIndex(table, valueColumn, where, 'valueColumn');
+  const cells = columnCells(table, column, where);
+  const values = new Float64Array(cells.length);
+  for (let r = 0; r < cells.length; r++) {
+    const cell = cells[r];
+    const value = cell.length === 0 ? NaN : Number(cell);
+    if (Number.isFinite(value)) values[r] = value;
+    else if (MISSING.has(cell.trim().toLowerCase())) values[r] = NaN;
+    else lineFail(where, table.lines[r], `value '${cell}' in column '${valueColumn}' is not a number`);
+  }
+  const result: CsvSeries = { timesMs: times.timesMs, values, spacingMs: times.spacingMs };
+  series.set(key, result);
+  return result;
+}
+
+function readTimes(absPath: string, table: CsvTable, timeColumn: string, offsetMinutes: number, where: CsvWhere) {
+  const key = [absPath, timeColumn, offsetMinutes].join('\u0000');
+  const cached = timeColumns.get(key);
+  if (cached) return cached;
+  const column = columnIndex(table, timeColumn, where, 'timeColumn');
+  const cells = columnCells(table, column, where);
+  const timesMs = new Float64Array(cells.length);
+  for (let r = 0; r < cells.length; r++) {
+    const cell = cells[r];
+    const t = parseTimeStamp(cell, offsetMinutes);
+    if (t === null) lineFail(where, table.lines[r], `time '${cell}' in column '${timeColumn}' is not a time stamp YYYY-MM-DD HH:MM[:SS][zone]`);
+    if (r > 0 && t <= timesMs[r - 1]) lineFail(where, table.lines[r], `time '${cell}' is not after the previous row's; rows must be in ascending time order without repeats`);
+    timesMs[r] = t;
+  }
+  const diffs = timesMs.subarray(1).map((t, i) => t - timesMs[i]).sort();
+  const result = { timesMs, spacingMs: diffs[Math.floor(diffs.length / 2)] };
+  timeColumns.set(key, result);
+  return result;
+}
+
+function columnIndex(table: CsvTable, name: string, where: CsvWhere, field: string): number {
+  const index = table.header.indexOf(name);
+  if (index < 0)
+    fail(where.scenarioFile, `${where.jsonPath}.${field}`, `${where.csvName}: CSV column '${name}' not found; columns are ${table.header.map((h) => `'${h}'`).join(', ')}`);
+  return index;
+}
+
+function readTable(absPath: string, where: CsvWhere): CsvTable {
+  const cached = tables.get(absPath);
+  if (cached) return cached;
+  let textContent: string;
+  try {
+    textContent = readFileSync(absPath, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read: ${(err as Error).message}`;
+    return fail(where.scenarioFile, `${where.jsonPath}.file`, `${where.csvName}: ${reason} (looked for ${absPath})`);
+  }
+  const table: CsvTable = { header: [], rows: [], lines: [] };
+  const lines = textContent.replace(/^\uFEFF/, '').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
+    if (line.trim() === '') continue;
+    if (table.header.length === 0) table.header = splitCsvLine(line, where, i + 1).map((c) => c.trim());
+    else {
+      table.rows.push(line);
+      table.lines.push(i + 1);
+    }
+  }
+  if (table.rows.length < 2) fail(where.scenarioFile, `${where.jsonPath}.file`, `${where.csvName}: needs a header and at least two rows`);
+  tables.set(absPath, table);
+  return table;
+}
+
+/** The cells of column `index` in every row; checks each row has as many fields as the header. */
+function columnCells(table: CsvTable, index: number, where: CsvWhere): string[] {
+  const width = table.header.length;
+  return table.rows.map((row, r) => {
+    const cells = row.includes('"') ? splitCsvLine(row, where, table.lines[r]) : null;
+    let count = 1;
+    let start = 0;
+    let cell = '';
+    if (cells) {
+      count = cells.length;
+      cell = cells[index] ?? '';
+    } else {
+      for (let comma = row.indexOf(','); ; comma = row.indexOf(',', comma + 1)) {
+        if (count - 1 === index) cell = row.slice(start, comma < 0 ? row.length : comma);
+        if (comma < 0) break;
+        count++;
+        start = comma + 1;
+      }
+    }
+    if (count !== width) lineFail(where, table.lines[r], `has ${count} fields, the header has ${width}`);
+    return cell;
+  });
+}
+
+/** Splits one CSV line; double quotes enclose fields with commas ("" is a quote). */
+function splitCsvLine(line: string, where: CsvWhere, lineNumber: number): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      cells.push(cell);
+      cell = '';
+    } else cell += c;
+  }
+  if (quoted) lineFail(where, lineNumber, 'unterminated quoted field');
+  cells.push(cell);
+  return cells;
+}
+
+function lineFail(where: CsvWhere, line: number, reason: string): never {
+  return fail(where.scenarioFile, where.jsonPath, `${where.csvName} line ${line}: ${reason}`);
+}
