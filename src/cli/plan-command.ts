@@ -1,5 +1,109 @@
+/**
+ * `kumul plan`: place a jobs file on a scenario, write the plan (docs/plan-format.md) and print a
+ * short summary: totals, the saving against `asap-origin`, and the bound's gap.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { loadScenario, ScenarioError } from '../scenario/index.ts';
+import { parseJobsCsv } from '../jobs/jobs-file.ts';
+import { JobsFileError } from '../jobs/errors.ts';
+import { loadHighsSolver } from '../solver/highs.ts';
+import { compareOnCommonJobs, objectiveFrom, planJobs, policyFrom } from '../planning/plan-jobs.ts';
+import { formatPlanSummary } from '../planning/summary.ts';
+import type { Job } from '../core/model/types.ts';
+import { CliError } from './errors.ts';
+
+interface PlanOptions {
+  scenario: string;
+  jobs: string;
+  objective: string;
+  policy: string;
+  start?: string;
+  slots?: string;
+  slotMinutes?: string;
+  out: string;
+  bound: boolean;
+}
 
 export function registerPlanCommand(program: Command): void {
-  void program;
+  program
+    .command('plan')
+    .description('Decide where and when each job runs, with its energy, cost and carbon, and a bound on how far from optimal the plan can be')
+    .requiredOption('--scenario <name|file>', 'built-in scenario name or scenario file')
+    .requiredOption('--jobs <file>', 'jobs file (CSV, docs/jobs-format.md)')
+    .option('--objective <objective>', 'cost | carbon | green | a mix such as cost=1,carbon=0.2', 'cost')
+    .option('--policy <name>', 'optimize | asap-origin | asap-any', 'optimize')
+    .option('--start <iso>', 'start of the planning horizon (default: the earliest release)')
+    .option('--slots <n>', `number of slots in the horizon (default: to the latest deadline, at most ${MAX_DEFAULT_HORIZON_DAYS} days)`)
+    .option('--slot-minutes <m>', 'slot length in minutes')
+    .option('--no-bound', 'skip the LP lower bound')
+    .requiredOption('--out <file>', 'where to write the plan JSON')
+    .action(runPlan);
+}
+
+async function runPlan(options: PlanOptions): Promise<void> {
+  const objective = wrap(() => objectiveFrom(options.objective));
+  const policy = wrap(() => policyFrom(options.policy));
+  const slotMinutes = numberOption('--slot-minutes', options.slotMinutes);
+  const requested = { start: options.start, slots: numberOption('--slots', options.slots), slotMinutes };
+  const defaults = wrap(() => loadScenario(options.scenario, { slotMinutes }));
+  const jobs = wrap(() => parseJobsCsv(readText(options.jobs), options.jobs, { siteIds: defaults.network.sites.map((s) => s.id) }));
+  const period = options.start === undefined && options.slots === undefined ? horizonOfJobs(jobs, defaults.grid.slotMinutes) : requested;
+  const scenario = wrap(() => loadScenario(options.scenario, period));
+  const solver = options.bound ? await loadHighsSolver() : undefined;
+  const started = performance.now();
+  const bar = jobs.length >= 2000 ? new cliProgress.SingleBar({ format: 'planning {bar} {value}/{total} jobs', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
+  bar?.start(jobs.length, 0);
+  const plan = planJobs({ scenario, jobs, objective, policy, solver, onProgress: (done) => bar?.update(done) });
+  bar?.stop();
+  const baseline = policy === 'asap-origin' ? plan : planJobs({ scenario, jobs, objective, policy: 'asap-origin' });
+  const seconds = (performance.now() - started) / 1000;
+  const temp = `${options.out}.tmp-${process.pid}`;
+  writeFileSync(temp, JSON.stringify(plan, null, 1) + '\n');
+  renameSync(temp, options.out);
+  process.stdout.write(formatPlanSummary({ scenario, plan, comparison: compareOnCommonJobs(plan, baseline), seconds, out: options.out }));
+}
+
+/** Longest horizon `kumul plan` picks by itself. */
+const MAX_DEFAULT_HORIZON_DAYS = 45;
+
+/**
+ * The default horizon: from the earliest release (down to a whole hour) to the latest deadline,
+ * at most MAX_DEFAULT_HORIZON_DAYS; jobs that cannot finish in it are reported as unplaced.
+ */
+function horizonOfJobs(jobs: readonly Job[], slotMinutes: number): { start?: string; slots?: number; slotMinutes: number } {
+  if (jobs.length === 0) return { slotMinutes };
+  const slotMs = slotMinutes * 60_000;
+  const startMs = Math.floor(Math.min(...jobs.map((j) => j.releaseMs)) / 3_600_000) * 3_600_000;
+  const endMs = Math.max(...jobs.map((j) => j.deadlineMs));
+  const slots = Math.min(Math.ceil((endMs - startMs) / slotMs), Math.round((MAX_DEFAULT_HORIZON_DAYS * 86_400_000) / slotMs));
+  return { start: new Date(startMs).toISOString(), slots, slotMinutes };
+}
+
+/** Runs a step whose bad input is the user's: its message becomes a CliError. */
+function wrap<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    if (err instanceof ScenarioError || err instanceof JobsFileError || (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError))) {
+      throw new CliError(err.message);
+    }
+    throw err;
+  }
+}
+
+function numberOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new CliError(`${name}: '${value}' must be a positive integer`);
+  return n;
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
 }

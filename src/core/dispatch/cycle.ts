@@ -71,6 +71,8 @@ export interface JobContext {
   slotsNeeded: number;
   /** Share of one slot the job's work leaves over (0 < f ≤ 1): it uses n−1 slots fully and one for this share. */
   partialFraction: number;
+  /** The slot holding the deadline, usable only for the partial share at its start; -1 when none. */
+  tailSlot: number;
   /** Slot in which the input transfer would start (release or now). */
   transferStartSlot: number;
   options: SiteOption[];
@@ -101,7 +103,7 @@ export class Cycle {
       .filter(([, weight]) => weight !== 0)
       .map(([name, weight]) => ({ plugin: registry.score(name), weight }));
     this.siteIndex = new Map(network.sites.map((s, i) => [s.id, i]));
-    this.view = { site: network.sites[0], signals: signals[network.sites[0]?.id], pool: undefined, route: undefined, transferS: 0, firstSlot: 0, lastSlot: 0, slotsNeeded: 0, grid };
+    this.view = { site: network.sites[0], signals: signals[network.sites[0]?.id], pool: undefined, route: undefined, transferS: 0, firstSlot: 0, lastSlot: 0, slotsNeeded: 0, readyMs: 0, grid };
     this.sites = network.sites.map((site, index) => {
       const sig = signals[site.id];
       const gridRate = new Float64Array(grid.slots);
@@ -146,7 +148,12 @@ export class Cycle {
     const partialFraction = durationSlots - (slotsNeeded - 1);
     const readyMs = Math.max(job.releaseMs, nowMs);
     const transferStartSlot = Math.floor((readyMs - grid.startMs) / this.slotMs);
-    const lastSlot = Math.min(grid.slots - 1, Math.floor((job.deadlineMs - grid.startMs) / this.slotMs + 1e-9) - 1);
+    // Slots that end by the deadline can run fully; the slot holding the deadline can still take the
+    // job's partial share at its start when that share ends in time (the tail slot).
+    const slotsBeforeDeadline = Math.floor((job.deadlineMs - grid.startMs) / this.slotMs + 1e-9);
+    const tailFits = partialFraction < 1 && grid.startMs + (slotsBeforeDeadline + partialFraction) * this.slotMs <= job.deadlineMs + 1e-6;
+    const tailSlot = tailFits && slotsBeforeDeadline < grid.slots ? slotsBeforeDeadline : -1;
+    const lastSlot = tailSlot >= 0 ? tailSlot : Math.min(grid.slots - 1, slotsBeforeDeadline - 1);
     const originRoutes = this.routes.get(job.origin);
     const origin = this.snapshot.signals[job.origin];
     const transferSlot = Math.min(grid.slots - 1, Math.max(0, transferStartSlot));
@@ -171,6 +178,7 @@ export class Cycle {
       view.route = route;
       view.transferS = transferS;
       view.firstSlot = firstSlot;
+      view.readyMs = readyMs + transferS * 1000;
       let reason: string | null = null;
       for (const f of this.filters) {
         const status = f.filter(job, view);
@@ -187,7 +195,7 @@ export class Cycle {
       if (gb > 0) for (const { plugin, weight } of this.scores) transferScore += weight * plugin.transfer(gb, route!, origin, transferSlot);
       options.push({ siteIndex: state.index, firstSlot, lastSlot, route: route!, transferS, transferScore });
     }
-    return { job, index, slotsNeeded, partialFraction, transferStartSlot, options, rejected };
+    return { job, index, slotsNeeded, partialFraction, tailSlot, transferStartSlot, options, rejected };
   }
 }
 

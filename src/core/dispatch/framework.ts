@@ -23,7 +23,9 @@ export interface SiteView {
   /** First and last slot the job could run in here (after release, now and transfer; before deadline and horizon end). */
   firstSlot: number;
   lastSlot: number;
-  /** Slots the job needs (the last may be partly used). */
+  /** When the job could start here: release (or now) plus the transfer. */
+  readyMs: number;
+  /** Slots the job needs (one may be partly used). */
   slotsNeeded: number;
   grid: TimeGrid;
 }

@@ -51,14 +51,14 @@ export class SlotSearch {
       full[t] = marginalScore(site, t, fullKWh);
       partial[t] = partialUsed ? marginalScore(site, t, partialKWh) : full[t];
     }
-    return interruptible ? this.bestSlots(option, n, units, free, asap, partialUsed) : this.bestWindow(option, n, units, free, asap, partialUsed, toBeat);
+    return interruptible ? this.bestSlots(option, n, units, free, asap, partialUsed, ctx.tailSlot) : this.bestWindow(option, n, units, free, asap, partialUsed, ctx.tailSlot, toBeat);
   }
 
   /**
    * Cheapest contiguous window of n free slots. The partly used slot is the window's last (the job
    * starts at the slot boundary) or its first (the job starts late and ends at a boundary), whichever is cheaper.
    */
-  private bestWindow(option: SiteOption, n: number, units: number, free: Int32Array, asap: boolean, partialUsed: boolean, toBeat: number): Candidate | null {
+  private bestWindow(option: SiteOption, n: number, units: number, free: Int32Array, asap: boolean, partialUsed: boolean, tail: number, toBeat: number): Candidate | null {
     const { firstSlot: a, lastSlot: b } = option;
     const full = this.full;
     const partial = this.partial;
@@ -81,8 +81,9 @@ export class SlotSearch {
       if (partialUsed) {
         const atEnd = sum - full[t] + partial[t];
         const atStart = sum - full[s] + partial[s];
-        partialSlot = atStart < atEnd && !asap ? s : t;
-        score = Math.min(atEnd, asap ? atEnd : atStart);
+        const startLate = !asap && t !== tail && atStart < atEnd;
+        partialSlot = startLate ? s : t;
+        score = startLate ? atStart : atEnd;
       }
       if (asap || bestStart < 0 || score < bestScore - 1e-9 * Math.abs(bestScore)) {
         bestScore = score;
@@ -101,23 +102,24 @@ export class SlotSearch {
    * Cheapest n free slots in the window (earliest n for `asap`), ties to the earlier slot. The partly
    * used slot may be any of them (an interruptible job can pause anywhere).
    */
-  private bestSlots(option: SiteOption, n: number, units: number, free: Int32Array, asap: boolean, partialUsed: boolean): Candidate | null {
+  private bestSlots(option: SiteOption, n: number, units: number, free: Int32Array, asap: boolean, partialUsed: boolean, tail: number): Candidate | null {
     const { firstSlot: a, lastSlot: b } = option;
     const full = this.full;
     const partial = this.partial;
-    // `order` keeps the n+1 cheapest free slots seen so far, cheapest first (earliest first for asap).
+    if (asap) {
+      // The earliest n free slots; the last of them takes the partial share (the tail slot can only be last).
+      const chosen: number[] = [];
+      for (let t = a; t <= b && chosen.length < n; t++) if (free[t] >= units) chosen.push(t);
+      if (chosen.length < n) return null;
+      const partialSlot = partialUsed ? chosen[n - 1] : -1;
+      return this.candidate(option, chosen, partialSlot);
+    }
+    // `order` keeps the n+1 cheapest free slots that can run fully (not the tail), cheapest first.
     const order = this.order;
     const keep = n + 1;
     let count = 0;
-    let feasible = 0;
     for (let t = a; t <= b; t++) {
-      if (free[t] < units) continue;
-      feasible++;
-      if (asap) {
-        if (count < keep) order[count++] = t;
-        else break;
-        continue;
-      }
+      if (free[t] < units || t === tail) continue;
       const cost = full[t];
       if (count === keep && cost >= full[order[count - 1]]) continue;
       let i = count < keep ? count++ : count - 1;
@@ -127,49 +129,42 @@ export class SlotSearch {
       }
       order[i] = t;
     }
-    if (feasible < n) return null;
-    const chosen = Array.from(order.subarray(0, n));
-    let partialSlot = -1;
-    if (partialUsed) {
-      if (asap) {
-        partialSlot = chosen[n - 1];
-      } else {
-        // Either one of the n cheapest runs partly (the one that saves most), or the (n+1)-th cheapest
-        // slot — or a slot whose partial use is cheaper still — takes the partial share instead of the n-th.
-        const inside = argBest(chosen, (t) => full[t] - partial[t]);
-        const mark = this.mark;
-        for (let i = 0; i < n - 1; i++) mark[chosen[i]] = 1;
-        let outside = -1;
-        for (let t = a; t <= b; t++) {
-          if (free[t] < units || mark[t] === 1) continue;
-          if (outside < 0 || partial[t] < partial[outside]) outside = t;
-        }
-        for (let i = 0; i < n - 1; i++) mark[chosen[i]] = 0;
-        if (outside >= 0 && partial[outside] - full[chosen[n - 1]] < partial[inside] - full[inside]) {
-          chosen[n - 1] = outside;
-          partialSlot = outside;
-        } else {
-          partialSlot = inside;
-        }
+    if (!partialUsed) return count < n ? null : this.candidate(option, Array.from(order.subarray(0, n)), -1);
+    if (count < n - 1) return null;
+    // Either the n cheapest with the one that saves most by running partly as the partial slot (inside),
+    // or the n−1 cheapest run fully and the partial share goes to the cheapest other free slot (outside).
+    let inside = -1;
+    if (count >= n) {
+      for (let i = 0; i < n; i++) {
+        const t = order[i];
+        if (inside < 0 || full[t] - partial[t] > full[inside] - partial[inside]) inside = t;
       }
     }
-    chosen.sort((x, y) => x - y);
-    let score = 0;
-    for (const t of chosen) score += t === partialSlot ? partial[t] : full[t];
-    return { option, slots: chosen, partialSlot, score: score + option.transferScore };
-  }
-}
-
-/** The element with the largest value (the first of equals). */
-function argBest(xs: readonly number[], value: (x: number) => number): number {
-  let best = xs[0];
-  let bestValue = value(best);
-  for (let i = 1; i < xs.length; i++) {
-    const v = value(xs[i]);
-    if (v > bestValue) {
-      best = xs[i];
-      bestValue = v;
+    const mark = this.mark;
+    for (let i = 0; i < n - 1; i++) mark[order[i]] = 1;
+    let outside = -1;
+    for (let t = a; t <= b; t++) {
+      if (free[t] < units || mark[t] === 1) continue;
+      if (outside < 0 || partial[t] < partial[outside]) outside = t;
     }
+    for (let i = 0; i < n - 1; i++) mark[order[i]] = 0;
+    if (inside < 0 && outside < 0) return null;
+    const chosen = Array.from(order.subarray(0, n - 1));
+    const insideScore = inside < 0 ? Infinity : full[order[n - 1]] - full[inside] + partial[inside];
+    const outsideScore = outside < 0 ? Infinity : partial[outside];
+    if (insideScore <= outsideScore) {
+      chosen.push(order[n - 1]);
+      return this.candidate(option, chosen, inside);
+    }
+    chosen.push(outside);
+    return this.candidate(option, chosen, outside);
   }
-  return best;
+
+  /** A candidate from chosen slots (any order) and its partial slot, scored with the current arrays. */
+  private candidate(option: SiteOption, chosen: number[], partialSlot: number): Candidate {
+    chosen.sort((x, y) => x - y);
+    let score = option.transferScore;
+    for (const t of chosen) score += t === partialSlot ? this.partial[t] : this.full[t];
+    return { option, slots: chosen, partialSlot, score };
+  }
 }

@@ -5,8 +5,12 @@ export const deadlineReachableFilter: FilterPlugin = {
   name: 'deadline-reachable',
   filter(job, view) {
     if (!view.route) return { ok: false, reason: `no network route from ${job.origin}` };
-    if (view.lastSlot - view.firstSlot + 1 >= view.slotsNeeded) return { ok: true };
-    const transfer = view.transferS > 0 ? ` after moving ${job.inputGb} GB (${(view.transferS / 3600).toFixed(1)} h)` : '';
-    return { ok: false, reason: `deadline unreachable${transfer}` };
+    const have = view.lastSlot - view.firstSlot + 1;
+    if (have >= view.slotsNeeded) return { ok: true };
+    const horizonEndMs = view.grid.startMs + view.grid.slots * view.grid.slotMinutes * 60_000;
+    if (view.readyMs >= horizonEndMs) return { ok: false, reason: 'ready only after the planning horizon ends' };
+    const end = job.deadlineMs > horizonEndMs ? 'the horizon end' : 'the deadline';
+    const transfer = view.transferS >= 60 ? ` after moving ${job.inputGb} GB (${(view.transferS / 3600).toFixed(1)} h)` : '';
+    return { ok: false, reason: `cannot finish by ${end}${transfer}: needs ${view.slotsNeeded} slot(s) of ${view.grid.slotMinutes} min, ${Math.max(0, have)} left` };
   },
 };
