@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { ExportSchema } from '../src/scenario/export.ts';
 import { schemaRegistry } from '../src/scenario/schema-parts.ts';
 import { ScenarioFileSchema } from '../src/scenario/schema.ts';
+import { PlanSchema } from '../src/planning/plan-schema.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -25,6 +26,7 @@ export function schemaDocuments(): Record<string, string> {
   return {
     'docs/scenario.schema.json': jsonSchema(ScenarioFileSchema, 'https://kumul.dev/schemas/scenario-v1.json', 'Kumul scenario file, version 1'),
     'docs/scenario-export.schema.json': jsonSchema(ExportSchema, 'https://kumul.dev/schemas/scenario-export-v1.json', 'Kumul scenario export document, version 1'),
+    'docs/plan.schema.json': jsonSchema(PlanSchema, 'https://kumul.dev/schemas/plan-v1.json', 'Kumul plan document, version 1'),
   };
 }
 

@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// Recomputes every per-job and total figure of a plan from the scenario export and the plan alone,
+// following docs/energy-model.md, without any of Kumul's code; also checks pool capacity per slot.
+// Usage: node scripts/verify-plan.mjs SCENARIO_EXPORT.json PLAN.json
+// Prints the largest relative difference and exits 1 when a figure differs by more than 1e-6
+// (relative) or a pool is over capacity.
+import { readFileSync } from 'node:fs';
+
+const [exportFile, planFile] = process.argv.slice(2);
+if (!exportFile || !planFile) {
+  console.error('usage: verify-plan.mjs SCENARIO_EXPORT.json PLAN.json');
+  process.exit(2);
+}
+const scenario = JSON.parse(readFileSync(exportFile, 'utf8'));
+const plan = JSON.parse(readFileSync(planFile, 'utf8'));
+
+const startMs = Date.parse(scenario.start);
+const slotMs = scenario.slotMinutes * 60_000;
+const slotHours = scenario.slotMinutes / 60;
+if (Date.parse(plan.start) !== startMs || plan.slotMinutes !== scenario.slotMinutes || plan.slots !== scenario.slots) {
+  console.error(`plan grid (${plan.start}, ${plan.slots} × ${plan.slotMinutes} min) differs from the export's (${scenario.start}, ${scenario.slots} × ${scenario.slotMinutes} min)`);
+  process.exit(1);
+}
+const series = plan.signals; // 'forecast': plans are priced with forecasts
+const sites = new Map(scenario.sites.map((s) => [s.id, s]));
+const signal = (siteId) => scenario.signals[siteId][series];
+
+/** Power of one unit at full load (W): the curve's value at load 1. */
+function fullLoadW(curve) {
+  const last = curve.find((p) => p.load === 1) ?? curve[curve.length - 1];
+  return last.powerW;
+}
+
+/** Splits [from, to) into (slot, hours) pieces on the grid. */
+function pieces(fromMs, toMs) {
+  const out = [];
+  for (let t = Math.floor((fromMs - startMs) / slotMs); startMs + t * slotMs < toMs; t++) {
+    const a = Math.max(fromMs, startMs + t * slotMs);
+    const b = Math.min(toMs, startMs + (t + 1) * slotMs);
+    if (b > a) out.push([t, (b - a) / 3_600_000]);
+  }
+  return out;
+}
+
+// 1. Facility energy of each job in each slot, and the site totals per slot.
+const siteLoad = new Map();
+const unitsUsed = new Map(); // `${site}/${pool}/${slot}` → units
+const perJob = plan.jobs.map((job) => {
+  const site = sites.get(job.site);
+  const pool = site.pools.find((p) => p.id === job.pool);
+  const kw = (fullLoadW(pool.powerCurve) * site.pue) / 1000;
+  const energy = new Map();
+  for (const run of job.runs) {
+    for (const [t, hours] of pieces(Date.parse(run.start), Date.parse(run.end))) {
+      energy.set(t, (energy.get(t) ?? 0) + run.units * kw * hours);
+      const key = `${job.site}/${job.pool}/${t}`;
+      unitsUsed.set(key, (unitsUsed.get(key) ?? 0) + run.units);
+    }
+  }
+  const load = siteLoad.get(job.site) ?? new Map();
+  for (const [t, e] of energy) load.set(t, (load.get(t) ?? 0) + e);
+  siteLoad.set(job.site, load);
+  return { job, site, energy };
+});
+
+// 2. Renewables first, shared in proportion to energy; the rest from the grid at the slot's price and carbon.
+let worst = 0;
+let worstWhat = '';
+const totals = { energyKWh: 0, greenKWh: 0, costYuan: 0, carbonKg: 0 };
+function compare(what, mine, theirs) {
+  const diff = Math.abs(mine - theirs) / Math.max(1e-9, Math.abs(mine), Math.abs(theirs));
+  if (diff > worst) {
+    worst = diff;
+    worstWhat = `${what}: recomputed ${mine}, plan says ${theirs}`;
+  }
+}
+for (const { job, site, energy } of perJob) {
+  const sig = signal(job.site);
+  const load = siteLoad.get(job.site);
+  const f = { energyKWh: 0, greenKWh: 0, costYuan: 0, carbonKg: 0 };
+  for (const [t, e] of energy) {
+    const available = Math.max(0, sig.renewableKW[t]) * slotHours;
+    const green = e * Math.min(1, available / load.get(t));
+    f.energyKWh += e;
+    f.greenKWh += green;
+    f.costYuan += green * site.renewable.priceYuanPerKWh + (e - green) * sig.priceYuanPerKWh[t];
+    f.carbonKg += (green * site.renewable.carbonGPerKWh + (e - green) * sig.carbonGPerKWh[t]) / 1000;
+  }
+  if (job.transfer) {
+    let kwhPerGB = 0;
+    let yuanPerGB = 0;
+    for (let i = 1; i < job.transfer.route.length; i++) {
+      const [a, b] = [job.transfer.route[i - 1], job.transfer.route[i]];
+      const link = scenario.links.find((l) => (l.from === a && l.to === b) || (l.from === b && l.to === a));
+      kwhPerGB += link.energyKWhPerGB;
+      yuanPerGB += link.costYuanPerGB;
+    }
+    const kwh = job.transfer.gb * kwhPerGB;
+    const slot = Math.min(scenario.slots - 1, Math.max(0, Math.floor((Date.parse(job.transfer.start) - startMs) / slotMs)));
+    f.energyKWh += kwh;
+    f.costYuan += job.transfer.gb * yuanPerGB;
+    f.carbonKg += (kwh * signal(job.transfer.route[0]).carbonGPerKWh[slot]) / 1000;
+  }
+  for (const key of Object.keys(f)) {
+    compare(`job ${job.id} ${key}`, f[key], job[key]);
+    totals[key] += f[key];
+  }
+}
+for (const key of Object.keys(totals)) compare(`totals.${key}`, totals[key], plan.totals[key]);
+
+// 3. The plan's objective value, from the totals.
+if (plan.bound) {
+  const weights = { cost: { cost: 1 }, carbon: { carbon: 1 }, green: { green: 1 } }[plan.objective] ?? Object.fromEntries(plan.objective.split(',').map((p) => p.split('=')).map(([k, v]) => [k.trim(), Number(v)]));
+  const value = (weights.cost ?? 0) * totals.costYuan + (weights.carbon ?? 0) * totals.carbonKg + (weights.green ?? 0) * (totals.energyKWh - totals.greenKWh);
+  compare('bound.planValue', value, plan.bound.planValue);
+}
+
+// 4. No pool over capacity in any slot.
+const over = [];
+for (const [key, units] of unitsUsed) {
+  const [siteId, poolId, t] = key.split('/');
+  const capacity = sites.get(siteId).pools.find((p) => p.id === poolId).units;
+  if (units > capacity) over.push(`${poolId} slot ${t}: ${units} units of ${capacity}`);
+}
+
+console.log(`${plan.jobs.length} jobs recomputed; largest relative difference ${worst.toExponential(2)}${worst > 0 ? ` (${worstWhat})` : ''}; ${over.length} pool-slots over capacity`);
+for (const o of over.slice(0, 10)) console.log(`over capacity: ${o}`);
+process.exit(worst > 1e-6 || over.length > 0 ? 1 : 0);

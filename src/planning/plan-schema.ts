@@ -1,0 +1,69 @@
+/**
+ * The plan document's schema (docs/plan-format.md): the JSON Schema in docs/plan.schema.json is
+ * generated from it (scripts/write-schemas.ts), and tests validate every plan they make against it,
+ * so the core's `Plan` type and this schema cannot drift apart.
+ */
+import { z } from 'zod';
+
+const iso = z.string().meta({ description: 'UTC instant, ISO 8601' });
+const figure = (description: string) => z.number().meta({ description });
+
+const Candidate = z.strictObject({
+  site: z.string(),
+  start: iso,
+  end: iso,
+  score: figure('weighted objective of running the job here, lower is better'),
+  parts: z.record(z.string(), z.number()).meta({ description: "each score plugin's value in its unit: cost yuan, carbon kgCO2, green grid kWh" }),
+});
+
+export const PlanJobSchema = z.strictObject({
+  id: z.string(),
+  site: z.string(),
+  pool: z.string(),
+  runs: z.array(z.strictObject({ start: iso, end: iso, units: z.number().int().positive() })).min(1).meta({ description: 'when the job runs, in time order; each run holds `units` units' }),
+  transfer: z
+    .strictObject({ route: z.array(z.string()).min(2), gb: z.number().nonnegative(), start: iso, end: iso })
+    .nullable()
+    .meta({ description: 'the move of the input data from its origin; null when the job runs at its origin or has no input' }),
+  energyKWh: figure('facility energy of the job plus its transfer, kWh'),
+  greenKWh: figure('renewable energy of the job, kWh'),
+  costYuan: figure('cost, yuan'),
+  carbonKg: figure('emissions, kg CO2'),
+  transferKWh: figure('energy of moving the input, kWh (part of energyKWh)'),
+  explain: z.strictObject({
+    policy: z.string(),
+    candidates: z.array(Candidate).min(1).meta({ description: 'best candidate per site, best first; the first is the one chosen' }),
+    earliestHere: Candidate.nullable().meta({ description: 'the earliest start at the chosen site (what waiting bought)' }),
+    rejected: z.array(z.strictObject({ site: z.string(), reason: z.string() })).meta({ description: 'sites that could not run the job, and why' }),
+  }),
+});
+
+export const PlanSchema = z.strictObject({
+  format: z.literal('kumul-plan'),
+  version: z.literal(1),
+  policy: z.string().meta({ description: 'optimize, asap-origin or asap-any' }),
+  objective: z.string().meta({ description: 'cost, carbon, green or a mix such as cost=1,carbon=0.2' }),
+  start: iso.meta({ description: 'start of the first slot' }),
+  slotMinutes: z.number().int().positive(),
+  slots: z.number().int().positive(),
+  signals: z.literal('forecast').meta({ description: 'the series the figures were computed with' }),
+  jobs: z.array(PlanJobSchema),
+  unplaced: z.array(z.strictObject({ id: z.string(), reasons: z.array(z.string()).min(1) })).meta({ description: 'jobs that fit nowhere: a summary reason first, then one per site' }),
+  totals: z.strictObject({
+    energyKWh: z.number(),
+    greenKWh: z.number(),
+    costYuan: z.number(),
+    carbonKg: z.number(),
+    jobsPlaced: z.number().int().nonnegative(),
+    jobsUnplaced: z.number().int().nonnegative(),
+  }),
+  bound: z
+    .strictObject({
+      objective: z.string(),
+      value: figure('proven lower bound on the objective of placing the plan\'s jobs'),
+      planValue: figure("the plan's objective value"),
+      gapPct: figure('(planValue − value) / |planValue| × 100'),
+      method: z.string().meta({ description: 'how the bound was obtained' }),
+    })
+    .nullable(),
+});
