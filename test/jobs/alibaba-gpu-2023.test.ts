@@ -14,8 +14,8 @@ import { formatJobsCsv, parseJobsCsv } from '../../src/jobs/jobs-file.ts';
 import { parseWeightedSites } from '../../src/jobs/weighted-pick.ts';
 import { makeJob } from '../fixtures/job-builder.ts';
 
-/** The real trace, in the shared data folder next to the repository (../shared/data, see DESIGN.md). */
-const TRACE = fileURLToPath(new URL('../../../shared/data/workloads/alibaba_gpu_2023_pods.csv', import.meta.url));
+/** The real trace, shipped in datasets/ (see datasets/README.md). */
+const TRACE = fileURLToPath(new URL('../../datasets/alibaba-gpu-2023/pods.csv', import.meta.url));
 const FILE = 'alibaba_gpu_2023_pods.csv';
 const ORIGINS = parseWeightedSites(DEFAULT_ORIGINS);
 const HEADER = ALIBABA_GPU_2023_COLUMNS.join(',');

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { importAlibabaGpu2023 } from '../../src/jobs/alibaba-gpu-2023.ts';
 import { formatJobsCsv } from '../../src/jobs/jobs-file.ts';
 
-const TRACE = fileURLToPath(new URL('../../../shared/data/workloads/alibaba_gpu_2023_pods.csv', import.meta.url));
+const TRACE = fileURLToPath(new URL('../../datasets/alibaba-gpu-2023/pods.csv', import.meta.url));
 const KUMUL = fileURLToPath(new URL('../../bin/kumul.js', import.meta.url));
 
 function kumul(...args: string[]): { status: number | null; stdout: string; stderr: string } {
