@@ -43,15 +43,18 @@ export function readCsvSeries(absPath: string, timeColumn: string, valueColumn: 
   const table = readTable(absPath, where);
   const times = readTimes(absPath, table, timeColumn, offsetMinutes, where);
   const column = columnIndex(table, valueColumn, where, 'valueColumn');
-  const cells = columnCells(table, column, where);
-  const values = new Float64Array(cells.length);
-  for (let r = 0; r < cells.length; r++) {
-    const cell = cells[r];
-    const value = cell.length === 0 ? NaN : Number(cell);
-    if (Number.isFinite(value)) values[r] = value;
-    else if (MISSING.has(cell.trim().toLowerCase())) values[r] = NaN;
-    else lineFail(where, table.lines[r], `value '${cell}' in column '${valueColumn}' is not a number`);
-  }
+  const values = new Float64Array(table.rows.length);
+  forEachField(table, column, where, (text, from, to, r) => {
+    const value = parseDecimal(text, from, to);
+    if (!Number.isNaN(value)) values[r] = value;
+    else {
+      const cell = text.slice(from, to);
+      const general = cell.trim() === '' ? NaN : Number(cell);
+      if (Number.isFinite(general)) values[r] = general;
+      else if (MISSING.has(cell.trim().toLowerCase())) values[r] = NaN;
+      else lineFail(where, table.lines[r], `value '${cell}' in column '${valueColumn}' is not a number`);
+    }
+  });
   const result: CsvSeries = { timesMs: times.timesMs, values, spacingMs: times.spacingMs };
   series.set(key, result);
   return result;
@@ -62,15 +65,14 @@ function readTimes(absPath: string, table: CsvTable, timeColumn: string, offsetM
   const cached = timeColumns.get(key);
   if (cached) return cached;
   const column = columnIndex(table, timeColumn, where, 'timeColumn');
-  const cells = columnCells(table, column, where);
-  const timesMs = new Float64Array(cells.length);
-  for (let r = 0; r < cells.length; r++) {
-    const cell = cells[r];
+  const timesMs = new Float64Array(table.rows.length);
+  forEachField(table, column, where, (text, from, to, r) => {
+    const cell = from === 0 && to === text.length ? text : text.slice(from, to);
     const t = parseTimeStamp(cell, offsetMinutes);
     if (t === null) lineFail(where, table.lines[r], `time '${cell}' in column '${timeColumn}' is not a time stamp YYYY-MM-DD HH:MM[:SS][zone]`);
     if (r > 0 && t <= timesMs[r - 1]) lineFail(where, table.lines[r], `time '${cell}' is not after the previous row's; rows must be in ascending time order without repeats`);
     timesMs[r] = t;
-  }
+  });
   const diffs = timesMs.subarray(1).map((t, i) => t - timesMs[i]).sort();
   const result = { timesMs, spacingMs: diffs[Math.floor(diffs.length / 2)] };
   timeColumns.set(key, result);
@@ -110,28 +112,62 @@ function readTable(absPath: string, where: CsvWhere): CsvTable {
   return table;
 }
 
-/** The cells of column `index` in every row; checks each row has as many fields as the header. */
-function columnCells(table: CsvTable, index: number, where: CsvWhere): string[] {
+/**
+ * Calls `visit(text, from, to, row)` with the bounds of field `index` in every row, without copying
+ * the field (files have thousands of rows); checks each row has as many fields as the header.
+ */
+function forEachField(table: CsvTable, index: number, where: CsvWhere, visit: (text: string, from: number, to: number, row: number) => void): void {
   const width = table.header.length;
-  return table.rows.map((row, r) => {
-    const cells = row.includes('"') ? splitCsvLine(row, where, table.lines[r]) : null;
+  table.rows.forEach((row, r) => {
+    if (row.includes('"')) {
+      const cells = splitCsvLine(row, where, table.lines[r]);
+      if (cells.length !== width) lineFail(where, table.lines[r], `has ${cells.length} fields, the header has ${width}`);
+      visit(cells[index], 0, cells[index].length, r);
+      return;
+    }
     let count = 1;
     let start = 0;
-    let cell = '';
-    if (cells) {
-      count = cells.length;
-      cell = cells[index] ?? '';
-    } else {
-      for (let comma = row.indexOf(','); ; comma = row.indexOf(',', comma + 1)) {
-        if (count - 1 === index) cell = row.slice(start, comma < 0 ? row.length : comma);
-        if (comma < 0) break;
-        count++;
-        start = comma + 1;
+    let from = -1;
+    let to = -1;
+    for (let comma = row.indexOf(','); ; comma = row.indexOf(',', comma + 1)) {
+      if (count - 1 === index) {
+        from = start;
+        to = comma < 0 ? row.length : comma;
       }
+      if (comma < 0) break;
+      count++;
+      start = comma + 1;
     }
     if (count !== width) lineFail(where, table.lines[r], `has ${count} fields, the header has ${width}`);
-    return cell;
+    visit(row, from, to, r);
   });
+}
+
+/**
+ * A plain decimal (`-12.345`) in text[from, to) without copying it; NaN for anything else
+ * (exponents, spaces, empty), which the caller parses the general way. Exact like Number():
+ * one correctly rounded division of integers below 2^53.
+ */
+export function parseDecimal(text: string, from: number, to: number): number {
+  let i = from;
+  const negative = text.charCodeAt(i) === 45;
+  if (negative) i++;
+  let mantissa = 0;
+  let digits = 0;
+  let scale = 1;
+  let point = false;
+  for (; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 && !point) point = true;
+    else if (c >= 48 && c <= 57) {
+      mantissa = mantissa * 10 + (c - 48);
+      digits++;
+      if (point) scale *= 10;
+    } else return NaN;
+  }
+  if (digits === 0 || digits > 15) return NaN;
+  const value = mantissa / scale;
+  return negative ? -value : value;
 }
 
 /** Splits one CSV line; double quotes enclose fields with commas ("" is a quote). */

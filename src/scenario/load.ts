@@ -6,13 +6,13 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Pool, PowerPoint, Scenario, Site, SiteSignalPair, TimeGrid } from '../core/model/types.ts';
+import type { Pool, PowerPoint, Scenario, Site, SiteSignalPair, SiteSignals, TimeGrid } from '../core/model/types.ts';
 import { ScenarioError, fail } from './errors.ts';
 import { EXPORT_FORMAT, scenarioFromExportJson } from './export.ts';
 import { issuesFromZod } from './issues.ts';
 import { defaultPoolId, networkIssues } from './refs.ts';
 import { resolveSignal } from './resolve.ts';
-import { PeriodSchema, SIGNAL_NAMES, ScenarioFileSchema, type ScenarioFile, type SiteSpec } from './schema.ts';
+import { PeriodSchema, SIGNAL_NAMES, ScenarioFileSchema, type ScenarioFile, type SignalName, type SiteSpec } from './schema.ts';
 import { formatIsoMinute, parseIsoInstant } from './time.ts';
 
 /** A requested time grid; missing fields come from the scenario's default period. */
@@ -128,16 +128,16 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 }
 
 function siteSignals(site: SiteSpec, ctx: Parameters<typeof resolveSignal>[2], jsonPath: string): SiteSignalPair {
-  const pair: SiteSignalPair = {
-    forecast: { priceYuanPerKWh: [], carbonGPerKWh: [], renewableKW: [] },
-    actual: { priceYuanPerKWh: [], carbonGPerKWh: [], renewableKW: [] },
+  const resolved = Object.fromEntries(SIGNAL_NAMES.map((name) => [name, resolveSignal(name, site.signals[name], ctx, `${jsonPath}.${name}`)]));
+  return {
+    forecast: mapSignals((name) => resolved[name].forecast),
+    actual: mapSignals((name) => resolved[name].actual),
   };
-  for (const name of SIGNAL_NAMES) {
-    const { actual, forecast } = resolveSignal(name, site.signals[name], ctx, `${jsonPath}.${name}`);
-    pair.actual[name] = actual;
-    pair.forecast[name] = forecast;
-  }
-  return pair;
+}
+
+/** Builds a SiteSignals from one array per signal name. */
+function mapSignals(values: (name: SignalName) => number[]): SiteSignals {
+  return { priceYuanPerKWh: values('priceYuanPerKWh'), carbonGPerKWh: values('carbonGPerKWh'), renewableKW: values('renewableKW') };
 }
 
 function toSite(spec: SiteSpec, curves: Record<string, PowerPoint[]>): Site {
@@ -167,15 +167,7 @@ function sliceToPeriod(s: Scenario, request: PeriodRequest | undefined, file: st
   if (want.slotMinutes !== s.grid.slotMinutes) fail(file, 'requested period.slotMinutes', `must be ${s.grid.slotMinutes} for an export document (${covers})`);
   if (!Number.isInteger(offset) || offset < 0 || offset + want.slots > s.grid.slots)
     fail(file, 'requested period', `${formatIsoMinute(want.startMs)} + ${want.slots} slots is not a window of the export (${covers})`);
-  const cut = (values: number[]) => values.slice(offset, offset + want.slots);
-  const signals = Object.fromEntries(
-    Object.entries(s.signals).map(([id, pair]) => [
-      id,
-      {
-        forecast: { priceYuanPerKWh: cut(pair.forecast.priceYuanPerKWh), carbonGPerKWh: cut(pair.forecast.carbonGPerKWh), renewableKW: cut(pair.forecast.renewableKW) },
-        actual: { priceYuanPerKWh: cut(pair.actual.priceYuanPerKWh), carbonGPerKWh: cut(pair.actual.carbonGPerKWh), renewableKW: cut(pair.actual.renewableKW) },
-      },
-    ]),
-  );
+  const cut = (signals: SiteSignals): SiteSignals => mapSignals((name) => signals[name].slice(offset, offset + want.slots));
+  const signals = Object.fromEntries(Object.entries(s.signals).map(([id, pair]) => [id, { forecast: cut(pair.forecast), actual: cut(pair.actual) }]));
   return { ...s, grid: want, signals };
 }

@@ -143,11 +143,12 @@ function samplePoints(data: CsvSeries, label: TimeLabel): { points: Float64Array
   const cached = byLabel.get(label);
   if (cached) return cached;
   const shift = label === 'interval-start' ? data.spacingMs / 2 : label === 'interval-end' ? -data.spacingMs / 2 : 0;
-  const present = data.values.reduce((n, v) => (Number.isNaN(v) ? n : n + 1), 0);
+  const n = data.values.length;
+  let present = 0;
+  for (let r = 0; r < n; r++) if (!Number.isNaN(data.values[r])) present++;
   const points = new Float64Array(present);
-  const values = new Float64Array(present);
-  let k = 0;
-  for (let r = 0; r < data.values.length; r++) {
+  const values = present === n ? data.values : new Float64Array(present);
+  for (let r = 0, k = 0; r < n; r++) {
     if (Number.isNaN(data.values[r])) continue;
     points[k] = data.timesMs[r] + shift;
     values[k++] = data.values[r];
