@@ -10,7 +10,6 @@ import {
   PowerCurveSchema,
   anyNumber,
   anyText,
-  between,
   doc,
   idSchema,
   isoInstant,

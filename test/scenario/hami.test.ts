@@ -1,4 +1,5 @@
 /** The built-in `hami` scenario: sites, pools, links, signals, forecasts and load time. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { builtinScenarioNames, loadScenario } from '../../src/scenario/index.ts';
 import { SIGNAL_NAMES } from '../../src/scenario/schema.ts';
@@ -106,6 +107,11 @@ describe('built-in scenario hami', () => {
   it('maps any year onto the data year', () => {
     const winter = loadScenario('hami', { start: '2031-12-31T12:00Z', slots: 8 }); // crosses the new year in Beijing time
     expect(winter.signals.hami.actual.renewableKW.every((v) => v >= 0)).toBe(true);
+  });
+
+  it('lists every stated assumption in docs/scenario-format.md', () => {
+    const docs = readFileSync(new URL('../../docs/scenario-format.md', import.meta.url), 'utf8');
+    for (const a of hami.assumptions) expect(docs, a.what).toContain(a.what.replace(/ \(.*\)$/, ''));
   });
 
   it('loads 96 hourly slots in well under 200 ms once the CSV files are parsed', () => {
