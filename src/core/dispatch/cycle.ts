@@ -76,7 +76,14 @@ export interface JobContext {
   /** Slot in which the input transfer would start (release or now). */
   transferStartSlot: number;
   options: SiteOption[];
-  rejected: { site: string; reason: string }[];
+  rejected: Rejection[];
+}
+
+/** A site that cannot run a job: the filter's short code and its detailed reason. */
+export interface Rejection {
+  site: string;
+  code: string;
+  reason: string;
 }
 
 export class Cycle {
@@ -158,14 +165,14 @@ export class Cycle {
     const origin = this.snapshot.signals[job.origin];
     const transferSlot = Math.min(grid.slots - 1, Math.max(0, transferStartSlot));
     const options: SiteOption[] = [];
-    const rejected: { site: string; reason: string }[] = [];
+    const rejected: Rejection[] = [];
     const view = this.view;
     view.slotsNeeded = slotsNeeded;
     view.lastSlot = lastSlot;
     for (const state of this.sites) {
       const { site } = state;
       if (this.profile.sites === 'origin' && site.id !== job.origin) {
-        rejected.push({ site: site.id, reason: 'not the origin (policy runs jobs at their origin)' });
+        rejected.push({ site: site.id, code: 'not the origin', reason: 'not the origin (the policy runs jobs at their origin)' });
         continue;
       }
       const route = originRoutes?.get(site.id);
@@ -179,16 +186,16 @@ export class Cycle {
       view.transferS = transferS;
       view.firstSlot = firstSlot;
       view.readyMs = readyMs + transferS * 1000;
-      let reason: string | null = null;
+      let rejection: Rejection | null = null;
       for (const f of this.filters) {
         const status = f.filter(job, view);
         if (!status.ok) {
-          reason = status.reason;
+          rejection = { site: site.id, code: status.code, reason: status.reason };
           break;
         }
       }
-      if (reason !== null) {
-        rejected.push({ site: site.id, reason });
+      if (rejection !== null) {
+        rejected.push(rejection);
         continue;
       }
       let transferScore = 0;

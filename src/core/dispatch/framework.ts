@@ -30,7 +30,8 @@ export interface SiteView {
   grid: TimeGrid;
 }
 
-export type FilterStatus = { ok: true } | { ok: false; reason: string };
+/** A filter's verdict; `code` is a short kind of reason that unplaced summaries count by, `reason` the detail. */
+export type FilterStatus = { ok: true } | { ok: false; code: string; reason: string };
 
 export interface FilterPlugin {
   name: string;

@@ -183,7 +183,7 @@ function explainAll(cycle: Cycle, placements: readonly Placement[], options: Dis
       policy: options.profile.name,
       candidates,
       earliestHere: earliest ? describe(cycle, p, earliest, scoreNames, options.registry) : null,
-      rejected: p.ctx.rejected,
+      rejected: p.ctx.rejected.map(({ site, reason }) => ({ site, reason })),
     };
     use.slots.forEach((t, i) => {
       site.loadKWh[t] += use.energyKWh[i];

@@ -156,16 +156,14 @@ function objectiveOf(cycle: Cycle, placed: readonly (Placement | null)[]): numbe
   return total;
 }
 
-/** Why a job fits nowhere: filter reasons per site, or no free capacity in its window; merged with counts. */
+/** Why a job fits nowhere: one line counting the sites by kind of reason, then each site's reason. */
 function unplacedReasons(cycle: Cycle, ctx: JobContext): string[] {
-  const reasons = [...ctx.rejected.map((r) => `${r.site}: ${r.reason}`), ...ctx.options.map((o) => `${cycle.sites[o.siteIndex].site.id}: no free capacity in its window`)];
+  const full = ctx.options.map((o) => ({ site: cycle.sites[o.siteIndex].site.id, code: 'no free capacity in its window', reason: 'no free capacity in its window' }));
+  const all = [...ctx.rejected, ...full];
   const counts = new Map<string, number>();
-  for (const r of reasons) {
-    const key = r.slice(r.indexOf(': ') + 2);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  const summary = `0/${cycle.sites.length} sites can run it: ${[...counts].map(([reason, n]) => `${n} ${reason}`).join(', ')}`;
-  return [summary, ...reasons];
+  for (const r of all) counts.set(r.code, (counts.get(r.code) ?? 0) + 1);
+  const summary = `0/${cycle.sites.length} sites can run it: ${[...counts].map(([code, n]) => `${n} ${code}`).join(', ')}`;
+  return [summary, ...all.map((r) => `${r.site}: ${r.reason}`)];
 }
 
 const byRelease = (x: JobContext, y: JobContext) => x.job.releaseMs - y.job.releaseMs || compareIds(x.job.id, y.job.id);

@@ -5,6 +5,6 @@ export const allowedSitesFilter: FilterPlugin = {
   name: 'allowed-sites',
   filter(job, view) {
     if (job.allowedSites === null || job.allowedSites.includes(view.site.id)) return { ok: true };
-    return { ok: false, reason: 'not in the job\'s allowed sites' };
+    return { ok: false, code: 'not allowed', reason: "not in the job's allowed sites (data residency)" };
   },
 };

@@ -4,8 +4,8 @@ import type { FilterPlugin } from '../../framework.ts';
 export const capacityFilter: FilterPlugin = {
   name: 'capacity',
   filter(job, view) {
-    if (!view.pool) return { ok: false, reason: `no ${job.poolClass} pool` };
-    if (view.pool.units < job.units) return { ok: false, reason: `needs ${job.units} units, ${job.poolClass} pool has ${view.pool.units}` };
+    if (!view.pool) return { ok: false, code: `no ${job.poolClass} pool`, reason: `no ${job.poolClass} pool` };
+    if (view.pool.units < job.units) return { ok: false, code: 'too few units', reason: `needs ${job.units} units, ${job.poolClass} pool has ${view.pool.units}` };
     return { ok: true };
   },
 };
