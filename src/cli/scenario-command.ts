@@ -20,7 +20,8 @@ export function registerScenarioCommands(program: Command): void {
     .description('Scenarios: sites, pools, links and energy signals on a time grid')
     .configureOutput({ outputError: () => {} })
     .exitOverride((err) => {
-      if (err.exitCode === 0) process.exit(0);
+      // Help was printed (asked for: status 0; shown for a missing subcommand: bad input, 2).
+      if (err.exitCode === 0 || err.code === 'commander.help') process.exit(err.exitCode === 0 ? 0 : 2);
       throw new CliError(err.message.replace(/^error: /, ''));
     });
 

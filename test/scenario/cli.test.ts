@@ -43,6 +43,7 @@ describe('kumul scenario', () => {
     [['scenario', 'export', TINY, '--start', '2026-03-02T00:00Z'], 'no data covers 2026-03-02T00:00Z'],
     [['scenario', 'export'], "kumul: missing required argument 'scenario'"],
     [['scenario', 'export', 'hami', '--colour'], "kumul: unknown option '--colour'"],
+    [['scenario', 'bogus'], "kumul: unknown command 'bogus'"],
   ])('bad input %j exits 2 with a message', (args, message) => {
     const r = kumul(...args);
     expect(r.status).toBe(2);
