@@ -53,11 +53,14 @@ interface JobClass {
 export function lowerBound(base: Cycle, placements: readonly Placement[], planValue: number, objective: string, options: BoundOptions): Bound {
   const slots = base.snapshot.grid.slots;
   const maxVariables = options.maxVariables ?? 60_000;
+  // Start from the smallest block size at which even unmerged jobs would be within 4× the limit
+  // (cheap to count), then double until the merged classes fit.
   let block = 1;
-  let classes = classify(base, placements, block);
-  while (countVariables(classes, block, slots) > maxVariables && block < slots) {
+  while (block < slots && unmergedVariables(placements, block) > 4 * maxVariables) block *= 2;
+  let classes = classify(placements, block);
+  while (countVariables(classes, block, base.sites.length, slots) > maxVariables && block < slots) {
     block *= 2;
-    classes = classify(base, placements, block);
+    classes = classify(placements, block);
   }
   const lp = buildLp(base, classes, block, false);
   const result = options.solver(lp.build());
@@ -70,7 +73,7 @@ export function lowerBound(base: Cycle, placements: readonly Placement[], planVa
     method = `LP relaxation solved by HiGHS: ${shape}${exact ? '; one class per job' : ''}`;
     const choices = placements.reduce((n, p) => n + p.ctx.options.length, 0);
     if (block === 1 && choices <= (options.maxSiteChoices ?? 2000)) {
-      const mip = options.solver(buildLp(base, classify(base, placements, 1, true), 1, true).build(), { timeLimitS: options.mipTimeLimitS ?? 20 });
+      const mip = options.solver(buildLp(base, classify(placements, 1, true), 1, true).build(), { timeLimitS: options.mipTimeLimitS ?? 20 });
       if ((mip.status === 'optimal' || mip.status === 'limit') && mip.dualBound > value) {
         value = mip.dualBound;
         method = `site-choice MIP solved by HiGHS (${mip.status === 'optimal' ? 'optimal' : 'proven bound at its time limit'}): each of ${placements.length} jobs at one site, its work spread over that site's slots; tighter than the LP relaxation (${result.dualBound.toPrecision(8)}): ${shape}`;
@@ -88,25 +91,28 @@ function workOf(p: Placement): number {
   return p.ctx.job.units * (p.ctx.slotsNeeded - 1 + p.ctx.partialFraction);
 }
 
-/** Groups jobs into classes by pool class and block windows (`perJob` keeps one class per job). */
-function classify(base: Cycle, placements: readonly Placement[], block: number, perJob = false): JobClass[] {
+/** Groups jobs into classes by pool class, block windows and transfer rate (`perJob` keeps one class per job). */
+function classify(placements: readonly Placement[], block: number, perJob = false): JobClass[] {
   const byKey = new Map<string, JobClass>();
+  const parts: (string | number)[] = [];
   for (const p of placements) {
     const { job } = p.ctx;
     const work = workOf(p);
-    const sites = p.ctx.options.map((o): [number, number, number, number] => [o.siteIndex, Math.floor(o.firstSlot / block), Math.floor(o.lastSlot / block), o.transferScore / work]);
-    const key = perJob ? job.id : `${job.poolClass}|${sites.map((s) => `${s[0]}:${s[1]}:${s[2]}:${transferBucket(s[3])}`).join(',')}`;
+    parts.length = 0;
+    parts.push(job.poolClass);
+    for (const o of p.ctx.options) parts.push(o.siteIndex, Math.floor(o.firstSlot / block), Math.floor(o.lastSlot / block), transferBucket(o.transferScore / work));
+    const key = perJob ? job.id : parts.join(':');
     const known = byKey.get(key);
     if (known) {
       known.work += work;
       known.units += job.units;
       known.jobs += 1;
-      known.sites.forEach((s, i) => (s[3] = Math.min(s[3], sites[i][3])));
+      p.ctx.options.forEach((o, i) => (known.sites[i][3] = Math.min(known.sites[i][3], o.transferScore / work)));
     } else {
+      const sites = p.ctx.options.map((o): [number, number, number, number] => [o.siteIndex, Math.floor(o.firstSlot / block), Math.floor(o.lastSlot / block), o.transferScore / work]);
       byKey.set(key, { poolClass: job.poolClass, work, units: job.units, sites, jobs: 1 });
     }
   }
-  void base;
   return [...byKey.values()];
 }
 
@@ -115,16 +121,26 @@ function transferBucket(perWork: number): number {
   return perWork <= 0 ? -1 : Math.floor(Math.log(perWork) / Math.log(1.1));
 }
 
-function countVariables(classes: readonly JobClass[], block: number, slots: number): number {
+/** Variables if no jobs merged: an upper bound on the LP's size, without building classes. */
+function unmergedVariables(placements: readonly Placement[], block: number): number {
   let n = 0;
-  const siteBlocks = new Set<string>();
+  for (const p of placements) for (const o of p.ctx.options) n += Math.floor(o.lastSlot / block) - Math.floor(o.firstSlot / block) + 1;
+  return n;
+}
+
+function countVariables(classes: readonly JobClass[], block: number, siteCount: number, slots: number): number {
+  const blocks = Math.ceil(slots / block);
+  const used = new Uint8Array(siteCount * blocks);
+  let n = 0;
   for (const c of classes) {
     for (const [s, first, last] of c.sites) {
       n += last - first + 1;
-      for (let b = first; b <= last; b++) siteBlocks.add(`${s}:${b}`);
+      used.fill(1, s * blocks + first, s * blocks + last + 1);
     }
   }
-  return n + siteBlocks.size * (1 + Math.min(block, slots));
+  let siteBlocks = 0;
+  for (const u of used) siteBlocks += u;
+  return n + siteBlocks * (1 + Math.min(block, slots));
 }
 
 /** The relaxation as an LP; with `siteChoice`, each class (one job) also picks one site with binaries. */

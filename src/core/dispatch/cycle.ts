@@ -71,6 +71,8 @@ export interface JobContext {
   slotsNeeded: number;
   /** Share of one slot the job's work leaves over (0 < f ≤ 1): it uses n−1 slots fully and one for this share. */
   partialFraction: number;
+  /** Index of the job's origin among the sites (-1 when unknown). */
+  originIndex: number;
   /** The slot holding the deadline, usable only for the partial share at its start; -1 when none. */
   tailSlot: number;
   /** Slot in which the input transfer would start (release or now). */
@@ -202,7 +204,7 @@ export class Cycle {
       if (gb > 0) for (const { plugin, weight } of this.scores) transferScore += weight * plugin.transfer(gb, route!, origin, transferSlot);
       options.push({ siteIndex: state.index, firstSlot, lastSlot, route: route!, transferS, transferScore });
     }
-    return { job, index, slotsNeeded, partialFraction, tailSlot, transferStartSlot, options, rejected };
+    return { job, index, originIndex: this.siteIndex.get(job.origin) ?? -1, slotsNeeded, partialFraction, tailSlot, transferStartSlot, options, rejected };
   }
 }
 

@@ -70,7 +70,10 @@ export interface DispatchOptions {
   objectiveName: string;
   /** Computes the bound when given. */
   solver?: LpSolver;
+  /** Passed to the bound (bound.ts, BoundOptions). */
   maxLpVariables?: number;
+  maxSiteChoices?: number;
+  mipTimeLimitS?: number;
   improveRounds?: number;
   /** Candidates kept per decision (default 3). */
   explainTop?: number;
@@ -88,7 +91,12 @@ export function dispatch(snapshot: Snapshot, options: DispatchOptions): Plan {
   const sum = sumFigures(figures);
   const planValue = figures.reduce((total, f) => total + cycle.weigh((plugin) => plugin.ofFigures(f)), 0);
   const bound = options.solver
-    ? lowerBound(new Cycle(snapshot, options.profile, options.registry), placements, planValue, options.objectiveName, { solver: options.solver, maxVariables: options.maxLpVariables })
+    ? lowerBound(new Cycle(snapshot, options.profile, options.registry), placements, planValue, options.objectiveName, {
+        solver: options.solver,
+        maxVariables: options.maxLpVariables,
+        maxSiteChoices: options.maxSiteChoices,
+        mipTimeLimitS: options.mipTimeLimitS,
+      })
     : null;
   return {
     format: 'kumul-plan',
@@ -219,6 +227,14 @@ function describe(cycle: Cycle, p: Placement, c: Candidate, scoreNames: string[]
   };
 }
 
+/** ISO 8601 of an instant; slot boundaries repeat across thousands of runs, so they are cached. */
+const isoCache = new Map<number, string>();
 function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  let text = isoCache.get(ms);
+  if (text === undefined) {
+    text = new Date(ms).toISOString();
+    if (isoCache.size > 100_000) isoCache.clear();
+    isoCache.set(ms, text);
+  }
+  return text;
 }

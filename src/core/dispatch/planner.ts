@@ -87,8 +87,8 @@ export function planCycle(snapshot: Snapshot, options: PlanOptions): CycleOutcom
 export function chooseBest(cycle: Cycle, search: SlotSearch, ctx: JobContext, asap: boolean): Candidate | null {
   let best: Candidate | null = null;
   for (const option of ctx.options) {
-    // A non-interruptible candidate must score strictly lower to win (ties go to the earlier start or
-    // the origin), so only a score just above the best so far is worth building.
+    // A candidate must score lower than the best so far (within the tie tolerance) to win, so no
+    // other is worth building.
     const toBeat = asap || best === null ? Infinity : best.score + 1e-9 * Math.max(1, Math.abs(best.score));
     const candidate = search.best(ctx, option, asap, toBeat);
     if (candidate && (best === null || better(cycle, ctx, candidate, best, asap))) best = candidate;
@@ -109,7 +109,7 @@ function better(cycle: Cycle, ctx: JobContext, x: Candidate, y: Candidate, asap:
     if (x.score > y.score + tolerance) return false;
   }
   if (x.slots[0] !== y.slots[0]) return x.slots[0] < y.slots[0];
-  const origin = cycle.siteIndex.get(ctx.job.origin);
+  const origin = ctx.originIndex;
   if (x.option.siteIndex === origin) return y.option.siteIndex !== origin;
   if (y.option.siteIndex === origin) return false;
   return x.option.siteIndex < y.option.siteIndex;

@@ -51,7 +51,7 @@ export class SlotSearch {
       full[t] = marginalScore(site, t, fullKWh);
       partial[t] = partialUsed ? marginalScore(site, t, partialKWh) : full[t];
     }
-    return interruptible ? this.bestSlots(option, n, units, free, asap, partialUsed, ctx.tailSlot) : this.bestWindow(option, n, units, free, asap, partialUsed, ctx.tailSlot, toBeat);
+    return interruptible ? this.bestSlots(option, n, units, free, asap, partialUsed, ctx.tailSlot, toBeat) : this.bestWindow(option, n, units, free, asap, partialUsed, ctx.tailSlot, toBeat);
   }
 
   /**
@@ -102,7 +102,7 @@ export class SlotSearch {
    * Cheapest n free slots in the window (earliest n for `asap`), ties to the earlier slot. The partly
    * used slot may be any of them (an interruptible job can pause anywhere).
    */
-  private bestSlots(option: SiteOption, n: number, units: number, free: Int32Array, asap: boolean, partialUsed: boolean, tail: number): Candidate | null {
+  private bestSlots(option: SiteOption, n: number, units: number, free: Int32Array, asap: boolean, partialUsed: boolean, tail: number, toBeat: number): Candidate | null {
     const { firstSlot: a, lastSlot: b } = option;
     const full = this.full;
     const partial = this.partial;
@@ -129,7 +129,12 @@ export class SlotSearch {
       }
       order[i] = t;
     }
-    if (!partialUsed) return count < n ? null : this.candidate(option, Array.from(order.subarray(0, n)), -1);
+    let fullSum = option.transferScore; // the n−1 cheapest, run fully
+    for (let i = 0; i < Math.min(count, n - 1); i++) fullSum += full[order[i]];
+    if (!partialUsed) {
+      if (count < n || fullSum + full[order[n - 1]] >= toBeat) return null;
+      return this.candidate(option, Array.from(order.subarray(0, n)), -1);
+    }
     if (count < n - 1) return null;
     // Either the n cheapest with the one that saves most by running partly as the partial slot (inside),
     // or the n−1 cheapest run fully and the partial share goes to the cheapest other free slot (outside).
@@ -149,9 +154,10 @@ export class SlotSearch {
     }
     for (let i = 0; i < n - 1; i++) mark[order[i]] = 0;
     if (inside < 0 && outside < 0) return null;
-    const chosen = Array.from(order.subarray(0, n - 1));
     const insideScore = inside < 0 ? Infinity : full[order[n - 1]] - full[inside] + partial[inside];
     const outsideScore = outside < 0 ? Infinity : partial[outside];
+    if (fullSum + Math.min(insideScore, outsideScore) >= toBeat) return null;
+    const chosen = Array.from(order.subarray(0, n - 1));
     if (insideScore <= outsideScore) {
       chosen.push(order[n - 1]);
       return this.candidate(option, chosen, inside);
