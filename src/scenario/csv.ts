@@ -3,8 +3,7 @@
  * Parsed tables and series are cached per process (loading `hami` twice parses each file once).
  * Errors name the scenario file, the JSON path of the source, the CSV file and its line.
  */
-import { readFileSync } from 'node:fs';
-import { fail } from './errors.ts';
+import { fail, readTextFile } from './errors.ts';
 import { parseTimeStamp } from './time.ts';
 
 /** Where a CSV is read from, for error messages: the scenario file, the source's JSON path, the CSV as named there. */
@@ -89,13 +88,7 @@ function columnIndex(table: CsvTable, name: string, where: CsvWhere, field: stri
 function readTable(absPath: string, where: CsvWhere): CsvTable {
   const cached = tables.get(absPath);
   if (cached) return cached;
-  let textContent: string;
-  try {
-    textContent = readFileSync(absPath, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read: ${(err as Error).message}`;
-    return fail(where.scenarioFile, `${where.jsonPath}.file`, `${where.csvName}: ${reason} (looked for ${absPath})`);
-  }
+  const textContent = readTextFile(absPath, (reason) => fail(where.scenarioFile, `${where.jsonPath}.file`, `${where.csvName}: ${reason} (looked for ${absPath})`));
   const table: CsvTable = { header: [], rows: [], lines: [] };
   const lines = textContent.replace(/^\uFEFF/, '').split('\n');
   for (let i = 0; i < lines.length; i++) {

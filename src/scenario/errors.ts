@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { relative, isAbsolute } from 'node:path';
 
 /** One problem found in a scenario: where (a JSON path such as `sites[2].pools[0].units`, may be empty) and why. */
@@ -49,4 +50,13 @@ export function formatJsonPath(path: readonly PropertyKey[]): string {
     else out += `[${JSON.stringify(String(key))}]`;
   }
   return out;
+}
+
+/** Reads a text file; a missing or unreadable file calls `onError` with the reason. Used for scenario and CSV files. */
+export function readTextFile(path: string, onError: (reason: string) => never): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    return onError((err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read: ${(err as Error).message}`);
+  }
 }

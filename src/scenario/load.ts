@@ -3,11 +3,11 @@
  * resolves it onto a time grid. Called by the CLI (`kumul scenario …`, `kumul plan`), the
  * dispatcher's callers and the simulator. Synchronous: files are small and CSVs are cached.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Pool, PowerPoint, Scenario, Site, SiteSignalPair, SiteSignals, TimeGrid } from '../core/model/types.ts';
-import { ScenarioError, fail } from './errors.ts';
+import { ScenarioError, fail, readTextFile } from './errors.ts';
 import { EXPORT_FORMAT, scenarioFromExportJson } from './export.ts';
 import { issuesFromZod } from './issues.ts';
 import { defaultPoolId, networkIssues } from './refs.ts';
@@ -77,13 +77,7 @@ export function loadScenario(nameOrPath: string, period?: PeriodRequest): Scenar
 }
 
 function readJson(file: string): unknown {
-  let content: string;
-  try {
-    content = readFileSync(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read: ${(err as Error).message}`;
-    return fail(file, '', reason);
-  }
+  const content = readTextFile(file, (reason) => fail(file, '', reason));
   try {
     return JSON.parse(content);
   } catch (err) {

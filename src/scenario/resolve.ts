@@ -22,14 +22,9 @@ export interface ResolveContext {
 
 /** Actual and forecast values of one signal, one number per slot. Renewables and carbon are clipped at 0. */
 export function resolveSignal(signal: SignalName, spec: SignalSpec, ctx: ResolveContext, jsonPath: string): { actual: number[]; forecast: number[] } {
-  const actual = resolveSeries(signal, spec.actual, ctx, `${jsonPath}.actual`);
-  const forecast = resolveForecast(signal, spec.forecast, actual, ctx, `${jsonPath}.forecast`);
-  if (signal === 'priceYuanPerKWh') return { actual, forecast };
-  return { actual: actual.map(clipAtZero), forecast: forecast.map(clipAtZero) };
-}
-
-function clipAtZero(value: number): number {
-  return value > 0 ? value : 0;
+  const clip = (values: number[]) => (signal === 'priceYuanPerKWh' ? values : values.map((v) => (v > 0 ? v : 0)));
+  const actual = clip(resolveSeries(signal, spec.actual, ctx, `${jsonPath}.actual`));
+  return { actual, forecast: clip(resolveForecast(signal, spec.forecast, actual, ctx, `${jsonPath}.forecast`)) };
 }
 
 function resolveForecast(signal: SignalName, spec: ForecastSpec | undefined, actual: number[], ctx: ResolveContext, jsonPath: string): number[] {
