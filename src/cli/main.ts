@@ -1,15 +1,21 @@
 /** The `kumul` command: one subcommand per file in this folder. */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { registerScenarioCommands } from './scenario-command.ts';
 import { registerJobsCommands } from './jobs-command.ts';
 import { registerPlanCommand } from './plan-command.ts';
+import { registerDemoCommand } from './demo-command.ts';
 import { CliError } from './errors.ts';
 
 const program = new Command();
-program.name('kumul').description('Green computing-power network: dispatch work to cheap, green electricity');
+program
+  .name('kumul')
+  .description('Green computing-power network: dispatch work to cheap, green electricity')
+  // Usage errors (unknown option, missing argument) exit 2 like every other bad input; commander prints them.
+  .exitOverride();
 registerScenarioCommands(program);
 registerJobsCommands(program);
 registerPlanCommand(program);
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -18,5 +24,6 @@ try {
     process.stderr.write(`kumul: ${err.message}\n`);
     process.exit(err.exitCode);
   }
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
   throw err;
 }

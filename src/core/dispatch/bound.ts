@@ -28,7 +28,7 @@ export interface Bound {
 
 export interface BoundOptions {
   solver: LpSolver;
-  /** Largest LP to build, in variables; beyond it slots merge into blocks (default 60,000). */
+  /** Largest LP to build, in variables; beyond it slots merge into blocks (default 150,000). */
   maxVariables?: number;
   /**
    * Up to this many (job, site) pairs (default 2,000), the bound also solves the site-choice MIP:
@@ -52,7 +52,7 @@ interface JobClass {
 /** Lower bound on the weighted objective of placing `placements` (a fresh view of the snapshot without them). */
 export function lowerBound(base: Cycle, placements: readonly Placement[], planValue: number, objective: string, options: BoundOptions): Bound {
   const slots = base.snapshot.grid.slots;
-  const maxVariables = options.maxVariables ?? 60_000;
+  const maxVariables = options.maxVariables ?? 150_000;
   // Start from the smallest block size at which even unmerged jobs would be within 4× the limit
   // (cheap to count), then double until the merged classes fit.
   let block = 1;
