@@ -114,10 +114,12 @@ describe('built-in scenario hami', () => {
     for (const a of hami.assumptions) expect(docs, a.what).toContain(a.what.replace(/ \(.*\)$/, ''));
   });
 
-  it('loads 96 hourly slots in well under 200 ms once the CSV files are parsed', () => {
-    const t0 = performance.now();
-    loadScenario('hami', { slots: 96, start: '2026-07-01T00:00Z' });
-    const ms = performance.now() - t0;
-    expect(ms).toBeLessThan(200);
+  it('loads 96 hourly slots in well under 200 ms once the CSV files are parsed (best of 3)', () => {
+    const times = [1, 2, 3].map((day) => {
+      const t0 = performance.now();
+      loadScenario('hami', { slots: 96, start: `2026-07-0${day}T00:00Z` });
+      return performance.now() - t0;
+    });
+    expect(Math.min(...times)).toBeLessThan(100);
   });
 });
