@@ -20,15 +20,16 @@ export const NAMED_OBJECTIVES: Record<string, ObjectiveWeights> = {
 
 /** Parses an objective; returns an error message naming the bad part instead of throwing. */
 export function parseObjective(text: string, knownScores: readonly string[]): Objective | { error: string } {
-  const named = NAMED_OBJECTIVES[text];
-  if (named) return { name: text, weights: named };
+  if (Object.hasOwn(NAMED_OBJECTIVES, text)) return { name: text, weights: NAMED_OBJECTIVES[text] };
   const weights: Record<string, number> = {};
   for (const part of text.split(',')) {
-    const [key, raw] = part.split('=');
-    if (raw === undefined) return { error: `objective '${text}': '${part}' is neither ${Object.keys(NAMED_OBJECTIVES).join(', ')} nor name=weight` };
-    const name = key.trim();
+    const pieces = part.split('=');
+    if (pieces.length !== 2) return { error: `objective '${text}': '${part}' is neither ${Object.keys(NAMED_OBJECTIVES).join(', ')} nor name=weight` };
+    const name = pieces[0].trim();
+    const raw = pieces[1].trim();
     if (!knownScores.includes(name)) return { error: `objective '${text}': unknown score '${name}'; known: ${knownScores.join(', ')}` };
-    const weight = Number(raw);
+    if (Object.hasOwn(weights, name)) return { error: `objective '${text}': score '${name}' is given twice` };
+    const weight = raw === '' ? NaN : Number(raw);
     if (!Number.isFinite(weight) || weight < 0) return { error: `objective '${text}': weight of '${name}' must be a number ≥ 0` };
     weights[name] = weight;
   }

@@ -9,7 +9,7 @@ import { accountUses, sumFigures, type JobFigures, type SlotUse } from '../energ
 import type { LpSolver } from '../lp/model.ts';
 import { Cycle, type Snapshot } from './cycle.ts';
 import type { Profile, Registry } from './framework.ts';
-import { planCycle, rankCandidates, slotEnergies, type Placement } from './planner.ts';
+import { planCycle, rankCandidates, rescore, slotEnergies, type Placement } from './planner.ts';
 import { SlotSearch, type Candidate } from './search.ts';
 import { lowerBound, type Bound } from './bound.ts';
 
@@ -185,7 +185,9 @@ function explainAll(cycle: Cycle, placements: readonly Placement[], options: Dis
       pool.free[t] += p.ctx.job.units;
     });
     const ranked = rankCandidates(cycle, search, p.ctx, asap).filter((c) => c.option.siteIndex !== p.candidate.option.siteIndex);
-    const candidates = [p.candidate, ...ranked].slice(0, top).map((c) => describe(cycle, p, c, scoreNames, options.registry));
+    // The chosen place, scored against the final plan (its neighbours may have moved since).
+    const chosen = rescore(cycle, p.ctx, p.candidate);
+    const candidates = [chosen, ...ranked].slice(0, top).map((c) => describe(cycle, p, c, scoreNames, options.registry));
     const earliest = search.best(p.ctx, p.candidate.option, true);
     const explain: Explain = {
       policy: options.profile.name,

@@ -134,7 +134,7 @@ function apply(cycle: Cycle, ctx: JobContext, candidate: Candidate, sign: 1 | -1
 }
 
 /** The score of a placement given the current load (the job itself removed). */
-function rescore(cycle: Cycle, ctx: JobContext, candidate: Candidate): Candidate {
+export function rescore(cycle: Cycle, ctx: JobContext, candidate: Candidate): Candidate {
   const site = cycle.sites[candidate.option.siteIndex];
   const energies = slotEnergies(cycle, ctx, candidate);
   let score = candidate.option.transferScore;
