@@ -4,6 +4,7 @@ import { registerScenarioCommands } from './scenario-command.ts';
 import { registerJobsCommands } from './jobs-command.ts';
 import { registerPlanCommand } from './plan-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
+import { registerSimulateCommand } from './simulate-command.ts';
 import { CliError } from './errors.ts';
 
 const program = new Command();
@@ -15,6 +16,7 @@ program
 registerScenarioCommands(program);
 registerJobsCommands(program);
 registerPlanCommand(program);
+registerSimulateCommand(program);
 registerDemoCommand(program);
 
 try {

@@ -33,14 +33,19 @@ function resolveForecast(signal: SignalName, spec: ForecastSpec | undefined, act
   return resolveSeries(signal, spec as SeriesSpec, ctx, jsonPath);
 }
 
+function withNoise(actual: number[], noise: NoiseSpec, signal: SignalName, ctx: ResolveContext): number[] {
+  return actualPlusNoise(actual, noise.sigmaPercentOfMean, noise.seed, ctx.siteId, signal, ctx.grid);
+}
+
 /**
  * The actual series plus Gaussian noise with σ = sigmaPercentOfMean % of the series' mean over the grid.
  * The noise of a slot depends only on (seed, site, signal, slot start), so it is reproducible.
+ * Also used by the simulator's `--forecast-error`.
  */
-function withNoise(actual: number[], noise: NoiseSpec, signal: SignalName, ctx: ResolveContext): number[] {
+export function actualPlusNoise(actual: readonly number[], sigmaPercentOfMean: number, seed: number, siteId: string, signal: string, grid: TimeGrid): number[] {
   const mean = actual.reduce((sum, v) => sum + v, 0) / actual.length;
-  const sigma = (noise.sigmaPercentOfMean / 100) * Math.abs(mean);
-  return actual.map((value, i) => value + sigma * gaussian(mulberry32(hashSeed(noise.seed, ctx.siteId, signal, slotStartMs(ctx.grid, i)))));
+  const sigma = (sigmaPercentOfMean / 100) * Math.abs(mean);
+  return actual.map((value, i) => value + sigma * gaussian(mulberry32(hashSeed(seed, siteId, signal, slotStartMs(grid, i)))));
 }
 
 function resolveSeries(signal: SignalName, spec: SeriesSpec, ctx: ResolveContext, jsonPath: string): number[] {

@@ -1,0 +1,162 @@
+/**
+ * `kumul simulate`: run policies on simulated time over a scenario and a jobs file (src/sim), and
+ * write `report.json` (deterministic) and a self-contained `report.html`.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import type { Scenario } from '../core/model/types.ts';
+import { loadScenario, ScenarioError } from '../scenario/index.ts';
+import { actualPlusNoise } from '../scenario/resolve.ts';
+import { parseJobsCsv } from '../jobs/jobs-file.ts';
+import { JobsFileError } from '../jobs/errors.ts';
+import { parseInstantMs } from '../jobs/instant.ts';
+import { objectiveFrom, policyFrom } from '../planning/plan-jobs.ts';
+import { simulate, type SimOutcome } from '../sim/engine.ts';
+import { buildReport } from '../sim/summarize.ts';
+import { renderReportHtml } from '../sim/report-html.ts';
+import { CliError } from './errors.ts';
+
+interface SimulateOptions {
+  scenario: string;
+  jobs: string;
+  policy: string;
+  compare?: string;
+  objective: string;
+  from?: string;
+  to?: string;
+  slotMinutes?: string;
+  replanMinutes: string;
+  horizonHours: string;
+  forecastError?: string;
+  seed: string;
+  shiftHours: string;
+  report: string;
+}
+
+export function registerSimulateCommand(program: Command): void {
+  program
+    .command('simulate')
+    .description('Run policies on simulated time (forecasts to plan, actuals to account) and write report.json and report.html')
+    .requiredOption('--scenario <name|file>', 'built-in scenario name or scenario file')
+    .requiredOption('--jobs <file>', 'jobs file (CSV, docs/jobs-format.md)')
+    .option('--policy <name>', 'optimize | asap-origin | asap-any', 'optimize')
+    .option('--compare <names>', 'other policies to run and compare, comma-separated (e.g. asap-origin,asap-any)')
+    .option('--objective <objective>', 'cost | carbon | green | a mix such as cost=1,carbon=0.2', 'cost')
+    .option('--from <iso>', 'start of the simulated period (default: the scenario period)')
+    .option('--to <iso>', 'end of the simulated period (default: the scenario period)')
+    .option('--slot-minutes <m>', 'slot length in minutes (default: the scenario\'s)')
+    .option('--replan-minutes <m>', 'minutes between dispatch cycles', '60')
+    .option('--horizon-hours <h>', 'hours each dispatch cycle looks ahead', '48')
+    .option('--forecast-error <pct>', 'forecasts = actuals + seeded Gaussian noise with σ = pct % of the mean (carbon and renewables; tariffs are known)')
+    .option('--seed <n>', 'seed of the forecast noise', '1')
+    .option('--shift-hours <h>', 'temporal shifting: jobs may move ± h hours around their requested start (the release)', '0')
+    .requiredOption('--report <dir>', 'directory to write report.json and report.html into')
+    .action(runSimulate);
+}
+
+async function runSimulate(o: SimulateOptions): Promise<void> {
+  const objective = wrap(() => objectiveFrom(o.objective));
+  const policies = [o.policy, ...(o.compare ? o.compare.split(',').map((p) => p.trim()) : [])].map((p) => wrap(() => policyFrom(p)));
+  if (new Set(policies).size !== policies.length) throw new CliError('--compare: a policy is listed twice');
+  const replanMinutes = positive('--replan-minutes', o.replanMinutes);
+  const horizonHours = positive('--horizon-hours', o.horizonHours);
+  const shiftHours = nonNegative('--shift-hours', o.shiftHours);
+  const seed = nonNegative('--seed', o.seed);
+  const forecastErrorPct = o.forecastError === undefined ? null : nonNegative('--forecast-error', o.forecastError);
+  const slotMinutesOption = o.slotMinutes === undefined ? undefined : positive('--slot-minutes', o.slotMinutes);
+
+  const defaults = wrap(() => loadScenario(o.scenario, { slotMinutes: slotMinutesOption }));
+  const slotMs = defaults.grid.slotMinutes * 60_000;
+  const fromMs = o.from === undefined ? defaults.grid.startMs : instant('--from', o.from);
+  const toMs = o.to === undefined ? defaults.grid.startMs + defaults.grid.slots * slotMs : instant('--to', o.to);
+  if (toMs <= fromMs) throw new CliError(`--to must be after --from`);
+  if (fromMs % slotMs !== 0) throw new CliError(`--from: must fall on a slot boundary (${defaults.grid.slotMinutes}-minute slots)`);
+  if ((replanMinutes * 60_000) % slotMs !== 0) throw new CliError(`--replan-minutes: must be a multiple of the slot length (${defaults.grid.slotMinutes} min)`);
+  const horizonSlots = Math.max(1, Math.round((horizonHours * 3_600_000) / slotMs));
+  const periodSlots = Math.ceil((toMs - fromMs) / slotMs);
+  let scenario = wrap(() => loadScenario(o.scenario, { start: new Date(fromMs).toISOString(), slots: periodSlots + horizonSlots, slotMinutes: defaults.grid.slotMinutes }));
+  if (forecastErrorPct !== null) scenario = withForecastError(scenario, forecastErrorPct, seed);
+  const jobs = wrap(() => parseJobsCsv(readText(o.jobs), o.jobs, { siteIds: scenario.network.sites.map((s) => s.id) })).filter((j) => j.releaseMs >= fromMs && j.releaseMs < toMs);
+
+  const outcomes: SimOutcome[] = [];
+  for (const policy of policies) {
+    const bar = new cliProgress.SingleBar({ format: `simulating ${policy} {bar} {percentage}%`, stream: process.stderr }, cliProgress.Presets.shades_classic);
+    bar.start(100, 0);
+    outcomes.push(
+      simulate({ scenario, jobs, policy, objective, fromMs, toMs, replanMinutes, horizonSlots, shiftHours, onProgress: (done, total) => bar.update(Math.floor((100 * done) / total)) }),
+    );
+    bar.update(100);
+    bar.stop();
+  }
+  const report = buildReport({ scenario, fromMs, toMs, replanMinutes, forecastErrorPct, seed, shiftHours, objective: objective.name, outcomes });
+  mkdirSync(o.report, { recursive: true });
+  writeAtomically(join(o.report, 'report.json'), JSON.stringify(report, null, 1) + '\n');
+  writeAtomically(join(o.report, 'report.html'), renderReportHtml(report));
+  for (const p of report.policies) {
+    process.stdout.write(
+      `${p.policy}: ${p.jobs.completed} completed, ${p.jobs.missed} missed, ${p.jobs.unfinished} unfinished; energy ${Math.round(p.totals.energyKWh)} kWh (green ${(100 * p.totals.greenShare).toFixed(1)} %), cost ${Math.round(p.totals.costYuan)} yuan, carbon ${Math.round(p.totals.carbonKg)} kg\n`,
+    );
+  }
+  for (const s of report.savings.filter((s) => s.policy === policies[0])) {
+    process.stdout.write(`${s.policy} versus ${s.versus} (jobs both completed): cost ${signed(s.costPct)} %, carbon ${signed(s.carbonPct)} %, green share ${signed(s.greenSharePts)} points\n`);
+  }
+  process.stdout.write(`wrote ${join(o.report, 'report.json')} and report.html\n`);
+}
+
+/** Forecasts replaced by actuals plus seeded noise (carbon and renewables); prices stay as published. */
+function withForecastError(scenario: Scenario, pct: number, seed: number): Scenario {
+  const signals = Object.fromEntries(
+    Object.entries(scenario.signals).map(([siteId, pair]) => {
+      const noisy = (name: 'carbonGPerKWh' | 'renewableKW') => actualPlusNoise(pair.actual[name], pct, seed, siteId, name, scenario.grid).map((v) => Math.max(0, v));
+      return [siteId, { actual: pair.actual, forecast: { priceYuanPerKWh: pair.actual.priceYuanPerKWh, carbonGPerKWh: noisy('carbonGPerKWh'), renewableKW: noisy('renewableKW') } }];
+    }),
+  );
+  return { ...scenario, signals };
+}
+
+function signed(x: number): string {
+  return `${x > 0 ? '+' : ''}${x.toFixed(1)}`;
+}
+
+function writeAtomically(path: string, text: string): void {
+  const temp = `${path}.tmp-${process.pid}`;
+  writeFileSync(temp, text);
+  renameSync(temp, path);
+}
+
+function wrap<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    if (err instanceof ScenarioError || err instanceof JobsFileError || (err instanceof Error && err.constructor === Error)) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+function instant(name: string, text: string): number {
+  const ms = parseInstantMs(text);
+  if (ms === null) throw new CliError(`${name}: '${text}' is not an ISO 8601 instant with Z or an offset`);
+  return ms;
+}
+
+function positive(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new CliError(`${name}: '${text}' must be a number > 0`);
+  return n;
+}
+
+function nonNegative(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new CliError(`${name}: '${text}' must be a number ≥ 0`);
+  return n;
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}

@@ -1,0 +1,338 @@
+/**
+ * The discrete-event simulator: the production dispatcher (src/core/dispatch) on simulated time.
+ * Called by `kumul simulate`, the benchmarks and the tests; pure — no I/O, clock or randomness
+ * (forecast noise is made when the scenario is loaded, from a seed).
+ *
+ * Events, ordered by (time, priority, sequence): jobs arrive at their release; every
+ * `replanMinutes` a dispatch cycle plans all waiting work over a look-ahead horizon with the
+ * *forecast* signals and commits what starts before the next cycle; committed work starts, pauses
+ * (interruptible jobs, at slot boundaries), resumes and finishes; a job that can no longer finish by
+ * its deadline is missed. Accounting afterwards prices what ran with the *actual* signals.
+ */
+import type { Job, Scenario, SiteSignals } from '../core/model/types.ts';
+import { slotMs as slotLengthMs } from '../core/model/types.ts';
+import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
+import type { Registry } from '../core/dispatch/framework.ts';
+import { planCycle, slotEnergies, type Placement } from '../core/dispatch/planner.ts';
+import { builtinRegistry, policyProfile, type PolicyName } from '../core/dispatch/plugins/index.ts';
+import type { Objective } from '../core/dispatch/objective.ts';
+import type { Route } from '../core/network/routes.ts';
+import { EventHeap } from './event-heap.ts';
+
+export interface SimulationInput {
+  /** Resolved over the simulated period plus the look-ahead; forecasts and actuals both present. */
+  scenario: Scenario;
+  jobs: readonly Job[];
+  policy: PolicyName;
+  objective: Objective;
+  fromMs: number;
+  toMs: number;
+  /** Minutes between dispatch cycles; a multiple of the scenario's slot length. */
+  replanMinutes: number;
+  /** Slots each cycle looks ahead. */
+  horizonSlots: number;
+  /**
+   * Temporal shifting: each job's release is its requested start; policies other than asap-origin
+   * may run it within [requested − shift, requested + duration + shift]; asap-origin runs it as
+   * requested with the same deadline. 0 keeps the jobs' own windows.
+   */
+  shiftHours: number;
+  registry?: Registry;
+  /** Improvement rounds per cycle (default 2). */
+  improveRounds?: number;
+  /** Called after every cycle with the state (tests check invariants here). */
+  onCycle?: (state: SimState) => void;
+  onProgress?: (doneMs: number, totalMs: number) => void;
+  /** Keep a log of every event (for tests and small runs). */
+  recordEvents?: boolean;
+}
+
+/** future → waiting → (transferring →) running ⇄ paused → completed; or missed. */
+export type JobState = 'future' | 'waiting' | 'transferring' | 'running' | 'paused' | 'completed' | 'missed';
+
+/** What happened to one job, in global slots of the scenario's grid. */
+export interface JobRecord {
+  job: Job;
+  /** The job as the policy plans it (with its shifting window). */
+  planned: Job;
+  state: JobState;
+  siteId: string | null;
+  poolId: string | null;
+  /** Work committed so far, seconds at full speed. */
+  doneS: number;
+  /** Slots committed, ascending, with facility energy (kWh) in each. */
+  slots: number[];
+  energyKWh: number[];
+  transfer: { route: Route; gb: number; startSlot: number } | null;
+  /** When the input has arrived at the chosen site (the decision instant when nothing moves). */
+  readyMs: number | null;
+  firstStartMs: number | null;
+  endMs: number | null;
+  /** Set while the job is paused (since when). */
+  pausedSinceMs: number | null;
+  resumes: number;
+}
+
+export interface SimEvent {
+  timeMs: number;
+  kind: 'arrive' | 'transfer' | 'start' | 'pause' | 'resume' | 'finish' | 'miss' | 'cycle';
+  jobId: string | null;
+  siteId: string | null;
+}
+
+export interface SimState {
+  nowMs: number;
+  records: readonly JobRecord[];
+  /** Units busy per pool (key `site/pool`) per global slot, from committed work. */
+  busyUnits: ReadonlyMap<string, Int32Array>;
+}
+
+export interface SimOutcome {
+  policy: PolicyName;
+  records: JobRecord[];
+  busyUnits: Map<string, Int32Array>;
+  cycles: number;
+  events: number;
+  log: SimEvent[];
+}
+
+type Pending = { kind: 'arrive'; record: JobRecord } | { kind: 'replan' } | { kind: 'note'; event: SimEvent };
+
+/** Event priorities at equal times: what ends goes first, then arrivals, then the dispatch cycle. */
+const PRIORITY = { note: 0, arrive: 1, replan: 2 } as const;
+
+export function simulate(input: SimulationInput): SimOutcome {
+  const { scenario, fromMs, toMs } = input;
+  const grid = scenario.grid;
+  const slotMs = slotLengthMs(grid);
+  const replanMs = input.replanMinutes * 60_000;
+  if (replanMs % slotMs !== 0) throw new Error(`replanMinutes (${input.replanMinutes}) must be a multiple of the slot length (${grid.slotMinutes} min)`);
+  if ((fromMs - grid.startMs) % slotMs !== 0) throw new Error('the simulated period must start on a slot boundary of the scenario grid');
+  const registry = input.registry ?? builtinRegistry();
+  const profile = policyProfile(input.policy, input.objective);
+  const shiftMs = input.shiftHours * 3_600_000;
+  const slotsPerCycle = replanMs / slotMs;
+  const forecasts: Record<string, SiteSignals> = Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.forecast]));
+  const poolsBySite = new Map(scenario.network.sites.map((s) => [s.id, s.pools]));
+
+  const records: JobRecord[] = input.jobs.map((job) => ({
+    job,
+    planned: plannedJob(job, input.policy, shiftMs),
+    state: 'future',
+    siteId: null,
+    poolId: null,
+    doneS: 0,
+    slots: [],
+    energyKWh: [],
+    transfer: null,
+    readyMs: null,
+    firstStartMs: null,
+    endMs: null,
+    pausedSinceMs: null,
+    resumes: 0,
+  }));
+  const busyUnits = new Map<string, Int32Array>();
+  for (const site of scenario.network.sites) for (const pool of site.pools) busyUnits.set(`${site.id}/${pool.id}`, new Int32Array(grid.slots));
+
+  const heap = new EventHeap<Pending>();
+  const log: SimEvent[] = [];
+  let events = 0;
+  let cycles = 0;
+  const note = (event: SimEvent) => heap.push(event.timeMs, PRIORITY.note, { kind: 'note', event });
+
+  for (const record of records) heap.push(Math.max(fromMs, record.planned.releaseMs), PRIORITY.arrive, { kind: 'arrive', record });
+  for (let t = fromMs; t < toMs; t += replanMs) heap.push(t, PRIORITY.replan, { kind: 'replan' });
+
+  const waiting = new Set<JobRecord>();
+  const running = new Set<JobRecord>();
+
+  for (let entry = heap.pop(); entry; entry = heap.pop()) {
+    events++;
+    const nowMs = entry.timeMs;
+    const item = entry.value;
+    if (item.kind === 'note') {
+      if (input.recordEvents) log.push(item.event);
+      continue;
+    }
+    if (item.kind === 'arrive') {
+      item.record.state = 'waiting';
+      waiting.add(item.record);
+      if (input.recordEvents) log.push({ timeMs: nowMs, kind: 'arrive', jobId: item.record.job.id, siteId: null });
+      continue;
+    }
+    // A dispatch cycle.
+    cycles++;
+    if (input.recordEvents) log.push({ timeMs: nowMs, kind: 'cycle', jobId: null, siteId: null });
+    const cur = Math.round((nowMs - grid.startMs) / slotMs);
+    const horizon = Math.min(input.horizonSlots, grid.slots - cur);
+    // Jobs that ran to the end of their committed slots are done, or paused until re-planned.
+    for (const record of running) {
+      const lastEnd = grid.startMs + (record.slots[record.slots.length - 1] + 1) * slotMs;
+      if (record.state === 'completed') {
+        if (record.endMs! <= nowMs) running.delete(record);
+      } else if (lastEnd <= nowMs && record.doneS < record.job.durationS - 1e-6) {
+        // Out of committed slots: it continues if this cycle places it at once, else it pauses.
+        record.state = 'paused';
+        running.delete(record);
+        waiting.add(record);
+      }
+    }
+    for (const record of waiting) {
+      const remainingMs = (record.job.durationS - record.doneS) * 1000;
+      if (Math.max(nowMs, record.readyMs ?? nowMs) + remainingMs > record.planned.deadlineMs + 1e-6) {
+        record.state = 'missed';
+        waiting.delete(record);
+        note({ timeMs: nowMs, kind: 'miss', jobId: record.job.id, siteId: record.siteId });
+      }
+    }
+    if (waiting.size > 0 && horizon > 0) {
+      const pending = [...waiting];
+      const snapshot: Snapshot = {
+        network: scenario.network,
+        grid: { startMs: nowMs, slotMinutes: grid.slotMinutes, slots: horizon },
+        signals: sliceSignals(forecasts, cur, horizon),
+        jobs: pending.map((r) => (r.siteId === null ? r.planned : resumeAt(r, nowMs))),
+        nowMs,
+        committed: committedUses(running, cur, horizon),
+      };
+      const outcome = planCycle(snapshot, { registry, profile, improveRounds: input.improveRounds ?? 2 });
+      for (const placement of outcome.placements) {
+        const record = pending[placement.ctx.index];
+        const siteId = outcome.cycle.sites[placement.candidate.option.siteIndex].site.id;
+        const pool = poolsBySite.get(siteId)!.find((p) => p.class === record.job.poolClass)!;
+        const { option, slots } = placement.candidate;
+        if (slots[0] >= slotsPerCycle) {
+          // Starts after the next cycle: re-planned then. But input that must move starts moving now
+          // if waiting a cycle would delay the planned start (just in time).
+          if (record.siteId === null && option.transferS > 0 && slots[0] < option.firstSlot + slotsPerCycle) {
+            for (const event of startTransfer(record, placement, siteId, pool.id, cur, nowMs)) note(event);
+          }
+          continue;
+        }
+        const energies = slotEnergies(outcome.cycle, placement.ctx, placement.candidate);
+        for (const event of commit(record, placement, energies, { siteId, poolId: pool.id, cur, nowMs, slotMs, slotsPerCycle, gridStartMs: grid.startMs })) note(event);
+        const busy = busyUnits.get(`${siteId}/${pool.id}`)!;
+        for (let i = record.slots.length - 1; i >= 0 && record.slots[i] >= cur; i--) busy[record.slots[i]] += record.job.units;
+        waiting.delete(record);
+        running.add(record);
+      }
+    }
+    for (const record of waiting) {
+      if (record.state === 'paused' && record.pausedSinceMs === null) {
+        record.pausedSinceMs = nowMs;
+        note({ timeMs: nowMs, kind: 'pause', jobId: record.job.id, siteId: record.siteId });
+      }
+    }
+    input.onCycle?.({ nowMs, records, busyUnits });
+    input.onProgress?.(nowMs - fromMs, toMs - fromMs);
+  }
+  return { policy: input.policy, records, busyUnits, cycles, events, log };
+}
+
+/** The job as a policy plans it: with `shiftMs`, the window around its requested start. */
+function plannedJob(job: Job, policy: PolicyName, shiftMs: number): Job {
+  if (shiftMs === 0) return job;
+  const deadlineMs = job.releaseMs + job.durationS * 1000 + shiftMs;
+  return policy === 'asap-origin' ? { ...job, deadlineMs } : { ...job, releaseMs: job.releaseMs - shiftMs, deadlineMs };
+}
+
+/** A paused job's remaining work: at its site, with its data already there. */
+function resumeAt(record: JobRecord, nowMs: number): Job {
+  return {
+    ...record.planned,
+    durationS: record.job.durationS - record.doneS,
+    releaseMs: Math.max(nowMs, record.readyMs ?? nowMs),
+    origin: record.siteId!,
+    allowedSites: [record.siteId!],
+    inputGb: 0,
+  };
+}
+
+function sliceSignals(signals: Record<string, SiteSignals>, from: number, count: number): Record<string, SiteSignals> {
+  const out: Record<string, SiteSignals> = {};
+  for (const [id, s] of Object.entries(signals)) {
+    out[id] = {
+      priceYuanPerKWh: s.priceYuanPerKWh.slice(from, from + count),
+      carbonGPerKWh: s.carbonGPerKWh.slice(from, from + count),
+      renewableKW: s.renewableKW.slice(from, from + count),
+    };
+  }
+  return out;
+}
+
+/** Committed slots of running jobs from slot `cur` on, in the cycle's local slots. */
+function committedUses(running: ReadonlySet<JobRecord>, cur: number, horizon: number): CommittedUse[] {
+  const uses: CommittedUse[] = [];
+  for (const record of running) {
+    const slots: number[] = [];
+    const energyKWh: number[] = [];
+    record.slots.forEach((t, i) => {
+      if (t >= cur && t < cur + horizon) {
+        slots.push(t - cur);
+        energyKWh.push(record.energyKWh[i]);
+      }
+    });
+    if (slots.length > 0) uses.push({ siteId: record.siteId!, poolId: record.poolId!, units: record.job.units, slots, energyKWh });
+  }
+  return uses;
+}
+
+/** Fixes the job's site and starts moving its input there (if anything moves). */
+function startTransfer(record: JobRecord, placement: Placement, siteId: string, poolId: string, cur: number, nowMs: number): SimEvent[] {
+  const { route, transferS } = placement.candidate.option;
+  record.siteId = siteId;
+  record.poolId = poolId;
+  record.readyMs = Math.round(nowMs + transferS * 1000);
+  if (route.links.length === 0 || record.job.inputGb <= 0) return [];
+  record.transfer = { route, gb: record.job.inputGb, startSlot: cur };
+  record.state = 'transferring';
+  return [{ timeMs: nowMs, kind: 'transfer', jobId: record.job.id, siteId }];
+}
+
+interface CommitContext {
+  siteId: string;
+  poolId: string;
+  cur: number;
+  nowMs: number;
+  slotMs: number;
+  slotsPerCycle: number;
+  gridStartMs: number;
+}
+
+/**
+ * Records the part of a placement that starts before the next cycle (all of it for a job that
+ * cannot be interrupted) and returns the events it implies.
+ */
+function commit(record: JobRecord, placement: Placement, energies: number[], c: CommitContext): SimEvent[] {
+  const { ctx, candidate } = placement;
+  const events: SimEvent[] = [];
+  const take = record.job.interruptible ? candidate.slots.filter((t) => t < c.slotsPerCycle) : candidate.slots;
+  if (record.siteId === null) events.push(...startTransfer(record, placement, c.siteId, c.poolId, c.cur, c.nowMs));
+  for (const t of take) {
+    const fraction = t === candidate.partialSlot ? ctx.partialFraction : 1;
+    record.slots.push(c.cur + t);
+    record.energyKWh.push(energies[candidate.slots.indexOf(t)]);
+    record.doneS += (fraction * c.slotMs) / 1000;
+  }
+  const first = take[0];
+  const lateStart = first === candidate.partialSlot && take.includes(first + 1) ? (1 - ctx.partialFraction) * c.slotMs : 0;
+  const startMs = Math.round(c.gridStartMs + (c.cur + first) * c.slotMs + lateStart);
+  if (record.firstStartMs === null) {
+    record.firstStartMs = startMs;
+    events.push({ timeMs: startMs, kind: 'start', jobId: record.job.id, siteId: c.siteId });
+  } else if (record.pausedSinceMs !== null) {
+    record.pausedSinceMs = null;
+    record.resumes++;
+    events.push({ timeMs: startMs, kind: 'resume', jobId: record.job.id, siteId: c.siteId });
+  }
+  record.state = 'running';
+  if (record.doneS >= record.job.durationS - 1e-6) {
+    record.doneS = record.job.durationS;
+    const last = take[take.length - 1];
+    const end = last === candidate.partialSlot && !take.includes(last + 1) ? ctx.partialFraction * c.slotMs : c.slotMs;
+    record.endMs = Math.round(c.gridStartMs + (c.cur + last) * c.slotMs + end);
+    record.state = 'completed';
+    events.push({ timeMs: record.endMs, kind: 'finish', jobId: record.job.id, siteId: c.siteId });
+  }
+  return events;
+}

@@ -1,0 +1,78 @@
+/**
+ * The simulation report (`report.json`), written by `kumul simulate` and drawn by report-html.ts.
+ * Deterministic: no wall-clock times or run durations, so the same inputs and seed give the same bytes.
+ */
+
+export interface SimReport {
+  format: 'kumul-sim-report';
+  version: 1;
+  scenario: string;
+  /** Simulated period, ISO 8601 UTC. */
+  from: string;
+  to: string;
+  slotMinutes: number;
+  replanMinutes: number;
+  /** Forecast noise σ as % of each series' mean, when the run overrode the scenario's; null = the scenario's own forecasts. */
+  forecastErrorPct: number | null;
+  seed: number;
+  /** Jobs in the input file that fall in the period. */
+  jobs: number;
+  /** Hours each job may move before or after its requested time (temporal shifting experiments); 0 when unused. */
+  shiftHours: number;
+  policies: PolicyResult[];
+  /** Each policy against each other one: negative % means less. */
+  savings: Saving[];
+}
+
+export interface PolicyResult {
+  policy: string;
+  objective: string;
+  totals: {
+    energyKWh: number;
+    greenKWh: number;
+    /** greenKWh / energyKWh (0..1). */
+    greenShare: number;
+    costYuan: number;
+    carbonKg: number;
+    transferGB: number;
+  };
+  jobs: {
+    completed: number;
+    /** Could not finish by their deadline (never started, or started too late). */
+    missed: number;
+    /** Still waiting or running when the period ended. */
+    unfinished: number;
+    /** Mean of (first start − release) over started jobs, seconds. */
+    meanWaitS: number;
+    /** Jobs that were paused at least once and resumed. */
+    resumed: number;
+  };
+  /** Per site: energy and utilisation (unit-hours used / unit-hours available, over all its pools). */
+  sites: { site: string; energyKWh: number; greenKWh: number; costYuan: number; carbonKg: number; utilisation: number }[];
+  pools: { site: string; pool: string; utilisation: number }[];
+  /** Input data moved over each link, GB (both directions). */
+  links: { from: string; to: string; gb: number }[];
+  /** Time series for charts, in buckets of `bucketHours`. */
+  series: {
+    bucketHours: number;
+    /** Bucket start instants, ISO 8601. */
+    starts: string[];
+    /** Per site: renewable energy used, grid energy used, renewable energy available, utilisation (0..1). */
+    sites: Record<string, { greenKWh: number[]; gridKWh: number[]; renewableKWh: number[]; utilisation: number[] }>;
+    /** Carbon intensity of the grid at each site, bucket mean, gCO2/kWh (actual). */
+    carbonGPerKWh: Record<string, number[]>;
+  };
+  /** Dispatch cycles run and events processed. */
+  cycles: number;
+  events: number;
+}
+
+export interface Saving {
+  policy: string;
+  versus: string;
+  costPct: number;
+  carbonPct: number;
+  energyPct: number;
+  /** Difference of green shares, percentage points. */
+  greenSharePts: number;
+}

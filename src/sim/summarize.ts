@@ -1,0 +1,210 @@
+/**
+ * Turns simulation outcomes into the report (report.ts): accounting of what ran with the actual
+ * signals, per site, pool and link, time series for charts, and savings between policies on the
+ * jobs both completed. Called by `kumul simulate` after every policy has run.
+ */
+import type { Scenario, SiteSignals } from '../core/model/types.ts';
+import { accountUses, type JobFigures, type SlotUse } from '../core/energy/accounting.ts';
+import type { SimOutcome } from './engine.ts';
+import type { PolicyResult, Saving, SimReport } from './report.ts';
+
+export interface ReportInput {
+  scenario: Scenario;
+  fromMs: number;
+  toMs: number;
+  replanMinutes: number;
+  forecastErrorPct: number | null;
+  seed: number;
+  shiftHours: number;
+  objective: string;
+  outcomes: SimOutcome[];
+}
+
+export function buildReport(input: ReportInput): SimReport {
+  const figures = input.outcomes.map((o) => accountOutcome(input.scenario, o));
+  const policies = input.outcomes.map((o, i) => policyResult(input, o, figures[i]));
+  const savings: Saving[] = [];
+  input.outcomes.forEach((a, i) => {
+    input.outcomes.forEach((b, j) => {
+      if (i !== j) savings.push(saving(a, figures[i], b, figures[j]));
+    });
+  });
+  return {
+    format: 'kumul-sim-report',
+    version: 1,
+    scenario: input.scenario.id,
+    from: new Date(input.fromMs).toISOString(),
+    to: new Date(input.toMs).toISOString(),
+    slotMinutes: input.scenario.grid.slotMinutes,
+    replanMinutes: input.replanMinutes,
+    forecastErrorPct: input.forecastErrorPct,
+    seed: input.seed,
+    jobs: input.outcomes[0]?.records.length ?? 0,
+    shiftHours: input.shiftHours,
+    policies,
+    savings,
+  };
+}
+
+/** Per-job figures (null for jobs that never ran) with the actual signals. */
+function accountOutcome(scenario: Scenario, outcome: SimOutcome): (JobFigures | null)[] {
+  const actual = actualSignals(scenario);
+  const ran = outcome.records.filter((r) => r.slots.length > 0);
+  const uses: SlotUse[] = ran.map((r) => ({ siteId: r.siteId!, slots: r.slots, energyKWh: r.energyKWh, transfer: r.transfer }));
+  const accounted = accountUses(scenario.grid, scenario.network.sites, actual, uses);
+  const byRecord = new Map(ran.map((r, i) => [r, accounted[i]]));
+  return outcome.records.map((r) => byRecord.get(r) ?? null);
+}
+
+function actualSignals(scenario: Scenario): Record<string, SiteSignals> {
+  return Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.actual]));
+}
+
+function policyResult(input: ReportInput, outcome: SimOutcome, figures: (JobFigures | null)[]): PolicyResult {
+  const { scenario } = input;
+  const { grid } = scenario;
+  const slotHours = grid.slotMinutes / 60;
+  const sum = { energyKWh: 0, greenKWh: 0, costYuan: 0, carbonKg: 0, transferGB: 0 };
+  const sites = new Map(scenario.network.sites.map((s) => [s.id, { site: s.id, energyKWh: 0, greenKWh: 0, costYuan: 0, carbonKg: 0, utilisation: 0 }]));
+  const links = new Map<string, { from: string; to: string; gb: number }>();
+  let completed = 0;
+  let missed = 0;
+  let waitS = 0;
+  let started = 0;
+  let resumed = 0;
+  outcome.records.forEach((r, i) => {
+    if (r.state === 'completed') completed++;
+    if (r.state === 'missed') missed++;
+    if (r.firstStartMs !== null) {
+      started++;
+      waitS += (r.firstStartMs - r.job.releaseMs) / 1000;
+    }
+    if (r.resumes > 0) resumed++;
+    const f = figures[i];
+    if (!f) return;
+    sum.energyKWh += f.energyKWh;
+    sum.greenKWh += f.greenKWh;
+    sum.costYuan += f.costYuan;
+    sum.carbonKg += f.carbonKg;
+    const site = sites.get(r.siteId!)!;
+    site.energyKWh += f.energyKWh;
+    site.greenKWh += f.greenKWh;
+    site.costYuan += f.costYuan;
+    site.carbonKg += f.carbonKg;
+    if (r.transfer) {
+      sum.transferGB += r.transfer.gb;
+      for (const link of r.transfer.route.links) {
+        const key = `${link.from}|${link.to}`;
+        const entry = links.get(key) ?? { from: link.from, to: link.to, gb: 0 };
+        entry.gb += r.transfer.gb;
+        links.set(key, entry);
+      }
+    }
+  });
+  // Utilisation over the simulated period's slots.
+  const first = Math.round((input.fromMs - grid.startMs) / (grid.slotMinutes * 60_000));
+  const last = Math.min(grid.slots, Math.round((input.toMs - grid.startMs) / (grid.slotMinutes * 60_000)));
+  // A site's utilisation is the mean of its pools' (unit-hours used / unit-hours available).
+  const pools = [];
+  for (const site of scenario.network.sites) {
+    let sumUtilisation = 0;
+    for (const pool of site.pools) {
+      const busy = outcome.busyUnits.get(`${site.id}/${pool.id}`)!;
+      let used = 0;
+      for (let t = first; t < last; t++) used += busy[t];
+      const utilisation = last > first ? used / (pool.units * (last - first)) : 0;
+      pools.push({ site: site.id, pool: pool.id, utilisation });
+      sumUtilisation += utilisation;
+    }
+    sites.get(site.id)!.utilisation = site.pools.length > 0 ? sumUtilisation / site.pools.length : 0;
+  }
+  return {
+    policy: outcome.policy,
+    objective: input.objective,
+    totals: { ...sum, greenShare: sum.energyKWh > 0 ? sum.greenKWh / sum.energyKWh : 0 },
+    jobs: {
+      completed,
+      missed,
+      unfinished: outcome.records.length - completed - missed,
+      meanWaitS: started > 0 ? waitS / started : 0,
+      resumed,
+    },
+    sites: [...sites.values()],
+    pools,
+    links: [...links.values()],
+    series: seriesOf(input, outcome, slotHours, first, last),
+    cycles: outcome.cycles,
+    events: outcome.events,
+  };
+}
+
+/** Buckets of whole hours, so that a chart has at most about 400 points. */
+function seriesOf(input: ReportInput, outcome: SimOutcome, slotHours: number, first: number, last: number): PolicyResult['series'] {
+  const { scenario } = input;
+  const slotsTotal = last - first;
+  const hours = slotsTotal * slotHours;
+  const bucketHours = [1, 2, 3, 6, 12, 24, 48, 168].find((h) => hours / h <= 400) ?? 168;
+  const slotsPerBucket = Math.max(1, Math.round(bucketHours / slotHours));
+  const buckets = Math.ceil(slotsTotal / slotsPerBucket);
+  const starts = Array.from({ length: buckets }, (_, b) => new Date(scenario.grid.startMs + (first + b * slotsPerBucket) * slotHours * 3_600_000).toISOString());
+  const load = new Map(scenario.network.sites.map((s) => [s.id, new Float64Array(scenario.grid.slots)]));
+  for (const r of outcome.records) r.slots.forEach((t, i) => (load.get(r.siteId!)![t] += r.energyKWh[i]));
+  const sites: PolicyResult['series']['sites'] = {};
+  const carbonGPerKWh: Record<string, number[]> = {};
+  for (const site of scenario.network.sites) {
+    const actual = scenario.signals[site.id].actual;
+    const green = new Array<number>(buckets).fill(0);
+    const gridKWh = new Array<number>(buckets).fill(0);
+    const renewableKWh = new Array<number>(buckets).fill(0);
+    const utilisation = new Array<number>(buckets).fill(0);
+    const carbon = new Array<number>(buckets).fill(0);
+    const counts = new Array<number>(buckets).fill(0);
+    const siteLoad = load.get(site.id)!;
+    for (let t = first; t < last; t++) {
+      const b = Math.floor((t - first) / slotsPerBucket);
+      const available = Math.max(0, actual.renewableKW[t]) * slotHours;
+      const used = Math.min(siteLoad[t], available);
+      green[b] += used;
+      gridKWh[b] += siteLoad[t] - used;
+      renewableKWh[b] += available;
+      carbon[b] += actual.carbonGPerKWh[t];
+      let busy = 0;
+      for (const pool of site.pools) busy += outcome.busyUnits.get(`${site.id}/${pool.id}`)![t] / pool.units;
+      utilisation[b] += site.pools.length > 0 ? busy / site.pools.length : 0;
+      counts[b]++;
+    }
+    sites[site.id] = { greenKWh: green, gridKWh, renewableKWh, utilisation: utilisation.map((u, b) => u / counts[b]) };
+    carbonGPerKWh[site.id] = carbon.map((c, b) => c / counts[b]);
+  }
+  return { bucketHours, starts, sites, carbonGPerKWh };
+}
+
+/** Policy a against b on the jobs both completed. */
+function saving(a: SimOutcome, fa: (JobFigures | null)[], b: SimOutcome, fb: (JobFigures | null)[]): Saving {
+  const totals = () => ({ energy: 0, green: 0, cost: 0, carbon: 0 });
+  const ta = totals();
+  const tb = totals();
+  a.records.forEach((r, i) => {
+    const x = fa[i];
+    const y = fb[i];
+    if (r.state !== 'completed' || b.records[i].state !== 'completed' || !x || !y) return;
+    ta.energy += x.energyKWh;
+    ta.green += x.greenKWh;
+    ta.cost += x.costYuan;
+    ta.carbon += x.carbonKg;
+    tb.energy += y.energyKWh;
+    tb.green += y.greenKWh;
+    tb.cost += y.costYuan;
+    tb.carbon += y.carbonKg;
+  });
+  const pct = (x: number, y: number) => (y === 0 ? 0 : (100 * (x - y)) / Math.abs(y));
+  const share = (g: number, e: number) => (e > 0 ? g / e : 0);
+  return {
+    policy: a.policy,
+    versus: b.policy,
+    costPct: pct(ta.cost, tb.cost),
+    carbonPct: pct(ta.carbon, tb.carbon),
+    energyPct: pct(ta.energy, tb.energy),
+    greenSharePts: 100 * (share(ta.green, ta.energy) - share(tb.green, tb.energy)),
+  };
+}
