@@ -1,0 +1,26 @@
+/**
+ * A year of work for the simulator benchmark: the real Alibaba GPU trace (34 days) tiled over the
+ * year, each copy shifted so that `count` jobs spread evenly; ids stay unique.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Job } from '../src/core/model/types.ts';
+import { importAlibabaGpu2023 } from '../src/jobs/alibaba-gpu-2023.ts';
+
+export function yearOfJobs(startMs: number, count: number): Job[] {
+  const trace = fileURLToPath(new URL('../datasets/alibaba-gpu-2023/pods.csv', import.meta.url));
+  const base = importAlibabaGpu2023(readFileSync(trace, 'utf8'), trace, { startMs });
+  const yearMs = 365 * 86_400_000;
+  const copies = Math.ceil(count / base.length);
+  const strideMs = Math.floor(yearMs / copies);
+  const jobs: Job[] = [];
+  for (let c = 0; c < copies && jobs.length < count; c++) {
+    for (const job of base) {
+      if (jobs.length === count) break;
+      const releaseMs = job.releaseMs + c * strideMs;
+      if (releaseMs >= startMs + yearMs) continue;
+      jobs.push({ ...job, id: `${job.id}-${c}`, releaseMs, deadlineMs: job.deadlineMs + c * strideMs });
+    }
+  }
+  return jobs.sort((a, b) => a.releaseMs - b.releaseMs || (a.id < b.id ? -1 : 1));
+}
