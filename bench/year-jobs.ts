@@ -11,16 +11,15 @@ export function yearOfJobs(startMs: number, count: number): Job[] {
   const trace = fileURLToPath(new URL('../datasets/alibaba-gpu-2023/pods.csv', import.meta.url));
   const base = importAlibabaGpu2023(readFileSync(trace, 'utf8'), trace, { startMs });
   const yearMs = 365 * 86_400_000;
-  const copies = Math.ceil(count / base.length);
+  // A few spare copies: the last ones run past the year's end and are cut.
+  const copies = Math.ceil((count * 1.15) / base.length);
   const strideMs = Math.floor(yearMs / copies);
   const jobs: Job[] = [];
-  for (let c = 0; c < copies && jobs.length < count; c++) {
+  for (let c = 0; c < copies; c++) {
     for (const job of base) {
-      if (jobs.length === count) break;
       const releaseMs = job.releaseMs + c * strideMs;
-      if (releaseMs >= startMs + yearMs) continue;
-      jobs.push({ ...job, id: `${job.id}-${c}`, releaseMs, deadlineMs: job.deadlineMs + c * strideMs });
+      if (releaseMs < startMs + yearMs) jobs.push({ ...job, id: `${job.id}-${c}`, releaseMs, deadlineMs: job.deadlineMs + c * strideMs });
     }
   }
-  return jobs.sort((a, b) => a.releaseMs - b.releaseMs || (a.id < b.id ? -1 : 1));
+  return jobs.sort((a, b) => a.releaseMs - b.releaseMs || (a.id < b.id ? -1 : 1)).slice(0, count);
 }
