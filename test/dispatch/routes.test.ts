@@ -51,6 +51,14 @@ describe('computeRoutes', () => {
     expect(computeRoutes(net).get('a')!.get('c')!.path).toEqual(['a', 'c']);
   });
 
+  it.each([
+    [['a', 'b', 'c', 'd'], ['a', 'b', 'd']],
+    [['a', 'c', 'b', 'd'], ['a', 'c', 'd']],
+  ])('breaks a tie of latency and hops by site order (%j)', (order, path) => {
+    const links = [makeLink('a', 'b', { latencyMs: 5 }), makeLink('a', 'c', { latencyMs: 5 }), makeLink('b', 'd', { latencyMs: 5 }), makeLink('c', 'd', { latencyMs: 5 })];
+    expect(computeRoutes(network(order, links)).get('a')!.get('d')!.path).toEqual(path);
+  });
+
   it('takes a slower-bandwidth route when its latency is lower (routes minimise latency, not transfer time)', () => {
     const net = network(['a', 'b', 'c'], [makeLink('a', 'b', { latencyMs: 1, bandwidthGbps: 1 }), makeLink('b', 'c', { latencyMs: 1, bandwidthGbps: 100 }), makeLink('a', 'c', { latencyMs: 3, bandwidthGbps: 100 })]);
     const route = computeRoutes(net).get('a')!.get('c')!;
