@@ -1,0 +1,100 @@
+/**
+ * Quality of `optimize` plans: on a fixed set of seeds of small all-interruptible instances
+ * (6 sites × 48 slots × 60 jobs), the plan is within 1 % of its bound (the site-choice MIP bound at
+ * that size) and never worse than `asap-origin` on the jobs both place. On tiny random instances, the
+ * bound is checked against an exact optimum (bound ≤ optimum ≤ plan).
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { loadHighsSolver } from '../../src/solver/highs.ts';
+import { randomInstance } from '../../bench/random-instance.ts';
+import type { Plan } from '../../src/core/dispatch/plan.ts';
+import { makeLink, makeSite, snapshotOf } from '../fixtures/scenario-builder.ts';
+import { makeJob } from '../fixtures/job-builder.ts';
+import { ALL_POLICIES, objectiveOf, objectiveOfJob, planViolations, planWith } from '../fixtures/plan-checks.ts';
+import { instanceArb, objectiveArb } from './arbitraries.ts';
+import { exactOptimum } from './exact-reference.ts';
+
+const solver = await loadHighsSolver();
+const SEEDS = [1, 2, 3, 4, 5];
+const OBJECTIVES = ['cost', 'carbon', 'green'] as const;
+
+/** Σ of the objective over the jobs in `ids`, from the plan's own figures. */
+const valueOn = (plan: Plan, ids: Set<string>, objective: string) => plan.jobs.filter((j) => ids.has(j.id)).reduce((s, j) => s + objectiveOfJob(j, objectiveOf(objective).weights), 0);
+
+const cases = SEEDS.flatMap((seed) => {
+  const snapshot = randomInstance({ sites: 6, slots: 48, jobs: 60, interruptibleShare: 1, seed });
+  return OBJECTIVES.map((objective) => ({ seed, objective, snapshot, optimize: planWith(snapshot, 'optimize', objective, solver), origin: planWith(snapshot, 'asap-origin', objective) }));
+});
+
+describe.each(OBJECTIVES)('optimize under %s on seeds 1–5 (6 sites × 48 slots × 60 interruptible jobs)', (objective) => {
+  const mine = cases.filter((c) => c.objective === objective);
+
+  it('plans are valid and place most jobs', () => {
+    for (const c of mine) {
+      expect(planViolations(c.snapshot, c.optimize), `seed ${c.seed}`).toEqual([]);
+      expect(c.optimize.jobs.length, `seed ${c.seed}`).toBeGreaterThanOrEqual(0.9 * c.snapshot.jobs.length);
+    }
+  });
+
+  it('the bound is the site-choice MIP\'s or the exact LP\'s, on whole slots', () => {
+    for (const c of mine) expect(c.optimize.bound!.method, `seed ${c.seed}`).toMatch(/site-choice MIP|LP relaxation.*blocks of 1/);
+  });
+
+  // Under carbon and green this fails today on seeds 3–5 (gaps 3.7–32 %). Against the exact optimum
+  // (test/dispatch/exact-reference.ts, solved by HiGHS in 5–50 s), both sides are off: seed 5 green, plan 47.37,
+  // optimum 45.42 (+4.3 %), bound 32.25 (−29 %); seed 5 carbon, plan +1.8 %, bound −25 %; seed 3 green, plan
+  // +3.7 %, bound −8.4 %. The bound lets a job spread its work thinly (less than its units at once) over
+  // slots with a little renewable energy left, which is where carbon and green gain.
+  it('is within 1 % of its bound on every seed', () => {
+    const gaps = mine.map((c) => ({ seed: c.seed, gapPct: Number(c.optimize.bound!.gapPct.toFixed(3)) }));
+    expect(gaps.filter((g) => g.gapPct > 1 || g.gapPct < -1e-4)).toEqual([]);
+  });
+
+  it('is never worse than asap-origin on the jobs both place', () => {
+    for (const c of mine) {
+      const both = new Set(c.optimize.jobs.map((j) => j.id).filter((id) => c.origin.jobs.some((j) => j.id === id)));
+      expect(valueOn(c.optimize, both, objective), `seed ${c.seed}`).toBeLessThanOrEqual(valueOn(c.origin, both, objective) * (1 + 1e-9));
+      expect(c.optimize.jobs.length, `seed ${c.seed}`).toBeGreaterThanOrEqual(c.origin.jobs.length);
+    }
+  });
+});
+
+describe('optimize against asap-origin, by hand', () => {
+  // Each site has one accelerator. x (origin a, no input, due in 2 h) saves 0.05 yuan/kWh by running at b
+  // and is placed first (least slack). y (origin b, 100 GB of input, due in 2 h) then finds b full and
+  // must move its input to a: 7 yuan. asap-origin runs each at its origin: 1.2 yuan in all.
+  const a = makeSite('a').ai(1).prices(0.5);
+  const b = makeSite('b').ai(1).prices(0.45);
+  const link = makeLink('a', 'b', { costYuanPerGB: 0.07, bandwidthGbps: 10 });
+  const jobs = [makeJob('x').units(1).duration('2h').deadline('2h').at('a').build(), makeJob('y').units(1).duration('1h').deadline('2h').input(100).at('b').build()];
+  const snapshot = snapshotOf([a, b], [link], jobs, { slots: 4 });
+
+  it('is not worse than asap-origin when both place the same jobs', () => {
+    const optimize = planWith(snapshot, 'optimize', 'cost', solver);
+    const origin = planWith(snapshot, 'asap-origin', 'cost');
+    expect(optimize.jobs.map((j) => j.id).sort()).toEqual(['x', 'y']);
+    expect(origin.jobs.map((j) => j.id).sort()).toEqual(['x', 'y']);
+    expect(origin.totals.costYuan).toBeCloseTo(2 * 0.828 * 0.5 + 0.828 * 0.45, 9);
+    // Fails today: optimize leaves x at b and pays for y's transfer (8.16 yuan); moving one job at a time
+    // cannot undo it, though its own bound (1.20) shows the gap.
+    expect(optimize.totals.costYuan).toBeLessThanOrEqual(origin.totals.costYuan + 1e-9);
+  });
+});
+
+describe('the bound against an exact optimum on tiny instances', () => {
+  it.each(ALL_POLICIES)('%s: bound ≤ exact optimum ≤ plan', (policy) => {
+    fc.assert(
+      fc.property(instanceArb({ maxSites: 3, maxJobs: 6, busy: true, greenCheapest: true }), objectiveArb, (snapshot, objective) => {
+        const plan = planWith(snapshot, policy, objective, solver);
+        fc.pre(plan.jobs.length > 0);
+        const exact = exactOptimum(snapshot, plan, objectiveOf(objective).weights, solver);
+        expect(exact.status).toBe('optimal');
+        const tol = (x: number) => 1e-6 * Math.max(1, Math.abs(x));
+        expect(plan.bound!.value).toBeLessThanOrEqual(exact.value + tol(exact.value));
+        expect(exact.dualBound).toBeLessThanOrEqual(plan.bound!.planValue + tol(plan.bound!.planValue));
+      }),
+      { numRuns: Number(process.env.KUMUL_PROPERTY_RUNS ?? 25) },
+    );
+  });
+});
