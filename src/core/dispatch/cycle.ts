@@ -51,6 +51,8 @@ export interface SiteState {
   greenRate: number;
   /** Weighted objective per kWh of grid energy, per slot. */
   gridRate: Float64Array;
+  /** The lowest rate per kWh anywhere in the horizon (green or grid): prices a lower bound on a job here. */
+  minRate: number;
   pools: Map<PoolClass, PoolState>;
 }
 
@@ -129,6 +131,7 @@ export class Cycle {
         loadKWh: new Float64Array(grid.slots),
         greenRate: this.weigh((p) => p.greenPerKWh(site, sig)),
         gridRate,
+        minRate: Math.min(this.weigh((p) => p.greenPerKWh(site, sig)), ...gridRate),
         pools,
       };
     });

@@ -7,7 +7,7 @@
  * release. Ties break by release, then id, so a plan is reproducible.
  */
 import type { Job } from '../model/types.ts';
-import { Cycle, marginalScore, type JobContext, type Snapshot } from './cycle.ts';
+import { Cycle, marginalScore, type JobContext, type SiteOption, type Snapshot } from './cycle.ts';
 import type { Profile, Registry } from './framework.ts';
 import { SlotSearch, type Candidate } from './search.ts';
 
@@ -90,10 +90,18 @@ export function chooseBest(cycle: Cycle, search: SlotSearch, ctx: JobContext, as
     // A candidate must score lower than the best so far (within the tie tolerance) to win, so no
     // other is worth building.
     const toBeat = asap || best === null ? Infinity : best.score + 1e-9 * Math.max(1, Math.abs(best.score));
+    if (toBeat !== Infinity && lowestScore(cycle, ctx, option) >= toBeat) continue;
     const candidate = search.best(ctx, option, asap, toBeat);
     if (candidate && (best === null || better(cycle, ctx, candidate, best, asap))) best = candidate;
   }
   return best;
+}
+
+/** No placement at this site can score lower: its work at the site's cheapest rate, plus the transfer. */
+function lowestScore(cycle: Cycle, ctx: JobContext, option: SiteOption): number {
+  const site = cycle.sites[option.siteIndex];
+  const kWh = ctx.job.units * site.pools.get(ctx.job.poolClass)!.kWhPerUnitSlot * (ctx.slotsNeeded - 1 + ctx.partialFraction);
+  return option.transferScore + kWh * site.minRate;
 }
 
 /** Every site's best candidate, best first: what `explain` shows. */
