@@ -82,6 +82,27 @@ describe('optimize against asap-origin, by hand', () => {
   });
 });
 
+describe('one site, interruptible jobs only (a transportation problem, solvable exactly)', () => {
+  // Renewables for one accelerator in hours 0 and 1, for two in hour 2; hour 3 is the cheapest grid hour.
+  // a (1 h, due 03:00, least slack) is placed first and takes hour 0's renewables (hours 0–2 tie for it).
+  // b (3 h, due 06:00) then takes hours 1, 2 and the grid in hour 3. Moving a to hour 2 and b to hour 0
+  // makes everything renewable (4 × 0.1656 = 0.6624 yuan), but neither move alone gains, so the single-job
+  // improvement passes stop at 0.828 (+25 %).
+  const U = 0.828;
+  const site = makeSite('s').ai(4).prices([0.5, 0.5, 0.5, 0.4, 0.5, 0.5]).renewableKW([U, U, 2 * U, 0, 0, 0], 0.2, 20);
+  const jobs = [makeJob('a').units(1).duration('1h').deadline('3h').interruptible().at('s').build(), makeJob('b').units(1).duration('3h').deadline('6h').interruptible().at('s').build()];
+  const snapshot = snapshotOf([site], [], jobs, { slots: 6 });
+
+  it('optimize reaches the optimum', () => {
+    const plan = planWith(snapshot, 'optimize', 'cost', solver);
+    expect(planViolations(snapshot, plan)).toEqual([]);
+    const exact = exactOptimum(snapshot, plan, objectiveOf('cost').weights, solver);
+    expect(exact.value).toBeCloseTo(4 * U * 0.2, 9);
+    expect(plan.totals.costYuan).toBeCloseTo(exact.value, 6);
+    expect(plan.totals.greenKWh).toBeCloseTo(4 * U, 9);
+  });
+});
+
 describe('the bound against an exact optimum on tiny instances', () => {
   it.each(ALL_POLICIES)('%s: bound ≤ exact optimum ≤ plan', (policy) => {
     fc.assert(
