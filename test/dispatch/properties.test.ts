@@ -51,10 +51,12 @@ describe.each(ALL_POLICIES)('%s on random instances', (policy) => {
     );
   });
 
-  it('(f) the same snapshot twice gives identical plans, bound included', () => {
+  it('(f) the same snapshot twice gives identical plans, bound included, and the snapshot is left as it was', () => {
     fc.assert(
       fc.property(instances({ maxJobs: 8 }), objectiveArb, (snapshot, objective) => {
+        const before = structuredClone(snapshot);
         const first = JSON.stringify(planWith(snapshot, policy, objective, solver));
+        expect(snapshot).toEqual(before);
         const again = JSON.stringify(planWith(structuredClone(snapshot), policy, objective, solver));
         expect(again).toBe(first);
       }),
