@@ -119,6 +119,7 @@ function savingsSection(r: SimReport): string {
     { label: 'Carbon (%)', num: true },
     { label: 'Energy (%)', num: true },
     { label: 'Green share (points)', num: true },
+    { label: 'Jobs compared', num: true },
   ];
   const rows = r.savings.map((s) => [
     s.policy,
@@ -127,9 +128,10 @@ function savingsSection(r: SimReport): string {
     signed(s.carbonPct),
     signed(s.energyPct),
     signed(s.greenSharePts),
+    num(s.jobsCompared),
   ]);
   const note =
-    '<p>Each row compares a policy with the one under “Versus” on the jobs both completed (so the percentages can differ from the totals above): ' +
+    '<p>Each row compares a policy with the one under “Versus” on the jobs both completed (“Jobs compared”; so the percentages can differ from the totals above): ' +
     'a negative percentage means the policy used less (a saving); green share is the difference in percentage points, positive meaning a greener mix.</p>';
   const content = rows.length > 0 ? table('Savings of each policy against each other one', cols, rows) : '<p>No comparisons (one policy).</p>';
   return section('savings', 'Savings', note + '\n' + content);

@@ -47,7 +47,11 @@ export interface PolicyResult {
     /** Jobs that were paused at least once and resumed. */
     resumed: number;
   };
-  /** Per site: energy and utilisation (unit-hours used / unit-hours available, over all its pools). */
+  /**
+   * Per site: what ran there (including transfer energy of the jobs it ran, and work committed in the
+   * period that ran past its end), and utilisation: the mean over its pools of unit-hours used /
+   * unit-hours available in the period (pools count equally: cores and accelerators do not add up).
+   */
   sites: { site: string; energyKWh: number; greenKWh: number; costYuan: number; carbonKg: number; utilisation: number }[];
   pools: { site: string; pool: string; utilisation: number }[];
   /** Input data moved over each link, GB (both directions). */
@@ -57,7 +61,7 @@ export interface PolicyResult {
     bucketHours: number;
     /** Bucket start instants, ISO 8601. */
     starts: string[];
-    /** Per site: renewable energy used, grid energy used, renewable energy available, utilisation (0..1). */
+    /** Per site, slots within the period only: renewable energy used, grid energy used, renewable energy available, utilisation (0..1). */
     sites: Record<string, { greenKWh: number[]; gridKWh: number[]; renewableKWh: number[]; utilisation: number[] }>;
     /** Carbon intensity of the grid at each site, bucket mean, gCO2/kWh (actual). */
     carbonGPerKWh: Record<string, number[]>;
@@ -67,9 +71,11 @@ export interface PolicyResult {
   events: number;
 }
 
+/** `policy` against `versus` on the jobs both completed (`jobsCompared`), so that running less is not a saving. */
 export interface Saving {
   policy: string;
   versus: string;
+  jobsCompared: number;
   costPct: number;
   carbonPct: number;
   energyPct: number;

@@ -184,10 +184,12 @@ function saving(a: SimOutcome, fa: (JobFigures | null)[], b: SimOutcome, fb: (Jo
   const totals = () => ({ energy: 0, green: 0, cost: 0, carbon: 0 });
   const ta = totals();
   const tb = totals();
+  let jobsCompared = 0;
   a.records.forEach((r, i) => {
     const x = fa[i];
     const y = fb[i];
     if (r.state !== 'completed' || b.records[i].state !== 'completed' || !x || !y) return;
+    jobsCompared++;
     ta.energy += x.energyKWh;
     ta.green += x.greenKWh;
     ta.cost += x.costYuan;
@@ -202,6 +204,7 @@ function saving(a: SimOutcome, fa: (JobFigures | null)[], b: SimOutcome, fb: (Jo
   return {
     policy: a.policy,
     versus: b.policy,
+    jobsCompared,
     costPct: pct(ta.cost, tb.cost),
     carbonPct: pct(ta.carbon, tb.carbon),
     energyPct: pct(ta.energy, tb.energy),
