@@ -76,16 +76,15 @@ describe('with committed work', () => {
   const job = makeJob('j').units(1).duration('1h').deadline('1h').at('a').build();
   const snapshot: Snapshot = { ...snapshotOf([site], [], [job], { slots: 2 }), committed: [{ siteId: 'a', poolId: 'ai', units: 1, slots: [0], energyKWh: [0.828] }] };
 
-  it('plans around it and accounts the renewables shared with it', () => {
+  it('plans around it; the committed work has the first claim on the renewables', () => {
     const plan = planWith(snapshot, 'optimize', 'cost', solver);
     expect(planViolations(snapshot, plan)).toEqual([]);
-    expect(plan.jobs[0].greenKWh).toBeCloseTo(0.414, 9);
+    expect(plan.jobs[0].greenKWh).toBeCloseTo(0, 9);
+    expect(plan.jobs[0].costYuan).toBeCloseTo(0.828 * 0.5, 9);
   });
 
   it('the bound is at most the plan\'s value, under every policy', () => {
-    // Fails today: the planner and the bound let committed work take the renewables first (the job would pay
-    // 0.414 yuan), while accounting shares them in proportion (the job pays 0.2898): bound 0.414 > plan 0.2898,
-    // a gap of −42.9 %.
+    // Planner, bound and accounting all let committed work take the renewables first (the job pays 0.414 yuan).
     const violations = ALL_POLICIES.flatMap((policy) => boundViolations(planWith(snapshot, policy, 'cost', solver), objectiveOf('cost').weights).map((v) => `${policy}: ${v}`));
     expect(violations).toEqual([]);
   });

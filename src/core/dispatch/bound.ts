@@ -16,8 +16,9 @@
 import type { LpBuilder as LpBuilderType, LpSolver } from '../lp/model.ts';
 import { LpBuilder } from '../lp/model.ts';
 import { Cycle } from './cycle.ts';
-import type { Placement } from './planner.ts';
+import type { Guide, Placement } from './planner.ts';
 
+/** The bound as a plan states it. */
 export interface Bound {
   objective: string;
   value: number;
@@ -49,8 +50,16 @@ interface JobClass {
   jobs: number;
 }
 
-/** Lower bound on the weighted objective of placing `placements` (a fresh view of the snapshot without them). */
-export function lowerBound(base: Cycle, placements: readonly Placement[], planValue: number, objective: string, options: BoundOptions): Bound {
+/** A proven lower bound, how it was obtained, and — when the solution is per job — a guide for re-planning. */
+export interface BoundResult {
+  value: number;
+  method: string;
+  /** The relaxation's placement of each job (its site and its work per slot), when solved one class per job in single slots. */
+  guide: Guide | null;
+}
+
+/** Lower bound on the weighted objective of placing `placements` (`base`: a fresh view of the snapshot without them). */
+export function lowerBound(base: Cycle, placements: readonly Placement[], options: BoundOptions): BoundResult {
   const slots = base.snapshot.grid.slots;
   const maxVariables = options.maxVariables ?? 150_000;
   // Start from the smallest block size at which even unmerged jobs would be within 4× the limit
@@ -62,29 +71,58 @@ export function lowerBound(base: Cycle, placements: readonly Placement[], planVa
     block *= 2;
     classes = classify(placements, block);
   }
-  const lp = buildLp(base, classes, block, false);
-  const result = options.solver(lp.build());
-  const shape = `${classes.length} job classes for ${placements.length} jobs, ${base.sites.length} sites × ${slots} slots in blocks of ${block}, ${lp.numCols} variables`;
-  let value: number;
-  let method: string;
-  if (result.status === 'optimal') {
-    value = result.dualBound;
-    const exact = block === 1 && classes.every((c) => c.jobs === 1);
-    method = `LP relaxation solved by HiGHS: ${shape}${exact ? '; one class per job' : ''}`;
-    const choices = placements.reduce((n, p) => n + p.ctx.options.length, 0);
-    if (block === 1 && choices <= (options.maxSiteChoices ?? 2000)) {
-      const mip = options.solver(buildLp(base, classify(placements, 1, true), 1, true).build(), { timeLimitS: options.mipTimeLimitS ?? 20 });
-      if ((mip.status === 'optimal' || mip.status === 'limit') && mip.dualBound > value) {
-        value = mip.dualBound;
-        method = `site-choice MIP solved by HiGHS (${mip.status === 'optimal' ? 'optimal' : 'proven bound at its time limit'}): each of ${placements.length} jobs at one site, its work spread over that site's slots; tighter than the LP relaxation (${result.dualBound.toPrecision(8)}): ${shape}`;
+  const relaxation = buildLp(base, classes, block, false);
+  const result = options.solver(relaxation.lp.build());
+  const shape = `${classes.length} job classes for ${placements.length} jobs, ${base.sites.length} sites × ${slots} slots in blocks of ${block}, ${relaxation.lp.numCols} variables`;
+  if (result.status !== 'optimal') {
+    const method = `per-job cheapest energy, ignoring capacity and shared renewables (the LP relaxation did not solve: ${result.message}; ${shape})`;
+    return { value: perJobCheapest(base, placements), method, guide: null };
+  }
+  const perJob = block === 1 && classes.length === placements.length;
+  let value = result.dualBound;
+  let method = `LP relaxation solved by HiGHS: ${shape}${perJob ? '; one class per job' : ''}`;
+  let guide = perJob ? guideOf(placements, relaxation.work, result.colValue!, slots) : null;
+  const choices = placements.reduce((n, p) => n + p.ctx.options.length, 0);
+  if (block === 1 && choices <= (options.maxSiteChoices ?? 2000)) {
+    const mip = buildLp(base, classify(placements, 1, true), 1, true);
+    const solved = options.solver(mip.lp.build(), { timeLimitS: options.mipTimeLimitS ?? 20 });
+    if ((solved.status === 'optimal' || solved.status === 'limit') && solved.dualBound > value) {
+      value = solved.dualBound;
+      method = `site-choice MIP solved by HiGHS (${solved.status === 'optimal' ? 'optimal' : 'proven bound at its time limit'}): each of ${placements.length} jobs at one site, its work spread over that site's slots; tighter than the LP relaxation (${result.dualBound.toPrecision(8)}): ${shape}`;
+    }
+    if (solved.colValue) guide = guideOf(placements, mip.work, solved.colValue, slots);
+  }
+  return { value, method, guide };
+}
+
+/** Each job's site (where most of its work went) and its work per slot there, from a per-job solution. */
+function guideOf(placements: readonly Placement[], work: readonly WorkColumn[], colValue: Float64Array, slots: number): Guide {
+  const mass = placements.map(() => new Map<number, Float64Array>());
+  for (const w of work) {
+    const value = colValue[w.col];
+    if (value <= 1e-9) continue;
+    const perSite = mass[w.cls];
+    let bySlot = perSite.get(w.site);
+    if (!bySlot) perSite.set(w.site, (bySlot = new Float64Array(slots)));
+    bySlot[w.block] += value;
+  }
+  const byJob = new Map<number, { site: number; preference: Float64Array }>();
+  placements.forEach((p, i) => {
+    let best: [number, Float64Array] | null = null;
+    let bestMass = 0;
+    for (const [site, bySlot] of mass[i]) {
+      const total = bySlot.reduce((a, b) => a + b, 0);
+      if (total > bestMass + 1e-12 || (Math.abs(total - bestMass) <= 1e-12 && best !== null && site < best[0])) {
+        best = [site, bySlot];
+        bestMass = total;
       }
     }
-  } else {
-    value = perJobCheapest(base, placements);
-    method = `per-job cheapest energy, ignoring capacity and shared renewables (the LP relaxation did not solve: ${result.message}; ${shape})`;
-  }
-  const gapPct = planValue === 0 ? 0 : ((planValue - value) / Math.abs(planValue)) * 100;
-  return { objective, value, planValue, gapPct, method };
+    if (best) byJob.set(p.ctx.index, { site: best[0], preference: best[1] });
+  });
+  return {
+    siteIndex: (j) => byJob.get(j)?.site ?? -1,
+    slotPreference: (j) => byJob.get(j)?.preference ?? null,
+  };
 }
 
 function workOf(p: Placement): number {
@@ -143,10 +181,19 @@ function countVariables(classes: readonly JobClass[], block: number, siteCount: 
   return n + siteBlocks * (1 + Math.min(block, slots));
 }
 
+/** A work column of the LP: unit-slots of class `cls` at site `site` in block `block`. */
+interface WorkColumn {
+  col: number;
+  cls: number;
+  site: number;
+  block: number;
+}
+
 /** The relaxation as an LP; with `siteChoice`, each class (one job) also picks one site with binaries. */
-function buildLp(base: Cycle, classes: readonly JobClass[], block: number, siteChoice: boolean): LpBuilderType {
+function buildLp(base: Cycle, classes: readonly JobClass[], block: number, siteChoice: boolean): { lp: LpBuilderType; work: WorkColumn[] } {
   const slots = base.snapshot.grid.slots;
   const lp = new LpBuilder();
+  const work: WorkColumn[] = [];
   // Rows are created lazily per (site, block): one energy balance, one capacity row per pool class.
   const energyRow = new Map<string, number>();
   const capacityRow = new Map<string, number>();
@@ -154,7 +201,7 @@ function buildLp(base: Cycle, classes: readonly JobClass[], block: number, siteC
     const from = b * block;
     return { from, to: Math.min(slots, from + block) };
   };
-  for (const c of classes) {
+  classes.forEach((c, cls) => {
     const workRow = siteChoice ? -1 : lp.addRow(c.work, c.work);
     const chooseRow = siteChoice ? lp.addRow(1, 1) : -1;
     for (const [s, first, last, transferPerWork] of c.sites) {
@@ -179,10 +226,11 @@ function buildLp(base: Cycle, classes: readonly JobClass[], block: number, siteC
           cRow = lp.addRow(-Infinity, free);
           capacityRow.set(capKey, cRow);
         }
-        lp.addCol(siteChoice ? 0 : transferPerWork, 0, c.units * (to - from), [siteRow, eRow, cRow], [1, pool.kWhPerUnitSlot, 1]);
+        const col = lp.addCol(siteChoice ? 0 : transferPerWork, 0, c.units * (to - from), [siteRow, eRow, cRow], [1, pool.kWhPerUnitSlot, 1]);
+        work.push({ col, cls, site: s, block: b });
       }
     }
-  }
+  });
   // Energy of each (site, block) is covered by segments: renewable (cheapest) and grid per slot.
   for (const [key, row] of energyRow) {
     const [s, b] = key.split(':').map(Number);
@@ -198,7 +246,7 @@ function buildLp(base: Cycle, classes: readonly JobClass[], block: number, siteC
     }
     lp.addCol(site.greenRate, 0, greenLength, [row], [-1]);
   }
-  return lp;
+  return { lp, work };
 }
 
 /** A weaker bound that needs no solver: each job's work at its cheapest rate anywhere in its window, plus its cheapest transfer. */

@@ -9,7 +9,7 @@ import { accountUses, sumFigures, type JobFigures, type SlotUse } from '../energ
 import type { LpSolver } from '../lp/model.ts';
 import { Cycle, type Snapshot } from './cycle.ts';
 import type { Profile, Registry } from './framework.ts';
-import { planCycle, rankCandidates, rescore, slotEnergies, type Placement } from './planner.ts';
+import { betterOutcome, planCycle, rankCandidates, rescore, slotEnergies, type CycleOutcome, type Placement } from './planner.ts';
 import { SlotSearch, type Candidate } from './search.ts';
 import { lowerBound, type Bound } from './bound.ts';
 
@@ -81,23 +81,30 @@ export interface DispatchOptions {
 }
 
 export function dispatch(snapshot: Snapshot, options: DispatchOptions): Plan {
-  const outcome = planCycle(snapshot, options);
+  let outcome = planCycle(snapshot, options);
+  let bound: { value: number; method: string } | null = null;
+  if (options.solver) {
+    const boundOptions = { solver: options.solver, maxVariables: options.maxLpVariables, maxSiteChoices: options.maxSiteChoices, mipTimeLimitS: options.mipTimeLimitS };
+    const result = lowerBound(new Cycle(snapshot, options.profile, options.registry), outcome.placements, boundOptions);
+    bound = result;
+    // Re-plan guided by the relaxation's own per-job solution; keep it if it places the same jobs for less
+    // (the bound holds for exactly those jobs).
+    if (result.guide && options.profile.strategy === 'optimize') {
+      const guided = planCycle(snapshot, { ...options, guide: result.guide, onProgress: undefined });
+      if (samePlacedJobs(guided, outcome) && betterOutcome(guided, outcome)) {
+        outcome = guided;
+        bound = { value: result.value, method: `${result.method}; the plan was rebuilt from its solution` };
+      }
+    }
+  }
   const { cycle, placements } = outcome;
   const uses = placements.map((p) => toSlotUse(cycle, p));
   const committed: SlotUse[] = (snapshot.committed ?? []).map((c) => ({ siteId: c.siteId, slots: c.slots, energyKWh: c.energyKWh, transfer: null }));
-  const figures = accountUses(snapshot.grid, snapshot.network.sites, snapshot.signals, [...committed, ...uses]).slice(committed.length);
+  const figures = accountUses(snapshot.grid, snapshot.network.sites, snapshot.signals, uses, committed);
   const explains = explainAll(cycle, placements, options);
   const jobs = placements.map((p, i) => plannedJob(cycle, p, figures[i], explains[i]));
   const sum = sumFigures(figures);
   const planValue = figures.reduce((total, f) => total + cycle.weigh((plugin) => plugin.ofFigures(f)), 0);
-  const bound = options.solver
-    ? lowerBound(new Cycle(snapshot, options.profile, options.registry), placements, planValue, options.objectiveName, {
-        solver: options.solver,
-        maxVariables: options.maxLpVariables,
-        maxSiteChoices: options.maxSiteChoices,
-        mipTimeLimitS: options.mipTimeLimitS,
-      })
-    : null;
   return {
     format: 'kumul-plan',
     version: 1,
@@ -110,8 +117,20 @@ export function dispatch(snapshot: Snapshot, options: DispatchOptions): Plan {
     jobs,
     unplaced: outcome.unplaced.map((u) => ({ id: u.job.id, reasons: u.reasons })),
     totals: { ...sum, jobsPlaced: jobs.length, jobsUnplaced: outcome.unplaced.length },
-    bound,
+    bound: bound && {
+      objective: options.objectiveName,
+      value: bound.value,
+      planValue,
+      gapPct: planValue === 0 ? 0 : ((planValue - bound.value) / Math.abs(planValue)) * 100,
+      method: bound.method,
+    },
   };
+}
+
+function samePlacedJobs(a: CycleOutcome, b: CycleOutcome): boolean {
+  if (a.placements.length !== b.placements.length) return false;
+  const ids = new Set(b.placements.map((p) => p.ctx.index));
+  return a.placements.every((p) => ids.has(p.ctx.index));
 }
 
 /** A placement as accounting sees it. */

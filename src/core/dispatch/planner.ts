@@ -21,9 +21,25 @@ export interface Unplaced {
   reasons: string[];
 }
 
+/**
+ * Where another solution put each job (by its index in the snapshot): the greedy pass then places
+ * the job at that site, preferring the slots with higher preference, before improving freely.
+ * Built from the bound's LP/MIP solution, or from a baseline plan.
+ */
+export interface Guide {
+  /** Site index for the job, or -1 for no guidance. */
+  siteIndex(jobIndex: number): number;
+  /** Preference per slot of the grid (≥ 0; only its order matters), or null. */
+  slotPreference(jobIndex: number): Float64Array | null;
+}
+
+/** Guidance outweighs any price difference: preferences are scaled by this. */
+const GUIDE_WEIGHT = 1e9;
+
 export interface PlanOptions {
   registry: Registry;
   profile: Profile;
+  guide?: Guide;
   /** Improvement rounds after the greedy pass (default 4; 0 for the fast path only). */
   improveRounds?: number;
   /** Called as jobs are placed, for progress bars. */
@@ -38,7 +54,44 @@ export interface CycleOutcome {
   passes: number[];
 }
 
+/**
+ * Plans a cycle. For `optimize` with improvement, it also guards against an unlucky greedy order:
+ * when the carbon-agnostic baseline (each job at its origin, earliest) places at least as many jobs
+ * for less, the plan is rebuilt from the baseline and improved, and the better of the two is kept.
+ */
 export function planCycle(snapshot: Snapshot, options: PlanOptions): CycleOutcome {
+  const first = planOnce(snapshot, options);
+  if (options.profile.strategy !== 'optimize' || options.improveRounds === 0 || options.guide) return first;
+  const baseline = planOnce(snapshot, { ...options, profile: { ...options.profile, strategy: 'asap', sites: 'origin' }, onProgress: undefined });
+  if (!betterOutcome(baseline, first)) return first;
+  const rebuilt = planOnce(snapshot, { ...options, guide: guideFrom(baseline.placements, snapshot.grid.slots), onProgress: undefined });
+  return betterOutcome(rebuilt, first) ? rebuilt : first;
+}
+
+/** More jobs placed, or as many for a lower objective. */
+export function betterOutcome(x: CycleOutcome, y: CycleOutcome): boolean {
+  if (x.placements.length !== y.placements.length) return x.placements.length > y.placements.length;
+  const a = x.passes[x.passes.length - 1];
+  const b = y.passes[y.passes.length - 1];
+  return a < b - 1e-9 * Math.max(1, Math.abs(b));
+}
+
+/** A guide that repeats a set of placements: the same site, the same slots preferred. */
+export function guideFrom(placements: readonly Placement[], slots: number): Guide {
+  const byJob = new Map(placements.map((p) => [p.ctx.index, p]));
+  return {
+    siteIndex: (j) => byJob.get(j)?.candidate.option.siteIndex ?? -1,
+    slotPreference: (j) => {
+      const p = byJob.get(j);
+      if (!p) return null;
+      const preference = new Float64Array(slots);
+      for (const t of p.candidate.slots) preference[t] = 1;
+      return preference;
+    },
+  };
+}
+
+function planOnce(snapshot: Snapshot, options: PlanOptions): CycleOutcome {
   const cycle = new Cycle(snapshot, options.profile, options.registry);
   const search = new SlotSearch(cycle);
   const asap = options.profile.strategy === 'asap';
@@ -49,7 +102,7 @@ export function planCycle(snapshot: Snapshot, options: PlanOptions): CycleOutcom
 
   let done = 0;
   for (const ctx of ordered) {
-    const best = chooseBest(cycle, search, ctx, asap);
+    const best = (options.guide && guidedBest(cycle, search, ctx, options.guide)) || chooseBest(cycle, search, ctx, asap);
     if (best) {
       apply(cycle, ctx, best, +1);
       placed[ctx.index] = { ctx, candidate: best };
@@ -95,6 +148,17 @@ export function chooseBest(cycle: Cycle, search: SlotSearch, ctx: JobContext, as
     if (candidate && (best === null || better(cycle, ctx, candidate, best, asap))) best = candidate;
   }
   return best;
+}
+
+/** The guided site's best slots under the guide's preference, scored at their true price; null when the guide has nothing that fits. */
+function guidedBest(cycle: Cycle, search: SlotSearch, ctx: JobContext, guide: Guide): Candidate | null {
+  const siteIndex = guide.siteIndex(ctx.index);
+  const option = ctx.options.find((o) => o.siteIndex === siteIndex);
+  if (!option) return null;
+  const preference = guide.slotPreference(ctx.index);
+  const bias = preference && preference.map((p) => p * GUIDE_WEIGHT);
+  const candidate = search.best(ctx, option, false, Infinity, bias);
+  return candidate && rescore(cycle, ctx, candidate);
 }
 
 /** No placement at this site can score lower: its work at the site's cheapest rate, plus the transfer. */

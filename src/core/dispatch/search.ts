@@ -32,9 +32,11 @@ export class SlotSearch {
 
   /**
    * Best slots at one site, or null when no window has free capacity (or, when `toBeat` is given,
-   * none scores lower than it). `asap` picks the earliest instead of the cheapest.
+   * none scores lower than it). `asap` picks the earliest instead of the cheapest. `bias` (per slot)
+   * is subtracted from each slot's score: a guided pass uses it to prefer the slots a previous
+   * solution chose; the candidate's score then includes it.
    */
-  best(ctx: JobContext, option: SiteOption, asap: boolean, toBeat = Infinity): Candidate | null {
+  best(ctx: JobContext, option: SiteOption, asap: boolean, toBeat = Infinity, bias: Float64Array | null = null): Candidate | null {
     const site = this.cycle.sites[option.siteIndex];
     const pool = site.pools.get(ctx.job.poolClass)!;
     const { units, interruptible } = ctx.job;
@@ -50,6 +52,12 @@ export class SlotSearch {
     for (let t = a; t <= b; t++) {
       full[t] = marginalScore(site, t, fullKWh);
       partial[t] = partialUsed ? marginalScore(site, t, partialKWh) : full[t];
+    }
+    if (bias) {
+      for (let t = a; t <= b; t++) {
+        full[t] -= bias[t];
+        partial[t] -= bias[t];
+      }
     }
     return interruptible ? this.bestSlots(option, n, units, free, asap, partialUsed, ctx.tailSlot, toBeat) : this.bestWindow(option, n, units, free, asap, partialUsed, ctx.tailSlot, toBeat);
   }

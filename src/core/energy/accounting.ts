@@ -41,10 +41,24 @@ export interface Totals {
 /**
  * Prices every use at once (green energy is shared per site and slot, so jobs are not independent).
  * `signals` are the series to account with: forecasts for a plan, actuals for what ran.
+ * `background` is work decided earlier (a plan's committed work): it takes renewables first and is
+ * not priced, so that a plan's figures are what the plan adds.
  */
-export function accountUses(grid: TimeGrid, sites: readonly Site[], signals: Record<string, SiteSignals>, uses: readonly SlotUse[]): JobFigures[] {
+export function accountUses(
+  grid: TimeGrid,
+  sites: readonly Site[],
+  signals: Record<string, SiteSignals>,
+  uses: readonly SlotUse[],
+  background: readonly SlotUse[] = [],
+): JobFigures[] {
   const slotHours = grid.slotMinutes / 60;
   const siteLoad = new Map<string, Float64Array>(sites.map((s) => [s.id, new Float64Array(grid.slots)]));
+  // Renewables left after the background (work committed before this plan, which has first claim).
+  const renewableKWh = new Map<string, Float64Array>(sites.map((s) => [s.id, Float64Array.from(signals[s.id].renewableKW, (kw) => Math.max(0, kw) * slotHours)]));
+  for (const use of background) {
+    const left = renewableKWh.get(use.siteId)!;
+    use.slots.forEach((slot, i) => (left[slot] = Math.max(0, left[slot] - use.energyKWh[i])));
+  }
   for (const use of uses) {
     const load = siteLoad.get(use.siteId)!;
     use.slots.forEach((slot, i) => (load[slot] += use.energyKWh[i]));
@@ -54,10 +68,11 @@ export function accountUses(grid: TimeGrid, sites: readonly Site[], signals: Rec
     const site = siteById.get(use.siteId)!;
     const sig = signals[use.siteId];
     const load = siteLoad.get(use.siteId)!;
+    const left = renewableKWh.get(use.siteId)!;
     const figures: JobFigures = { energyKWh: 0, greenKWh: 0, costYuan: 0, carbonKg: 0, transferKWh: 0 };
     use.slots.forEach((slot, i) => {
       const energy = use.energyKWh[i];
-      const available = Math.max(0, sig.renewableKW[slot]) * slotHours;
+      const available = left[slot];
       const greenShare = load[slot] > 0 ? Math.min(1, available / load[slot]) : 0;
       const green = energy * greenShare;
       const gridKWh = energy - green;
