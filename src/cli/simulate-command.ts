@@ -67,16 +67,18 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   const forecastErrorPct = o.forecastError === undefined ? null : nonNegative('--forecast-error', o.forecastError);
   const slotMinutesOption = o.slotMinutes === undefined ? undefined : positive('--slot-minutes', o.slotMinutes);
 
-  const defaults = wrap(() => loadScenario(o.scenario, { slotMinutes: slotMinutesOption }));
-  const slotMs = defaults.grid.slotMinutes * 60_000;
+  // The scenario's own period gives the defaults (its end is kept when --slot-minutes changes the slots).
+  const defaults = wrap(() => loadScenario(o.scenario));
+  const slotMinutes = slotMinutesOption ?? defaults.grid.slotMinutes;
+  const slotMs = slotMinutes * 60_000;
   const fromMs = o.from === undefined ? defaults.grid.startMs : instant('--from', o.from);
-  const toMs = o.to === undefined ? defaults.grid.startMs + defaults.grid.slots * slotMs : instant('--to', o.to);
+  const toMs = o.to === undefined ? defaults.grid.startMs + defaults.grid.slots * defaults.grid.slotMinutes * 60_000 : instant('--to', o.to);
   if (toMs <= fromMs) throw new CliError(`--to must be after --from`);
-  if (fromMs % slotMs !== 0) throw new CliError(`--from: must fall on a slot boundary (${defaults.grid.slotMinutes}-minute slots)`);
-  if ((replanMinutes * 60_000) % slotMs !== 0) throw new CliError(`--replan-minutes: must be a multiple of the slot length (${defaults.grid.slotMinutes} min)`);
+  if (fromMs % slotMs !== 0) throw new CliError(`--from: must fall on a slot boundary (${slotMinutes}-minute slots)`);
+  if ((replanMinutes * 60_000) % slotMs !== 0) throw new CliError(`--replan-minutes: must be a multiple of the slot length (${slotMinutes} min)`);
   const horizonSlots = Math.max(1, Math.round((horizonHours * 3_600_000) / slotMs));
   const periodSlots = Math.ceil((toMs - fromMs) / slotMs);
-  let scenario = wrap(() => loadScenario(o.scenario, { start: new Date(fromMs).toISOString(), slots: periodSlots + horizonSlots, slotMinutes: defaults.grid.slotMinutes }));
+  let scenario = wrap(() => loadWithLookAhead(o.scenario, fromMs, periodSlots, horizonSlots, slotMinutes));
   if (forecastErrorPct !== null) scenario = withForecastError(scenario, forecastErrorPct, seed);
   const jobs = wrap(() => parseJobsCsv(readText(o.jobs), o.jobs, { siteIds: scenario.network.sites.map((s) => s.id) })).filter((j) => j.releaseMs >= fromMs && j.releaseMs < toMs);
 
@@ -96,13 +98,27 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   writeAtomically(join(o.report, 'report.html'), renderReportHtml(report));
   for (const p of report.policies) {
     process.stdout.write(
-      `${p.policy}: ${p.jobs.completed} completed, ${p.jobs.missed} missed, ${p.jobs.unfinished} unfinished; energy ${Math.round(p.totals.energyKWh)} kWh (green ${(100 * p.totals.greenShare).toFixed(1)} %), cost ${Math.round(p.totals.costYuan)} yuan, carbon ${Math.round(p.totals.carbonKg)} kg\n`,
+      `${p.policy}: ${p.jobs.completed} completed, ${p.jobs.missed} missed, ${p.jobs.unfinished} unfinished; energy ${figure(p.totals.energyKWh)} kWh (green ${(100 * p.totals.greenShare).toFixed(1)} %), cost ${figure(p.totals.costYuan)} yuan, carbon ${figure(p.totals.carbonKg)} kg\n`,
     );
   }
   for (const s of report.savings.filter((s) => s.policy === policies[0])) {
     process.stdout.write(`${s.policy} versus ${s.versus} (jobs both completed): cost ${signed(s.costPct)} %, carbon ${signed(s.carbonPct)} %, green share ${signed(s.greenSharePts)} points\n`);
   }
   process.stdout.write(`wrote ${join(o.report, 'report.json')} and report.html\n`);
+}
+
+/**
+ * The scenario over the period plus the look-ahead; where its data ends with the period (a
+ * scenario of one year, say), the last cycles look ahead only as far as the data goes.
+ */
+function loadWithLookAhead(name: string, fromMs: number, periodSlots: number, horizonSlots: number, slotMinutes: number): Scenario {
+  const start = new Date(fromMs).toISOString();
+  try {
+    return loadScenario(name, { start, slots: periodSlots + horizonSlots, slotMinutes });
+  } catch (err) {
+    if (!(err instanceof ScenarioError) || !/no data covers/.test(err.message)) throw err;
+    return loadScenario(name, { start, slots: periodSlots, slotMinutes });
+  }
 }
 
 /** Forecasts replaced by actuals plus seeded noise (carbon and renewables); prices stay as published. */
@@ -114,6 +130,11 @@ function withForecastError(scenario: Scenario, pct: number, seed: number): Scena
     }),
   );
   return { ...scenario, signals };
+}
+
+/** Whole numbers for large figures, three significant digits for small ones. */
+function figure(x: number): string {
+  return Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(3);
 }
 
 function signed(x: number): string {
