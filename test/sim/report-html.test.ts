@@ -48,8 +48,8 @@ describe('renderReportHtml', () => {
   });
 
   it('shows each saving with an explicit sign', () => {
-    expect(row(html, 'optimize')).toBe('asap-origin|\u221247.0|\u221241.6|\u22129.1|+18.1');
-    expect(row(html, 'asap-origin')).toBe('optimize|+88.8|+71.3|+10.0|\u221218.1');
+    expect(row(html, 'optimize')).toBe('asap-origin|\u221247.0|\u221241.6|\u22129.1|+18.1|105');
+    expect(row(html, 'asap-origin')).toBe('optimize|+88.8|+71.3|+10.0|\u221218.1|105');
   });
 
   it('has per-site, per-pool and per-link tables', () => {
