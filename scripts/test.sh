@@ -9,4 +9,11 @@ if ! npx tsc --noEmit; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+# The store's contract tests (test/store) run on PostgreSQL too: start the machine's cluster if it is down
+# (idempotent), and tell them where it is. They fail, not skip, when it cannot be reached.
+if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || echo "could not start PostgreSQL"
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done
+fi
+export KUMUL_TEST_PG="${KUMUL_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
 npx vitest run "$@"

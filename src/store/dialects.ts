@@ -1,0 +1,89 @@
+/**
+ * Opens the database a store URL names, as one Kysely instance: `sqlite:PATH` (file, WAL),
+ * `sqlite::memory:`, or `postgres://…` (`postgresql://…`). Called by `openStore` only.
+ * This file and the key column type of the migrations are where SQLite and PostgreSQL differ;
+ * queries are the same for both.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type RawBuilder } from 'kysely';
+import type { Database } from './schema.ts';
+
+export type Backend = 'sqlite' | 'postgres';
+
+export interface Connection {
+  db: Kysely<Database>;
+  backend: Backend;
+}
+
+export interface ConnectOptions {
+  /** PostgreSQL only: the schema to work in (set as `search_path`; it must exist). Tests use one per file. */
+  schema?: string;
+  /**
+   * PostgreSQL only: settings for every session, e.g. `{ statement_timeout: '30s' }`. The contract tests turn
+   * `synchronous_commit` off (a commit then costs no disk flush; a crash of the server, not of the service, may lose the last commits).
+   */
+  sessionSettings?: Record<string, string>;
+  /** SQLite only: how long a writer waits for another process's lock (default 5000 ms). */
+  busyTimeoutMs?: number;
+}
+
+/** What a store URL names; throws on a URL that names nothing this store can open (a usage error at startup). */
+export function parseStoreUrl(url: string): { backend: 'sqlite'; file: string } | { backend: 'postgres'; connectionString: string } {
+  if (url.startsWith('sqlite:')) {
+    let file = url.slice('sqlite:'.length);
+    if (file.startsWith('//')) file = file.slice(2);
+    if (file === '') throw new Error(`store URL ${url} names no file: use sqlite:./data/kumul.db or sqlite::memory:`);
+    return { backend: 'sqlite', file };
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return { backend: 'postgres', connectionString: url };
+  throw new Error(`unsupported store URL ${url}: use sqlite:PATH, sqlite::memory: or postgres://USER@HOST:PORT/DATABASE`);
+}
+
+export function connect(url: string, options: ConnectOptions = {}): Connection {
+  const target = parseStoreUrl(url);
+  if (target.backend === 'sqlite') return { backend: 'sqlite', db: new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqlite(target.file, options) }) }) };
+  return { backend: 'postgres', db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPostgresPool(target.connectionString, options) }) }) };
+}
+
+/** SQLite: WAL so readers never block the writer, a busy timeout for a second process, foreign keys enforced. */
+function openSqlite(file: string, options: ConnectOptions): SqliteDatabase.Database {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const database = new SqliteDatabase(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+  database.pragma('foreign_keys = ON');
+  return database;
+}
+
+/**
+ * PostgreSQL: bigint (instants, counts) and numeric (sums of bigints) arrive as JS numbers, as SQLite gives them;
+ * instants in ms stay far below 2^53. An idle client's error is dropped: the next query reports it.
+ */
+function openPostgresPool(connectionString: string, options: ConnectOptions): pg.Pool {
+  const settings: Record<string, string> = { ...options.sessionSettings, ...(options.schema !== undefined ? { search_path: options.schema } : {}) };
+  for (const [name, value] of Object.entries(settings)) {
+    if (!/^[a-z_][a-z0-9_.]{0,62}$/.test(name) || !/^[A-Za-z0-9_.:-]{1,63}$/.test(value)) throw new Error(`bad PostgreSQL setting ${name}=${value}`);
+  }
+  const numeric = new Set<number>([pg.types.builtins.INT8, pg.types.builtins.NUMERIC]);
+  const pool = new pg.Pool({
+    connectionString,
+    options: Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`).join(' ') || undefined,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        numeric.has(oid) ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  pool.on('error', () => {});
+  return pool;
+}
+
+/**
+ * The column type of ids (tenant, job, key, executor ref): compared bytewise on both databases, so that
+ * ordering and pagination agree (PostgreSQL's default collation may follow a locale; SQLite's is BINARY).
+ */
+export function idType(backend: Backend): RawBuilder<unknown> {
+  return backend === 'postgres' ? sql`text collate "C"` : sql`text`;
+}

@@ -1,0 +1,41 @@
+/**
+ * `openStore`: the store port on SQLite or PostgreSQL through one Kysely code path. `kumul serve` calls it once
+ * at startup with its `--db` URL (`sqlite:./data/kumul.db` by default); it migrates the database to the latest
+ * schema before returning, so several instances may start at once (the Migrator takes a lock).
+ */
+import { randomBytes as cryptoRandomBytes } from 'node:crypto';
+import { connect, type ConnectOptions } from './dialects.ts';
+import { jobMethods } from './jobs.ts';
+import { meteringMethods } from './metering.ts';
+import { migrateToLatest } from './migrations/index.ts';
+import type { Store } from './port.ts';
+import { scenarioMethods } from './scenarios.ts';
+import { tenantMethods, type RandomBytes } from './tenants.ts';
+import { transitionMethods } from './transitions.ts';
+
+/** The embedded default: one SQLite file under ./data/ (relative to the service's working directory). */
+export const DEFAULT_STORE_URL = 'sqlite:./data/kumul.db';
+
+export interface StoreOptions extends ConnectOptions {
+  /** Source of API key secrets; node:crypto's by default (tests may pass a seeded one). */
+  randomBytes?: RandomBytes;
+}
+
+export async function openStore(url: string, options: StoreOptions = {}): Promise<Store> {
+  const { db, backend } = connect(url, options);
+  try {
+    await migrateToLatest(db, backend);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return {
+    migrate: () => migrateToLatest(db, backend),
+    close: () => db.destroy(),
+    ...tenantMethods(db, options.randomBytes ?? cryptoRandomBytes),
+    ...jobMethods(db),
+    ...transitionMethods(db),
+    ...meteringMethods(db),
+    ...scenarioMethods(db),
+  };
+}

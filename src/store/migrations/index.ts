@@ -1,0 +1,22 @@
+/**
+ * The store's migrations as a static list (no folder scan, so they run from any working directory and bundle),
+ * applied by Kysely's Migrator when a store opens. Append new migrations; never edit an applied one.
+ */
+import { Migrator, type Kysely, type Migration } from 'kysely';
+import type { Backend } from '../dialects.ts';
+import type { Database } from '../schema.ts';
+import { initialMigration } from './0001-initial.ts';
+
+function migrations(backend: Backend): Record<string, Migration> {
+  return {
+    '0001-initial': initialMigration(backend),
+  };
+}
+
+/** Applies pending migrations in name order; returns the names applied now. Throws on a failed migration (a bug). */
+export async function migrateToLatest(db: Kysely<Database>, backend: Backend): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations(backend) } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,236 @@
+/**
+ * The store port: everything `kumul serve` keeps between restarts — tenants and API keys, jobs and their
+ * lifecycle, plans, executor references, events, metering and the scenario document.
+ * The service and the API call it; `openStore` (kysely-store.ts) implements it on SQLite or PostgreSQL,
+ * and test/store/contract.test.ts is the suite every backend passes.
+ *
+ * Conventions: instants are epoch milliseconds (`…Ms`, UTC); every write takes the caller's clock
+ * (`nowMs`), the store never reads one. Expected outcomes (unknown job, illegal transition, duplicate id)
+ * are returned as a `Refusal`; only bugs and lost connections throw.
+ */
+import type { Job, JobClass, PoolClass, Precision } from '../core/model/types.ts';
+import type { PlannedJob } from '../core/dispatch/plan.ts';
+import type { JobStatus, TransitionName } from './lifecycle.ts';
+
+export type { JobStatus, TransitionName } from './lifecycle.ts';
+
+/** Why an expected outcome did not happen; `code` maps to an HTTP status at the API edge. */
+export interface Refusal {
+  ok: false;
+  /** `not-found` 404, `invalid` 400, `duplicate` 409, `illegal-transition` 409, `version-mismatch` 409 (also a lost race). */
+  code: 'not-found' | 'invalid' | 'duplicate' | 'illegal-transition' | 'version-mismatch';
+  reason: string;
+}
+
+export type Result<T> = ({ ok: true } & T) | Refusal;
+
+// ---- tenants and API keys ----
+
+export type TenantRole = 'operator' | 'tenant';
+
+export interface Tenant {
+  id: string;
+  name: string;
+  role: TenantRole;
+  /** Maximum units a tenant may use at once in each pool class; null means no limit. */
+  maxConcurrentUnits: Record<PoolClass, number | null>;
+  createdMs: number;
+}
+
+export type TenantInput = Omit<Tenant, 'createdMs'>;
+export type TenantPatch = Partial<Pick<Tenant, 'name' | 'role' | 'maxConcurrentUnits'>>;
+
+/** An API key as listed: never its secret. `id` is the key's visible prefix (e.g. `kml_Ab3dE9xQ`). */
+export interface ApiKeyInfo {
+  id: string;
+  tenantId: string;
+  label: string;
+  createdMs: number;
+  revokedMs: number | null;
+}
+
+// ---- jobs ----
+
+/** A reference to a stored job: job ids are chosen by the tenant and unique within it. */
+export interface JobRef {
+  tenantId: string;
+  jobId: string;
+}
+
+/** A job as a tenant submits it; its tenant comes from the API key. */
+export type JobSpec = Omit<Job, 'tenant'>;
+
+export interface StoredJob {
+  /** The core job (`job.tenant` is the tenant id), as the dispatcher reads it. */
+  job: Job;
+  status: JobStatus;
+  /** 1 at submission, +1 on every transition; pass it back as `expectedVersion` for optimistic concurrency. */
+  version: number;
+  /** The job's current plan (from the last `planJob`, `pauseRun` or `resumeRun` that gave one), or null. */
+  plan: PlannedJob | null;
+  /** The executor's id for the job's run (e.g. a Slurm job id), set by `startRun`; unique across jobs. */
+  executorRef: string | null;
+  submittedMs: number;
+  updatedMs: number;
+}
+
+export interface JobFilter {
+  tenantId?: string;
+  statuses?: readonly JobStatus[];
+  class?: JobClass;
+  poolClass?: PoolClass;
+}
+
+export interface PageRequest {
+  /** 1 to 1000; 100 when absent. */
+  limit?: number;
+  /** The `next` of the previous page. */
+  after?: string | null;
+}
+
+/** One page of jobs ordered by (submittedMs, tenantId, jobId), ids compared bytewise; `next` is null on the last page. */
+export interface JobPage {
+  jobs: StoredJob[];
+  next: string | null;
+}
+
+export interface JobEvent {
+  tenantId: string;
+  jobId: string;
+  /** The job's version after the event: events of a job are numbered 1, 2, … without gaps. */
+  version: number;
+  atMs: number;
+  /** `submit` or a transition name. */
+  name: 'submit' | TransitionName;
+  from: JobStatus | null;
+  to: JobStatus;
+  detail: Record<string, unknown>;
+}
+
+/** Common arguments of every transition. */
+export interface TransitionOptions {
+  nowMs: number;
+  /** Refuse (`version-mismatch`) unless the job is at this version. */
+  expectedVersion?: number;
+  /** Merged into the event's detail (the store's own fields, e.g. `executorRef`, `reason`, take precedence). */
+  detail?: Record<string, unknown>;
+}
+
+export interface PlanItem {
+  ref: JobRef;
+  plan: PlannedJob;
+  expectedVersion?: number;
+}
+
+/** `replayed` is true when the call repeated one already applied (same executor ref) and changed nothing. */
+export type TransitionResult = Result<{ job: StoredJob; replayed: boolean }>;
+
+// ---- metering and bills ----
+
+/** What one run (or part of one) used; written by the service as runs end, read for bills. */
+export interface MeteringInput {
+  tenantId: string;
+  jobId: string;
+  /** Chosen by the caller, unique within the job (e.g. executor ref + segment): recording the same key twice keeps the first row. */
+  key: string;
+  site: string;
+  pool: string;
+  startMs: number;
+  endMs: number;
+  units: number;
+  energyKWh: number;
+  greenKWh: number;
+  costYuan: number;
+  carbonKg: number;
+  /** Compute delivered, PFLOP·h, by precision. */
+  pflopHours: Record<Precision, number>;
+}
+
+export interface MeteringRow extends MeteringInput {
+  recordedMs: number;
+}
+
+/** Sums of a tenant's metering rows whose `startMs` falls in one UTC month. */
+export interface MonthlyUsage {
+  tenantId: string;
+  /** `YYYY-MM`, UTC. */
+  month: string;
+  rows: number;
+  unitHours: number;
+  energyKWh: number;
+  greenKWh: number;
+  costYuan: number;
+  carbonKg: number;
+  pflopHours: Record<Precision, number>;
+}
+
+// ---- scenario ----
+
+export interface ScenarioVersion {
+  version: number;
+  document: unknown;
+  createdMs: number;
+}
+
+// ---- the port ----
+
+export interface Store {
+  /** Applies pending migrations (openStore already did); returns the names applied now. */
+  migrate(): Promise<string[]>;
+  close(): Promise<void>;
+
+  createTenant(tenant: TenantInput, nowMs: number): Promise<Result<{ tenant: Tenant }>>;
+  updateTenant(id: string, patch: TenantPatch, nowMs: number): Promise<Result<{ tenant: Tenant }>>;
+  getTenant(id: string): Promise<Tenant | null>;
+  /** All tenants, by id. */
+  listTenants(): Promise<Tenant[]>;
+
+  /** A new key for a tenant; `plaintext` is returned here only, the store keeps its SHA-256. */
+  createApiKey(tenantId: string, label: string, nowMs: number): Promise<Result<{ key: ApiKeyInfo; plaintext: string }>>;
+  /** The tenant of an unrevoked key, or null; called by the API on every request. */
+  findTenantByKey(plaintext: string): Promise<{ tenant: Tenant; key: ApiKeyInfo } | null>;
+  /** Revokes a key; revoking a revoked key changes nothing. */
+  revokeApiKey(keyId: string, nowMs: number): Promise<Result<{ key: ApiKeyInfo }>>;
+  listApiKeys(tenantId: string): Promise<ApiKeyInfo[]>;
+
+  /** Stores every job as `submitted` or none: a bad or duplicate job refuses the whole batch. */
+  submitJobs(tenantId: string, jobs: readonly JobSpec[], nowMs: number): Promise<Result<{ jobs: StoredJob[] }>>;
+  getJob(ref: JobRef): Promise<StoredJob | null>;
+  /** The job whose run has this executor ref; the reconciler maps executor reports back with it. */
+  findJobByExecutorRef(executorRef: string): Promise<StoredJob | null>;
+  listJobs(filter: JobFilter, page?: PageRequest): Promise<Result<JobPage>>;
+  /** Events of a job, oldest first. */
+  jobEvents(ref: JobRef): Promise<JobEvent[]>;
+
+  planJob(ref: JobRef, plan: PlannedJob, options: TransitionOptions): Promise<TransitionResult>;
+  /**
+   * A dispatch cycle's plans in one transaction (one commit instead of one per job): each item is checked and
+   * refused on its own (a lost race is its `version-mismatch`), the others apply. Results in item order.
+   */
+  planJobs(items: readonly PlanItem[], nowMs: number): Promise<TransitionResult[]>;
+  unplanJob(ref: JobRef, reason: string, options: TransitionOptions): Promise<TransitionResult>;
+  startTransfer(ref: JobRef, options: TransitionOptions): Promise<TransitionResult>;
+  /** Records the run's executor ref; called again with the ref already recorded, returns the job as it is (`replayed`). */
+  startRun(ref: JobRef, executorRef: string, options: TransitionOptions): Promise<TransitionResult>;
+  /** `plan`, when given, replaces the plan (the rest of the work). */
+  pauseRun(ref: JobRef, options: TransitionOptions & { plan?: PlannedJob }): Promise<TransitionResult>;
+  /** `executorRef` is the resumed run's (the same one when the executor resumes it in place); a job already running with it is `replayed`. */
+  resumeRun(ref: JobRef, executorRef: string, options: TransitionOptions & { plan?: PlannedJob }): Promise<TransitionResult>;
+  succeed(ref: JobRef, options: TransitionOptions): Promise<TransitionResult>;
+  fail(ref: JobRef, reason: string, options: TransitionOptions): Promise<TransitionResult>;
+  cancel(ref: JobRef, options: TransitionOptions): Promise<TransitionResult>;
+  markMissed(ref: JobRef, options: TransitionOptions): Promise<TransitionResult>;
+
+  /** Records one metering row; `inserted` is false when the key was already recorded for the job. */
+  recordMetering(row: MeteringInput, nowMs: number): Promise<Result<{ inserted: boolean }>>;
+  /** A job's metering rows by start. */
+  jobMetering(ref: JobRef): Promise<MeteringRow[]>;
+  /** Per-tenant sums for one UTC month (`YYYY-MM`), by tenant id; one tenant when given. */
+  monthlyUsage(month: string, tenantId?: string): Promise<Result<{ usage: MonthlyUsage[] }>>;
+
+  /** Stores a new version of the network scenario document (JSON-serializable). */
+  putScenario(document: unknown, nowMs: number): Promise<ScenarioVersion>;
+  /** The latest version, or null before the first `putScenario`. */
+  currentScenario(): Promise<ScenarioVersion | null>;
+  getScenario(version: number): Promise<ScenarioVersion | null>;
+}

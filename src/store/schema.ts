@@ -1,0 +1,93 @@
+/**
+ * The tables as Kysely sees them (internal to src/store: the port never exposes them).
+ * Instants are bigint epoch milliseconds, booleans 0/1 integers, JSON documents text, on both databases.
+ */
+export interface TenantsTable {
+  id: string;
+  name: string;
+  role: string;
+  /** JSON: Record<PoolClass, number | null>. */
+  quotas: string;
+  created_ms: number;
+  updated_ms: number;
+}
+
+export interface ApiKeysTable {
+  /** The key's visible prefix. */
+  id: string;
+  tenant_id: string;
+  /** SHA-256 of the whole plaintext key, hex. */
+  hash: string;
+  label: string;
+  created_ms: number;
+  revoked_ms: number | null;
+}
+
+export interface JobsTable {
+  tenant_id: string;
+  job_id: string;
+  class: string;
+  pool_class: string;
+  units: number;
+  duration_s: number;
+  release_ms: number;
+  deadline_ms: number;
+  origin: string;
+  input_gb: number;
+  interruptible: number;
+  /** JSON string[] or null. */
+  allowed_sites: string | null;
+  status: string;
+  version: number;
+  /** JSON PlannedJob or null. */
+  plan: string | null;
+  executor_ref: string | null;
+  submitted_ms: number;
+  updated_ms: number;
+}
+
+export interface JobEventsTable {
+  tenant_id: string;
+  job_id: string;
+  version: number;
+  at_ms: number;
+  name: string;
+  from_status: string | null;
+  to_status: string;
+  /** JSON object. */
+  detail: string;
+}
+
+export interface MeteringTable {
+  tenant_id: string;
+  job_id: string;
+  key: string;
+  site: string;
+  pool: string;
+  start_ms: number;
+  end_ms: number;
+  units: number;
+  energy_kwh: number;
+  green_kwh: number;
+  cost_yuan: number;
+  carbon_kg: number;
+  pflop_h_fp64: number;
+  pflop_h_fp32: number;
+  pflop_h_bf16: number;
+  recorded_ms: number;
+}
+
+export interface ScenariosTable {
+  version: number;
+  document: string;
+  created_ms: number;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  api_keys: ApiKeysTable;
+  jobs: JobsTable;
+  job_events: JobEventsTable;
+  metering: MeteringTable;
+  scenarios: ScenariosTable;
+}

@@ -1,0 +1,134 @@
+/**
+ * The named job transitions (lifecycle.ts), each one transaction: read the job, check the expected version and
+ * the transition table, update it with `WHERE status = read status AND version = read version` (so of two
+ * racing instances exactly one updates: PostgreSQL re-checks the condition after the winner commits), then
+ * append the event numbered by the new version. The dispatch loop, the reconciler and the API call them.
+ */
+import type { Selectable } from 'kysely';
+import type { PlannedJob } from '../core/dispatch/plan.ts';
+import { TRANSITIONS, refuseTransition, type JobStatus, type TransitionName } from './lifecycle.ts';
+import type { JobRef, Store, TransitionOptions, TransitionResult } from './port.ts';
+import { toStoredJob } from './rows.ts';
+import type { JobsTable } from './schema.ts';
+import { inTransaction, refuse, type Db } from './support.ts';
+import { checkExecutorRef } from './validate.ts';
+
+/** What one transition changes besides status, version and time. */
+interface Change {
+  name: TransitionName;
+  /** `undefined` leaves the column as it is. */
+  plan?: PlannedJob | null;
+  executorRef?: string;
+  detail: Record<string, unknown>;
+}
+
+/** Attempts after losing a race when the caller gave no expected version (each re-reads the job). */
+const RACE_ATTEMPTS = 3;
+
+type TransitionMethods = Pick<
+  Store,
+  'planJob' | 'planJobs' | 'unplanJob' | 'startTransfer' | 'startRun' | 'pauseRun' | 'resumeRun' | 'succeed' | 'fail' | 'cancel' | 'markMissed'
+>;
+
+function planSummary(plan: PlannedJob): Record<string, unknown> {
+  return { site: plan.site, pool: plan.pool, start: plan.runs[0]?.start ?? null, end: plan.runs.at(-1)?.end ?? null };
+}
+
+function planChange(plan: PlannedJob): Change {
+  return { name: 'planJob', plan, detail: planSummary(plan) };
+}
+
+/**
+ * A call repeating one already applied: the job carries the executor ref the call gives and has moved past the
+ * transition's source states. Only `startRun` and `resumeRun` carry a ref; nothing else replays.
+ */
+function isReplay(row: Selectable<JobsTable>, change: Change): boolean {
+  const from: readonly string[] = TRANSITIONS[change.name].from;
+  return change.executorRef !== undefined && row.executor_ref === change.executorRef && !from.includes(row.status);
+}
+
+async function attempt(trx: Db, ref: JobRef, change: Change, options: TransitionOptions): Promise<TransitionResult> {
+  const row = await trx.selectFrom('jobs').selectAll().where('tenant_id', '=', ref.tenantId).where('job_id', '=', ref.jobId).executeTakeFirst();
+  if (!row) return refuse('not-found', `no job ${ref.jobId} for tenant ${ref.tenantId}`);
+  if (isReplay(row, change)) return { ok: true, job: toStoredJob(row), replayed: true };
+  if (options.expectedVersion !== undefined && row.version !== options.expectedVersion) {
+    return refuse('version-mismatch', `job ${ref.jobId} is at version ${row.version}, not ${options.expectedVersion}`);
+  }
+  const illegal = refuseTransition(ref.jobId, row.status as JobStatus, change.name);
+  if (illegal) return refuse('illegal-transition', illegal);
+  if (change.executorRef !== undefined && change.executorRef !== row.executor_ref) {
+    const holder = await trx.selectFrom('jobs').select(['tenant_id', 'job_id']).where('executor_ref', '=', change.executorRef).executeTakeFirst();
+    if (holder) return refuse('duplicate', `executor ref ${change.executorRef} belongs to job ${holder.job_id} of tenant ${holder.tenant_id}`);
+  }
+
+  const to = TRANSITIONS[change.name].to;
+  const version = row.version + 1;
+  const updated = await trx
+    .updateTable('jobs')
+    .set({
+      status: to,
+      version,
+      updated_ms: options.nowMs,
+      ...(change.plan !== undefined ? { plan: change.plan === null ? null : JSON.stringify(change.plan) } : {}),
+      ...(change.executorRef !== undefined ? { executor_ref: change.executorRef } : {}),
+    })
+    .where('tenant_id', '=', ref.tenantId)
+    .where('job_id', '=', ref.jobId)
+    .where('status', '=', row.status)
+    .where('version', '=', row.version)
+    .returningAll()
+    .executeTakeFirst();
+  if (!updated) return refuse('version-mismatch', `job ${ref.jobId} changed concurrently (it was at version ${row.version})`);
+  await trx
+    .insertInto('job_events')
+    .values({
+      tenant_id: ref.tenantId,
+      job_id: ref.jobId,
+      version,
+      at_ms: options.nowMs,
+      name: change.name,
+      from_status: row.status,
+      to_status: to,
+      detail: JSON.stringify({ ...options.detail, ...change.detail }),
+    })
+    .execute();
+  return { ok: true, job: toStoredJob(updated), replayed: false };
+}
+
+export function transitionMethods(db: Db): TransitionMethods {
+  /** Applies one transition; a lost race is retried (re-checked against the new state) unless the caller pinned a version. */
+  async function transition(ref: JobRef, change: Change, options: TransitionOptions): Promise<TransitionResult> {
+    if (change.executorRef !== undefined) {
+      const bad = checkExecutorRef(change.executorRef);
+      if (bad) return refuse('invalid', bad);
+    }
+    for (let i = 1; ; i++) {
+      const result = await inTransaction(db, (trx) => attempt(trx, ref, change, options));
+      const lostRace = !result.ok && result.code === 'version-mismatch' && options.expectedVersion === undefined;
+      if (!lostRace || i === RACE_ATTEMPTS) return result;
+    }
+  }
+
+  return {
+    planJob: (ref, plan, options) => transition(ref, planChange(plan), options),
+    async planJobs(items, nowMs) {
+      const batch = await inTransaction(db, async (trx) => {
+        const results: TransitionResult[] = [];
+        // A refusal writes nothing, so the transaction goes on with the next item.
+        for (const item of items) results.push(await attempt(trx, item.ref, planChange(item.plan), { nowMs, expectedVersion: item.expectedVersion }));
+        return { ok: true as const, results };
+      });
+      return batch.results;
+    },
+    unplanJob: (ref, reason, options) => transition(ref, { name: 'unplanJob', plan: null, detail: { reason } }, options),
+    startTransfer: (ref, options) => transition(ref, { name: 'startTransfer', detail: {} }, options),
+    startRun: (ref, executorRef, options) => transition(ref, { name: 'startRun', executorRef, detail: { executorRef } }, options),
+    pauseRun: (ref, options) => transition(ref, { name: 'pauseRun', plan: options.plan, detail: options.plan ? { plan: planSummary(options.plan) } : {} }, options),
+    resumeRun: (ref, executorRef, options) =>
+      transition(ref, { name: 'resumeRun', executorRef, plan: options.plan, detail: { executorRef, ...(options.plan ? { plan: planSummary(options.plan) } : {}) } }, options),
+    succeed: (ref, options) => transition(ref, { name: 'succeed', detail: {} }, options),
+    fail: (ref, reason, options) => transition(ref, { name: 'fail', detail: { reason } }, options),
+    cancel: (ref, options) => transition(ref, { name: 'cancel', detail: {} }, options),
+    markMissed: (ref, options) => transition(ref, { name: 'markMissed', detail: {} }, options),
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * The store contract: every behaviour of the port (src/store/port.ts) on every backend, each test on a fresh
+ * database (harness.ts). A new backend passes this file unchanged.
+ */
+import { describe } from 'vitest';
+import { BACKENDS, useBackend } from './harness.ts';
+import { concurrencyContract } from './contract/concurrency.ts';
+import { jobContract } from './contract/jobs.ts';
+import { meteringContract } from './contract/metering.ts';
+import { migrationContract } from './contract/migrations.ts';
+import { scenarioContract } from './contract/scenarios.ts';
+import { tenantContract } from './contract/tenants.ts';
+import { transitionContract } from './contract/transitions.ts';
+
+for (const backend of BACKENDS) {
+  describe(backend, () => {
+    const h = useBackend(backend);
+    describe('migrations', () => migrationContract(h));
+    describe('tenants and API keys', () => tenantContract(h));
+    describe('jobs', () => jobContract(h));
+    describe('transitions', () => transitionContract(h));
+    describe('races', () => concurrencyContract(h));
+    describe('metering', () => meteringContract(h));
+    describe('scenario', () => scenarioContract(h));
+  });
+}
