@@ -51,8 +51,8 @@ export interface SiteState {
   greenRate: number;
   /** Weighted objective per kWh of grid energy, per slot. */
   gridRate: Float64Array;
-  /** The lowest rate per kWh anywhere in the horizon (green or grid): prices a lower bound on a job here. */
-  minRate: number;
+  /** Lowest grid rate over any range of slots: prices a lower bound on a job here. */
+  minGridRate: RangeMin;
   pools: Map<PoolClass, PoolState>;
 }
 
@@ -94,6 +94,8 @@ export class Cycle {
   readonly sites: SiteState[];
   readonly siteIndex: Map<string, number>;
   readonly routes: RouteTable;
+  /** Routes from each origin, by destination site index. */
+  private readonly routeRows: Map<string, (Route | undefined)[]>;
   readonly slotMs: number;
   readonly scores: { plugin: ScorePlugin; weight: number }[];
   private readonly filters: FilterPlugin[];
@@ -109,6 +111,7 @@ export class Cycle {
     this.slotMs = slotMs(grid);
     const slotHours = grid.slotMinutes / 60;
     this.routes = computeRoutes(network);
+    this.routeRows = new Map([...this.routes].map(([origin, to]) => [origin, network.sites.map((s) => to.get(s.id))]));
     this.filters = profile.filters.map((name) => registry.filter(name));
     this.scores = Object.entries(profile.scores)
       .filter(([, weight]) => weight !== 0)
@@ -131,7 +134,7 @@ export class Cycle {
         loadKWh: new Float64Array(grid.slots),
         greenRate: this.weigh((p) => p.greenPerKWh(site, sig)),
         gridRate,
-        minRate: Math.min(this.weigh((p) => p.greenPerKWh(site, sig)), ...gridRate),
+        minGridRate: new RangeMin(gridRate),
         pools,
       };
     });
@@ -166,7 +169,7 @@ export class Cycle {
     const tailFits = partialFraction < 1 && grid.startMs + (slotsBeforeDeadline + partialFraction) * this.slotMs <= job.deadlineMs + 1e-6;
     const tailSlot = tailFits && slotsBeforeDeadline < grid.slots ? slotsBeforeDeadline : -1;
     const lastSlot = tailSlot >= 0 ? tailSlot : Math.min(grid.slots - 1, slotsBeforeDeadline - 1);
-    const originRoutes = this.routes.get(job.origin);
+    const originRoutes = this.routeRows.get(job.origin);
     const origin = this.snapshot.signals[job.origin];
     const transferSlot = Math.min(grid.slots - 1, Math.max(0, transferStartSlot));
     const options: SiteOption[] = [];
@@ -180,7 +183,7 @@ export class Cycle {
         rejected.push({ site: site.id, code: 'not the origin', reason: 'not the origin (the policy runs jobs at their origin)' });
         continue;
       }
-      const route = originRoutes?.get(site.id);
+      const route = originRoutes?.[state.index];
       const gb = route && route.links.length > 0 ? job.inputGb : 0;
       const transferS = route ? transferDurationS(route, gb) : 0;
       const firstSlot = Math.max(0, Math.ceil((readyMs + transferS * 1000 - grid.startMs) / this.slotMs - 1e-9));
@@ -217,4 +220,28 @@ export function marginalScore(site: SiteState, t: number, kWh: number): number {
   if (available <= 0) return kWh * site.gridRate[t];
   if (available >= kWh) return kWh * site.greenRate;
   return available * site.greenRate + (kWh - available) * site.gridRate[t];
+}
+
+/** Minimum of a fixed array over any range in O(1) (a sparse table), built once per cycle and site. */
+export class RangeMin {
+  private readonly levels: Float64Array[];
+
+  constructor(values: Float64Array) {
+    this.levels = [values];
+    for (let width = 2; width <= values.length; width *= 2) {
+      const prev = this.levels[this.levels.length - 1];
+      const half = width / 2;
+      const level = new Float64Array(values.length - width + 1);
+      for (let i = 0; i < level.length; i++) level[i] = Math.min(prev[i], prev[i + half]);
+      this.levels.push(level);
+    }
+  }
+
+  /** Minimum over slots from..to (inclusive); Infinity for an empty range. */
+  min(from: number, to: number): number {
+    if (to < from) return Infinity;
+    const k = 31 - Math.clz32(to - from + 1);
+    const level = this.levels[k];
+    return Math.min(level[from], level[to - (1 << k) + 1]);
+  }
 }

@@ -96,7 +96,7 @@ function planOnce(snapshot: Snapshot, options: PlanOptions): CycleOutcome {
   const search = new SlotSearch(cycle);
   const asap = options.profile.strategy === 'asap';
   const contexts = snapshot.jobs.map((job, i) => cycle.jobContext(job, i));
-  const ordered = [...contexts].sort(asap ? byRelease : bySlack(snapshot.nowMs));
+  const ordered = [...contexts].sort(asap ? byRelease : bySlack(snapshot.nowMs, contexts));
   const placed: (Placement | null)[] = new Array(contexts.length).fill(null);
   const unplaced: Unplaced[] = [];
 
@@ -138,13 +138,28 @@ function planOnce(snapshot: Snapshot, options: PlanOptions): CycleOutcome {
 
 /** The best candidate over a job's allowed sites: cheapest, or earliest for `asap`; ties to the earlier start, the origin, then site order. */
 export function chooseBest(cycle: Cycle, search: SlotSearch, ctx: JobContext, asap: boolean): Candidate | null {
+  const options = ctx.options;
+  const n = options.length;
+  // Sites in order of the lowest score they could possibly reach, so that a good candidate is found
+  // early and the rest can often be skipped. The result does not depend on this order.
+  const { lowest, order } = search.scratch;
+  for (let i = 0; i < n; i++) {
+    lowest[i] = lowestScore(cycle, ctx, options[i]);
+    let j = i;
+    while (!asap && j > 0 && lowest[order[j - 1]] > lowest[i]) {
+      order[j] = order[j - 1];
+      j--;
+    }
+    order[j] = i;
+  }
   let best: Candidate | null = null;
-  for (const option of ctx.options) {
+  for (let k = 0; k < n; k++) {
+    const i = order[k];
     // A candidate must score lower than the best so far (within the tie tolerance) to win, so no
     // other is worth building.
     const toBeat = asap || best === null ? Infinity : best.score + 1e-9 * Math.max(1, Math.abs(best.score));
-    if (toBeat !== Infinity && lowestScore(cycle, ctx, option) >= toBeat) continue;
-    const candidate = search.best(ctx, option, asap, toBeat);
+    if (lowest[i] >= toBeat) continue;
+    const candidate = search.best(ctx, options[i], asap, toBeat);
     if (candidate && (best === null || better(cycle, ctx, candidate, best, asap))) best = candidate;
   }
   return best;
@@ -161,11 +176,11 @@ function guidedBest(cycle: Cycle, search: SlotSearch, ctx: JobContext, guide: Gu
   return candidate && rescore(cycle, ctx, candidate);
 }
 
-/** No placement at this site can score lower: its work at the site's cheapest rate, plus the transfer. */
+/** No placement at this site can score lower: its work at the cheapest rate in its window, plus the transfer. */
 function lowestScore(cycle: Cycle, ctx: JobContext, option: SiteOption): number {
   const site = cycle.sites[option.siteIndex];
   const kWh = ctx.job.units * site.pools.get(ctx.job.poolClass)!.kWhPerUnitSlot * (ctx.slotsNeeded - 1 + ctx.partialFraction);
-  return option.transferScore + kWh * site.minRate;
+  return option.transferScore + kWh * Math.min(site.greenRate, site.minGridRate.min(option.firstSlot, option.lastSlot));
 }
 
 /** Every site's best candidate, best first: what `explain` shows. */
@@ -240,9 +255,9 @@ function unplacedReasons(cycle: Cycle, ctx: JobContext): string[] {
 
 const byRelease = (x: JobContext, y: JobContext) => x.job.releaseMs - y.job.releaseMs || compareIds(x.job.id, y.job.id);
 
-function bySlack(nowMs: number) {
-  const slack = (c: JobContext) => c.job.deadlineMs - Math.max(nowMs, c.job.releaseMs) - c.job.durationS * 1000;
-  return (x: JobContext, y: JobContext) => slack(x) - slack(y) || byRelease(x, y);
+function bySlack(nowMs: number, contexts: readonly JobContext[]) {
+  const slack = Float64Array.from(contexts, (c) => c.job.deadlineMs - Math.max(nowMs, c.job.releaseMs) - c.job.durationS * 1000);
+  return (x: JobContext, y: JobContext) => slack[x.index] - slack[y.index] || byRelease(x, y);
 }
 
 function compareIds(a: string, b: string): number {

@@ -21,6 +21,8 @@ export class SlotSearch {
   private readonly partial: Float64Array;
   private readonly order: Int32Array;
   private readonly mark: Uint8Array;
+  /** Per-site scratch space for the caller's ranking of sites (one entry per site). */
+  readonly scratch: { lowest: Float64Array; order: Int32Array };
 
   constructor(private readonly cycle: Cycle) {
     const n = cycle.snapshot.grid.slots;
@@ -28,6 +30,8 @@ export class SlotSearch {
     this.partial = new Float64Array(n);
     this.order = new Int32Array(n);
     this.mark = new Uint8Array(n);
+    const sites = cycle.sites.length;
+    this.scratch = { lowest: new Float64Array(sites), order: new Int32Array(sites) };
   }
 
   /**
