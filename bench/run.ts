@@ -52,15 +52,27 @@ function median(xs: number[]): number {
   report('fast path: placements/s', rate, 'jobs placed per second', 'target ≥ 100,000/s', rate / 100_000, `greedy pass, ${snapshot.jobs.length} jobs × 6 sites × 96 slots, median of 5`);
 }
 
-// 2. Planning 10,000 jobs with improvement, explanations, accounting and the bound.
+// 2. Planning 10,000 jobs with improvement, explanations, accounting and the bound: median of 3 runs
+//    (the first run of a process also compiles the hot paths of HiGHS's WebAssembly; it is printed too).
 {
   const snapshot = randomInstance({ sites: 6, slots: 96, jobs: quick ? 2000 : 10_000, interruptibleShare: 0.5, seed: 2 });
   const options = { registry, profile: policyProfile('optimize', cost), objectiveName: 'cost', solver };
-  dispatch(randomInstance({ sites: 6, slots: 96, jobs: 500, interruptibleShare: 0.5, seed: 3 }), options);
-  const t = performance.now();
-  const plan = dispatch(snapshot, options);
-  const seconds = (performance.now() - t) / 1000;
-  report(`plan ${snapshot.jobs.length} jobs × 6 sites × 96 slots with bound`, seconds, 's', 'target ≤ 2 s', 2 / seconds, `gap ${plan.bound?.gapPct.toFixed(2)} %, ${plan.totals.jobsPlaced} placed; ${plan.bound?.method}`);
+  const times: number[] = [];
+  let plan = null as ReturnType<typeof dispatch> | null;
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    plan = dispatch(snapshot, options);
+    times.push((performance.now() - t) / 1000);
+  }
+  const seconds = median(times);
+  report(
+    `plan ${snapshot.jobs.length} jobs × 6 sites × 96 slots with bound`,
+    seconds,
+    's',
+    'target ≤ 2 s',
+    2 / seconds,
+    `median of 3 (first ${times[0].toFixed(2)} s); gap ${plan!.bound?.gapPct.toFixed(2)} %, ${plan!.totals.jobsPlaced} placed; ${plan!.bound?.method}`,
+  );
 }
 
 // 3. Gap to the HiGHS optimum on all-interruptible instances.
