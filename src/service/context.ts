@@ -1,0 +1,19 @@
+/**
+ * What the API and the dispatch loop share in a running `kumul serve`: the store, the clock, the
+ * metrics, the network the service runs on, and a way to ask the loop for an early cycle.
+ * Built by the serve command (src/cli/serve-command.ts) and by tests.
+ */
+import type { Network } from '../core/model/types.ts';
+import type { Store } from '../store/port.ts';
+import type { Clock } from './clock.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface ServiceContext {
+  store: Store;
+  clock: Clock;
+  metrics: Metrics;
+  /** The sites, pools and links jobs are validated against (origin, allowed sites, pool class). */
+  network(): Network;
+  /** Asks the dispatch loop to run a cycle soon (new or cancelled jobs); a no-op without a loop. */
+  wake(): void;
+}
