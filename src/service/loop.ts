@@ -1,0 +1,302 @@
+/**
+ * The live dispatch loop of `kumul serve`. Each tick:
+ *   1. reconcile: runs the executor finished, failed or lost move their jobs on (metering each run);
+ *      runs of jobs cancelled in the store are stopped;
+ *   2. start due work: the next run of every planned, transferring or paused job whose time has
+ *      come (after its input has moved), within the tenant's quota;
+ *   3. every `replanMinutes` (or when woken), a dispatch cycle: the core dispatcher plans every job not
+ *      yet started around the work already running, over the next `horizonHours` of forecasts, and the
+ *      plans are written in one transaction.
+ * All state is in the store (and the executor), so a kill -9 at any point followed by a restart loses
+ * nothing: runs are named `<tenant>/<job>/<n>` (the n-th run of the job), the executor returns a run it
+ * already started instead of starting another, and the store records each start once.
+ */
+import type { Scenario, SiteSignals } from '../core/model/types.ts';
+import { busyUnitFacilityKW } from '../core/model/power.ts';
+import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
+import { dispatch, type PlannedJob } from '../core/dispatch/plan.ts';
+import { builtinRegistry, policyProfile, type PolicyName } from '../core/dispatch/plugins/index.ts';
+import type { Objective } from '../core/dispatch/objective.ts';
+import type { Executor } from '../exec/port.ts';
+import type { JobStatus, StoredJob } from '../store/port.ts';
+import type { ServiceContext } from './context.ts';
+
+export interface LoopOptions {
+  ctx: ServiceContext;
+  executor: Executor;
+  /** The scenario resolved over `slots` slots from `startMs` (forecasts plan, actuals meter). */
+  scenarioWindow(startMs: number, slots: number): Scenario;
+  slotMinutes: number;
+  objective: Objective;
+  policy: PolicyName;
+  replanMinutes: number;
+  horizonHours: number;
+}
+
+export interface TickReport {
+  nowMs: number;
+  started: number;
+  finished: number;
+  planned: number;
+  replanned: boolean;
+}
+
+const ACTIVE: JobStatus[] = ['running'];
+const WAITING_TO_RUN: JobStatus[] = ['planned', 'transferring', 'paused'];
+const NOT_STARTED: JobStatus[] = ['submitted', 'planned'];
+
+export class DispatchLoop {
+  private lastPlanMs = -Infinity;
+  private woken = true;
+  private readonly registry = builtinRegistry();
+  private readonly count;
+
+  constructor(private readonly options: LoopOptions) {
+    const m = options.ctx.metrics;
+    this.count = {
+      queue: m.gauge('kumul_queue_depth', 'Jobs submitted or planned, not yet started'),
+      running: m.gauge('kumul_jobs_running', 'Jobs running now'),
+      placements: m.counter('kumul_placements_total', 'Jobs placed by dispatch cycles'),
+      started: m.counter('kumul_runs_started_total', 'Runs started on executors'),
+      finished: m.counter('kumul_jobs_finished_total', 'Jobs that reached a final state, by state'),
+      energy: m.counter('kumul_energy_kwh_total', 'Facility energy of finished runs, kWh'),
+      green: m.counter('kumul_green_energy_kwh_total', 'Renewable energy of finished runs, kWh'),
+      carbon: m.counter('kumul_carbon_kg_total', 'Emissions of finished runs, kg CO2'),
+      cycleSeconds: m.gauge('kumul_cycle_seconds', 'Wall-clock duration of the last dispatch cycle'),
+      cycles: m.counter('kumul_cycles_total', 'Dispatch cycles run'),
+    };
+  }
+
+  /** Asks for a dispatch cycle at the next tick (new or cancelled jobs). */
+  wake(): void {
+    this.woken = true;
+  }
+
+  async tick(): Promise<TickReport> {
+    const nowMs = this.options.ctx.clock.nowMs();
+    const finished = await this.reconcile(nowMs);
+    let started = await this.startDue(nowMs);
+    let planned = 0;
+    const replanned = this.woken || nowMs - this.lastPlanMs >= this.options.replanMinutes * 60_000;
+    if (replanned) {
+      this.woken = false;
+      this.lastPlanMs = nowMs;
+      planned = await this.replan(nowMs);
+      started += await this.startDue(nowMs);
+    }
+    await this.updateGauges();
+    return { nowMs, started, finished, planned, replanned };
+  }
+
+  /** Moves running jobs on from their runs' states; stops runs of jobs that ended in the store. */
+  private async reconcile(nowMs: number): Promise<number> {
+    const { store } = this.options.ctx;
+    let finished = 0;
+    for (const stored of await this.jobsIn(ACTIVE)) {
+      const ref = stored.executorRef!;
+      const status = await this.options.executor.status(ref, nowMs);
+      const jobRef = { tenantId: stored.job.tenant, jobId: stored.job.id };
+      if (status === null) {
+        await store.fail(jobRef, `executor ${this.options.executor.name} does not know run ${ref}`, { nowMs });
+        finished++;
+        continue;
+      }
+      if (status.state === 'running' || status.state === 'pending') continue;
+      if (status.state !== 'completed') {
+        await store.fail(jobRef, `run ${ref} ended ${status.state}${status.reason ? `: ${status.reason}` : ''}`, { nowMs });
+        this.count.finished(1, { state: 'failed' });
+        finished++;
+        continue;
+      }
+      await this.meter(stored, ref, status.startedMs!, status.endedMs!, nowMs);
+      const index = runIndex(ref);
+      const last = stored.plan === null || index >= stored.plan.runs.length - 1;
+      if (last) {
+        await store.succeed(jobRef, { nowMs, expectedVersion: stored.version });
+        this.count.finished(1, { state: 'succeeded' });
+        finished++;
+      } else {
+        await store.pauseRun(jobRef, { nowMs, expectedVersion: stored.version });
+      }
+    }
+    for (const stored of await this.jobsIn(['cancelled', 'failed', 'missed'])) {
+      if (stored.executorRef) await this.options.executor.cancel(stored.executorRef, nowMs);
+    }
+    return finished;
+  }
+
+  /** Starts the next run of each job whose time has come. */
+  private async startDue(nowMs: number): Promise<number> {
+    const { store } = this.options.ctx;
+    const busy = await this.busyUnitsByTenant();
+    let started = 0;
+    for (const stored of await this.jobsIn(WAITING_TO_RUN)) {
+      const { job, plan } = stored;
+      if (!plan) continue;
+      const jobRef = { tenantId: job.tenant, jobId: job.id };
+      const index = stored.status === 'paused' ? runIndex(stored.executorRef!) + 1 : 0;
+      const run = plan.runs[index];
+      if (!run || Date.parse(run.start) > nowMs) continue;
+      if (plan.transfer && stored.status === 'planned') {
+        const moved = await store.startTransfer(jobRef, { nowMs, expectedVersion: stored.version, detail: { route: plan.transfer.route, gb: plan.transfer.gb } });
+        if (!moved.ok) continue;
+        stored.version = moved.job.version;
+        stored.status = 'transferring';
+      }
+      if (plan.transfer && stored.status === 'transferring' && Date.parse(plan.transfer.end) > nowMs) continue;
+      const tenant = await store.getTenant(job.tenant);
+      const limit = tenant?.maxConcurrentUnits[job.poolClass] ?? null;
+      const key = `${job.tenant}/${job.poolClass}`;
+      if (limit !== null && (busy.get(key) ?? 0) + job.units > limit) continue;
+      const ref = `${job.tenant}/${job.id}/${index}`;
+      const durationS = (Date.parse(run.end) - Date.parse(run.start)) / 1000;
+      const status = await this.options.executor.submit({ ref, tenantId: job.tenant, jobId: job.id, siteId: plan.site, poolId: plan.pool, units: job.units, durationS }, nowMs);
+      const result =
+        stored.status === 'paused'
+          ? await store.resumeRun(jobRef, ref, { nowMs, detail: { startedMs: status.startedMs } })
+          : await store.startRun(jobRef, ref, { nowMs, detail: { startedMs: status.startedMs } });
+      if (result.ok && !result.replayed) {
+        started++;
+        this.count.started(1, { site: plan.site });
+        busy.set(key, (busy.get(key) ?? 0) + job.units);
+      }
+    }
+    return started;
+  }
+
+  /** A dispatch cycle over every job not yet started. */
+  private async replan(nowMs: number): Promise<number> {
+    const began = performance.now();
+    const { store } = this.options.ctx;
+    const pending = await this.jobsIn(NOT_STARTED);
+    const committedJobs = await this.jobsIn(['running', 'paused', 'transferring']);
+    this.count.cycles(1);
+    if (pending.length === 0) return 0;
+    const slotMs = this.options.slotMinutes * 60_000;
+    const startMs = Math.floor(nowMs / slotMs) * slotMs;
+    const slots = Math.max(1, Math.round((this.options.horizonHours * 3_600_000) / slotMs));
+    const scenario = this.options.scenarioWindow(startMs, slots);
+    const signals: Record<string, SiteSignals> = Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.forecast]));
+    const snapshot: Snapshot = {
+      network: scenario.network,
+      grid: scenario.grid,
+      signals,
+      // Job ids are unique per tenant only: the cycle sees `<tenant>/<id>`.
+      jobs: pending.map((s) => ({ ...s.job, id: cycleId(s) })),
+      nowMs,
+      committed: committedJobs.flatMap((s) => committedUse(scenario, s, nowMs)),
+    };
+    const plan = dispatch(snapshot, { registry: this.registry, profile: policyProfile(this.options.policy, this.options.objective), objectiveName: this.options.objective.name, improveRounds: 2 });
+    const byId = new Map(pending.map((s) => [cycleId(s), s]));
+    const items = plan.jobs.map((planned: PlannedJob) => {
+      const stored = byId.get(planned.id)!;
+      return { ref: { tenantId: stored.job.tenant, jobId: stored.job.id }, plan: { ...planned, id: stored.job.id }, expectedVersion: stored.version };
+    });
+    const results = await store.planJobs(items, nowMs);
+    const placed = results.filter((r) => r.ok).length;
+    this.count.placements(placed);
+    for (const u of plan.unplaced) {
+      const stored = byId.get(u.id)!;
+      const ref = { tenantId: stored.job.tenant, jobId: stored.job.id };
+      if (nowMs + stored.job.durationS * 1000 > stored.job.deadlineMs) await store.markMissed(ref, { nowMs, expectedVersion: stored.version, detail: { reasons: u.reasons.slice(0, 1) } });
+      else if (stored.status === 'planned') await store.unplanJob(ref, u.reasons[0], { nowMs, expectedVersion: stored.version });
+    }
+    this.count.cycleSeconds((performance.now() - began) / 1000);
+    return placed;
+  }
+
+  /** Records what a finished run used: its share of the plan's figures and the compute it delivered. */
+  private async meter(stored: StoredJob, ref: string, startMs: number, endMs: number, nowMs: number): Promise<void> {
+    const plan = stored.plan;
+    if (!plan) return;
+    const scenario = this.options.scenarioWindow(Math.floor(startMs / 3_600_000) * 3_600_000, 1);
+    const site = scenario.network.sites.find((s) => s.id === plan.site);
+    const pool = site?.pools.find((p) => p.id === plan.pool);
+    const hours = (endMs - startMs) / 3_600_000;
+    const planHours = plan.runs.reduce((h, r) => h + (Date.parse(r.end) - Date.parse(r.start)) / 3_600_000, 0);
+    const share = planHours > 0 ? Math.min(1, hours / planHours) : 0;
+    const nodes = pool ? stored.job.units / pool.unitsPerNode : 0;
+    const pflop = (precision: 'fp64' | 'fp32' | 'bf16') => (pool ? (pool.peakTflopsPerNode[precision] * nodes * hours) / 1000 : 0);
+    const row = {
+      tenantId: stored.job.tenant,
+      jobId: stored.job.id,
+      key: `run-${runIndex(ref)}`,
+      site: plan.site,
+      pool: plan.pool,
+      startMs,
+      endMs,
+      units: stored.job.units,
+      energyKWh: plan.energyKWh * share,
+      greenKWh: plan.greenKWh * share,
+      costYuan: plan.costYuan * share,
+      carbonKg: plan.carbonKg * share,
+      pflopHours: { fp64: pflop('fp64'), fp32: pflop('fp32'), bf16: pflop('bf16') },
+    };
+    const recorded = await this.options.ctx.store.recordMetering(row, nowMs);
+    if (!recorded.ok) throw new Error(`metering ${ref}: ${recorded.reason}`);
+    if (recorded.inserted) {
+      this.count.energy(row.energyKWh);
+      this.count.green(row.greenKWh);
+      this.count.carbon(row.carbonKg);
+    }
+  }
+
+  private async busyUnitsByTenant(): Promise<Map<string, number>> {
+    const busy = new Map<string, number>();
+    for (const s of await this.jobsIn(ACTIVE)) {
+      const key = `${s.job.tenant}/${s.job.poolClass}`;
+      busy.set(key, (busy.get(key) ?? 0) + s.job.units);
+    }
+    return busy;
+  }
+
+  private async updateGauges(): Promise<void> {
+    this.count.queue((await this.jobsIn(NOT_STARTED)).length);
+    this.count.running((await this.jobsIn(ACTIVE)).length);
+  }
+
+  /** Every job (all tenants) in these states, page by page. */
+  private async jobsIn(statuses: JobStatus[]): Promise<StoredJob[]> {
+    const all: StoredJob[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = await this.options.ctx.store.listJobs({ statuses }, { limit: 1000, after });
+      if (!page.ok) throw new Error(page.reason);
+      all.push(...page.jobs);
+      if (page.next === null) return all;
+      after = page.next;
+    }
+  }
+}
+
+/** The run number in a ref `<tenant>/<job>/<n>`. */
+function runIndex(ref: string): number {
+  return Number(ref.slice(ref.lastIndexOf('/') + 1));
+}
+
+function cycleId(stored: StoredJob): string {
+  return `${stored.job.tenant}/${stored.job.id}`;
+}
+
+/** What a started job still holds from now on: its planned runs' slots in the cycle's grid. */
+function committedUse(scenario: Scenario, stored: StoredJob, nowMs: number): CommittedUse[] {
+  const plan = stored.plan;
+  if (!plan) return [];
+  const site = scenario.network.sites.find((s) => s.id === plan.site);
+  const pool = site?.pools.find((p) => p.id === plan.pool);
+  if (!site || !pool) return [];
+  const { grid } = scenario;
+  const slotMs = grid.slotMinutes * 60_000;
+  const kW = busyUnitFacilityKW(pool, site.pue) * stored.job.units;
+  const energy = new Map<number, number>();
+  for (const run of plan.runs) {
+    const from = Math.max(Date.parse(run.start), nowMs);
+    const to = Date.parse(run.end);
+    for (let t = Math.max(0, Math.floor((from - grid.startMs) / slotMs)); t < grid.slots && grid.startMs + t * slotMs < to; t++) {
+      const overlap = Math.min(to, grid.startMs + (t + 1) * slotMs) - Math.max(from, grid.startMs + t * slotMs);
+      if (overlap > 0) energy.set(t, (energy.get(t) ?? 0) + (kW * overlap) / 3_600_000);
+    }
+  }
+  const slots = [...energy.keys()].sort((a, b) => a - b);
+  return slots.length === 0 ? [] : [{ siteId: plan.site, poolId: plan.pool, units: stored.job.units, slots, energyKWh: slots.map((t) => energy.get(t)!) }];
+}
