@@ -1,0 +1,134 @@
+/**
+ * A running Kumul service without its HTTP front: the store, the clock, the scenario windows, the
+ * simulated executor, the dispatch loop ticking on a timer, and the demo workload. `kumul serve`
+ * starts it and puts the API in front; the restart tests start it as a child process.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Scenario } from '../core/model/types.ts';
+import { loadScenario } from '../scenario/index.ts';
+import { openStore } from '../store/kysely-store.ts';
+import type { Store } from '../store/port.ts';
+import { SimulatedExecutor } from '../exec/simulated.ts';
+import { objectiveFrom, policyFrom } from '../planning/plan-jobs.ts';
+import { scaledClock, type Clock } from './clock.ts';
+import { Metrics } from './metrics.ts';
+import { DispatchLoop } from './loop.ts';
+import { DemoWorkload } from './demo.ts';
+import type { ServiceContext } from './context.ts';
+
+export interface RuntimeOptions {
+  dbUrl: string;
+  /** Directory for the SQLite file's neighbours: the simulated executor's memory. */
+  dataDir: string;
+  scenario: string;
+  /** Simulated seconds per real second. */
+  timeScale: number;
+  /** Simulated instant the service starts at (on a first start; later starts continue from the store's clock). */
+  startMs: number;
+  demo: boolean;
+  objective: string;
+  policy: string;
+  replanMinutes: number;
+  horizonHours: number;
+  /** Real milliseconds between loop ticks. */
+  tickMs: number;
+  log: (line: string) => void;
+}
+
+export interface Runtime {
+  ctx: ServiceContext;
+  loop: DispatchLoop;
+  /** The operator key, when this start created it (first start only). */
+  operatorKey: string | null;
+  stop(): Promise<void>;
+}
+
+export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
+  mkdirSync(o.dataDir, { recursive: true });
+  const store = await openStore(o.dbUrl);
+  const clockFile = join(o.dataDir, 'clock.json');
+  const startMs = resumeInstant(clockFile, o.startMs);
+  const clock: Clock = scaledClock(startMs, o.timeScale);
+  const operatorKey = await bootstrapOperator(store, clock.nowMs());
+  const defaults = loadScenario(o.scenario);
+  const slotMinutes = defaults.grid.slotMinutes;
+  const windows = new Map<string, Scenario>();
+  const scenarioWindow = (windowStartMs: number, slots: number): Scenario => {
+    const key = `${windowStartMs}/${slots}`;
+    let s = windows.get(key);
+    if (!s) {
+      if (windows.size > 64) windows.clear();
+      s = loadScenario(o.scenario, { start: new Date(windowStartMs).toISOString(), slots, slotMinutes });
+      windows.set(key, s);
+    }
+    return s;
+  };
+  let loop: DispatchLoop | null = null;
+  const metrics = new Metrics();
+  const ctx: ServiceContext = { store, clock, metrics, network: () => defaults.network, wake: () => loop?.wake() };
+  loop = new DispatchLoop({
+    ctx,
+    executor: new SimulatedExecutor(join(o.dataDir, 'simulated-executor.json')),
+    scenarioWindow,
+    slotMinutes,
+    objective: objectiveFrom(o.objective),
+    policy: policyFrom(o.policy),
+    replanMinutes: o.replanMinutes,
+    horizonHours: o.horizonHours,
+  });
+  const demo = o.demo ? new DemoWorkload(startMs) : null;
+  if (demo) {
+    await demo.ensureTenants(store, clock.nowMs());
+    demo.seek(clock.nowMs());
+  }
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  const tick = async () => {
+    if (demo) await demo.submitDue(store, clock.nowMs());
+    await loop!.tick();
+    saveInstant(clockFile, clock.nowMs());
+  };
+  const timer = setInterval(() => {
+    if (stopped) return;
+    running = running.then(tick).catch((err) => o.log(`dispatch loop: ${String(err)}`));
+  }, o.tickMs);
+  return {
+    ctx,
+    loop,
+    operatorKey,
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+      await store.close();
+    },
+  };
+}
+
+/** On a first start, an operator tenant and its key (printed once); later starts create nothing. */
+async function bootstrapOperator(store: Store, nowMs: number): Promise<string | null> {
+  if (await store.getTenant('operator')) return null;
+  const created = await store.createTenant({ id: 'operator', name: 'Network operator', role: 'operator', maxConcurrentUnits: { ai: null, general: null, hpc: null } }, nowMs);
+  if (!created.ok) throw new Error(created.reason);
+  const key = await store.createApiKey('operator', 'created on first start', nowMs);
+  if (!key.ok) throw new Error(key.reason);
+  return key.plaintext;
+}
+
+/** A restarted service continues simulated time where it stopped (saved after every tick), never going back. */
+function resumeInstant(file: string, startMs: number): number {
+  try {
+    const saved = (JSON.parse(readFileSync(file, 'utf8')) as { nowMs: number }).nowMs;
+    return Math.max(startMs, saved);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return startMs;
+    throw err;
+  }
+}
+
+function saveInstant(file: string, nowMs: number): void {
+  const temp = `${file}.tmp-${process.pid}`;
+  writeFileSync(temp, JSON.stringify({ nowMs }));
+  renameSync(temp, file);
+}
