@@ -1,0 +1,83 @@
+/**
+ * The REST API of `kumul serve`, composed (no listening: server.ts does that, tests call `app.inject()`).
+ * Every route has one zod schema that validates the request (validation.ts), types the handler, checks and
+ * serializes the answer, and becomes the OpenAPI document (`GET /openapi.json`, `GET /docs`).
+ * Every error leaves as `{ error: { code, message, status, fields? } }` from the catalogue in errors.ts.
+ *
+ * Routes (routes/*): health and metrics (no key); jobs (tenant keys); tenants, keys, sites and links
+ * (operator keys); bills (a tenant its own, an operator any). docs/api.md is the guide.
+ */
+import { performance } from 'node:perf_hooks';
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { serializerCompiler } from 'fastify-type-provider-zod';
+import type { ServiceContext } from '../service/context.ts';
+import { Auth } from './auth.ts';
+import type { ApiDeps } from './deps.ts';
+import { internalError, toApiError } from './errors.ts';
+import { swaggerOptions } from './openapi.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { billRoutes } from './routes/bills.ts';
+import { docsRoutes } from './routes/docs.ts';
+import { healthRoutes } from './routes/health.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { networkRoutes } from './routes/network.ts';
+import { tenantRoutes } from './routes/tenants.ts';
+import { validatorCompiler } from './validation.ts';
+
+export const API_VERSION = '0.1.0';
+
+export interface AppOptions {
+  /** Largest request body, bytes (default 1 MiB); larger ones get 413. */
+  bodyLimitBytes?: number;
+  /** Requests per minute per API key (default 6000); a key may burst a minute's worth at once. */
+  rateLimitPerMinute?: number;
+  /** How long a key's lookup is cached, ms (default 5000). */
+  keyCacheTtlMs?: number;
+  /** Fastify's logger (pino); off by default. */
+  logger?: boolean;
+  /** Monotonic real time for the rate limit and key cache (default `performance.now`); tests move it by hand. */
+  monotonicNowMs?: () => number;
+}
+
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 6000;
+export const DEFAULT_KEY_CACHE_TTL_MS = 5000;
+
+export function buildApp(ctx: ServiceContext, options: AppOptions = {}): FastifyInstance {
+  const app = Fastify({ bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES, logger: options.logger ?? false, exposeHeadRoutes: false });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('principal', null);
+
+  const nowMs = options.monotonicNowMs ?? (() => performance.now());
+  const rateLimiter = new RateLimiter({ perMinute: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE, nowMs });
+  const auth = new Auth({ store: ctx.store, rateLimiter, cacheTtlMs: options.keyCacheTtlMs ?? DEFAULT_KEY_CACHE_TTL_MS, nowMs });
+
+  const countRequest = ctx.metrics.counter('kumul_api_requests_total', 'API requests answered, by route, method and status');
+  const countSeconds = ctx.metrics.counter('kumul_api_request_seconds_total', 'Time spent answering API requests, by route (divide by requests for the mean)');
+  const countSubmitted = ctx.metrics.counter('kumul_api_jobs_submitted_total', 'Jobs stored by POST /v1/jobs, by pool class');
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    countRequest(1, { route, method: request.method, status: String(reply.statusCode) });
+    countSeconds(reply.elapsedTime / 1000, { route });
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    let apiError = toApiError(error);
+    if (!apiError) {
+      request.log.error({ err: error }, 'internal error');
+      apiError = internalError();
+    }
+    return reply.code(apiError.statusCode).headers(apiError.headers).send(apiError.body());
+  });
+  app.setNotFoundHandler((request) => {
+    throw toApiError(Object.assign(new Error(`no route ${request.method} ${request.url}`), { code: 'FST_ERR_NOT_FOUND' }));
+  });
+
+  app.register(swagger, swaggerOptions(API_VERSION));
+
+  const deps: ApiDeps = { ctx, auth, countSubmitted };
+  for (const routes of [healthRoutes, docsRoutes, jobRoutes, billRoutes, tenantRoutes, networkRoutes]) app.register(routes, deps);
+  return app;
+}

@@ -1,0 +1,108 @@
+/**
+ * A tenant's monthly bill, for `GET /v1/tenants/{id}/bill` (routes/bills.ts): totals from the store's
+ * `monthlyUsage` (one SQL sum), line items from each job's metering rows that start in the month
+ * (`listJobs` + `jobMetering`), and the same bill as CSV.
+ */
+import { PRECISIONS, type Precision } from '../core/model/types.ts';
+import { formatCsvRecord } from '../jobs/csv.ts';
+import { monthBoundsMs } from '../store/metering.ts';
+import type { MeteringRow, MonthlyUsage, Store } from '../store/port.ts';
+import { fromRefusal } from './errors.ts';
+import type { Bill, BillLine } from './schemas/bill.ts';
+
+const MS_PER_HOUR = 3_600_000;
+const PAGE = 1000;
+
+type Figures = Omit<BillLine, 'jobId' | 'site' | 'pool'>;
+
+function emptyFigures(): Figures {
+  return { rows: 0, unitHours: 0, energyKWh: 0, greenKWh: 0, costYuan: 0, carbonKg: 0, pflopHours: { fp64: 0, fp32: 0, bf16: 0 }, greenShare: null };
+}
+
+function withGreenShare<T extends Figures>(figures: T): T {
+  return { ...figures, greenShare: figures.energyKWh > 0 ? figures.greenKWh / figures.energyKWh : null };
+}
+
+function addRow(figures: Figures, row: MeteringRow): void {
+  figures.rows += 1;
+  figures.unitHours += (row.units * (row.endMs - row.startMs)) / MS_PER_HOUR;
+  figures.energyKWh += row.energyKWh;
+  figures.greenKWh += row.greenKWh;
+  figures.costYuan += row.costYuan;
+  figures.carbonKg += row.carbonKg;
+  for (const p of PRECISIONS) figures.pflopHours[p] += row.pflopHours[p];
+}
+
+function totalsOf(usage: MonthlyUsage | undefined): Figures {
+  if (!usage) return emptyFigures();
+  const { rows, unitHours, energyKWh, greenKWh, costYuan, carbonKg, pflopHours } = usage;
+  return withGreenShare({ rows, unitHours, energyKWh, greenKWh, costYuan, carbonKg, pflopHours: { ...pflopHours }, greenShare: null });
+}
+
+/**
+ * The bill of `tenantId` for `month` (YYYY-MM). Lines are per job, site and pool, ordered by job id; a month
+ * without metering costs no job scan. One metering query per job of the tenant otherwise (see the report in
+ * docs/api.md: a per-tenant, per-month metering query in the store would make this one query).
+ */
+export async function buildBill(store: Store, tenantId: string, month: string): Promise<Bill> {
+  const usage = await store.monthlyUsage(month, tenantId);
+  if (!usage.ok) throw fromRefusal(usage, 'month');
+  const totals = totalsOf(usage.usage[0]);
+  const bounds = monthBoundsMs(month)!;
+  const lines = new Map<string, BillLine>();
+  let after: string | null = null;
+  while (totals.rows > 0) {
+    const page = await store.listJobs({ tenantId }, { limit: PAGE, after });
+    if (!page.ok) throw fromRefusal(page);
+    for (const stored of page.jobs) {
+      const rows = await store.jobMetering({ tenantId, jobId: stored.job.id });
+      for (const row of rows) {
+        if (row.startMs < bounds.startMs || row.startMs >= bounds.endMs) continue;
+        const key = JSON.stringify([row.jobId, row.site, row.pool]);
+        let line = lines.get(key);
+        if (!line) lines.set(key, (line = { jobId: row.jobId, site: row.site, pool: row.pool, ...emptyFigures() }));
+        addRow(line, row);
+      }
+    }
+    after = page.next;
+    if (after === null) break;
+  }
+  const sorted = [...lines.values()].sort((a, b) => compare(a.jobId, b.jobId) || compare(a.site, b.site) || compare(a.pool, b.pool));
+  return { tenant: tenantId, month, lines: sorted.map(withGreenShare), totals };
+}
+
+/** Bytewise, as the store orders ids. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export const BILL_CSV_COLUMNS = [
+  'kind',
+  'job_id',
+  'site',
+  'pool',
+  'rows',
+  'unit_hours',
+  'energy_kwh',
+  'green_kwh',
+  'cost_yuan',
+  'carbon_kg',
+  ...PRECISIONS.map((p: Precision) => `pflop_h_${p}`),
+  'green_share',
+] as const;
+
+function figureFields(f: Figures): string[] {
+  return [f.rows, f.unitHours, f.energyKWh, f.greenKWh, f.costYuan, f.carbonKg, ...PRECISIONS.map((p) => f.pflopHours[p])]
+    .map(String)
+    .concat(f.greenShare === null ? '' : String(f.greenShare));
+}
+
+/** The bill as CSV: a header, one `line` row per line item, then one `total` row (numbers as in the JSON). */
+export function formatBillCsv(bill: Bill): string {
+  const records = [
+    [...BILL_CSV_COLUMNS],
+    ...bill.lines.map((line) => ['line', line.jobId, line.site, line.pool, ...figureFields(line)]),
+    ['total', '', '', '', ...figureFields(bill.totals)],
+  ];
+  return records.map((r) => `${formatCsvRecord(r)}\n`).join('');
+}

@@ -1,0 +1,37 @@
+/**
+ * A tenant's bill for one UTC month (routes/bills.ts, bill.ts): one line per job and place it ran that month,
+ * the month's totals from the store's metering sums, and the green share.
+ */
+import { z } from 'zod';
+
+const PflopHours = z.object({ fp64: z.number(), fp32: z.number(), bf16: z.number() }).meta({ description: 'Compute delivered by precision, PFLOP·h' });
+
+const Figures = {
+  rows: z.number().int().meta({ description: 'Metering rows summed' }),
+  unitHours: z.number().meta({ description: 'Units × hours' }),
+  energyKWh: z.number().meta({ description: 'Facility energy (IT × PUE, plus transfers)' }),
+  greenKWh: z.number().meta({ description: 'Part of energyKWh from renewables' }),
+  costYuan: z.number(),
+  carbonKg: z.number().meta({ description: 'kg CO2' }),
+  pflopHours: PflopHours,
+  greenShare: z.number().nullable().meta({ description: 'greenKWh / energyKWh; null without energy' }),
+};
+
+export const BillLineSchema = z.object({ jobId: z.string(), site: z.string(), pool: z.string(), ...Figures });
+
+export const BillSchema = z
+  .object({
+    tenant: z.string(),
+    month: z.string().meta({ description: 'YYYY-MM, UTC; metering rows count in the month their run segment starts' }),
+    lines: z.array(BillLineSchema),
+    totals: z.object(Figures),
+  })
+  .meta({ id: 'Bill' });
+
+export type Bill = z.output<typeof BillSchema>;
+export type BillLine = z.output<typeof BillLineSchema>;
+
+export const Month = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'not a month YYYY-MM')
+  .meta({ description: 'UTC month, YYYY-MM; default the current month', example: '2026-06' });
