@@ -49,6 +49,8 @@ export function buildApp(ctx: ServiceContext, options: AppOptions = {}): Fastify
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.decorateRequest('principal', null);
+  // Bodies are JSON only: fastify's text/plain parser would hand strings to the schemas.
+  app.removeContentTypeParser('text/plain');
 
   const nowMs = options.monotonicNowMs ?? (() => performance.now());
   const rateLimiter = new RateLimiter({ perMinute: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE, nowMs });

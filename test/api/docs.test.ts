@@ -1,0 +1,84 @@
+/**
+ * The API describes itself: the OpenAPI document lists every route the app registered, with a summary, its
+ * auth and its parameters, and every `$ref` resolves; the docs page shows every route and loads nothing from elsewhere.
+ */
+import { describe, expect, test } from 'vitest';
+import type { RouteOptions } from 'fastify';
+import { ApiFixture } from './fixtures.ts';
+
+/** `/v1/jobs/:id` → `/v1/jobs/{id}`. */
+const openApiPath = (url: string) => url.replace(/:([A-Za-z]+)/g, '{$1}');
+
+async function documented() {
+  const f = await ApiFixture.open();
+  const routes: RouteOptions[] = [];
+  f.app.addHook('onRoute', (route) => void routes.push(route));
+  const res = await f.call(null, 'GET', '/openapi.json');
+  const page = await f.call(null, 'GET', '/docs');
+  await f.close();
+  return { routes, res, page };
+}
+
+function refs(value: unknown, found: string[] = []): string[] {
+  if (Array.isArray(value)) value.forEach((v) => refs(v, found));
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) k === '$ref' ? found.push(v as string) : refs(v, found);
+  return found;
+}
+
+describe('OpenAPI document and docs page', () => {
+  test('GET /openapi.json is JSON, OpenAPI 3, and lists every registered route with a summary and its auth', async () => {
+    const { routes, res } = await documented();
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    const doc = JSON.parse(res.body);
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(doc.info.title).toBe('Kumul API');
+
+    const registered = routes.flatMap((r) => (Array.isArray(r.method) ? r.method : [r.method]).map((m) => `${m} ${openApiPath(r.url)}`)).sort();
+    const listed = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item as object).map((m) => `${m.toUpperCase()} ${path}`)).sort();
+    expect(listed).toEqual(registered);
+    expect(registered).toEqual(
+      [
+        'GET /healthz', 'GET /metrics', 'GET /openapi.json', 'GET /docs',
+        'POST /v1/jobs', 'GET /v1/jobs', 'GET /v1/jobs/{id}', 'POST /v1/jobs/{id}/cancel', 'GET /v1/jobs/{id}/plan', 'GET /v1/jobs/{id}/events',
+        'POST /v1/tenants', 'GET /v1/tenants', 'GET /v1/tenants/{id}', 'PATCH /v1/tenants/{id}', 'POST /v1/tenants/{id}/keys', 'DELETE /v1/keys/{keyId}',
+        'GET /v1/tenants/{id}/bill', 'GET /v1/sites', 'GET /v1/links',
+      ].sort(),
+    );
+
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item as Record<string, { summary?: string; security?: unknown[]; responses: object }>)) {
+        expect(op.summary, `${method} ${path}`).toBeTruthy();
+        expect(Boolean(op.security?.length), `${method} ${path} security`).toBe(path.startsWith('/v1/'));
+        if (path.startsWith('/v1/')) expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['401', '403', '429']));
+      }
+    }
+    for (const ref of refs(doc)) expect(doc.components.schemas[ref.replace('#/components/schemas/', '')], ref).toBeDefined();
+    expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+
+    // The submission's schema comes from the zod schema: both forms, the job's required fields, strict objects.
+    const body = doc.paths['/v1/jobs'].post.requestBody.content['application/json'].schema;
+    expect(body.anyOf).toHaveLength(2);
+    const job = doc.components.schemas[body.anyOf[1].$ref.replace('#/components/schemas/', '')];
+    expect(job.required).toEqual(['id', 'class', 'poolClass', 'units', 'durationS', 'release', 'origin']);
+    expect(job.additionalProperties).toBe(false);
+    expect(doc.paths['/v1/jobs'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['tenant', 'status', 'class', 'poolClass', 'limit', 'after']);
+  });
+
+  test('GET /docs lists every route and loads nothing from elsewhere', async () => {
+    const { res, page } = await documented();
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    const doc = res.json();
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item as Record<string, { summary: string }>)) {
+        expect(page.body).toContain(`id="${method}-${path}"`);
+        expect(page.body).toContain(op.summary.replace(/&/g, '&amp;').replace(/'/g, '&#39;').replace(/</g, '&lt;').replace(/>/g, '&gt;'));
+      }
+    }
+    expect(page.body).toContain('<td>limit</td><td>query</td>');
+    expect(page.body).toContain('<td>deadline</td><td>body</td><td>no</td>');
+    expect(page.body).not.toMatch(/https?:|\/\/[a-z]/i);
+    expect(page.body).not.toMatch(/<script|<link|<img|<iframe|@import|url\(/i);
+  });
+});
