@@ -5,6 +5,7 @@ import { registerJobsCommands } from './jobs-command.ts';
 import { registerPlanCommand } from './plan-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerSimulateCommand } from './simulate-command.ts';
+import { registerServeCommand } from './serve-command.ts';
 import { CliError } from './errors.ts';
 
 const program = new Command();
@@ -17,6 +18,7 @@ registerScenarioCommands(program);
 registerJobsCommands(program);
 registerPlanCommand(program);
 registerSimulateCommand(program);
+registerServeCommand(program);
 registerDemoCommand(program);
 
 try {

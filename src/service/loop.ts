@@ -168,8 +168,19 @@ export class DispatchLoop {
   private async replan(nowMs: number): Promise<number> {
     const began = performance.now();
     const { store } = this.options.ctx;
-    const pending = await this.jobsIn(NOT_STARTED);
-    const committedJobs = await this.jobsIn(['running', 'paused', 'transferring']);
+    // Jobs planned to start before the next cycle keep their plan (else each cycle could push them
+    // back past their slot); they count as committed, like running work.
+    const nextCycleMs = nowMs + this.options.replanMinutes * 60_000;
+    const waiting = await this.jobsIn(NOT_STARTED);
+    const replanMs = this.options.replanMinutes * 60_000;
+    const startsSoon = (s: StoredJob) => {
+      if (s.status !== 'planned' || s.plan === null) return false;
+      const startMs = Date.parse(s.plan.runs[0].start);
+      // A start that could not happen for a whole cycle (a quota) is stale: plan it again.
+      return startMs < nextCycleMs && startMs >= nowMs - replanMs;
+    };
+    const pending = waiting.filter((s) => !startsSoon(s));
+    const committedJobs = [...(await this.jobsIn(['running', 'paused', 'transferring'])), ...waiting.filter(startsSoon)];
     this.count.cycles(1);
     if (pending.length === 0) return 0;
     const slotMs = this.options.slotMinutes * 60_000;

@@ -1,0 +1,84 @@
+/**
+ * `kumul serve`: the running service — REST API in front (src/api), the dispatch loop and the
+ * simulated executor behind (src/service), on SQLite by default (`--db postgres://…` at scale).
+ * On a first start it prints the URL and the operator API key it created.
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_STORE_URL } from '../store/kysely-store.ts';
+import { startRuntime } from '../service/runtime.ts';
+import { buildApp } from '../api/app.ts';
+import { listen } from '../api/server.ts';
+import { parseInstantMs } from '../jobs/instant.ts';
+import { CliError } from './errors.ts';
+
+interface ServeOptions {
+  port: string;
+  host: string;
+  db: string;
+  data: string;
+  scenario: string;
+  timeScale: string;
+  start?: string;
+  demo: boolean;
+  objective: string;
+  policy: string;
+  replanMinutes: string;
+  horizonHours: string;
+  tickMs: string;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('Run the service: REST API, dispatch loop, simulated executor and (by default) a demo workload')
+    .option('--port <n>', 'TCP port (0: any free port)', '8080')
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--db <url>', 'store: sqlite:FILE, sqlite::memory: or postgres://…', DEFAULT_STORE_URL)
+    .option('--data <dir>', 'directory for the simulated executor and the clock', 'data')
+    .option('--scenario <name|file>', 'the network to run', 'hami')
+    .option('--time-scale <x>', 'simulated seconds per real second (1: real time)', '60')
+    .option('--start <iso>', 'simulated start on a first start (default: now)')
+    .option('--no-demo', 'no demo workload')
+    .option('--objective <objective>', 'cost | carbon | green | a mix', 'cost')
+    .option('--policy <name>', 'optimize | asap-origin | asap-any', 'optimize')
+    .option('--replan-minutes <m>', 'simulated minutes between dispatch cycles', '15')
+    .option('--horizon-hours <h>', 'hours each dispatch cycle looks ahead', '48')
+    .option('--tick-ms <ms>', 'real milliseconds between loop ticks', '1000')
+    .action(serve);
+}
+
+async function serve(o: ServeOptions): Promise<void> {
+  const number = (name: string, text: string, min: number) => {
+    const n = Number(text);
+    if (!Number.isFinite(n) || n < min) throw new CliError(`${name}: '${text}' must be a number ≥ ${min}`);
+    return n;
+  };
+  const startMs = o.start === undefined ? Math.floor(Date.now() / 3_600_000) * 3_600_000 : parseInstantMs(o.start);
+  if (startMs === null) throw new CliError(`--start: '${o.start}' is not an ISO 8601 instant with Z or an offset`);
+  const runtime = await startRuntime({
+    dbUrl: o.db,
+    dataDir: o.data,
+    scenario: o.scenario,
+    timeScale: number('--time-scale', o.timeScale, 0),
+    startMs,
+    demo: o.demo,
+    objective: o.objective,
+    policy: o.policy,
+    replanMinutes: number('--replan-minutes', o.replanMinutes, 1),
+    horizonHours: number('--horizon-hours', o.horizonHours, 1),
+    tickMs: number('--tick-ms', o.tickMs, 10),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const app = buildApp(runtime.ctx);
+  const { url } = await listen(app, { host: o.host, port: number('--port', o.port, 0) });
+  process.stdout.write(`Kumul is serving at ${url} (store ${o.db}, scenario ${o.scenario}, time ×${o.timeScale}; data in ${join(o.data)})\n`);
+  if (runtime.operatorKey) process.stdout.write(`Operator API key (shown once; keep it): ${runtime.operatorKey}\n`);
+  const shutdown = async () => {
+    await app.close();
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
