@@ -6,6 +6,7 @@ import { registerPlanCommand } from './plan-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerSimulateCommand } from './simulate-command.ts';
 import { registerServeCommand } from './serve-command.ts';
+import { registerClientCommands } from './client-commands.ts';
 import { CliError } from './errors.ts';
 
 const program = new Command();
@@ -19,6 +20,7 @@ registerJobsCommands(program);
 registerPlanCommand(program);
 registerSimulateCommand(program);
 registerServeCommand(program);
+registerClientCommands(program);
 registerDemoCommand(program);
 
 try {
