@@ -17,6 +17,7 @@ import type { ApiDeps } from './deps.ts';
 import { internalError, toApiError } from './errors.ts';
 import { swaggerOptions } from './openapi.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { SubmitQueue } from './submit-queue.ts';
 import { billRoutes } from './routes/bills.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -79,7 +80,8 @@ export function buildApp(ctx: ServiceContext, options: AppOptions = {}): Fastify
 
   app.register(swagger, swaggerOptions(API_VERSION));
 
-  const deps: ApiDeps = { ctx, auth, countSubmitted };
+  const submitQueue = new SubmitQueue(ctx.store, { nowMs: () => ctx.clock.nowMs() });
+  const deps: ApiDeps = { ctx, auth, submitQueue, countSubmitted };
   for (const routes of [healthRoutes, docsRoutes, jobRoutes, billRoutes, tenantRoutes, networkRoutes]) app.register(routes, deps);
   return app;
 }

@@ -28,7 +28,7 @@ function queryInt(min: number, max: number) {
     .meta({ description: `A whole number from ${min} to ${max}` });
 }
 
-export const jobRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, auth, countSubmitted }) => {
+export const jobRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, auth, submitQueue, countSubmitted }) => {
   const { store, clock } = ctx;
 
   /** The job a request names, in the tenant it acts for; 404 when that tenant has no such job. */
@@ -67,7 +67,7 @@ export const jobRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, auth
       if (invalid.length > 0) throw validationError(invalid);
       const overQuota = quotaProblems(specs, tenant, pathOf);
       if (overQuota.length > 0) throw new ApiError('KUMUL_QUOTA_EXCEEDED', overQuota[0].message, overQuota);
-      const stored = await store.submitJobs(tenantId, specs, clock.nowMs());
+      const stored = await submitQueue.submit(tenantId, specs);
       if (!stored.ok) throw fromRefusal(stored);
       for (const poolClass of POOL_CLASSES) {
         const n = specs.filter((s) => s.poolClass === poolClass).length;
