@@ -24,13 +24,13 @@ export interface StoreOptions extends ConnectOptions {
 export async function openStore(url: string, options: StoreOptions = {}): Promise<Store> {
   const { db, backend } = connect(url, options);
   try {
-    await migrateToLatest(db, backend);
+    await migrateToLatest(db, backend, options.schema);
   } catch (error) {
     await db.destroy();
     throw error;
   }
   return {
-    migrate: () => migrateToLatest(db, backend),
+    migrate: () => migrateToLatest(db, backend, options.schema),
     close: () => db.destroy(),
     ...tenantMethods(db, options.randomBytes ?? cryptoRandomBytes),
     ...jobMethods(db),

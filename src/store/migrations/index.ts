@@ -13,9 +13,13 @@ function migrations(backend: Backend): Record<string, Migration> {
   };
 }
 
-/** Applies pending migrations in name order; returns the names applied now. Throws on a failed migration (a bug). */
-export async function migrateToLatest(db: Kysely<Database>, backend: Backend): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations(backend) } });
+/**
+ * Applies pending migrations in name order; returns the names applied now. Throws on a failed migration (a bug).
+ * `schema` (PostgreSQL) keeps the migration log in that schema: Kysely looks for its tables across all schemas
+ * otherwise, and would take another schema's log for its own.
+ */
+export async function migrateToLatest(db: Kysely<Database>, backend: Backend, schema?: string): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations(backend) }, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
