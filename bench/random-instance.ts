@@ -5,18 +5,7 @@
 import type { Job, PoolClass } from '../src/core/model/types.ts';
 import type { Snapshot } from '../src/core/dispatch/cycle.ts';
 import { makeLink, makeSite, snapshotOf, T0, type SiteBuilder } from '../test/fixtures/scenario-builder.ts';
-
-/** mulberry32: a small seeded PRNG. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../src/scenario/random.ts';
 
 export interface InstanceShape {
   sites: number;
@@ -28,7 +17,7 @@ export interface InstanceShape {
 }
 
 export function randomInstance(shape: InstanceShape): Snapshot {
-  const rand = seededRandom(shape.seed);
+  const rand = mulberry32(shape.seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
   const classes: PoolClass[] = ['ai', 'general', 'hpc'];
   const sites: SiteBuilder[] = [];

@@ -3,7 +3,6 @@
  * Format and trace mapping: docs/jobs-format.md. `jobs recurring` writes periodic jobs for
  * temporal-shifting experiments (docs/temporal-shifting.md).
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { JOB_CLASSES, POOL_CLASSES } from '../core/model/types.ts';
 import { DEFAULT_ORIGINS, DEFAULT_START, importAlibabaGpu2023Detailed } from '../jobs/alibaba-gpu-2023.ts';
@@ -15,6 +14,7 @@ import { DEFAULT_DEADLINE_MARGIN_MS, RecurringSpecError, dayOrInstantMs, duratio
 import { formatJobStats, summarizeJobs } from '../jobs/stats.ts';
 import { parseWeightedSites } from '../jobs/weighted-pick.ts';
 import { CliError } from './errors.ts';
+import { readText, writeTextAtomically } from './files.ts';
 
 const TRACE_FORMATS = ['alibaba-gpu-2023'] as const;
 
@@ -180,29 +180,5 @@ function fromFileErrors<T>(run: () => T): T {
   }
 }
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read ${file}: ${describeFsError(err)}`);
-  }
-}
 
-/** Writes through a temporary file and a rename, so `file` is never left half-written. */
-function writeTextAtomically(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  } catch (err) {
-    throw new CliError(`cannot write ${file}: ${describeFsError(err)}`);
-  }
-}
 
-function describeFsError(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EISDIR') return 'is a directory';
-  if (code === 'EACCES') return 'permission denied';
-  return err instanceof Error ? err.message : String(err);
-}

@@ -2,7 +2,6 @@
  * `kumul plan`: place a jobs file on a scenario, write the plan (docs/plan-format.md) and print a
  * short summary: totals, the saving against `asap-origin`, and the bound's gap.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadScenario, ScenarioError } from '../scenario/index.ts';
@@ -13,6 +12,7 @@ import { compareOnCommonJobs, objectiveFrom, planJobs, policyFrom } from '../pla
 import { formatPlanSummary } from '../planning/summary.ts';
 import type { Job } from '../core/model/types.ts';
 import { CliError } from './errors.ts';
+import { readText, writeTextAtomically } from './files.ts';
 
 interface PlanOptions {
   scenario: string;
@@ -59,9 +59,7 @@ async function runPlan(options: PlanOptions): Promise<void> {
   bar?.stop();
   const baseline = policy === 'asap-origin' ? plan : planJobs({ scenario, jobs, objective, policy: 'asap-origin' });
   const seconds = (performance.now() - started) / 1000;
-  const temp = `${options.out}.tmp-${process.pid}`;
-  writeFileSync(temp, JSON.stringify(plan, null, 1) + '\n');
-  renameSync(temp, options.out);
+  writeTextAtomically(options.out, JSON.stringify(plan, null, 1) + '\n');
   process.stdout.write(formatPlanSummary({ scenario, plan, comparison: compareOnCommonJobs(plan, baseline), seconds, out: options.out }));
 }
 
@@ -100,10 +98,3 @@ function numberOption(name: string, value: string | undefined): number | undefin
   return n;
 }
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-}

@@ -2,7 +2,7 @@
  * `kumul simulate`: run policies on simulated time over a scenario and a jobs file (src/sim), and
  * write `report.json` (deterministic) and a self-contained `report.html`.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -17,6 +17,7 @@ import { simulate, type SimOutcome } from '../sim/engine.ts';
 import { buildReport } from '../sim/summarize.ts';
 import { renderReportHtml } from '../sim/report-html.ts';
 import { CliError } from './errors.ts';
+import { readText, writeTextAtomically } from './files.ts';
 
 interface SimulateOptions {
   scenario: string;
@@ -94,8 +95,8 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   }
   const report = buildReport({ scenario, fromMs, toMs, replanMinutes, forecastErrorPct, seed, shiftHours, objective: objective.name, outcomes });
   mkdirSync(o.report, { recursive: true });
-  writeAtomically(join(o.report, 'report.json'), JSON.stringify(report, null, 1) + '\n');
-  writeAtomically(join(o.report, 'report.html'), renderReportHtml(report));
+  writeTextAtomically(join(o.report, 'report.json'), JSON.stringify(report, null, 1) + '\n');
+  writeTextAtomically(join(o.report, 'report.html'), renderReportHtml(report));
   for (const p of report.policies) {
     process.stdout.write(
       `${p.policy}: ${p.jobs.completed} completed, ${p.jobs.missed} missed, ${p.jobs.unfinished} unfinished; energy ${figure(p.totals.energyKWh)} kWh (green ${(100 * p.totals.greenShare).toFixed(1)} %), cost ${figure(p.totals.costYuan)} yuan, carbon ${figure(p.totals.carbonKg)} kg\n`,
@@ -141,11 +142,6 @@ function signed(x: number): string {
   return `${x > 0 ? '+' : ''}${x.toFixed(1)}`;
 }
 
-function writeAtomically(path: string, text: string): void {
-  const temp = `${path}.tmp-${process.pid}`;
-  writeFileSync(temp, text);
-  renameSync(temp, path);
-}
 
 function wrap<T>(step: () => T): T {
   try {
@@ -174,10 +170,3 @@ function nonNegative(name: string, text: string): number {
   return n;
 }
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-}
