@@ -41,8 +41,8 @@ function totalsOf(usage: MonthlyUsage | undefined): Figures {
 
 /**
  * The bill of `tenantId` for `month` (YYYY-MM). Lines are per job, site and pool, ordered by job id; a month
- * without metering costs no job scan. One metering query per job of the tenant otherwise (see the report in
- * docs/api.md: a per-tenant, per-month metering query in the store would make this one query).
+ * without metering costs no job scan, otherwise one metering query per job of the tenant (a per-tenant,
+ * per-month metering query in the store would make it one; docs/api.md, Bills).
  */
 export async function buildBill(store: Store, tenantId: string, month: string): Promise<Bill> {
   const usage = await store.monthlyUsage(month, tenantId);
