@@ -39,8 +39,23 @@ export function readCsvSeries(absPath: string, timeColumn: string, valueColumn: 
   const key = [absPath, timeColumn, valueColumn, offsetMinutes].join('\u0000');
   const cached = series.get(key);
   if (cached) return cached;
-  const table = readTable(absPath, where);
-  const times = readTimes(absPath, table, timeColumn, offsetMinutes, where);
+  const result = tableSeries(readTable(absPath, where), timeColumn, valueColumn, offsetMinutes, where, absPath);
+  series.set(key, result);
+  return result;
+}
+
+/**
+ * The same from CSV text, not cached, with each row's line number: the operator API turns uploaded signal
+ * CSVs into inline series this way (src/service/signal-upload.ts).
+ */
+export function parseCsvSeries(text: string, timeColumn: string, valueColumn: string, offsetMinutes: number, where: CsvWhere): CsvSeries & { lines: number[] } {
+  const table = parseTable(text, where);
+  return { ...tableSeries(table, timeColumn, valueColumn, offsetMinutes, where, null), lines: table.lines };
+}
+
+/** A table's value column against its time column; `cacheKey` (the file) caches the time column, null for none. */
+function tableSeries(table: CsvTable, timeColumn: string, valueColumn: string, offsetMinutes: number, where: CsvWhere, cacheKey: string | null): CsvSeries {
+  const times = readTimes(cacheKey, table, timeColumn, offsetMinutes, where);
   const column = columnIndex(table, valueColumn, where, 'valueColumn');
   const values = new Float64Array(table.rows.length);
   forEachField(table, column, where, (text, from, to, r) => {
@@ -54,14 +69,12 @@ export function readCsvSeries(absPath: string, timeColumn: string, valueColumn: 
       else lineFail(where, table.lines[r], `value '${cell}' in column '${valueColumn}' is not a number`);
     }
   });
-  const result: CsvSeries = { timesMs: times.timesMs, values, spacingMs: times.spacingMs };
-  series.set(key, result);
-  return result;
+  return { timesMs: times.timesMs, values, spacingMs: times.spacingMs };
 }
 
-function readTimes(absPath: string, table: CsvTable, timeColumn: string, offsetMinutes: number, where: CsvWhere) {
-  const key = [absPath, timeColumn, offsetMinutes].join('\u0000');
-  const cached = timeColumns.get(key);
+function readTimes(absPath: string | null, table: CsvTable, timeColumn: string, offsetMinutes: number, where: CsvWhere) {
+  const key = absPath === null ? null : [absPath, timeColumn, offsetMinutes].join('\u0000');
+  const cached = key === null ? undefined : timeColumns.get(key);
   if (cached) return cached;
   const column = columnIndex(table, timeColumn, where, 'timeColumn');
   const timesMs = new Float64Array(table.rows.length);
@@ -74,7 +87,7 @@ function readTimes(absPath: string, table: CsvTable, timeColumn: string, offsetM
   });
   const diffs = timesMs.subarray(1).map((t, i) => t - timesMs[i]).sort();
   const result = { timesMs, spacingMs: diffs[Math.floor(diffs.length / 2)] };
-  timeColumns.set(key, result);
+  if (key !== null) timeColumns.set(key, result);
   return result;
 }
 
@@ -89,6 +102,12 @@ function readTable(absPath: string, where: CsvWhere): CsvTable {
   const cached = tables.get(absPath);
   if (cached) return cached;
   const textContent = readTextFile(absPath, (reason) => fail(where.scenarioFile, `${where.jsonPath}.file`, `${where.csvName}: ${reason} (looked for ${absPath})`));
+  const table = parseTable(textContent, where);
+  tables.set(absPath, table);
+  return table;
+}
+
+function parseTable(textContent: string, where: CsvWhere): CsvTable {
   const table: CsvTable = { header: [], rows: [], lines: [] };
   const lines = textContent.replace(/^\uFEFF/, '').split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -101,7 +120,6 @@ function readTable(absPath: string, where: CsvWhere): CsvTable {
     }
   }
   if (table.rows.length < 2) fail(where.scenarioFile, `${where.jsonPath}.file`, `${where.csvName}: needs a header and at least two rows`);
-  tables.set(absPath, table);
   return table;
 }
 

@@ -52,18 +52,22 @@ export function scenarioPath(nameOrPath: string): string {
  */
 export function loadScenario(nameOrPath: string, period?: PeriodRequest): Scenario {
   const file = scenarioPath(nameOrPath);
-  const json = readJson(file);
-  if (isExportDocument(json)) return sliceToPeriod(scenarioFromExportJson(json, file), period, file);
-  const parsed = ScenarioFileSchema.safeParse(json, { reportInput: true });
-  if (!parsed.success) throw new ScenarioError(file, issuesFromZod(parsed.error));
-  const doc = parsed.data;
-  const refIssues = [...networkIssues(doc.sites, doc.links), ...curveNameIssues(doc)];
-  if (refIssues.length > 0) throw new ScenarioError(file, refIssues);
-  const grid = requestedGrid(doc.period, period, file);
-  const dir = dirname(file);
+  return resolveScenarioDocument(readScenarioJson(file), dirname(file), period, file);
+}
+
+/**
+ * Validates a parsed scenario document (a scenario file, or an export document) and resolves it onto the
+ * requested grid; relative CSV paths are relative to `baseDir`. `name` is what errors call the document
+ * (default: `<baseDir>/scenario.json`). Called by `loadScenario` and by `kumul serve`, whose scenario
+ * document lives in the store (src/service/scenario-state.ts).
+ */
+export function resolveScenarioDocument(json: unknown, baseDir: string, period?: PeriodRequest, name = join(baseDir, 'scenario.json')): Scenario {
+  if (isExportDocument(json)) return sliceToPeriod(scenarioFromExportJson(json, name), period, name);
+  const doc = parseScenarioDocument(json, name);
+  const grid = requestedGrid(doc.period, period, name);
   const signals: Record<string, SiteSignalPair> = {};
   doc.sites.forEach((site, s) => {
-    signals[site.id] = siteSignals(site, { scenarioFile: file, dir, grid, siteId: site.id }, `sites[${s}].signals`);
+    signals[site.id] = siteSignals(site, { scenarioFile: name, dir: baseDir, grid, siteId: site.id }, `sites[${s}].signals`);
   });
   return {
     id: doc.id,
@@ -76,7 +80,18 @@ export function loadScenario(nameOrPath: string, period?: PeriodRequest): Scenar
   };
 }
 
-function readJson(file: string): unknown {
+/** A scenario file document checked against the schema and its cross-references (no signal is read); throws ScenarioError. */
+export function parseScenarioDocument(json: unknown, name: string): ScenarioFile {
+  const parsed = ScenarioFileSchema.safeParse(json, { reportInput: true });
+  if (!parsed.success) throw new ScenarioError(name, issuesFromZod(parsed.error));
+  const doc = parsed.data;
+  const refIssues = [...networkIssues(doc.sites, doc.links), ...curveNameIssues(doc)];
+  if (refIssues.length > 0) throw new ScenarioError(name, refIssues);
+  return doc;
+}
+
+/** The parsed JSON of a scenario (or export) file; throws ScenarioError when unreadable or not JSON. */
+export function readScenarioJson(file: string): unknown {
   const content = readTextFile(file, (reason) => fail(file, '', reason));
   try {
     return JSON.parse(content);

@@ -9,8 +9,8 @@ import { slotMs, slotStartMs, type TimeGrid } from '../core/model/types.ts';
 import { readCsvSeries, type CsvSeries } from './csv.ts';
 import { fail } from './errors.ts';
 import { gaussian, hashSeed, mulberry32 } from './random.ts';
-import { SIGNAL_UNITS, type CsvSourceSpec, type ForecastSpec, type NoiseSpec, type SeriesSpec, type SignalName, type SignalSpec, type SourceSpec, type TimeOfUseSpec } from './schema.ts';
-import { DAY_MS, MINUTE_MS, formatIsoMinute, mapInstant, parseClockMinutes, timeZoneOffsetMinutes } from './time.ts';
+import { SIGNAL_UNITS, type CsvSourceSpec, type ForecastSpec, type NoiseSpec, type SeriesSourceSpec, type SeriesSpec, type SignalName, type SignalSpec, type SourceSpec, type TimeOfUseSpec } from './schema.ts';
+import { DAY_MS, MINUTE_MS, formatIsoMinute, mapInstant, parseClockMinutes, parseIsoInstant, timeZoneOffsetMinutes } from './time.ts';
 
 export interface ResolveContext {
   scenarioFile: string;
@@ -65,7 +65,20 @@ function resolveSource(signal: SignalName, source: SourceSpec, ctx: ResolveConte
       return resolveTimeOfUse(source, ctx.grid);
     case 'csv':
       return resolveCsv(signal, source, ctx, jsonPath);
+    case 'series':
+      return resolveSamples(signal, seriesSamples(source), source, { ...ctx, name: 'series', offsetMinutes: 0 }, jsonPath);
   }
+}
+
+/** An inline series as the samples a CSV column would give (null → NaN, a missing value). */
+function seriesSamples(src: SeriesSourceSpec): CsvSeries {
+  const startMs = parseIsoInstant(src.start) as number;
+  const stepMs = src.stepMinutes * MINUTE_MS;
+  return {
+    timesMs: Float64Array.from(src.values, (_, i) => startMs + i * stepMs),
+    values: Float64Array.from(src.values, (v) => (v === null ? NaN : v)),
+    spacingMs: stepMs,
+  };
 }
 
 /** Time-weighted mean of the tariff over each slot, in the tariff's local time. */
@@ -93,9 +106,18 @@ function resolveCsv(signal: SignalName, src: CsvSourceSpec, ctx: ResolveContext,
   const offsetMinutes = timeZoneOffsetMinutes(src.timeZone);
   const where = { scenarioFile: ctx.scenarioFile, jsonPath, csvName: src.file };
   const data = readCsvSeries(resolvePath(ctx.dir, src.file), src.timeColumn, src.valueColumn, offsetMinutes, where);
+  return resolveSamples(signal, data, src, { ...ctx, name: src.file, offsetMinutes }, jsonPath);
+}
+
+/** How samples are read: the source fields CSV and inline series share. */
+type SampleOptions = Pick<CsvSourceSpec, 'unit' | 'scale' | 'timeLabel' | 'timeMapping' | 'shiftMinutes'>;
+
+/** Samples (a CSV column or an inline series) onto the grid: slot means, or interpolation when coarser than the slot. */
+function resolveSamples(signal: SignalName, data: CsvSeries, src: SampleOptions, ctx: ResolveContext & { name: string; offsetMinutes: number }, jsonPath: string): number[] {
+  const { offsetMinutes } = ctx;
   const factor = (SIGNAL_UNITS[signal] as Record<string, number>)[src.unit] * (src.scale ?? 1);
   const { points, values } = samplePoints(data, src.timeLabel ?? 'interval-start');
-  if (points.length === 0) fail(ctx.scenarioFile, jsonPath, `${src.file}: column '${src.valueColumn}' has no values`);
+  if (points.length === 0) fail(ctx.scenarioFile, jsonPath, `${ctx.name}: has no values`);
   const spacing = data.spacingMs;
   const coverFrom = points[0] - spacing / 2;
   const coverTo = points[points.length - 1] + spacing / 2;
@@ -103,7 +125,7 @@ function resolveCsv(signal: SignalName, src: CsvSourceSpec, ctx: ResolveContext,
   const shiftMs = (src.shiftMinutes ?? 0) * MINUTE_MS;
   const lengthMs = slotMs(ctx.grid);
   const noData = (slotStart: number, detail: string): never =>
-    fail(ctx.scenarioFile, jsonPath, `${src.file}: no data covers ${formatIsoMinute(slotStart)} (${detail})`);
+    fail(ctx.scenarioFile, jsonPath, `${ctx.name}: no data covers ${formatIsoMinute(slotStart)} (${detail})`);
 
   return Array.from({ length: ctx.grid.slots }, (_, i) => {
     const slotStart = slotStartMs(ctx.grid, i);

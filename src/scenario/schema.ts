@@ -66,7 +66,6 @@ const TimeMappingSchema = doc(
 );
 
 function csvSourceSchema(signal: SignalName) {
-  const units = Object.keys(SIGNAL_UNITS[signal]) as [string, ...string[]];
   return doc(
     z
       .strictObject({
@@ -74,22 +73,56 @@ function csvSourceSchema(signal: SignalName) {
         file: doc(text(), 'CSV file, relative to the scenario file.'),
         timeColumn: doc(text(), 'Header of the time column (YYYY-MM-DD HH:MM[:SS], optionally with a zone).'),
         valueColumn: doc(text(), 'Header of the value column.'),
-        unit: doc(z.enum(units, { error: said(`must be one of ${units.join(', ')}`) }), `Unit of the value column, converted to ${signal}.`),
+        unit: unitSchema(signal),
         scale: doc(positiveNumber().optional(), 'Multiplier applied after unit conversion; with fraction-of-peak, the peak in kW. Default 1.'),
         timeZone: timeZone(),
-        timeLabel: doc(
-          z.enum(['interval-start', 'interval-end', 'instant'], { error: said('must be one of interval-start, interval-end, instant') }).optional(),
-          'What a row time stamp marks: the start (default) or end of the interval its value averages, or an instant.',
-        ),
+        timeLabel: timeLabelSchema(),
         timeMapping: TimeMappingSchema.optional(),
         shiftMinutes: doc(z.int({ error: said('must be an integer') }).optional(), 'Moves the series later by this many minutes (e.g. 4 min per degree of longitude for a solar shape). Default 0.'),
       })
-      .superRefine((src, ctx) => {
-        if (src.unit === 'fraction-of-peak' && src.scale === undefined)
-          ctx.addIssue({ code: 'custom', path: ['scale'], message: 'is required when unit is fraction-of-peak (the peak in kW)' });
-      }),
+      .superRefine(requirePeakScale),
     'A series read from a CSV file, resolved onto the time grid.',
     `${signal}CsvSource`,
+  );
+}
+
+/** What a sample's time marks (CSV rows and inline series alike). */
+const timeLabelSchema = () =>
+  doc(
+    z.enum(['interval-start', 'interval-end', 'instant'], { error: said('must be one of interval-start, interval-end, instant') }).optional(),
+    'What a row time stamp marks: the start (default) or end of the interval its value averages, or an instant.',
+  );
+
+function unitSchema(signal: SignalName) {
+  const units = Object.keys(SIGNAL_UNITS[signal]) as [string, ...string[]];
+  return doc(z.enum(units, { error: said(`must be one of ${units.join(', ')}`) }), `Unit of the values, converted to ${signal}.`);
+}
+
+/** `fraction-of-peak` needs the peak as `scale`; shared by CSV and inline series sources. */
+function requirePeakScale(src: { unit: string; scale?: number }, ctx: z.RefinementCtx): void {
+  if (src.unit === 'fraction-of-peak' && src.scale === undefined)
+    ctx.addIssue({ code: 'custom', path: ['scale'], message: 'is required when unit is fraction-of-peak (the peak in kW)' });
+}
+
+/** Inline values kept in the document itself (the operator API stores uploaded CSV signals this way). */
+function seriesSourceSchema(signal: SignalName) {
+  return doc(
+    z
+      .strictObject({
+        source: z.literal('series'),
+        start: doc(isoInstant(), 'Time of the first value.'),
+        stepMinutes: doc(positiveInt(), 'Minutes between consecutive values.'),
+        values: doc(
+          z.array(z.union([anyNumber(), z.null()], { error: said('must be a number or null (missing)') }), { error: said('must be a list of numbers') }).min(2, { error: 'must have at least two values' }),
+          'The values, one per step from start; null is a missing value.',
+        ),
+        unit: unitSchema(signal),
+        scale: doc(positiveNumber().optional(), 'Multiplier applied after unit conversion; with fraction-of-peak, the peak in kW. Default 1.'),
+        timeLabel: timeLabelSchema(),
+      })
+      .superRefine(requirePeakScale),
+    'A series of values at a fixed step, kept inline in the scenario, resolved onto the time grid like a CSV column.',
+    `${signal}SeriesSource`,
   );
 }
 
@@ -145,9 +178,9 @@ export const NoiseSchema = doc(
   'ActualPlusNoise',
 );
 
-const SOURCE_KINDS_MESSAGE = "source must be 'csv', 'constant'";
+const SOURCE_KINDS_MESSAGE = "source must be 'csv', 'constant', 'series'";
 function sourceSchema(signal: SignalName) {
-  const options = [csvSourceSchema(signal), ConstantSourceSchema] as const;
+  const options = [csvSourceSchema(signal), seriesSourceSchema(signal), ConstantSourceSchema] as const;
   const allowed = signal === 'priceYuanPerKWh' ? `${SOURCE_KINDS_MESSAGE} or 'time-of-use'` : `${SOURCE_KINDS_MESSAGE} (time-of-use is for priceYuanPerKWh only)`;
   const source =
     signal === 'priceYuanPerKWh'
@@ -241,6 +274,7 @@ export type SeriesSpec = SignalSpec['actual'];
 export type SourceSpec = Exclude<SeriesSpec, unknown[]>;
 export type ForecastSpec = NonNullable<SignalSpec['forecast']>;
 export type CsvSourceSpec = Extract<SourceSpec, { source: 'csv' }>;
+export type SeriesSourceSpec = Extract<SourceSpec, { source: 'series' }>;
 export type TimeOfUseSpec = z.output<typeof TimeOfUseSchema>;
 export type NoiseSpec = z.output<typeof NoiseSchema>;
 export type PeriodSpec = z.output<typeof PeriodSchema>;
