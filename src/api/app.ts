@@ -14,7 +14,7 @@ import { serializerCompiler } from 'fastify-type-provider-zod';
 import type { ServiceContext } from '../service/context.ts';
 import { Auth } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
-import { internalError, toApiError } from './errors.ts';
+import { ApiError, internalError, toApiError } from './errors.ts';
 import { swaggerOptions } from './openapi.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { SubmitQueue } from './submit-queue.ts';
@@ -75,7 +75,7 @@ export function buildApp(ctx: ServiceContext, options: AppOptions = {}): Fastify
     return reply.code(apiError.statusCode).headers(apiError.headers).send(apiError.body());
   });
   app.setNotFoundHandler((request) => {
-    throw toApiError(Object.assign(new Error(`no route ${request.method} ${request.url}`), { code: 'FST_ERR_NOT_FOUND' }));
+    throw new ApiError('KUMUL_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
   });
 
   app.register(swagger, swaggerOptions(API_VERSION));
