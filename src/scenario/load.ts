@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Pool, PowerPoint, Scenario, Site, SiteSignalPair, SiteSignals, TimeGrid } from '../core/model/types.ts';
+import type { Network, Pool, PowerPoint, Scenario, Site, SiteSignalPair, SiteSignals, TimeGrid } from '../core/model/types.ts';
 import { ScenarioError, fail, readTextFile } from './errors.ts';
 import { EXPORT_FORMAT, scenarioFromExportJson } from './export.ts';
 import { issuesFromZod } from './issues.ts';
@@ -78,6 +78,16 @@ export function resolveScenarioDocument(json: unknown, baseDir: string, period?:
     signals,
     assumptions: doc.assumptions,
   };
+}
+
+/** The sites, pools and links of a parsed document (scenario file or export) and its slot length, checked but with no signal read. */
+export function documentOutline(json: unknown, name: string): { network: Network; slotMinutes: number } {
+  if (isExportDocument(json)) {
+    const s = scenarioFromExportJson(json, name);
+    return { network: s.network, slotMinutes: s.grid.slotMinutes };
+  }
+  const doc = parseScenarioDocument(json, name);
+  return { network: { sites: doc.sites.map((site) => toSite(site, doc.powerCurves ?? {})), links: doc.links }, slotMinutes: doc.period.slotMinutes };
 }
 
 /** A scenario file document checked against the schema and its cross-references (no signal is read); throws ScenarioError. */

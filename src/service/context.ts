@@ -7,6 +7,7 @@ import type { Network } from '../core/model/types.ts';
 import type { Store } from '../store/port.ts';
 import type { Clock } from './clock.ts';
 import type { Metrics } from './metrics.ts';
+import type { ScenarioState } from './scenario-state.ts';
 
 export interface ServiceContext {
   store: Store;
@@ -14,6 +15,11 @@ export interface ServiceContext {
   metrics: Metrics;
   /** The sites, pools and links jobs are validated against (origin, allowed sites, pool class). */
   network(): Network;
+  /**
+   * The stored scenario document the network comes from, which the operator's scenario routes change;
+   * a running service has one, tests of other routes may leave it out (those routes then answer 404).
+   */
+  scenario?: ScenarioState;
   /** Asks the dispatch loop to run a cycle soon (new or cancelled jobs); a no-op without a loop. */
   wake(): void;
 }

@@ -27,8 +27,8 @@ export interface LoopOptions {
   /** The scenario resolved over `slots` slots from `startMs` (forecasts plan, actuals meter). */
   scenarioWindow(startMs: number, slots: number): Scenario;
   slotMinutes: number;
-  objective: Objective;
-  policy: PolicyName;
+  /** The policy and objective of the next cycle, read at each cycle (the operator may change them: PUT /v1/policies). */
+  dispatch(): { policy: PolicyName; objective: Objective };
   replanMinutes: number;
   horizonHours: number;
 }
@@ -197,7 +197,8 @@ export class DispatchLoop {
       nowMs,
       committed: committedJobs.flatMap((s) => committedUse(scenario, s, nowMs)),
     };
-    const plan = dispatch(snapshot, { registry: this.registry, profile: policyProfile(this.options.policy, this.options.objective), objectiveName: this.options.objective.name, improveRounds: 2 });
+    const { policy, objective } = this.options.dispatch();
+    const plan = dispatch(snapshot, { registry: this.registry, profile: policyProfile(policy, objective), objectiveName: objective.name, improveRounds: 2 });
     const byId = new Map(pending.map((s) => [cycleId(s), s]));
     const items = plan.jobs.map((planned: PlannedJob) => {
       const stored = byId.get(planned.id)!;

@@ -1,12 +1,10 @@
 /**
- * A running Kumul service without its HTTP front: the store, the clock, the scenario windows, the
- * simulated executor, the dispatch loop ticking on a timer, and the demo workload. `kumul serve`
- * starts it and puts the API in front; the restart tests start it as a child process.
+ * A running Kumul service without its HTTP front: the store, the clock, the scenario document (kept in the
+ * store; every cycle runs on its latest version) and its windows, the simulated executor, the dispatch loop
+ * ticking on a timer, and the demo workload. `kumul serve` starts it and puts the API in front; the restart tests start it as a child process.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Scenario } from '../core/model/types.ts';
-import { loadScenario } from '../scenario/index.ts';
 import { openStore } from '../store/kysely-store.ts';
 import type { Store } from '../store/port.ts';
 import { SimulatedExecutor } from '../exec/simulated.ts';
@@ -16,6 +14,7 @@ import { Metrics } from './metrics.ts';
 import { DispatchLoop } from './loop.ts';
 import { DemoWorkload } from './demo.ts';
 import type { ServiceContext } from './context.ts';
+import { ScenarioState } from './scenario-state.ts';
 
 export interface RuntimeOptions {
   dbUrl: string;
@@ -51,29 +50,18 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const startMs = resumeInstant(clockFile, o.startMs);
   const clock: Clock = scaledClock(startMs, o.timeScale);
   const operatorKey = await bootstrapOperator(store, clock.nowMs());
-  const defaults = loadScenario(o.scenario);
-  const slotMinutes = defaults.grid.slotMinutes;
-  const windows = new Map<string, Scenario>();
-  const scenarioWindow = (windowStartMs: number, slots: number): Scenario => {
-    const key = `${windowStartMs}/${slots}`;
-    let s = windows.get(key);
-    if (!s) {
-      if (windows.size > 64) windows.clear();
-      s = loadScenario(o.scenario, { start: new Date(windowStartMs).toISOString(), slots, slotMinutes });
-      windows.set(key, s);
-    }
-    return s;
-  };
+  // The stored scenario document wins over --scenario, --policy and --objective after a first start.
+  const dispatch = { policy: policyFrom(o.policy), objective: objectiveFrom(o.objective).name };
+  const scenario = await ScenarioState.open(store, { scenario: o.scenario, dispatch, horizonHours: o.horizonHours }, clock.nowMs());
   let loop: DispatchLoop | null = null;
   const metrics = new Metrics();
-  const ctx: ServiceContext = { store, clock, metrics, network: () => defaults.network, wake: () => loop?.wake() };
+  const ctx: ServiceContext = { store, clock, metrics, network: () => scenario.network(), scenario, wake: () => loop?.wake() };
   loop = new DispatchLoop({
     ctx,
     executor: new SimulatedExecutor(join(o.dataDir, 'simulated-executor.json')),
-    scenarioWindow,
-    slotMinutes,
-    objective: objectiveFrom(o.objective),
-    policy: policyFrom(o.policy),
+    scenarioWindow: (windowStartMs, slots) => scenario.window(windowStartMs, slots),
+    slotMinutes: scenario.slotMinutes,
+    dispatch: () => scenario.dispatch(),
     replanMinutes: o.replanMinutes,
     horizonHours: o.horizonHours,
   });
@@ -86,6 +74,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   let running: Promise<void> = Promise.resolve();
   const tick = async () => {
     if (demo) await demo.submitDue(store, clock.nowMs());
+    await scenario.refresh();
     await loop!.tick();
     saveInstant(clockFile, clock.nowMs());
   };

@@ -42,8 +42,7 @@ describe('dispatch loop', () => {
       executor: new SimulatedExecutor(null),
       scenarioWindow: (startMs, slots) => loadScenario('hami', { start: new Date(startMs).toISOString(), slots }),
       slotMinutes: 60,
-      objective: objectiveFrom('cost'),
-      policy: 'optimize',
+      dispatch: () => ({ policy: 'optimize', objective: objectiveFrom('cost') }),
       replanMinutes: 60,
       horizonHours: 48,
     });
