@@ -106,6 +106,7 @@ export function simulate(input: SimulationInput): SimOutcome {
   const grid = scenario.grid;
   const slotMs = slotLengthMs(grid);
   const replanMs = input.replanMinutes * 60_000;
+  if (!(input.horizonSlots >= 1)) throw new Error(`horizonSlots (${input.horizonSlots}) must be at least 1`);
   if (replanMs % slotMs !== 0) throw new Error(`replanMinutes (${input.replanMinutes}) must be a multiple of the slot length (${grid.slotMinutes} min)`);
   if ((fromMs - grid.startMs) % slotMs !== 0) throw new Error('the simulated period must start on a slot boundary of the scenario grid');
   const registry = input.registry ?? builtinRegistry();
