@@ -4,8 +4,9 @@
  * serializes the answer, and becomes the OpenAPI document (`GET /openapi.json`, `GET /docs`).
  * Every error leaves as `{ error: { code, message, status, fields? } }` from the catalogue in errors.ts.
  *
- * Routes (routes/*): health and metrics (no key); jobs (tenant keys); tenants, keys, sites and links
- * (operator keys); bills (a tenant its own, an operator any). docs/api.md is the guide.
+ * Routes (routes/*): health and metrics (no key); jobs (tenant keys); tenants, keys, sites and links, and changes
+ * to the scenario — sites, links, signal uploads, policies (operator keys); bills (a tenant its own, an operator
+ * any). docs/api.md is the guide.
  */
 import { performance } from 'node:perf_hooks';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -23,6 +24,7 @@ import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { networkRoutes } from './routes/network.ts';
+import { scenarioRoutes } from './routes/scenario.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { validatorCompiler } from './validation.ts';
 
@@ -82,6 +84,6 @@ export function buildApp(ctx: ServiceContext, options: AppOptions = {}): Fastify
 
   const submitQueue = new SubmitQueue(ctx.store, { nowMs: () => ctx.clock.nowMs() });
   const deps: ApiDeps = { ctx, auth, submitQueue, countSubmitted };
-  for (const routes of [healthRoutes, docsRoutes, jobRoutes, billRoutes, tenantRoutes, networkRoutes]) app.register(routes, deps);
+  for (const routes of [healthRoutes, docsRoutes, jobRoutes, billRoutes, tenantRoutes, networkRoutes, scenarioRoutes]) app.register(routes, deps);
   return app;
 }

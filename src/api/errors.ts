@@ -16,11 +16,11 @@ export const ERROR_STATUS = {
   KUMUL_FORBIDDEN: 403,
   /** No such route, job, tenant or key (a tenant asking for another tenant's job gets this too). */
   KUMUL_NOT_FOUND: 404,
-  /** The store refused: a duplicate id, a transition the job's state does not allow, a stale version. */
+  /** The store refused: a duplicate id, a transition the job's state does not allow, a stale version; a site with work on it cannot be deleted. */
   KUMUL_CONFLICT: 409,
   /** The body is larger than the limit (1 MiB by default). */
   KUMUL_PAYLOAD_TOO_LARGE: 413,
-  /** The body is not `application/json`. */
+  /** The body is not `application/json` (`text/csv` for signal uploads). */
   KUMUL_UNSUPPORTED_MEDIA_TYPE: 415,
   /** A job needs more units at once than the tenant's `maxConcurrentUnits` for its pool class: it could never run. */
   KUMUL_QUOTA_EXCEEDED: 422,

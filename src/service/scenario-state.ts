@@ -42,6 +42,7 @@ interface Current {
 
 export class ScenarioState {
   private windows = new Map<string, Scenario>();
+  private updating: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly store: Store,
@@ -117,6 +118,19 @@ export class ScenarioState {
     const stored = await this.store.putScenario(document, nowMs);
     this.adopt({ ...checked, version: stored.version });
     return stored.version;
+  }
+
+  /**
+   * Applies `change` to the latest version and stores the result through `put`; changes are applied one at a time,
+   * so two operators editing at once both land. Called by the operator's scenario routes.
+   */
+  update(change: (document: ServiceDocument) => ServiceDocument, nowMs: number): Promise<number> {
+    const next = this.updating.then(async () => {
+      await this.refresh();
+      return this.put(change(structuredClone(this.current.document)), nowMs);
+    });
+    this.updating = next.catch(() => undefined);
+    return next;
   }
 
   private adopt(current: Current): void {
