@@ -100,8 +100,12 @@ export class ScenarioState {
     return s;
   }
 
-  /** Adopts the latest stored version if another writer (or instance) stored one; called before each cycle. */
+  /**
+   * Adopts the latest stored version if another writer (or instance) stored one; called before each tick. Asks for
+   * the next version number first (a primary-key miss, not the whole document) so an unchanged scenario costs little.
+   */
   async refresh(): Promise<void> {
+    if ((await this.store.getScenario(this.current.version + 1)) === null) return;
     const stored = await this.store.currentScenario();
     if (stored && stored.version > this.current.version) this.adopt(outline(stored.document as ServiceDocument, stored.version));
   }
