@@ -13,6 +13,7 @@
  */
 import type { Scenario, SiteSignals } from '../core/model/types.ts';
 import { busyUnitFacilityKW } from '../core/model/power.ts';
+import { computeRoutes } from '../core/network/routes.ts';
 import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
 import { dispatch, type PlannedJob } from '../core/dispatch/plan.ts';
 import { builtinRegistry, policyProfile, type PolicyName } from '../core/dispatch/plugins/index.ts';
@@ -47,6 +48,9 @@ const NOT_STARTED: JobStatus[] = ['submitted', 'planned'];
 
 export class DispatchLoop {
   private lastPlanMs = -Infinity;
+  /** Facility energy of started runs per site and absolute slot (ms / slot length), kWh: metering shares renewables by it. */
+  private readonly ledger = new Map<string, Map<number, number>>();
+  private readonly ledgered = new Set<string>();
   private woken = true;
   private readonly registry = builtinRegistry();
   private readonly count;
@@ -101,6 +105,7 @@ export class DispatchLoop {
         finished++;
         continue;
       }
+      if (status.startedMs !== null) this.noteRun(stored, ref, status.startedMs, runSeconds(stored, runIndex(ref)));
       if (status.state === 'running' || status.state === 'pending') continue;
       if (status.state !== 'completed') {
         await store.fail(jobRef, `run ${ref} ended ${status.state}${status.reason ? `: ${status.reason}` : ''}`, { nowMs });
@@ -155,6 +160,7 @@ export class DispatchLoop {
         stored.status === 'paused'
           ? await store.resumeRun(jobRef, ref, { nowMs, detail: { startedMs: status.startedMs } })
           : await store.startRun(jobRef, ref, { nowMs, detail: { startedMs: status.startedMs } });
+      if (result.ok && status.startedMs !== null) this.noteRun(stored, ref, status.startedMs, durationS);
       if (result.ok && !result.replayed) {
         started++;
         this.count.started(1, { site: plan.site });
@@ -217,18 +223,51 @@ export class DispatchLoop {
     return placed;
   }
 
-  /** Records what a finished run used: its share of the plan's figures and the compute it delivered. */
+  /**
+   * Records what a finished run used, priced with the *actual* signals: its facility energy in each
+   * slot it ran; renewables shared in proportion to energy with the other runs at the site in that
+   * slot (from the loop's ledger of started runs); the rest from the grid at the slot's price and
+   * carbon; for a job's first run, the move of its input; and the compute it delivered.
+   */
   private async meter(stored: StoredJob, ref: string, startMs: number, endMs: number, nowMs: number): Promise<void> {
     const plan = stored.plan;
     if (!plan) return;
-    const scenario = this.options.scenarioWindow(Math.floor(startMs / 3_600_000) * 3_600_000, 1);
-    const site = scenario.network.sites.find((s) => s.id === plan.site);
+    const slotMs = this.options.slotMinutes * 60_000;
+    const firstSlot = Math.floor(startMs / slotMs);
+    const slots = Math.max(1, Math.ceil(endMs / slotMs) - firstSlot);
+    const scenario = this.options.scenarioWindow(firstSlot * slotMs, slots);
+    const site = scenario.network.sites.find((x) => x.id === plan.site);
     const pool = site?.pools.find((p) => p.id === plan.pool);
+    if (!site || !pool) throw new Error(`metering ${ref}: site ${plan.site} or pool ${plan.pool} is no longer in the network`);
+    const actual = scenario.signals[site.id].actual;
+    const kW = stored.job.units * busyUnitFacilityKW(pool, site.pue);
+    const siteLoad = this.ledger.get(site.id);
+    const figures = { energyKWh: 0, greenKWh: 0, costYuan: 0, carbonKg: 0 };
+    for (let i = 0; i < slots; i++) {
+      const from = Math.max(startMs, (firstSlot + i) * slotMs);
+      const to = Math.min(endMs, (firstSlot + i + 1) * slotMs);
+      if (to <= from) continue;
+      const energy = (kW * (to - from)) / 3_600_000;
+      const load = Math.max(energy, siteLoad?.get(firstSlot + i) ?? 0);
+      const green = energy * Math.min(1, (Math.max(0, actual.renewableKW[i]) * slotMs) / 3_600_000 / load);
+      figures.energyKWh += energy;
+      figures.greenKWh += green;
+      figures.costYuan += green * site.renewable.priceYuanPerKWh + (energy - green) * actual.priceYuanPerKWh[i];
+      figures.carbonKg += (green * site.renewable.carbonGPerKWh + (energy - green) * actual.carbonGPerKWh[i]) / 1000;
+    }
+    if (plan.transfer && runIndex(ref) === 0) {
+      const route = computeRoutes(scenario.network).get(plan.transfer.route[0])?.get(plan.site);
+      if (route) {
+        const origin = this.options.scenarioWindow(Math.floor(Date.parse(plan.transfer.start) / slotMs) * slotMs, 1).signals[route.path[0]].actual;
+        const kWh = plan.transfer.gb * route.energyKWhPerGB;
+        figures.energyKWh += kWh;
+        figures.costYuan += plan.transfer.gb * route.costYuanPerGB;
+        figures.carbonKg += (kWh * origin.carbonGPerKWh[0]) / 1000;
+      }
+    }
     const hours = (endMs - startMs) / 3_600_000;
-    const planHours = plan.runs.reduce((h, r) => h + (Date.parse(r.end) - Date.parse(r.start)) / 3_600_000, 0);
-    const share = planHours > 0 ? Math.min(1, hours / planHours) : 0;
-    const nodes = pool ? stored.job.units / pool.unitsPerNode : 0;
-    const pflop = (precision: 'fp64' | 'fp32' | 'bf16') => (pool ? (pool.peakTflopsPerNode[precision] * nodes * hours) / 1000 : 0);
+    const nodes = stored.job.units / pool.unitsPerNode;
+    const pflop = (precision: 'fp64' | 'fp32' | 'bf16') => (pool.peakTflopsPerNode[precision] * nodes * hours) / 1000;
     const row = {
       tenantId: stored.job.tenant,
       jobId: stored.job.id,
@@ -238,10 +277,7 @@ export class DispatchLoop {
       startMs,
       endMs,
       units: stored.job.units,
-      energyKWh: plan.energyKWh * share,
-      greenKWh: plan.greenKWh * share,
-      costYuan: plan.costYuan * share,
-      carbonKg: plan.carbonKg * share,
+      ...figures,
       pflopHours: { fp64: pflop('fp64'), fp32: pflop('fp32'), bf16: pflop('bf16') },
     };
     const recorded = await this.options.ctx.store.recordMetering(row, nowMs);
@@ -251,6 +287,30 @@ export class DispatchLoop {
       this.count.green(row.greenKWh);
       this.count.carbon(row.carbonKg);
     }
+  }
+
+  /**
+   * Adds a started run's facility energy to the ledger of site load per slot (once per run), which
+   * metering shares renewables by. After a restart, runs still going are added as they are seen;
+   * slots older than a week are forgotten.
+   */
+  private noteRun(stored: StoredJob, ref: string, startedMs: number, durationS: number): void {
+    if (this.ledgered.has(ref) || !stored.plan) return;
+    const site = this.options.ctx.network().sites.find((x) => x.id === stored.plan!.site);
+    const pool = site?.pools.find((p) => p.id === stored.plan!.pool);
+    if (!site || !pool) return;
+    this.ledgered.add(ref);
+    const slotMs = this.options.slotMinutes * 60_000;
+    const kW = stored.job.units * busyUnitFacilityKW(pool, site.pue);
+    const endMs = startedMs + durationS * 1000;
+    let load = this.ledger.get(site.id);
+    if (!load) this.ledger.set(site.id, (load = new Map()));
+    for (let t = Math.floor(startedMs / slotMs); t * slotMs < endMs; t++) {
+      const overlap = Math.min(endMs, (t + 1) * slotMs) - Math.max(startedMs, t * slotMs);
+      if (overlap > 0) load.set(t, (load.get(t) ?? 0) + (kW * overlap) / 3_600_000);
+    }
+    const oldest = Math.floor((startedMs - 7 * 86_400_000) / slotMs);
+    for (const map of this.ledger.values()) for (const t of map.keys()) if (t < oldest) map.delete(t);
   }
 
   private async busyUnitsByTenant(): Promise<Map<string, number>> {
@@ -279,6 +339,12 @@ export class DispatchLoop {
       after = page.next;
     }
   }
+}
+
+/** Length of run `index` of a job's plan, seconds (0 when there is none). */
+function runSeconds(stored: StoredJob, index: number): number {
+  const run = stored.plan?.runs[index];
+  return run ? (Date.parse(run.end) - Date.parse(run.start)) / 1000 : 0;
 }
 
 /** The run number in a ref `<tenant>/<job>/<n>`. */

@@ -106,4 +106,27 @@ describe('dispatch loop', () => {
     expect(most).toBe(8);
     for (const id of ['x1', 'x2', 'x3']) expect((await store.getJob({ tenantId: 'city', jobId: id }))!.status).toBe('succeeded');
   });
+
+  it('meters runs with the actual signals, sharing renewables between runs at a site', async () => {
+    // Two identical jobs that must run at hami in the same hour, and a third at Beijing.
+    const at = T0 + 12 * HOUR;
+    const same = { releaseMs: at, deadlineMs: at + HOUR, durationS: 3600, units: 32, origin: 'hami', inputGb: 0, allowedSites: ['hami'] };
+    await store.submitJobs('lab', [spec('p', same), spec('q', same)], T0);
+    await runUntil(at + 3 * HOUR);
+    const rows = [...(await store.jobMetering({ tenantId: 'lab', jobId: 'p' })), ...(await store.jobMetering({ tenantId: 'lab', jobId: 'q' }))];
+    expect(rows).toHaveLength(2);
+    const scenario = loadScenario('hami', { start: new Date(at).toISOString(), slots: 1 });
+    const site = scenario.network.sites.find((s) => s.id === 'hami')!;
+    const pool = site.pools.find((p) => p.class === 'ai')!;
+    const expectedKWh = (32 * pool.powerCurve[pool.powerCurve.length - 1].powerW * site.pue) / 1000;
+    const renewableKWh = scenario.signals.hami.actual.renewableKW[0];
+    for (const row of rows) {
+      expect(row.startMs).toBe(at);
+      expect(row.energyKWh).toBeCloseTo(expectedKWh, 6);
+      // Each gets half of what the panels and turbines actually gave, or all it needs.
+      expect(row.greenKWh).toBeCloseTo(Math.min(expectedKWh, renewableKWh / 2), 6);
+      const gridKWh = row.energyKWh - row.greenKWh;
+      expect(row.costYuan).toBeCloseTo(row.greenKWh * site.renewable.priceYuanPerKWh + gridKWh * scenario.signals.hami.actual.priceYuanPerKWh[0], 6);
+    }
+  });
 });
