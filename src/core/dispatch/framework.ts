@@ -33,6 +33,9 @@ export interface SiteView {
 /** A filter's verdict; `code` is a short kind of reason that unplaced summaries count by, `reason` the detail. */
 export type FilterStatus = { ok: true } | { ok: false; code: string; reason: string };
 
+/** The one "passes" status filters return (no allocation per call: filters run for every job and site). */
+export const PASS: FilterStatus = Object.freeze({ ok: true });
+
 export interface FilterPlugin {
   name: string;
   filter(job: Job, view: SiteView): FilterStatus;

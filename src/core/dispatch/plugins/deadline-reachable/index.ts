@@ -1,4 +1,4 @@
-import type { FilterPlugin } from '../../framework.ts';
+import { PASS, type FilterPlugin } from '../../framework.ts';
 
 /** Filter: the input can reach the site and the job still finish by its deadline (and within the horizon). */
 export const deadlineReachableFilter: FilterPlugin = {
@@ -6,7 +6,7 @@ export const deadlineReachableFilter: FilterPlugin = {
   filter(job, view) {
     if (!view.route) return { ok: false, code: 'no route', reason: `no network route from ${job.origin}` };
     const have = view.lastSlot - view.firstSlot + 1;
-    if (have >= view.slotsNeeded) return { ok: true };
+    if (have >= view.slotsNeeded) return PASS;
     const horizonEndMs = view.grid.startMs + view.grid.slots * view.grid.slotMinutes * 60_000;
     if (view.readyMs >= horizonEndMs) return { ok: false, code: 'after the horizon', reason: 'ready only after the planning horizon ends' };
     const end = job.deadlineMs > horizonEndMs ? 'the horizon end' : 'the deadline';
