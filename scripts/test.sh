@@ -15,5 +15,9 @@ if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || echo "could not start PostgreSQL"
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done
 fi
+# The executor contract (test/exec) runs on a real local Slurm too: start it (idempotent; installs Slurm if
+# missing) and tell the tests where its env file is. They fail, not skip, when it cannot be reached.
+bash scripts/slurm-up.sh || echo "could not start Slurm"
+export KUMUL_SLURM_ENV="${KUMUL_SLURM_ENV:-${KUMUL_SLURM_BASE:-/tmp/kumul-slurm}/env}"
 export KUMUL_TEST_PG="${KUMUL_TEST_PG:-postgres://postgres@127.0.0.1:5432/test}"
 npx vitest run "$@"

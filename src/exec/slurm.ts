@@ -1,0 +1,186 @@
+/**
+ * The Slurm executor: runs on a real Slurm cluster through slurmrestd (OpenAPI v0.0.38, JWT headers).
+ * The dispatch loop calls it like any executor; each site (and pool) maps to a partition and account.
+ *
+ * A run is a batch job named after its ref. Before submitting, the executor looks for a job with that
+ * name, so a restarted service finds the runs it started and never submits one twice. The ref → job id
+ * cache only saves that lookup; Slurm stays the source of truth.
+ *
+ * Slurm keeps its own clock: the `nowMs` arguments of the port are ignored and times come from Slurm.
+ */
+import type { Executor, RunRequest, RunState, RunStatus } from './port.ts';
+
+/** Where a site's pool runs on the cluster, and whether its units are GPUs or tasks (CPUs). */
+export interface SlurmTarget {
+  partition: string;
+  account?: string;
+  units: 'gpus' | 'tasks';
+}
+
+export interface SlurmOptions {
+  /** slurmrestd base URL, e.g. http://127.0.0.1:6820 */
+  url: string;
+  user: string;
+  token: string;
+  target(siteId: string, poolId: string): SlurmTarget;
+  /** Seconds the job sleeps per second of work (1 in production-like runs, small in tests). */
+  timeScale?: number;
+  /** Minutes added to the job's time limit beyond its expected length. */
+  timeLimitSlackMin?: number;
+}
+
+/** The fields of a job record the executor reads (GET /job/{id}, GET /jobs). */
+interface SlurmJob {
+  job_id: number;
+  name: string;
+  job_state: string;
+  state_reason: string;
+  start_time: number;
+  end_time: number;
+}
+
+interface Known {
+  jobId: number;
+  /** Last status seen, kept for when Slurm has purged the finished record (MinJobAge). */
+  last: RunStatus | null;
+}
+
+const API = '/slurm/v0.0.38';
+const UNKNOWN_JOB = 2017;
+
+export class SlurmExecutor implements Executor {
+  readonly name = 'slurm';
+  private readonly known = new Map<string, Known>();
+  private readonly submitting = new Map<string, Promise<RunStatus>>();
+
+  constructor(private readonly options: SlurmOptions) {}
+
+  submit(request: RunRequest): Promise<RunStatus> {
+    // Concurrent submits of one ref share one lookup-then-submit, so even they cannot start two jobs.
+    let pending = this.submitting.get(request.ref);
+    if (!pending) {
+      pending = this.submitOnce(request).finally(() => this.submitting.delete(request.ref));
+      this.submitting.set(request.ref, pending);
+    }
+    return pending;
+  }
+
+  async status(ref: string): Promise<RunStatus | null> {
+    const known = this.known.get(ref) ?? (await this.recover(ref));
+    if (!known) return null;
+    const job = await this.job(known.jobId);
+    if (!job) return known.last && isFinal(known.last.state) ? known.last : purged(ref, known.jobId);
+    known.last = statusOf(ref, job);
+    return known.last;
+  }
+
+  async cancel(ref: string): Promise<void> {
+    const status = await this.status(ref);
+    if (!status || isFinal(status.state)) return;
+    const { jobId } = this.known.get(ref)!;
+    const res = await this.call('DELETE', `/job/${jobId}`);
+    if (!res.ok && errorNumber(res.body) !== UNKNOWN_JOB) throw slurmError(`cancel job ${jobId}`, res);
+  }
+
+  private async submitOnce(request: RunRequest): Promise<RunStatus> {
+    const found = (await this.status(request.ref));
+    if (found) return found;
+    const target = this.options.target(request.siteId, request.poolId);
+    const sleepS = Math.max(0, request.durationS * (this.options.timeScale ?? 1));
+    const job: Record<string, unknown> = {
+      name: request.ref,
+      partition: target.partition,
+      ...(target.account ? { account: target.account } : {}),
+      tasks: target.units === 'tasks' ? request.units : 1,
+      ...(target.units === 'gpus' ? { gres: `gpu:${request.units}` } : {}),
+      time_limit: Math.ceil(sleepS / 60) + (this.options.timeLimitSlackMin ?? 5),
+      comment: `kumul tenant=${request.tenantId} job=${request.jobId}`,
+      current_working_directory: '/tmp',
+      standard_output: '/dev/null',
+      environment: { PATH: '/usr/bin:/bin', KUMUL_REF: request.ref },
+    };
+    const res = await this.call('POST', '/job/submit', { script: `#!/bin/bash\nexec sleep ${sleepS.toFixed(3)}\n`, job });
+    // errors[] may be non-empty on success (e.g. 2068 "nodes not available": the job waits): job_id decides.
+    const jobId = (res.body as { job_id?: number } | null)?.job_id;
+    if (!res.ok || typeof jobId !== 'number') throw slurmError(`submit ${request.ref} to ${target.partition}`, res);
+    this.known.set(request.ref, { jobId, last: null });
+    return (await this.status(request.ref)) ?? { ref: request.ref, state: 'pending', startedMs: null, endedMs: null };
+  }
+
+  /** Finds the job named `ref` in Slurm (after a restart, or for a ref this instance never submitted). */
+  private async recover(ref: string): Promise<Known | null> {
+    const res = await this.call('GET', '/jobs');
+    if (!res.ok) throw slurmError('list jobs', res);
+    const jobs = ((res.body as { jobs?: SlurmJob[] }).jobs ?? []).filter((j) => j.name === ref);
+    if (jobs.length === 0) return null;
+    const job = jobs.reduce((a, b) => (b.job_id > a.job_id ? b : a));
+    const known = { jobId: job.job_id, last: statusOf(ref, job) };
+    this.known.set(ref, known);
+    return known;
+  }
+
+  /** The job's record, or null when Slurm does not know (or no longer knows) its id. */
+  private async job(jobId: number): Promise<SlurmJob | null> {
+    const res = await this.call('GET', `/job/${jobId}`);
+    if (!res.ok && errorNumber(res.body) === UNKNOWN_JOB) return null;
+    if (!res.ok) throw slurmError(`read job ${jobId}`, res);
+    return (res.body as { jobs: SlurmJob[] }).jobs[0] ?? null;
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<{ ok: boolean; status: number; body: unknown }> {
+    const res = await fetch(`${this.options.url}${API}${path}`, {
+      method,
+      headers: {
+        'X-SLURM-USER-NAME': this.options.user,
+        'X-SLURM-USER-TOKEN': this.options.token,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+    const text = await res.text();
+    let parsed: unknown = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = { errors: [{ error: text.slice(0, 200) }] };
+    }
+    return { ok: res.ok, status: res.status, body: parsed };
+  }
+}
+
+const STATES: Record<string, RunState> = {
+  PENDING: 'pending', REQUEUED: 'pending', REQUEUE_HOLD: 'pending', REQUEUE_FED: 'pending', CONFIGURING: 'pending',
+  RUNNING: 'running', COMPLETING: 'running', SUSPENDED: 'running', STOPPED: 'running', SIGNALING: 'running',
+  RESIZING: 'running', STAGE_OUT: 'running',
+  COMPLETED: 'completed', CANCELLED: 'cancelled', TIMEOUT: 'timeout', NODE_FAIL: 'node-failure',
+  FAILED: 'failed', BOOT_FAIL: 'failed', DEADLINE: 'failed', OUT_OF_MEMORY: 'failed', PREEMPTED: 'failed',
+};
+
+/** Maps a Slurm job record onto the port's status (Slurm times are epoch seconds, 0 when unset). */
+export function statusOf(ref: string, job: SlurmJob): RunStatus {
+  const state = STATES[job.job_state] ?? 'failed';
+  const started = state !== 'pending' && job.start_time > 0 ? job.start_time * 1000 : null;
+  const ended = isFinal(state) && job.end_time > 0 ? job.end_time * 1000 : null;
+  const reason = job.state_reason && job.state_reason !== 'None' ? job.state_reason : undefined;
+  return { ref, state, startedMs: started, endedMs: ended, ...(reason ? { reason: `${job.job_state}: ${reason}` } : {}) };
+}
+
+function isFinal(state: RunState): boolean {
+  return state !== 'pending' && state !== 'running';
+}
+
+function purged(ref: string, jobId: number): RunStatus {
+  return { ref, state: 'failed', startedMs: null, endedMs: null, reason: `Slurm purged job ${jobId} before its end was seen` };
+}
+
+function errorNumber(body: unknown): number | undefined {
+  const e = (body as { errors?: { error_number?: number; error_code?: number }[] } | null)?.errors?.[0];
+  return e?.error_number ?? e?.error_code;
+}
+
+function slurmError(what: string, res: { status: number; body: unknown }): Error {
+  const errors = (res.body as { errors?: { error?: string; description?: string }[] } | null)?.errors ?? [];
+  const text = errors.map((e) => [e.error, e.description].filter(Boolean).join(': ')).join('; ');
+  return new Error(`slurm: ${what} failed (HTTP ${res.status}${text ? `: ${text}` : ''})`);
+}

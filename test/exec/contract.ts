@@ -1,0 +1,98 @@
+/**
+ * The executor contract: what the dispatch loop (src/service/loop.ts) relies on from any executor
+ * (src/exec/port.ts). executors.test.ts runs it against every executor; a new executor passes it unchanged.
+ */
+import { expect, it } from 'vitest';
+import type { Executor, RunRequest, RunState, RunStatus } from '../../src/exec/port.ts';
+
+export interface ExecutorHarness {
+  /** A fresh executor over the same engine: a second one stands for a restarted service. */
+  make(): Executor;
+  /** The executor's clock now (virtual for the simulated executor, the wall clock for Slurm). */
+  now(): number;
+  /** Lets time pass between polls. */
+  tick(): Promise<void>;
+  /** How many runs the engine itself holds under `ref` (Slurm: jobs with that name). */
+  countRuns(ref: string): Promise<number>;
+  /** Two sites, each with a pool the engine runs. */
+  sites: [{ siteId: string; poolId: string }, { siteId: string; poolId: string }];
+  /** Longest a short run may take from submit to its end, in polls. */
+  maxPolls: number;
+}
+
+const unique = `${Date.now().toString(36)}-${process.pid}`;
+let count = 0;
+
+function request(h: ExecutorHarness, durationS: number, site = 0): RunRequest {
+  const n = count++;
+  return { ref: `contract-${unique}/job-${n}/0`, tenantId: 'contract', jobId: `job-${n}`, ...h.sites[site], units: 1, durationS };
+}
+
+/** Polls until the run reaches one of `states`; returns every status seen on the way. */
+async function until(h: ExecutorHarness, executor: Executor, ref: string, states: RunState[]): Promise<RunStatus[]> {
+  const seen: RunStatus[] = [];
+  for (let i = 0; i < h.maxPolls; i++) {
+    const status = await executor.status(ref, h.now());
+    expect(status).not.toBeNull();
+    seen.push(status!);
+    if (states.includes(status!.state)) return seen;
+    await h.tick();
+  }
+  throw new Error(`run ${ref} did not reach ${states.join('/')}; last: ${JSON.stringify(seen.at(-1))}`);
+}
+
+export function executorContract(h: ExecutorHarness): void {
+  it('submit is idempotent by ref, also for a restarted executor', async () => {
+    const executor = h.make();
+    const req = request(h, 30);
+    const first = await executor.submit(req, h.now());
+    expect(first.ref).toBe(req.ref);
+    expect(['pending', 'running']).toContain(first.state);
+    const again = await executor.submit(req, h.now());
+    expect(again.ref).toBe(req.ref);
+    const restarted = h.make();
+    expect((await restarted.submit(req, h.now())).ref).toBe(req.ref);
+    expect(await h.countRuns(req.ref)).toBe(1);
+    await executor.cancel(req.ref, h.now());
+  });
+
+  it('a short run goes pending/running to completed', async () => {
+    const executor = h.make();
+    const req = request(h, 1);
+    const first = await executor.submit(req, h.now());
+    expect(['pending', 'running']).toContain(first.state);
+    const seen = await until(h, executor, req.ref, ['completed', 'failed', 'cancelled', 'timeout', 'node-failure']);
+    const last = seen.at(-1)!;
+    expect(last.state).toBe('completed');
+    expect(last.startedMs).not.toBeNull();
+    expect(last.endedMs).toBeGreaterThanOrEqual(last.startedMs!);
+    // A finished run stays finished, and cancelling it does nothing.
+    await executor.cancel(req.ref, h.now());
+    expect((await executor.status(req.ref, h.now()))!.state).toBe('completed');
+  });
+
+  it('cancel stops a run: cancelled', async () => {
+    const executor = h.make();
+    const req = request(h, 60);
+    await executor.submit(req, h.now());
+    await until(h, executor, req.ref, ['running']);
+    await executor.cancel(req.ref, h.now());
+    await until(h, executor, req.ref, ['cancelled']);
+    await executor.cancel(req.ref, h.now());
+    expect((await executor.status(req.ref, h.now()))!.state).toBe('cancelled');
+  });
+
+  it('an unknown ref has no status, and cancelling it does nothing', async () => {
+    const executor = h.make();
+    expect(await executor.status(`contract-${unique}/never/0`, h.now())).toBeNull();
+    await executor.cancel(`contract-${unique}/never/0`, h.now());
+    expect(await h.countRuns(`contract-${unique}/never/0`)).toBe(0);
+  });
+
+  it('runs at two sites at once', async () => {
+    const executor = h.make();
+    const reqs = [request(h, 1, 0), request(h, 1, 1)];
+    await Promise.all(reqs.map((r) => executor.submit(r, h.now())));
+    for (const r of reqs) expect((await until(h, executor, r.ref, ['completed', 'failed', 'cancelled'])).at(-1)!.state).toBe('completed');
+  });
+}

@@ -1,0 +1,48 @@
+/**
+ * The executor contract (contract.ts) on every executor: the simulated one on a virtual clock, and the Slurm
+ * one on the real local Slurm that scripts/slurm-up.sh starts (scripts/test.sh runs it first; its env file
+ * says where slurmrestd is). The Slurm variant fails, not skips, when that cluster cannot be reached.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe } from 'vitest';
+import { SimulatedExecutor } from '../../src/exec/simulated.ts';
+import { SlurmExecutor } from '../../src/exec/slurm.ts';
+import { executorContract, type ExecutorHarness } from './contract.ts';
+import { localSlurm, slurmJobs } from './slurm-env.ts';
+
+const SITES: ExecutorHarness['sites'] = [{ siteId: 'hami', poolId: 'a100' }, { siteId: 'zhengzhou', poolId: 'a100' }];
+
+function simulated(): ExecutorHarness {
+  const dir = mkdtempSync(join(tmpdir(), 'kumul-exec-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'runs.json');
+  let clock = 1_800_000_000_000;
+  return {
+    make: () => new SimulatedExecutor(file),
+    now: () => clock,
+    tick: async () => void (clock += 250),
+    countRuns: async (ref) => (JSON.parse(readFileSync(file, 'utf8')) as { request: { ref: string } }[]).filter((r) => r.request.ref === ref).length,
+    sites: SITES,
+    maxPolls: 20,
+  };
+}
+
+function slurm(): ExecutorHarness {
+  const options = localSlurm();
+  return {
+    make: () => new SlurmExecutor(options),
+    now: () => Date.now(),
+    tick: () => new Promise((resolve) => setTimeout(resolve, 250)),
+    countRuns: async (ref) => (await slurmJobs(options)).filter((j) => j.name === ref).length,
+    sites: SITES,
+    maxPolls: 60,
+  };
+}
+
+const EXECUTORS: [string, () => ExecutorHarness][] = [['simulated', simulated], ['slurm', slurm]];
+
+for (const [name, make] of EXECUTORS) {
+  describe(name, () => executorContract(make()));
+}

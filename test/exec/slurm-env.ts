@@ -1,0 +1,23 @@
+/**
+ * Where the tests' local Slurm is: the env file scripts/slurm-up.sh writes (scripts/test.sh exports its path).
+ * Sites map to the partitions of the same name; units are GPUs.
+ */
+import { readFileSync } from 'node:fs';
+import type { SlurmOptions } from '../../src/exec/slurm.ts';
+
+export function localSlurm(): SlurmOptions {
+  const file = process.env.KUMUL_SLURM_ENV ?? '/tmp/kumul-slurm/env';
+  const env = new Map(readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return {
+    url: env.get('KUMUL_SLURM_URL')!,
+    user: env.get('KUMUL_SLURM_USER')!,
+    token: env.get('KUMUL_SLURM_TOKEN')!,
+    target: (siteId) => ({ partition: siteId, units: 'gpus' }),
+  };
+}
+
+/** The local Slurm's jobs (GET /jobs), as the tests check what the executor did. */
+export async function slurmJobs(options: SlurmOptions): Promise<Record<string, unknown>[]> {
+  const res = await fetch(`${options.url}/slurm/v0.0.38/jobs`, { headers: { 'X-SLURM-USER-NAME': options.user, 'X-SLURM-USER-TOKEN': options.token } });
+  return ((await res.json()) as { jobs: Record<string, unknown>[] }).jobs;
+}

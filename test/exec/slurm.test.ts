@@ -1,0 +1,45 @@
+/**
+ * What the Slurm executor adds to the executor contract (contract.ts): how Slurm's job states map onto
+ * the port's, what a job asks of the cluster (partition, account, GPUs or tasks, scaled time), and
+ * that a rejected submission is an error. Runs on the local Slurm of scripts/slurm-up.sh.
+ */
+import { describe, expect, it } from 'vitest';
+import { SlurmExecutor, statusOf } from '../../src/exec/slurm.ts';
+import { localSlurm, slurmJobs } from './slurm-env.ts';
+
+const unique = `${Date.now().toString(36)}-${process.pid}`;
+const request = { tenantId: 't', jobId: 'j', siteId: 'hami', poolId: 'a100', units: 2, durationS: 100 };
+
+describe('Slurm executor', () => {
+  it('maps Slurm job states onto run states', () => {
+    const job = (job_state: string, state_reason = 'None') => ({ job_id: 1, name: 'r', job_state, state_reason, start_time: 100, end_time: 200 });
+    expect(statusOf('r', job('PENDING', 'Priority'))).toEqual({ ref: 'r', state: 'pending', startedMs: null, endedMs: null, reason: 'PENDING: Priority' });
+    expect(statusOf('r', job('RUNNING'))).toEqual({ ref: 'r', state: 'running', startedMs: 100_000, endedMs: null });
+    expect(statusOf('r', job('COMPLETED'))).toEqual({ ref: 'r', state: 'completed', startedMs: 100_000, endedMs: 200_000 });
+    const states = ['FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'COMPLETING', 'REQUEUED', 'OUT_OF_MEMORY', 'SOMETHING_NEW'];
+    expect(states.map((s) => statusOf('r', job(s)).state)).toEqual(['failed', 'cancelled', 'timeout', 'node-failure', 'running', 'pending', 'failed', 'failed']);
+  });
+
+  it('asks for the partition, account, GPUs and scaled time of the site', async () => {
+    const base = localSlurm();
+    const executor = new SlurmExecutor({ ...base, timeScale: 0.01, target: () => ({ partition: 'zhengzhou', account: 'acme', units: 'gpus' }) });
+    const ref = `slurm-${unique}/gpus/0`;
+    await executor.submit({ ...request, ref });
+    const job = (await slurmJobs(base)).find((j) => j.name === ref)!;
+    expect(job).toMatchObject({ partition: 'zhengzhou', account: 'acme', tres_per_node: 'gres:gpu:2', time_limit: 6 });
+  });
+
+  it('units as tasks ask for that many tasks', async () => {
+    const base = localSlurm();
+    const executor = new SlurmExecutor({ ...base, timeScale: 0.01, target: () => ({ partition: 'hami', units: 'tasks' }) });
+    const ref = `slurm-${unique}/tasks/0`;
+    await executor.submit({ ...request, units: 3, ref });
+    const job = (await slurmJobs(base)).find((j) => j.name === ref)!;
+    expect(job).toMatchObject({ partition: 'hami', tasks: 3 });
+  });
+
+  it('a submission Slurm rejects is an error naming why', async () => {
+    const executor = new SlurmExecutor({ ...localSlurm(), target: () => ({ partition: 'atlantis', units: 'gpus' }) });
+    await expect(executor.submit({ ...request, ref: `slurm-${unique}/nowhere/0` })).rejects.toThrow(/Invalid partition name/);
+  });
+});
