@@ -4,15 +4,14 @@
  */
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { loadScenario, ScenarioError } from '../scenario/index.ts';
+import { loadScenario } from '../scenario/index.ts';
 import { parseJobsCsv } from '../jobs/jobs-file.ts';
-import { JobsFileError } from '../jobs/errors.ts';
 import { loadHighsSolver } from '../solver/highs.ts';
 import { compareOnCommonJobs, objectiveFrom, planJobs, policyFrom } from '../planning/plan-jobs.ts';
 import { formatPlanSummary } from '../planning/summary.ts';
 import type { Job } from '../core/model/types.ts';
-import { CliError } from './errors.ts';
 import { readText, writeTextAtomically } from './files.ts';
+import { positiveInteger, userInput } from './options.ts';
 
 interface PlanOptions {
   scenario: string;
@@ -43,14 +42,14 @@ export function registerPlanCommand(program: Command): void {
 }
 
 async function runPlan(options: PlanOptions): Promise<void> {
-  const objective = wrap(() => objectiveFrom(options.objective));
-  const policy = wrap(() => policyFrom(options.policy));
-  const slotMinutes = numberOption('--slot-minutes', options.slotMinutes);
-  const requested = { start: options.start, slots: numberOption('--slots', options.slots), slotMinutes };
-  const defaults = wrap(() => loadScenario(options.scenario, { slotMinutes }));
-  const jobs = wrap(() => parseJobsCsv(readText(options.jobs), options.jobs, { siteIds: defaults.network.sites.map((s) => s.id) }));
+  const objective = userInput(() => objectiveFrom(options.objective));
+  const policy = userInput(() => policyFrom(options.policy));
+  const slotMinutes = optional(options.slotMinutes, (t) => positiveInteger('--slot-minutes', t));
+  const requested = { start: options.start, slots: optional(options.slots, (t) => positiveInteger('--slots', t)), slotMinutes };
+  const defaults = userInput(() => loadScenario(options.scenario, { slotMinutes }));
+  const jobs = userInput(() => parseJobsCsv(readText(options.jobs), options.jobs, { siteIds: defaults.network.sites.map((s) => s.id) }));
   const period = options.start === undefined && options.slots === undefined ? horizonOfJobs(jobs, defaults.grid.slotMinutes) : requested;
-  const scenario = wrap(() => loadScenario(options.scenario, period));
+  const scenario = userInput(() => loadScenario(options.scenario, period));
   const solver = options.bound ? await loadHighsSolver() : undefined;
   const started = performance.now();
   const bar = jobs.length >= 2000 ? new cliProgress.SingleBar({ format: 'planning {bar} {value}/{total} jobs', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
@@ -73,28 +72,13 @@ const MAX_DEFAULT_HORIZON_DAYS = 45;
 function horizonOfJobs(jobs: readonly Job[], slotMinutes: number): { start?: string; slots?: number; slotMinutes: number } {
   if (jobs.length === 0) return { slotMinutes };
   const slotMs = slotMinutes * 60_000;
-  const startMs = Math.floor(Math.min(...jobs.map((j) => j.releaseMs)) / 3_600_000) * 3_600_000;
-  const endMs = Math.max(...jobs.map((j) => j.deadlineMs));
+  // reduce, not Math.min(...): a spread of a large jobs file overflows the call stack.
+  const startMs = Math.floor(jobs.reduce((m, j) => Math.min(m, j.releaseMs), Infinity) / 3_600_000) * 3_600_000;
+  const endMs = jobs.reduce((m, j) => Math.max(m, j.deadlineMs), -Infinity);
   const slots = Math.min(Math.ceil((endMs - startMs) / slotMs), Math.round((MAX_DEFAULT_HORIZON_DAYS * 86_400_000) / slotMs));
   return { start: new Date(startMs).toISOString(), slots, slotMinutes };
 }
 
-/** Runs a step whose bad input is the user's: its message becomes a CliError. */
-function wrap<T>(step: () => T): T {
-  try {
-    return step();
-  } catch (err) {
-    if (err instanceof ScenarioError || err instanceof JobsFileError || (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError))) {
-      throw new CliError(err.message);
-    }
-    throw err;
-  }
+function optional<T>(text: string | undefined, read: (text: string) => T): T | undefined {
+  return text === undefined ? undefined : read(text);
 }
-
-function numberOption(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new CliError(`${name}: '${value}' must be a positive integer`);
-  return n;
-}
-

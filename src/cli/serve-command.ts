@@ -9,8 +9,7 @@ import { DEFAULT_STORE_URL } from '../store/kysely-store.ts';
 import { startRuntime } from '../service/runtime.ts';
 import { buildApp } from '../api/app.ts';
 import { listen } from '../api/server.ts';
-import { parseInstantMs } from '../jobs/instant.ts';
-import { CliError } from './errors.ts';
+import { instant, numberAtLeast } from './options.ts';
 
 interface ServeOptions {
   port: string;
@@ -49,29 +48,23 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serve(o: ServeOptions): Promise<void> {
-  const number = (name: string, text: string, min: number) => {
-    const n = Number(text);
-    if (!Number.isFinite(n) || n < min) throw new CliError(`${name}: '${text}' must be a number ≥ ${min}`);
-    return n;
-  };
-  const startMs = o.start === undefined ? Math.floor(Date.now() / 3_600_000) * 3_600_000 : parseInstantMs(o.start);
-  if (startMs === null) throw new CliError(`--start: '${o.start}' is not an ISO 8601 instant with Z or an offset`);
+  const startMs = o.start === undefined ? Math.floor(Date.now() / 3_600_000) * 3_600_000 : instant('--start', o.start);
   const runtime = await startRuntime({
     dbUrl: o.db,
     dataDir: o.data,
     scenario: o.scenario,
-    timeScale: number('--time-scale', o.timeScale, 0),
+    timeScale: numberAtLeast('--time-scale', o.timeScale, 0),
     startMs,
     demo: o.demo,
     objective: o.objective,
     policy: o.policy,
-    replanMinutes: number('--replan-minutes', o.replanMinutes, 1),
-    horizonHours: number('--horizon-hours', o.horizonHours, 1),
-    tickMs: number('--tick-ms', o.tickMs, 10),
+    replanMinutes: numberAtLeast('--replan-minutes', o.replanMinutes, 1),
+    horizonHours: numberAtLeast('--horizon-hours', o.horizonHours, 1),
+    tickMs: numberAtLeast('--tick-ms', o.tickMs, 10),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   const app = buildApp(runtime.ctx);
-  const { url } = await listen(app, { host: o.host, port: number('--port', o.port, 0) });
+  const { url } = await listen(app, { host: o.host, port: numberAtLeast('--port', o.port, 0) });
   process.stdout.write(`Kumul is serving at ${url} (store ${o.db}, scenario ${o.scenario}, time ×${o.timeScale}; data in ${join(o.data)})\n`);
   if (runtime.operatorKey) process.stdout.write(`Operator API key (shown once; keep it): ${runtime.operatorKey}\n`);
   const shutdown = async () => {

@@ -10,14 +10,13 @@ import type { Scenario } from '../core/model/types.ts';
 import { loadScenario, ScenarioError } from '../scenario/index.ts';
 import { actualPlusNoise } from '../scenario/resolve.ts';
 import { parseJobsCsv } from '../jobs/jobs-file.ts';
-import { JobsFileError } from '../jobs/errors.ts';
-import { parseInstantMs } from '../jobs/instant.ts';
 import { objectiveFrom, policyFrom } from '../planning/plan-jobs.ts';
 import { simulate, type SimOutcome } from '../sim/engine.ts';
 import { buildReport } from '../sim/summarize.ts';
 import { renderReportHtml } from '../sim/report-html.ts';
 import { CliError } from './errors.ts';
 import { readText, writeTextAtomically } from './files.ts';
+import { instant, numberAtLeast, userInput } from './options.ts';
 
 interface SimulateOptions {
   scenario: string;
@@ -58,18 +57,18 @@ export function registerSimulateCommand(program: Command): void {
 }
 
 async function runSimulate(o: SimulateOptions): Promise<void> {
-  const objective = wrap(() => objectiveFrom(o.objective));
-  const policies = [o.policy, ...(o.compare ? o.compare.split(',').map((p) => p.trim()) : [])].map((p) => wrap(() => policyFrom(p)));
+  const objective = userInput(() => objectiveFrom(o.objective));
+  const policies = [o.policy, ...(o.compare ? o.compare.split(',').map((p) => p.trim()) : [])].map((p) => userInput(() => policyFrom(p)));
   if (new Set(policies).size !== policies.length) throw new CliError('--compare: a policy is listed twice');
-  const replanMinutes = positive('--replan-minutes', o.replanMinutes);
-  const horizonHours = positive('--horizon-hours', o.horizonHours);
-  const shiftHours = nonNegative('--shift-hours', o.shiftHours);
-  const seed = nonNegative('--seed', o.seed);
-  const forecastErrorPct = o.forecastError === undefined ? null : nonNegative('--forecast-error', o.forecastError);
-  const slotMinutesOption = o.slotMinutes === undefined ? undefined : positive('--slot-minutes', o.slotMinutes);
+  const replanMinutes = numberAtLeast('--replan-minutes', o.replanMinutes, 0, true);
+  const horizonHours = numberAtLeast('--horizon-hours', o.horizonHours, 0, true);
+  const shiftHours = numberAtLeast('--shift-hours', o.shiftHours, 0);
+  const seed = numberAtLeast('--seed', o.seed, 0);
+  const forecastErrorPct = o.forecastError === undefined ? null : numberAtLeast('--forecast-error', o.forecastError, 0);
+  const slotMinutesOption = o.slotMinutes === undefined ? undefined : numberAtLeast('--slot-minutes', o.slotMinutes, 0, true);
 
   // The scenario's own period gives the defaults (its end is kept when --slot-minutes changes the slots).
-  const defaults = wrap(() => loadScenario(o.scenario));
+  const defaults = userInput(() => loadScenario(o.scenario));
   const slotMinutes = slotMinutesOption ?? defaults.grid.slotMinutes;
   const slotMs = slotMinutes * 60_000;
   const fromMs = o.from === undefined ? defaults.grid.startMs : instant('--from', o.from);
@@ -79,9 +78,9 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   if ((replanMinutes * 60_000) % slotMs !== 0) throw new CliError(`--replan-minutes: must be a multiple of the slot length (${slotMinutes} min)`);
   const horizonSlots = Math.max(1, Math.round((horizonHours * 3_600_000) / slotMs));
   const periodSlots = Math.ceil((toMs - fromMs) / slotMs);
-  let scenario = wrap(() => loadWithLookAhead(o.scenario, fromMs, periodSlots, horizonSlots, slotMinutes));
+  let scenario = userInput(() => loadWithLookAhead(o.scenario, fromMs, periodSlots, horizonSlots, slotMinutes));
   if (forecastErrorPct !== null) scenario = withForecastError(scenario, forecastErrorPct, seed);
-  const jobs = wrap(() => parseJobsCsv(readText(o.jobs), o.jobs, { siteIds: scenario.network.sites.map((s) => s.id) })).filter((j) => j.releaseMs >= fromMs && j.releaseMs < toMs);
+  const jobs = userInput(() => parseJobsCsv(readText(o.jobs), o.jobs, { siteIds: scenario.network.sites.map((s) => s.id) })).filter((j) => j.releaseMs >= fromMs && j.releaseMs < toMs);
 
   const outcomes: SimOutcome[] = [];
   for (const policy of policies) {
@@ -141,32 +140,3 @@ function figure(x: number): string {
 function signed(x: number): string {
   return `${x > 0 ? '+' : ''}${x.toFixed(1)}`;
 }
-
-
-function wrap<T>(step: () => T): T {
-  try {
-    return step();
-  } catch (err) {
-    if (err instanceof ScenarioError || err instanceof JobsFileError || (err instanceof Error && err.constructor === Error)) throw new CliError(err.message);
-    throw err;
-  }
-}
-
-function instant(name: string, text: string): number {
-  const ms = parseInstantMs(text);
-  if (ms === null) throw new CliError(`${name}: '${text}' is not an ISO 8601 instant with Z or an offset`);
-  return ms;
-}
-
-function positive(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new CliError(`${name}: '${text}' must be a number > 0`);
-  return n;
-}
-
-function nonNegative(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0) throw new CliError(`${name}: '${text}' must be a number ≥ 0`);
-  return n;
-}
-

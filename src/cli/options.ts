@@ -1,0 +1,39 @@
+/**
+ * Reading command-line values the same way in every command: numbers and instants with a message
+ * naming the option, and steps whose failures are the user's input (a bad scenario, jobs file,
+ * objective or policy) turned into CliErrors; anything else is a bug and keeps its stack.
+ */
+import { ScenarioError } from '../scenario/index.ts';
+import { JobsFileError } from '../jobs/errors.ts';
+import { parseInstantMs } from '../jobs/instant.ts';
+import { CliError } from './errors.ts';
+
+export function positiveInteger(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new CliError(`${name}: '${text}' must be a positive integer`);
+  return n;
+}
+
+/** A finite number ≥ `min` (or > `min` when `exclusive`). */
+export function numberAtLeast(name: string, text: string, min: number, exclusive = false): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < min || (exclusive && n === min)) throw new CliError(`${name}: '${text}' must be a number ${exclusive ? '>' : '≥'} ${min}`);
+  return n;
+}
+
+export function instant(name: string, text: string): number {
+  const ms = parseInstantMs(text);
+  if (ms === null) throw new CliError(`${name}: '${text}' is not an ISO 8601 instant with Z or an offset`);
+  return ms;
+}
+
+/** Runs a step that reads the user's input; its expected failures become CliErrors. */
+export function userInput<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    // Plain `Error`s are the planning helpers' refusals of a bad objective or policy (src/planning/plan-jobs.ts).
+    if (err instanceof ScenarioError || err instanceof JobsFileError || (err instanceof Error && err.constructor === Error)) throw new CliError(err.message);
+    throw err;
+  }
+}
