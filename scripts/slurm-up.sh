@@ -7,7 +7,9 @@
 set -euo pipefail
 B="${KUMUL_SLURM_BASE:-/tmp/kumul-slurm}"
 PORT="${KUMUL_SLURM_PORT_BASE:-16800}"
-SITES="${KUMUL_SLURM_SITES:-hami:2:a100:8 zhengzhou:2:a100:8}"   # site:nodes:gputype:gpus
+# partition:nodes:gputype:gpus (gpus 0: CPU nodes). hami-cpu stands for a site's CPU pool; urumqi is drained and
+# resumed by the outage tests only, so they never disturb the others.
+SITES="${KUMUL_SLURM_SITES:-hami:2:a100:8 zhengzhou:2:a100:8 hami-cpu:1:none:0 urumqi:1:a100:8}"
 export SLURM_CONF="$B/etc/slurm.conf"
 unset SLURM_JWT   # daemons started with it set cannot authenticate to each other
 URL="http://127.0.0.1:$((PORT + 20))"
@@ -95,7 +97,8 @@ EOF
   for s in $SITES; do
     IFS=: read -r site n type gpus <<<"$s"
     for i in $(seq 1 "$n"); do
-      echo "NodeName=$site-$i NodeHostname=localhost Port=$port CPUs=8 RealMemory=16000 Gres=gpu:$type:$gpus State=UNKNOWN"
+      gres=""; [ "$gpus" -gt 0 ] && gres=" Gres=gpu:$type:$gpus"
+      echo "NodeName=$site-$i NodeHostname=localhost Port=$port CPUs=8 RealMemory=16000$gres State=UNKNOWN"
       port=$((port + 1))
     done
     echo "PartitionName=$site Nodes=$(seq -s, -f "$site-%g" 1 "$n") MaxTime=INFINITE State=UP"
@@ -103,6 +106,7 @@ EOF
 } >"$B/etc/slurm.conf.new"
 for s in $SITES; do
   IFS=: read -r site n type gpus <<<"$s"
+  [ "$gpus" -gt 0 ] || continue
   for i in $(seq 1 "$n"); do echo "NodeName=$site-$i Name=gpu Type=$type File=$B/dev/gpu[0-$((gpus - 1))]"; done
 done >"$B/etc/gres.conf"
 
