@@ -1,0 +1,150 @@
+/**
+ * The web dashboard's read views (routes/dashboard.ts, computed in src/service/dashboard.ts): the network now,
+ * one site's energy over time, and the savings against the carbon-agnostic baseline. No API key: aggregates only,
+ * never a tenant's data. Instants are epoch milliseconds (`…Ms`) here, as the dashboard draws them on time axes.
+ * The front end (web/) codes against these schemas; they also appear in /openapi.json.
+ */
+import { z } from 'zod';
+import { POOL_CLASSES } from '../../core/model/types.ts';
+import type { TickReport } from '../../service/loop.ts';
+
+/** A whole number in a query string (`?hoursBack=24`). */
+function queryInt(min: number, max: number, description: string) {
+  return z
+    .string()
+    .regex(/^[0-9]{1,10}$/, 'not a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .meta({ description: `${description}: a whole number from ${min} to ${max}` });
+}
+
+// ---- GET /v1/dashboard/network ----
+
+export const DashboardPool = z.object({
+  id: z.string(),
+  class: z.enum(POOL_CLASSES),
+  unit: z.enum(['accelerator', 'core', 'node']),
+  units: z.number().int().meta({ description: 'Capacity in units' }),
+  busyUnits: z.number().int().meta({ description: 'Units held by running work now' }),
+});
+
+export const DashboardSite = z.object({
+  id: z.string(),
+  name: z.string(),
+  region: z.string(),
+  lat: z.number(),
+  lon: z.number(),
+  pue: z.number(),
+  pools: z.array(DashboardPool),
+  utilisation: z.number().meta({ description: 'Facility power of running work / facility power with every unit busy, 0..1' }),
+  demandKW: z.number().meta({ description: 'Facility power of running work now, kW' }),
+  renewableKW: z.number().meta({ description: 'Actual renewable power available now (this slot), kW' }),
+  greenShare: z.number().nullable().meta({ description: 'min(1, renewableKW / demandKW); null when demandKW is 0' }),
+  priceYuanPerKWh: z.number().meta({ description: 'Actual grid price now (this slot)' }),
+  carbonGPerKWh: z.number().meta({ description: 'Actual grid carbon intensity now (this slot)' }),
+});
+
+export const DashboardLink = z.object({
+  from: z.string(),
+  to: z.string(),
+  bandwidthGbps: z.number(),
+  latencyMs: z.number(),
+  loadGbps: z.number().meta({ description: 'Input transfers in progress now over this link (either way): GB × 8 / transfer seconds, summed over the transfers whose route uses it' }),
+});
+
+export const NetworkView = z
+  .object({
+    nowMs: z.number().int().meta({ description: "The service clock's instant the view is for" }),
+    slotMinutes: z.number().int(),
+    sites: z.array(DashboardSite),
+    links: z.array(DashboardLink),
+  })
+  .meta({ id: 'DashboardNetwork' });
+
+// ---- GET /v1/dashboard/energy/{siteId} ----
+
+export const EnergyParams = z.strictObject({ siteId: z.string().min(1).max(128) });
+
+export const EnergyQuery = z.strictObject({
+  hoursBack: queryInt(0, 24 * 14, 'Hours of history before now (default 24)').optional(),
+  hoursAhead: queryInt(0, 24 * 7, 'Hours of forecast after now (default 48)').optional(),
+});
+
+const ForecastActual = (unit: string) =>
+  z.object({
+    forecast: z.array(z.number()).meta({ description: `Forecast per slot, ${unit} (what plans use)` }),
+    actual: z.array(z.number().nullable()).meta({ description: `Actual per slot, ${unit} (what metering uses); null for slots that start after now` }),
+  });
+
+export const EnergyView = z
+  .object({
+    siteId: z.string(),
+    nowMs: z.number().int(),
+    startMs: z.number().int().meta({ description: 'Start of the first slot; slot i starts at startMs + i × slotMinutes' }),
+    slotMinutes: z.number().int(),
+    slots: z.number().int(),
+    renewableKW: ForecastActual('kW'),
+    demandKW: z
+      .array(z.number())
+      .meta({ description: "Mean facility power per slot, kW: finished runs (metering) plus the stored plans' runs of work not yet finished (running, paused, transferring, planned)" }),
+    priceYuanPerKWh: ForecastActual('yuan/kWh'),
+    carbonGPerKWh: ForecastActual('gCO2/kWh'),
+  })
+  .meta({ id: 'DashboardEnergy' });
+
+// ---- GET /v1/dashboard/savings ----
+
+export const SavingsQuery = z.strictObject({
+  bucket: z.enum(['hour', 'day']).optional().meta({ description: 'Bucket length (default day); a run counts in the bucket its start falls in (UTC)' }),
+});
+
+export const Figures = z.object({
+  energyKWh: z.number(),
+  greenKWh: z.number(),
+  costYuan: z.number(),
+  carbonKg: z.number(),
+});
+
+export const SavingsBucket = Figures.extend({
+  startMs: z.number().int(),
+  runs: z.number().int().meta({ description: 'Finished runs (metering rows) with a baseline in the bucket' }),
+  baseline: Figures.meta({ description: 'The same runs under asap-origin: at the origin, as soon as released, priced with the actual signals' }),
+});
+
+export const SavingsView = z
+  .object({
+    bucket: z.enum(['hour', 'day']),
+    buckets: z.array(SavingsBucket).meta({ description: 'Buckets with at least one run, oldest first' }),
+    totals: Figures.extend({
+      runs: z.number().int(),
+      runsWithoutBaseline: z.number().int().meta({ description: 'Finished runs left out: no baseline was recorded (metered before baselines existed, or no pool of the class at the origin)' }),
+      baseline: Figures,
+      costSavedPct: z.number().nullable().meta({ description: '100 × (baseline − actual) / baseline cost; null when the baseline is 0' }),
+      carbonSavedPct: z.number().nullable(),
+      greenShare: z.number().nullable().meta({ description: 'greenKWh / energyKWh; null when no energy' }),
+      baselineGreenShare: z.number().nullable(),
+    }),
+  })
+  .meta({ id: 'DashboardSavings' });
+
+// ---- GET /v1/events ----
+
+/** The data of one `tick` server-sent event (`event: tick`), published after each dispatch-loop tick. */
+export const TickEvent = z
+  .object({
+    nowMs: z.number().int(),
+    started: z.number().int().meta({ description: 'Runs started in the tick' }),
+    finished: z.number().int().meta({ description: 'Jobs that reached a final state in the tick' }),
+    planned: z.number().int().meta({ description: 'Jobs placed by the tick’s dispatch cycle (0 without one)' }),
+    replanned: z.boolean().meta({ description: 'Whether the tick ran a dispatch cycle' }),
+  })
+  .meta({ id: 'TickEvent' });
+
+export type NetworkViewValue = z.output<typeof NetworkView>;
+export type EnergyViewValue = z.output<typeof EnergyView>;
+export type SavingsViewValue = z.output<typeof SavingsView>;
+export type TickEventValue = z.output<typeof TickEvent>;
+
+// The tick event must carry every field of the loop's report: this fails to typecheck when TickReport gains one.
+const tickFits: (report: TickReport) => z.input<typeof TickEvent> = (report) => report;
+void tickFits;
