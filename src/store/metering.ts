@@ -1,15 +1,16 @@
 /**
  * Metering: what each run used, recorded by the service as runs end (idempotently, by a key per job), and
  * summed per tenant and UTC month for bills. A row counts in the month its `startMs` falls in; the service
- * splits runs that cross a month boundary if a bill must follow them exactly.
+ * splits runs that cross a month boundary if a bill must follow them exactly. The dashboard reads rows summed per
+ * time bucket with their baselines (savings) and a site's rows over a window (its load history).
  */
 import { sql } from 'kysely';
-import type { MonthlyUsage, Store } from './port.ts';
+import type { MonthlyUsage, SavingsBucket, Store } from './port.ts';
 import { meteringRow, toMeteringRow } from './rows.ts';
 import { count, refuse, type Db } from './support.ts';
 import { checkMetering } from './validate.ts';
 
-type MeteringMethods = Pick<Store, 'recordMetering' | 'jobMetering' | 'monthlyUsage'>;
+type MeteringMethods = Pick<Store, 'recordMetering' | 'jobMetering' | 'monthlyUsage' | 'savingsByBucket' | 'siteMetering'>;
 
 const MS_PER_HOUR = 3_600_000;
 
@@ -71,6 +72,47 @@ export function meteringMethods(db: Db): MeteringMethods {
         pflopHours: { fp64: Number(r.pflop_h_fp64), fp32: Number(r.pflop_h_fp32), bf16: Number(r.pflop_h_bf16) },
       }));
       return { ok: true, usage };
+    },
+
+    async savingsByBucket(bucketMs) {
+      if (!Number.isSafeInteger(bucketMs) || bucketMs <= 0) return refuse('invalid', `bucket length ${bucketMs} ms is not a positive whole number`);
+      // A literal, not a parameter: PostgreSQL must see the same expression in the select and the group by.
+      const bucket = sql<number>`start_ms - (start_ms % ${sql.lit(bucketMs)})`;
+      const withBaseline = (column: string) => sql<number>`sum(case when baseline_energy_kwh is null then 0 else ${sql.ref(column)} end)`;
+      const rows = await db
+        .selectFrom('metering')
+        .select((eb) => [
+          bucket.as('bucket_ms'),
+          eb.fn.countAll().as('all_rows'),
+          eb.fn.count('baseline_energy_kwh').as('runs'),
+          withBaseline('energy_kwh').as('energy_kwh'),
+          withBaseline('green_kwh').as('green_kwh'),
+          withBaseline('cost_yuan').as('cost_yuan'),
+          withBaseline('carbon_kg').as('carbon_kg'),
+          eb.fn.sum('baseline_energy_kwh').as('baseline_energy_kwh'),
+          eb.fn.sum('baseline_green_kwh').as('baseline_green_kwh'),
+          eb.fn.sum('baseline_cost_yuan').as('baseline_cost_yuan'),
+          eb.fn.sum('baseline_carbon_kg').as('baseline_carbon_kg'),
+        ])
+        .groupBy(bucket)
+        .orderBy(bucket)
+        .execute();
+      const buckets: SavingsBucket[] = rows.map((r) => ({
+        startMs: Number(r.bucket_ms),
+        runs: Number(r.runs),
+        runsWithoutBaseline: Number(r.all_rows) - Number(r.runs),
+        energyKWh: Number(r.energy_kwh),
+        greenKWh: Number(r.green_kwh),
+        costYuan: Number(r.cost_yuan),
+        carbonKg: Number(r.carbon_kg),
+        baseline: { energyKWh: Number(r.baseline_energy_kwh ?? 0), greenKWh: Number(r.baseline_green_kwh ?? 0), costYuan: Number(r.baseline_cost_yuan ?? 0), carbonKg: Number(r.baseline_carbon_kg ?? 0) },
+      }));
+      return { ok: true, buckets };
+    },
+
+    async siteMetering(siteId, fromMs, toMs) {
+      const rows = await db.selectFrom('metering').selectAll().where('site', '=', siteId).where('end_ms', '>', fromMs).where('start_ms', '<', toMs).orderBy('start_ms').orderBy('tenant_id').orderBy('job_id').orderBy('key').execute();
+      return rows.map(toMeteringRow);
     },
   };
 }

@@ -127,7 +127,15 @@ export type TransitionResult = Result<{ job: StoredJob; replayed: boolean }>;
 
 // ---- metering and bills ----
 
-/** What one run (or part of one) used; written by the service as runs end, read for bills. */
+/** Energy, green energy, cost and carbon of a run, or of its baseline. */
+export interface MeteringFigures {
+  energyKWh: number;
+  greenKWh: number;
+  costYuan: number;
+  carbonKg: number;
+}
+
+/** What one run (or part of one) used; written by the service as runs end, read for bills and the dashboard. */
 export interface MeteringInput {
   tenantId: string;
   jobId: string;
@@ -144,10 +152,27 @@ export interface MeteringInput {
   carbonKg: number;
   /** Compute delivered, PFLOP·h, by precision. */
   pflopHours: Record<Precision, number>;
+  /**
+   * The same run under the carbon-agnostic baseline `asap-origin` (at the job's origin, as soon as released), priced
+   * with the actual signals; null or absent when there is none. The dashboard's savings compare the two.
+   */
+  baseline?: MeteringFigures | null;
 }
 
 export interface MeteringRow extends MeteringInput {
+  baseline: MeteringFigures | null;
   recordedMs: number;
+}
+
+/** Sums of the metering rows whose run starts in one time bucket, for the dashboard's savings view. */
+export interface SavingsBucket extends MeteringFigures {
+  /** The bucket's first instant (a multiple of the bucket length from the epoch, UTC). */
+  startMs: number;
+  /** Rows with a baseline; the figures and `baseline` sum these rows only, so the two compare the same runs. */
+  runs: number;
+  baseline: MeteringFigures;
+  /** Rows without a baseline, left out of the sums. */
+  runsWithoutBaseline: number;
 }
 
 /** Sums of a tenant's metering rows whose `startMs` falls in one UTC month. */
@@ -227,6 +252,10 @@ export interface Store {
   jobMetering(ref: JobRef): Promise<MeteringRow[]>;
   /** Per-tenant sums for one UTC month (`YYYY-MM`), by tenant id; one tenant when given. */
   monthlyUsage(month: string, tenantId?: string): Promise<Result<{ usage: MonthlyUsage[] }>>;
+  /** Every tenant's rows summed per bucket of `bucketMs` (a positive whole number of ms) by run start, oldest first; buckets without rows are left out. */
+  savingsByBucket(bucketMs: number): Promise<Result<{ buckets: SavingsBucket[] }>>;
+  /** Every tenant's rows at a site whose run overlaps [fromMs, toMs), by start: the dashboard's history of a site's load. */
+  siteMetering(siteId: string, fromMs: number, toMs: number): Promise<MeteringRow[]>;
 
   /** Stores a new version of the network scenario document (JSON-serializable). */
   putScenario(document: unknown, nowMs: number): Promise<ScenarioVersion>;

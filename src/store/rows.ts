@@ -96,6 +96,10 @@ export function meteringRow(input: MeteringInput, nowMs: number): MeteringTable 
     pflop_h_fp32: input.pflopHours.fp32,
     pflop_h_bf16: input.pflopHours.bf16,
     recorded_ms: nowMs,
+    baseline_energy_kwh: input.baseline?.energyKWh ?? null,
+    baseline_green_kwh: input.baseline?.greenKWh ?? null,
+    baseline_cost_yuan: input.baseline?.costYuan ?? null,
+    baseline_carbon_kg: input.baseline?.carbonKg ?? null,
   };
 }
 
@@ -114,6 +118,10 @@ export function toMeteringRow(row: Selectable<MeteringTable>): MeteringRow {
     costYuan: row.cost_yuan,
     carbonKg: row.carbon_kg,
     pflopHours: { fp64: row.pflop_h_fp64, fp32: row.pflop_h_fp32, bf16: row.pflop_h_bf16 },
+    baseline:
+      row.baseline_energy_kwh === null
+        ? null
+        : { energyKWh: row.baseline_energy_kwh, greenKWh: Number(row.baseline_green_kwh), costYuan: Number(row.baseline_cost_yuan), carbonKg: Number(row.baseline_carbon_kg) },
     recordedMs: row.recorded_ms,
   };
 }

@@ -75,6 +75,11 @@ export interface MeteringTable {
   pflop_h_fp32: number;
   pflop_h_bf16: number;
   recorded_ms: number;
+  /** The run under asap-origin (migration 0002); null when none was recorded. */
+  baseline_energy_kwh: number | null;
+  baseline_green_kwh: number | null;
+  baseline_cost_yuan: number | null;
+  baseline_carbon_kg: number | null;
 }
 
 export interface ScenariosTable {

@@ -74,5 +74,9 @@ export function checkMetering(row: MeteringInput): string | null {
     const value = row.pflopHours?.[precision];
     if (!finite(value) || value < 0) return `${of} pflopHours.${precision} must be a non-negative number`;
   }
+  if (row.baseline !== undefined && row.baseline !== null) {
+    for (const field of ['energyKWh', 'greenKWh', 'carbonKg'] as const) if (!finite(row.baseline[field]) || row.baseline[field] < 0) return `${of} baseline.${field} must be a non-negative number`;
+    if (!finite(row.baseline.costYuan)) return `${of} baseline.costYuan must be a number`;
+  }
   return null;
 }

@@ -6,10 +6,12 @@ import { Migrator, type Kysely, type Migration } from 'kysely';
 import type { Backend } from '../dialects.ts';
 import type { Database } from '../schema.ts';
 import { initialMigration } from './0001-initial.ts';
+import { meteringBaselineMigration } from './0002-metering-baseline.ts';
 
 function migrations(backend: Backend): Record<string, Migration> {
   return {
     '0001-initial': initialMigration(backend),
+    '0002-metering-baseline': meteringBaselineMigration(),
   };
 }
 
