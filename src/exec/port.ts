@@ -17,6 +17,8 @@ export interface RunRequest {
   units: number;
   /** Work in this run, seconds. */
   durationS: number;
+  /** The job's command (a shell script body), when the job gave one; without it the run stands in for the work by waiting its length. */
+  command?: string;
 }
 
 export interface RunStatus {
@@ -27,6 +29,13 @@ export interface RunStatus {
   reason?: string;
 }
 
+/** A site's pool that takes no new work now (a drained or down partition): the dispatch loop plans around it. */
+export interface Outage {
+  siteId: string;
+  poolId: string;
+  reason: string;
+}
+
 export interface Executor {
   readonly name: string;
   /** Starts the run, or returns the run already started under this ref. */
@@ -35,4 +44,6 @@ export interface Executor {
   status(ref: string, nowMs: number): Promise<RunStatus | null>;
   /** Stops a run; stopping a finished or unknown run does nothing. */
   cancel(ref: string, nowMs: number): Promise<void>;
+  /** The pools this executor runs that cannot start work now; read by the dispatch loop at every tick. */
+  outages(nowMs: number): Promise<Outage[]>;
 }

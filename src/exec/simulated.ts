@@ -5,17 +5,20 @@
  * it started — the same guarantee a real engine gives by naming jobs.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { Executor, RunRequest, RunStatus } from './port.ts';
+import type { Executor, Outage, RunRequest, RunStatus } from './port.ts';
 
 interface SimRun {
   request: RunRequest;
-  startedMs: number;
+  /** Null while the run waits for its pool to come back from an outage. */
+  startedMs: number | null;
   cancelledMs: number | null;
 }
 
 export class SimulatedExecutor implements Executor {
   readonly name = 'simulated';
   private readonly runs = new Map<string, SimRun>();
+  /** Pools taken out by `setOutage`, by `site/pool`. */
+  private readonly out = new Map<string, Outage>();
 
   /** `file`: where runs are remembered across restarts; null keeps them in memory only (tests). */
   constructor(private readonly file: string | null) {
@@ -30,23 +33,33 @@ export class SimulatedExecutor implements Executor {
 
   async submit(request: RunRequest, nowMs: number): Promise<RunStatus> {
     const known = this.runs.get(request.ref);
-    if (known) return statusOf(known, nowMs);
-    const run: SimRun = { request, startedMs: nowMs, cancelledMs: null };
+    if (known) return this.statusOf(known, nowMs);
+    const run: SimRun = { request, startedMs: this.isOut(request) ? null : nowMs, cancelledMs: null };
     this.runs.set(request.ref, run);
     this.save();
-    return statusOf(run, nowMs);
+    return this.statusOf(run, nowMs);
   }
 
   async status(ref: string, nowMs: number): Promise<RunStatus | null> {
     const run = this.runs.get(ref);
-    return run ? statusOf(run, nowMs) : null;
+    return run ? this.statusOf(run, nowMs) : null;
   }
 
   async cancel(ref: string, nowMs: number): Promise<void> {
     const run = this.runs.get(ref);
-    if (!run || run.cancelledMs !== null || statusOf(run, nowMs).state === 'completed') return;
+    if (!run || run.cancelledMs !== null || this.statusOf(run, nowMs).state === 'completed') return;
     run.cancelledMs = nowMs;
     this.save();
+  }
+
+  async outages(): Promise<Outage[]> {
+    return [...this.out.values()];
+  }
+
+  /** Takes a simulated site's pool out of service (reason) or back in (null): runs not yet started there are re-planned by the loop. */
+  setOutage(siteId: string, poolId: string, reason: string | null): void {
+    if (reason === null) this.out.delete(`${siteId}/${poolId}`);
+    else this.out.set(`${siteId}/${poolId}`, { siteId, poolId, reason });
   }
 
   private save(): void {
@@ -55,9 +68,27 @@ export class SimulatedExecutor implements Executor {
     writeFileSync(temp, JSON.stringify([...this.runs.values()]));
     renameSync(temp, this.file);
   }
+
+  private isOut(request: RunRequest): boolean {
+    return this.out.has(`${request.siteId}/${request.poolId}`);
+  }
+
+  /** A run waiting out an outage starts when its pool is back (seen at the next look). */
+  private statusOf(run: SimRun, nowMs: number): RunStatus {
+    if (run.startedMs === null && run.cancelledMs === null && !this.isOut(run.request)) {
+      run.startedMs = nowMs;
+      this.save();
+    }
+    return statusOf(run, nowMs);
+  }
 }
 
 function statusOf(run: SimRun, nowMs: number): RunStatus {
+  if (run.startedMs === null) {
+    return run.cancelledMs === null
+      ? { ref: run.request.ref, state: 'pending', startedMs: null, endedMs: null, reason: 'waiting for its pool to come back' }
+      : { ref: run.request.ref, state: 'cancelled', startedMs: null, endedMs: run.cancelledMs };
+  }
   const endMs = run.startedMs + run.request.durationS * 1000;
   if (run.cancelledMs !== null && run.cancelledMs < endMs) return { ref: run.request.ref, state: 'cancelled', startedMs: run.startedMs, endedMs: run.cancelledMs };
   if (nowMs >= endMs) return { ref: run.request.ref, state: 'completed', startedMs: run.startedMs, endedMs: endMs };

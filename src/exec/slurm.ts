@@ -8,7 +8,7 @@
  *
  * Slurm keeps its own clock: the `nowMs` arguments of the port are ignored and times come from Slurm.
  */
-import type { Executor, RunRequest, RunState, RunStatus } from './port.ts';
+import type { Executor, Outage, RunRequest, RunState, RunStatus } from './port.ts';
 
 /** Where a site's pool runs on the cluster, and whether its units are GPUs or tasks (CPUs). */
 export interface SlurmTarget {
@@ -21,10 +21,17 @@ export interface SlurmOptions {
   /** slurmrestd base URL, e.g. http://127.0.0.1:6820 */
   url: string;
   user: string;
+  /** A JWT for `user` (e.g. from `scontrol token`). */
   token: string;
+  /** Gives a fresh token when slurmrestd refuses the current one (401/403: expired); the call is then retried once. */
+  renewToken?: () => Promise<string>;
   target(siteId: string, poolId: string): SlurmTarget;
-  /** Seconds the job sleeps per second of work (1 in production-like runs, small in tests). */
+  /** The site pools this cluster runs, whose partitions `outages()` watches. */
+  pools: { siteId: string; poolId: string }[];
+  /** Real seconds a job without a command waits per second of work (1 in production; 1/time-scale under an accelerated service clock). */
   timeScale?: number;
+  /** Maps Slurm's wall-clock instants (epoch ms) onto the service's clock (identity when absent). */
+  serviceMs?: (slurmEpochMs: number) => number;
   /** Minutes added to the job's time limit beyond its expected length. */
   timeLimitSlackMin?: number;
 }
@@ -37,6 +44,20 @@ interface SlurmJob {
   state_reason: string;
   start_time: number;
   end_time: number;
+}
+
+/** The fields of partition and node records `outages()` reads (GET /partitions, GET /nodes). */
+interface SlurmPartition {
+  name: string;
+  state: string;
+}
+
+interface SlurmNode {
+  name: string;
+  state: string;
+  state_flags?: string[];
+  partitions?: string[];
+  reason?: string;
 }
 
 interface Known {
@@ -53,7 +74,11 @@ export class SlurmExecutor implements Executor {
   private readonly known = new Map<string, Known>();
   private readonly submitting = new Map<string, Promise<RunStatus>>();
 
-  constructor(private readonly options: SlurmOptions) {}
+  private token: string;
+
+  constructor(private readonly options: SlurmOptions) {
+    this.token = options.token;
+  }
 
   submit(request: RunRequest): Promise<RunStatus> {
     // Concurrent submits of one ref share one lookup-then-submit, so even they cannot start two jobs.
@@ -70,7 +95,7 @@ export class SlurmExecutor implements Executor {
     if (!known) return null;
     const job = await this.job(known.jobId);
     if (!job) return known.last && isFinal(known.last.state) ? known.last : purged(ref, known.jobId);
-    known.last = statusOf(ref, job);
+    known.last = this.toService(statusOf(ref, job));
     return known.last;
   }
 
@@ -99,7 +124,8 @@ export class SlurmExecutor implements Executor {
       standard_output: '/dev/null',
       environment: { PATH: '/usr/bin:/bin', KUMUL_REF: request.ref },
     };
-    const res = await this.call('POST', '/job/submit', { script: `#!/bin/bash\nexec sleep ${sleepS.toFixed(3)}\n`, job });
+    const script = request.command === undefined ? `#!/bin/bash\nexec sleep ${sleepS.toFixed(3)}\n` : `#!/bin/bash\n${request.command}\n`;
+    const res = await this.call('POST', '/job/submit', { script, job });
     // errors[] may be non-empty on success (e.g. 2068 "nodes not available": the job waits): job_id decides.
     const jobId = (res.body as { job_id?: number } | null)?.job_id;
     if (!res.ok || typeof jobId !== 'number') throw slurmError(`submit ${request.ref} to ${target.partition}`, res);
@@ -114,7 +140,7 @@ export class SlurmExecutor implements Executor {
     const jobs = ((res.body as { jobs?: SlurmJob[] }).jobs ?? []).filter((j) => j.name === ref);
     if (jobs.length === 0) return null;
     const job = jobs.reduce((a, b) => (b.job_id > a.job_id ? b : a));
-    const known = { jobId: job.job_id, last: statusOf(ref, job) };
+    const known = { jobId: job.job_id, last: this.toService(statusOf(ref, job)) };
     this.known.set(ref, known);
     return known;
   }
@@ -127,17 +153,39 @@ export class SlurmExecutor implements Executor {
     return (res.body as { jobs: SlurmJob[] }).jobs[0] ?? null;
   }
 
+  /**
+   * Pools whose partition takes no new work: the partition is not UP, or none of its nodes is usable
+   * (down, drained or draining, failing, not responding). Running jobs on draining nodes go on; the
+   * dispatch loop re-plans what has not started.
+   */
+  async outages(): Promise<Outage[]> {
+    const [partitions, nodes] = await Promise.all([this.call('GET', '/partitions'), this.call('GET', '/nodes')]);
+    if (!partitions.ok) throw slurmError('list partitions', partitions);
+    if (!nodes.ok) throw slurmError('list nodes', nodes);
+    const byName = new Map(((partitions.body as { partitions?: SlurmPartition[] }).partitions ?? []).map((p) => [p.name, p]));
+    const nodeList = (nodes.body as { nodes?: SlurmNode[] }).nodes ?? [];
+    const outages: Outage[] = [];
+    for (const { siteId, poolId } of this.options.pools) {
+      const { partition } = this.options.target(siteId, poolId);
+      const reason = partitionOutage(partition, byName.get(partition), nodeList);
+      if (reason) outages.push({ siteId, poolId, reason });
+    }
+    return outages;
+  }
+
+  /** The port's times are on the service's clock. */
+  private toService(status: RunStatus): RunStatus {
+    const map = this.options.serviceMs;
+    if (!map) return status;
+    return { ...status, startedMs: status.startedMs === null ? null : map(status.startedMs), endedMs: status.endedMs === null ? null : map(status.endedMs) };
+  }
+
   private async call(method: string, path: string, body?: unknown): Promise<{ ok: boolean; status: number; body: unknown }> {
-    const res = await fetch(`${this.options.url}${API}${path}`, {
-      method,
-      headers: {
-        'X-SLURM-USER-NAME': this.options.user,
-        'X-SLURM-USER-TOKEN': this.options.token,
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
-    });
+    let res = await this.send(method, path, body);
+    if ((res.status === 401 || res.status === 403) && this.options.renewToken) {
+      this.token = await this.options.renewToken();
+      res = await this.send(method, path, body);
+    }
     const text = await res.text();
     let parsed: unknown = null;
     try {
@@ -146,6 +194,19 @@ export class SlurmExecutor implements Executor {
       parsed = { errors: [{ error: text.slice(0, 200) }] };
     }
     return { ok: res.ok, status: res.status, body: parsed };
+  }
+
+  private send(method: string, path: string, body: unknown): Promise<Response> {
+    return fetch(`${this.options.url}${API}${path}`, {
+      method,
+      headers: {
+        'X-SLURM-USER-NAME': this.options.user,
+        'X-SLURM-USER-TOKEN': this.token,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
   }
 }
 
@@ -164,6 +225,21 @@ export function statusOf(ref: string, job: SlurmJob): RunStatus {
   const ended = isFinal(state) && job.end_time > 0 ? job.end_time * 1000 : null;
   const reason = job.state_reason && job.state_reason !== 'None' ? job.state_reason : undefined;
   return { ref, state, startedMs: started, endedMs: ended, ...(reason ? { reason: `${job.job_state}: ${reason}` } : {}) };
+}
+
+const UNUSABLE_NODE_STATES = new Set(['down', 'drained', 'fail', 'future', 'unknown']);
+const UNUSABLE_NODE_FLAGS = new Set(['DRAIN', 'FAIL', 'NOT_RESPONDING', 'MAINTENANCE', 'POWERED_DOWN', 'POWERING_DOWN']);
+
+/** Why a partition takes no new work, or null when it does (some node usable and the partition UP). */
+export function partitionOutage(name: string, partition: SlurmPartition | undefined, nodes: SlurmNode[]): string | null {
+  if (!partition) return `partition ${name} does not exist`;
+  if (partition.state !== 'UP') return `partition ${name} is ${partition.state}`;
+  const members = nodes.filter((n) => n.partitions?.includes(name));
+  if (members.length === 0) return `partition ${name} has no nodes`;
+  const usable = members.filter((n) => !UNUSABLE_NODE_STATES.has(n.state.toLowerCase()) && !(n.state_flags ?? []).some((f) => UNUSABLE_NODE_FLAGS.has(f)));
+  if (usable.length > 0) return null;
+  const reasons = [...new Set(members.map((n) => `${n.state}${n.state_flags?.length ? `+${n.state_flags.join('+')}` : ''}${n.reason ? ` (${n.reason})` : ''}`))];
+  return `every node of partition ${name} is unusable: ${reasons.join(', ')}`;
 }
 
 function isFinal(state: RunState): boolean {

@@ -18,6 +18,10 @@ export interface ExecutorHarness {
   sites: [{ siteId: string; poolId: string }, { siteId: string; poolId: string }];
   /** Longest a short run may take from submit to its end, in polls. */
   maxPolls: number;
+  /** A third site's pool, used only by the outage test, and how to take it out of service and back. */
+  outageSite: { siteId: string; poolId: string };
+  takeDown(executor: Executor): Promise<void>;
+  bringUp(executor: Executor): Promise<void>;
 }
 
 const unique = `${Date.now().toString(36)}-${process.pid}`;
@@ -87,6 +91,36 @@ export function executorContract(h: ExecutorHarness): void {
     expect(await executor.status(`contract-${unique}/never/0`, h.now())).toBeNull();
     await executor.cancel(`contract-${unique}/never/0`, h.now());
     expect(await h.countRuns(`contract-${unique}/never/0`)).toBe(0);
+  });
+
+  it('reports a pool out of service, holds runs sent there pending, and lets them be cancelled', async () => {
+    const executor = h.make();
+    const out = (list: { siteId: string; poolId: string }[]) => list.some((o) => o.siteId === h.outageSite.siteId && o.poolId === h.outageSite.poolId);
+    expect(out(await executor.outages(h.now()))).toBe(false);
+    await h.takeDown(executor);
+    try {
+      const outages = await executor.outages(h.now());
+      expect(out(outages)).toBe(true);
+      expect(outages.find((o) => o.siteId === h.outageSite.siteId)!.reason).not.toBe('');
+      const n = count++;
+      const req: RunRequest = { ref: `contract-${unique}/job-${n}/0`, tenantId: 'contract', jobId: `job-${n}`, ...h.outageSite, units: 1, durationS: 1 };
+      expect((await executor.submit(req, h.now())).state).toBe('pending');
+      for (let i = 0; i < 4; i++) {
+        await h.tick();
+        expect((await executor.status(req.ref, h.now()))!.state).toBe('pending');
+      }
+      await executor.cancel(req.ref, h.now());
+      await until(h, executor, req.ref, ['cancelled']);
+    } finally {
+      await h.bringUp(executor);
+    }
+    // The engine may take a moment to put the pool back in service.
+    let back = false;
+    for (let i = 0; i < h.maxPolls && !back; i++) {
+      back = !out(await executor.outages(h.now()));
+      if (!back) await h.tick();
+    }
+    expect(back).toBe(true);
   });
 
   it('runs at two sites at once', async () => {

@@ -10,9 +10,11 @@ import { afterAll, describe } from 'vitest';
 import { SimulatedExecutor } from '../../src/exec/simulated.ts';
 import { SlurmExecutor } from '../../src/exec/slurm.ts';
 import { executorContract, type ExecutorHarness } from './contract.ts';
-import { localSlurm, slurmJobs } from './slurm-env.ts';
+import { localSlurm, scontrol, slurmJobs } from './slurm-env.ts';
 
-const SITES: ExecutorHarness['sites'] = [{ siteId: 'hami', poolId: 'a100' }, { siteId: 'zhengzhou', poolId: 'a100' }];
+const SITES: ExecutorHarness['sites'] = [{ siteId: 'hami', poolId: 'ai' }, { siteId: 'zhengzhou', poolId: 'ai' }];
+/** The local Slurm keeps partition urumqi for outage tests only (scripts/slurm-up.sh). */
+const OUTAGE_SITE = { siteId: 'urumqi', poolId: 'ai' };
 
 function simulated(): ExecutorHarness {
   const dir = mkdtempSync(join(tmpdir(), 'kumul-exec-'));
@@ -26,6 +28,9 @@ function simulated(): ExecutorHarness {
     countRuns: async (ref) => (JSON.parse(readFileSync(file, 'utf8')) as { request: { ref: string } }[]).filter((r) => r.request.ref === ref).length,
     sites: SITES,
     maxPolls: 20,
+    outageSite: OUTAGE_SITE,
+    takeDown: async (executor) => (executor as SimulatedExecutor).setOutage(OUTAGE_SITE.siteId, OUTAGE_SITE.poolId, 'site maintenance'),
+    bringUp: async (executor) => (executor as SimulatedExecutor).setOutage(OUTAGE_SITE.siteId, OUTAGE_SITE.poolId, null),
   };
 }
 
@@ -38,6 +43,9 @@ function slurm(): ExecutorHarness {
     countRuns: async (ref) => (await slurmJobs(options)).filter((j) => j.name === ref).length,
     sites: SITES,
     maxPolls: 60,
+    outageSite: OUTAGE_SITE,
+    takeDown: async () => scontrol('update', 'nodename=urumqi-1', 'state=drain', 'reason=site maintenance'),
+    bringUp: async () => scontrol('update', 'nodename=urumqi-1', 'state=resume'),
   };
 }
 

@@ -2,17 +2,28 @@
  * Where the tests' local Slurm is: the env file scripts/slurm-up.sh writes (scripts/test.sh exports its path).
  * Sites map to the partitions of the same name; units are GPUs.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { SlurmOptions } from '../../src/exec/slurm.ts';
 
-export function localSlurm(): SlurmOptions {
+function envFile(): Map<string, string> {
   const file = process.env.KUMUL_SLURM_ENV ?? '/tmp/kumul-slurm/env';
-  const env = new Map(readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return new Map(readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+/** Runs scontrol on the local cluster (draining and resuming nodes has no REST endpoint in 22.05). */
+export function scontrol(...args: string[]): void {
+  execFileSync('scontrol', args, { env: { ...process.env, SLURM_CONF: envFile().get('SLURM_CONF')! }, stdio: 'pipe' });
+}
+
+export function localSlurm(): SlurmOptions {
+  const env = envFile();
   return {
     url: env.get('KUMUL_SLURM_URL')!,
     user: env.get('KUMUL_SLURM_USER')!,
     token: env.get('KUMUL_SLURM_TOKEN')!,
-    target: (siteId) => ({ partition: siteId, units: 'gpus' }),
+    target: (siteId) => ({ partition: siteId, units: siteId.endsWith('-cpu') ? 'tasks' : 'gpus' }),
+    pools: env.get('KUMUL_SLURM_PARTITIONS')!.split(',').map((siteId) => ({ siteId, poolId: siteId.endsWith('-cpu') ? 'general' : 'ai' })),
   };
 }
 

@@ -8,7 +8,7 @@ import { SlurmExecutor, statusOf } from '../../src/exec/slurm.ts';
 import { localSlurm, slurmJobs } from './slurm-env.ts';
 
 const unique = `${Date.now().toString(36)}-${process.pid}`;
-const request = { tenantId: 't', jobId: 'j', siteId: 'hami', poolId: 'a100', units: 2, durationS: 100 };
+const request = { tenantId: 't', jobId: 'j', siteId: 'hami', poolId: 'ai', units: 2, durationS: 100 };
 
 describe('Slurm executor', () => {
   it('maps Slurm job states onto run states', () => {
