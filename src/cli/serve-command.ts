@@ -10,6 +10,8 @@ import { startRuntime } from '../service/runtime.ts';
 import { buildApp } from '../api/app.ts';
 import { listen } from '../api/server.ts';
 import { instant, numberAtLeast } from './options.ts';
+import { CliError } from './errors.ts';
+import { ExecutorsConfigError, loadExecutorsConfig } from '../exec/config.ts';
 
 interface ServeOptions {
   port: string;
@@ -25,6 +27,7 @@ interface ServeOptions {
   replanMinutes: string;
   horizonHours: string;
   tickMs: string;
+  executors?: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -44,6 +47,7 @@ export function registerServeCommand(program: Command): void {
     .option('--replan-minutes <m>', 'simulated minutes between dispatch cycles', '15')
     .option('--horizon-hours <h>', 'hours each dispatch cycle looks ahead', '48')
     .option('--tick-ms <ms>', 'real milliseconds between loop ticks', '1000')
+    .option('--executors <file>', 'JSON file mapping site pools to Slurm partitions (docs/slurm.md); other pools run simulated')
     .action(serve);
 }
 
@@ -61,7 +65,10 @@ async function serve(o: ServeOptions): Promise<void> {
     replanMinutes: numberAtLeast('--replan-minutes', o.replanMinutes, 1),
     horizonHours: numberAtLeast('--horizon-hours', o.horizonHours, 1),
     tickMs: numberAtLeast('--tick-ms', o.tickMs, 10),
+    executors: o.executors === undefined ? null : executorsFile(o.executors),
     log: (line) => process.stderr.write(`${line}\n`),
+  }).catch((err: unknown) => {
+    throw err instanceof ExecutorsConfigError ? new CliError(err.message) : err;
   });
   const app = buildApp(runtime.ctx);
   const { url } = await listen(app, { host: o.host, port: numberAtLeast('--port', o.port, 0) });
@@ -74,4 +81,12 @@ async function serve(o: ServeOptions): Promise<void> {
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
+}
+
+function executorsFile(file: string) {
+  try {
+    return { ...loadExecutorsConfig(file), file };
+  } catch (err) {
+    throw err instanceof ExecutorsConfigError ? new CliError(err.message) : err;
+  }
 }

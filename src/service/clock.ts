@@ -7,10 +7,16 @@ export interface Clock {
   nowMs(): number;
 }
 
+export interface ScaledClock extends Clock {
+  /** The service instant of a wall-clock instant (for engines that keep real time, like Slurm). */
+  atRealMs(realMs: number): number;
+}
+
 /** Real time × `scale` from `startMs` (scale 60: one simulated minute per second). */
-export function scaledClock(startMs: number, scale: number, realNowMs: () => number = Date.now): Clock {
+export function scaledClock(startMs: number, scale: number, realNowMs: () => number = Date.now): ScaledClock {
   const realStart = realNowMs();
-  return { nowMs: () => Math.round(startMs + (realNowMs() - realStart) * scale) };
+  const atRealMs = (realMs: number) => Math.round(startMs + (realMs - realStart) * scale);
+  return { nowMs: () => atRealMs(realNowMs()), atRealMs };
 }
 
 export class FixedClock implements Clock {

@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { openStore } from '../store/kysely-store.ts';
 import type { Store } from '../store/port.ts';
 import { SimulatedExecutor } from '../exec/simulated.ts';
+import { buildExecutor, checkAgainstNetwork, type ExecutorsConfig } from '../exec/config.ts';
+import type { SiteRoutedExecutor } from '../exec/site-routed.ts';
 import { objectiveFrom, policyFrom } from '../planning/plan-jobs.ts';
-import { scaledClock, type Clock } from './clock.ts';
+import { scaledClock } from './clock.ts';
 import { Metrics } from './metrics.ts';
 import { DispatchLoop } from './loop.ts';
 import { DemoWorkload } from './demo.ts';
@@ -32,12 +34,15 @@ export interface RuntimeOptions {
   horizonHours: number;
   /** Real milliseconds between loop ticks. */
   tickMs: number;
+  /** Which pools run on Slurm clusters (the executors file, read and checked by the caller); null: all simulated. */
+  executors: (ExecutorsConfig & { baseDir: string; file: string }) | null;
   log: (line: string) => void;
 }
 
 export interface Runtime {
   ctx: ServiceContext;
   loop: DispatchLoop;
+  executor: SiteRoutedExecutor;
   /** The operator key, when this start created it (first start only). */
   operatorKey: string | null;
   stop(): Promise<void>;
@@ -48,7 +53,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const store = await openStore(o.dbUrl);
   const clockFile = join(o.dataDir, 'clock.json');
   const startMs = resumeInstant(clockFile, o.startMs);
-  const clock: Clock = scaledClock(startMs, o.timeScale);
+  const clock = scaledClock(startMs, o.timeScale);
   const operatorKey = await bootstrapOperator(store, clock.nowMs());
   // The stored scenario document wins over --scenario, --policy and --objective after a first start.
   const dispatch = { policy: policyFrom(o.policy), objective: objectiveFrom(o.objective).name };
@@ -56,9 +61,13 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   let loop: DispatchLoop | null = null;
   const metrics = new Metrics();
   const ctx: ServiceContext = { store, clock, metrics, network: () => scenario.network(), scenario, wake: () => loop?.wake() };
+  if (o.executors) checkAgainstNetwork(o.executors, scenario.network(), o.executors.file);
+  const simulated = new SimulatedExecutor(join(o.dataDir, 'simulated-executor.json'));
+  // Slurm keeps real time: a job without a command waits its work's length divided by the time scale.
+  const executor = buildExecutor(o.executors, simulated, { workSecondsPerSecond: 1 / o.timeScale, serviceMs: clock.atRealMs });
   loop = new DispatchLoop({
     ctx,
-    executor: new SimulatedExecutor(join(o.dataDir, 'simulated-executor.json')),
+    executor,
     scenarioWindow: (windowStartMs, slots) => scenario.window(windowStartMs, slots),
     slotMinutes: scenario.slotMinutes,
     dispatch: () => scenario.dispatch(),
@@ -85,6 +94,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   return {
     ctx,
     loop,
+    executor,
     operatorKey,
     stop: async () => {
       stopped = true;
