@@ -23,6 +23,8 @@ const Cluster = z
     user: z.string().min(1),
     token: z.string().min(1).optional(),
     tokenFile: z.string().min(1).optional(),
+    /** Where probe jobs (`kumul probe`) write their output: a directory the cluster's nodes and Kumul both see. */
+    probeDir: z.string().min(1).optional(),
   })
   .refine((c) => (c.token === undefined) !== (c.tokenFile === undefined), { message: 'give exactly one of token and tokenFile' });
 
@@ -100,6 +102,7 @@ export function buildExecutor(config: (ExecutorsConfig & { baseDir: string }) | 
       pools,
       timeScale: timing.workSecondsPerSecond,
       serviceMs: timing.serviceMs,
+      ...(cluster.probeDir ? { probeDir: resolve(config.baseDir, cluster.probeDir) } : {}),
     });
     return { executor, pools };
   });

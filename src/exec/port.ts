@@ -46,4 +46,42 @@ export interface Executor {
   cancel(ref: string, nowMs: number): Promise<void>;
   /** The pools this executor runs that cannot start work now; read by the dispatch loop at every tick. */
   outages(nowMs: number): Promise<Outage[]>;
+  /** Runs a probe script once on one whole node of a pool and returns what it printed (`kumul probe`, POST /v1/probes). */
+  runProbe(request: ProbeRequest): Promise<ProbeResult>;
+}
+
+/**
+ * A computing-power probe (src/probe): a benchmark script run once on one whole node of a site's pool, through
+ * the executor that runs the site's work. Callers: src/probe/run.ts (the CLI's `kumul probe` and the API's
+ * POST /v1/probes). The script's stdout is the result; the executor cleans up after it.
+ */
+export interface ProbeRequest {
+  /** Names the probe's job (unique per probe), e.g. `probe-hami-hami-ai-<ms>`. */
+  ref: string;
+  siteId: string;
+  poolId: string;
+  /** A bash script starting with `#!`. */
+  script: string;
+  /** Longest the script may run once started, seconds; it is stopped after that. */
+  timeLimitS: number;
+  /** Accelerators one node of the pool has (0 for CPU pools): a probe job asks for all of them. */
+  acceleratorsPerNode: number;
+  /** Longest to wait for a node before giving up (queueing behind other jobs), seconds; 300 when absent. */
+  maxQueueS?: number;
+}
+
+export interface ProbeResult {
+  /** The script ran to its end and exited 0. */
+  ok: boolean;
+  state: RunState;
+  /** What the script printed on stdout (empty when it never ran). */
+  stdout: string;
+  /** The node it ran on: Slurm's node name, or this host's name for the simulated executor. */
+  node: string | null;
+  /** What the engine's own records say the node has, e.g. Slurm's GRES `gpu:a100:8`; null when they say nothing. */
+  nodeGres: string | null;
+  startedMs: number | null;
+  endedMs: number | null;
+  /** Why it is not ok: the engine's state and reason, the exit status, the end of stderr. */
+  reason?: string;
 }

@@ -5,7 +5,9 @@
  * it started — the same guarantee a real engine gives by naming jobs.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { runLocalProbe } from './local-probe.ts';
 import type { Executor, Outage, RunRequest, RunStatus } from './port.ts';
+import type { ProbeRequest, ProbeResult } from './port.ts';
 
 interface SimRun {
   request: RunRequest;
@@ -80,6 +82,14 @@ export class SimulatedExecutor implements Executor {
       this.save();
     }
     return statusOf(run, nowMs);
+  }
+
+  /**
+   * The simulated sites are this machine: a probe runs its script here as a child process (bash), with the
+   * machine's CPUs and no accelerators, and is stopped (the whole process group) after `timeLimitS`.
+   */
+  async runProbe(request: ProbeRequest): Promise<ProbeResult> {
+    return runLocalProbe(request);
   }
 }
 

@@ -5,6 +5,7 @@
  * (the answer is remembered), so a restarted service finds runs wherever they are.
  */
 import type { Executor, Outage, RunRequest, RunStatus } from './port.ts';
+import type { ProbeRequest, ProbeResult } from './port.ts';
 
 export interface PoolRoute {
   executor: Executor;
@@ -72,5 +73,10 @@ export class SiteRoutedExecutor implements Executor {
       }
     }
     return all;
+  }
+
+  /** A probe runs on the engine of its pool. */
+  runProbe(request: ProbeRequest): Promise<ProbeResult> {
+    return this.executorFor(request.siteId, request.poolId).runProbe(request);
   }
 }

@@ -9,6 +9,8 @@
  * Slurm keeps its own clock: the `nowMs` arguments of the port are ignored and times come from Slurm.
  */
 import type { Executor, Outage, RunRequest, RunState, RunStatus } from './port.ts';
+import type { ProbeRequest, ProbeResult } from './port.ts';
+import { runSlurmProbe } from './slurm-probe.ts';
 
 /** Where a site's pool runs on the cluster, and whether its units are GPUs or tasks (CPUs). */
 export interface SlurmTarget {
@@ -34,6 +36,8 @@ export interface SlurmOptions {
   serviceMs?: (slurmEpochMs: number) => number;
   /** Minutes added to the job's time limit beyond its expected length. */
   timeLimitSlackMin?: number;
+  /** Where probe jobs write their output: a directory the nodes and Kumul share (slurm-probe.ts's default when absent). */
+  probeDir?: string;
 }
 
 /** The fields of a job record the executor reads (GET /job/{id}, GET /jobs). */
@@ -207,6 +211,12 @@ export class SlurmExecutor implements Executor {
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(15_000),
     });
+  }
+
+  /** A probe job on one whole node of the pool's partition, output through the probe directory (slurm-probe.ts). */
+  runProbe(request: ProbeRequest): Promise<ProbeResult> {
+    const target = this.options.target(request.siteId, request.poolId);
+    return runSlurmProbe(request, { ...target, probeDir: this.options.probeDir, call: (method, path, body) => this.call(method, path, body) });
   }
 }
 

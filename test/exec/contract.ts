@@ -129,4 +129,24 @@ export function executorContract(h: ExecutorHarness): void {
     await Promise.all(reqs.map((r) => executor.submit(r, h.now())));
     for (const r of reqs) expect((await until(h, executor, r.ref, ['completed', 'failed', 'cancelled'])).at(-1)!.state).toBe('completed');
   });
+
+  // Probes (src/probe): a script on one whole node of a pool, its stdout returned.
+  it('a probe runs its script on one node of the pool and returns what it printed', async () => {
+    const executor = h.make();
+    const script = '#!/bin/bash\necho "KUMUL-PROBE node name=${SLURMD_NODENAME:-$(hostname)} cores=${SLURM_CPUS_ON_NODE:-$(nproc)}"\necho "probe ran"\n';
+    const result = await executor.runProbe({ ref: `contract-${unique}-probe-${count++}`, ...h.sites[0], script, timeLimitS: 60, acceleratorsPerNode: 0 });
+    expect(result).toMatchObject({ ok: true, state: 'completed' });
+    expect(result.stdout).toMatch(/^KUMUL-PROBE node name=\S+ cores=[1-9]\d*\nprobe ran\n$/);
+    expect(result.node).toBeTruthy();
+    expect(result.endedMs).toBeGreaterThanOrEqual(result.startedMs!);
+  });
+
+  it('a failing probe script is not ok, and the reason carries its exit status and stderr', async () => {
+    const executor = h.make();
+    const script = '#!/bin/bash\necho partial\necho "no compiler here" >&2\nexit 3\n';
+    const result = await executor.runProbe({ ref: `contract-${unique}-probe-${count++}`, ...h.sites[0], script, timeLimitS: 60, acceleratorsPerNode: 0 });
+    expect(result).toMatchObject({ ok: false, state: 'failed', stdout: 'partial\n' });
+    expect(result.reason).toMatch(/3/);
+    expect(result.reason).toContain('no compiler here');
+  });
 }
