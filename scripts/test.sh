@@ -4,7 +4,15 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
-if ! npx tsc --noEmit; then
+# The dashboard's bundle (dist/web/, rebuilt only when web/ changed) for test/web, and Debian's Chromium for its
+# end-to-end tests (playwright-core drives /usr/bin/chromium; no browser is downloaded).
+node scripts/build-web.mjs || echo "could not build the dashboard"
+if ! command -v chromium >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 ||
+    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; } ||
+    echo "could not install chromium"
+fi
+if ! npx tsc --noEmit || ! npx tsc --noEmit -p web/tsconfig.json; then
   echo "typecheck failed"
   echo "0 passed, 1 failed"
   exit 1

@@ -1,0 +1,167 @@
+/** Pieces the work and tenant views share: the jobs table, the job detail (plan, why, events), the submit form. */
+import { ApiError, api, currentSession } from './api.ts';
+import { duration, field, fill, h, message, num, pct, select, table, utc } from './dom.ts';
+import { JOB_CLASSES, POOL_CLASSES, type Job, type JobEvent, type JobPlan } from './types.ts';
+import { serviceClock } from './view.ts';
+
+export const jobHref = (job: { tenant: string; id: string }) => `#/work/${encodeURIComponent(job.tenant)}/${encodeURIComponent(job.id)}`;
+
+export function statusBadge(status: string): HTMLElement {
+  return h('span', { class: `badge s-${status}` }, status);
+}
+
+export function jobsTable(caption: string, jobs: Job[], showTenant: boolean): HTMLElement {
+  const headers = ['Job', ...(showTenant ? ['Tenant'] : []), 'Status', 'Class', 'Pool', 'Units', 'Duration', 'Release', 'Deadline', 'Origin'];
+  return table(
+    caption,
+    headers,
+    jobs.map((j) => [
+      h('a', { href: jobHref(j) }, j.id),
+      ...(showTenant ? [j.tenant] : []),
+      statusBadge(j.status),
+      j.class,
+      j.poolClass,
+      String(j.units),
+      duration(j.durationS),
+      utc(j.release),
+      utc(j.deadline),
+      j.origin,
+    ]),
+    { numeric: [showTenant ? 5 : 4], empty: 'No jobs match.' },
+  );
+}
+
+function describeEvent(e: JobEvent): string {
+  const text = Object.keys(e.detail).length ? JSON.stringify(e.detail) : '';
+  return text.length > 160 ? `${text.slice(0, 157)}…` : text;
+}
+
+/** One job: its fields, its plan (where and when), why (the candidates' scores), and its events. */
+export async function jobDetail(tenant: string, id: string): Promise<HTMLElement> {
+  const asOther = currentSession()?.tenantId !== tenant ? tenant : undefined;
+  const [job, planView, events] = await Promise.all([api.job(id, asOther), api.plan(id, asOther), api.events(id, asOther)]);
+  const plan = planView.plan;
+  const parts = plan ? [...new Set(plan.explain.candidates.flatMap((c) => Object.keys(c.parts)))] : [];
+  const scoreRow = (c: NonNullable<JobPlan['plan']>['explain']['candidates'][number], label: string) => [label, c.site, utc(c.start), utc(c.end), num(c.score, 3), ...parts.map((p) => num(c.parts[p], 3))];
+  return h(
+    'article',
+    { class: 'job-detail', 'aria-labelledby': 'job-title' },
+    h('h2', { id: 'job-title' }, `Job ${job.id} `, statusBadge(job.status)),
+    h(
+      'dl',
+      { class: 'facts' },
+      ...(
+        [
+          ['Tenant', job.tenant],
+          ['Class', `${job.class} on ${job.poolClass}`],
+          ['Units', String(job.units)],
+          ['Duration', duration(job.durationS)],
+          ['Release', utc(job.release)],
+          ['Deadline', utc(job.deadline)],
+          ['Origin', `${job.origin}${job.inputGb ? `, ${num(job.inputGb, 0)} GB input` : ''}`],
+          ['Interruptible', job.interruptible ? 'yes' : 'no'],
+          ['Allowed sites', job.allowedSites ? job.allowedSites.join(', ') : 'any'],
+        ] as const
+      ).map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v))),
+    ),
+    h('h3', null, 'Plan: where and when'),
+    plan
+      ? h(
+          'div',
+          null,
+          h('p', { class: 'plan-summary' }, `At ${plan.site} (pool ${plan.pool}) by policy ${plan.explain.policy}: ${num(plan.energyKWh, 1)} kWh, ${pct(plan.energyKWh > 0 ? plan.greenKWh / plan.energyKWh : null)} green, ${num(plan.costYuan, 2)} yuan, ${num(plan.carbonKg, 2)} kg CO2.`),
+          table('Runs', ['Start', 'End', 'Units'], plan.runs.map((r) => [utc(r.start), utc(r.end), String(r.units)]), { numeric: [2] }),
+          plan.transfer ? h('p', null, `Input moved ${plan.transfer.route.join(' → ')}: ${num(plan.transfer.gb, 0)} GB, ${utc(plan.transfer.start)} to ${utc(plan.transfer.end)}.`) : null,
+          h('h3', null, 'Why: the best place at each site (lower score is better; the first was chosen)'),
+          table(
+            'Candidates and their scores',
+            ['', 'Site', 'Start', 'End', 'Score', ...parts],
+            [
+              ...plan.explain.candidates.map((c, i) => scoreRow(c, i === 0 ? 'chosen' : '')),
+              ...(plan.explain.earliestHere ? [scoreRow(plan.explain.earliestHere, 'earliest here')] : []),
+            ],
+            { numeric: [4, ...parts.map((_, i) => 5 + i)] },
+          ),
+          plan.explain.rejected.length ? table('Sites ruled out', ['Site', 'Reason'], plan.explain.rejected.map((r) => [r.site, r.reason])) : null,
+        )
+      : h('p', { class: 'muted' }, 'Not planned yet: the dispatch loop plans it at its next cycle.'),
+    h('h3', null, 'Events'),
+    table(
+      'Events, oldest first',
+      ['#', 'At', 'Event', 'From', 'To', 'Detail'],
+      events.events.map((e) => [String(e.version), utc(e.at), e.name, e.from ?? '–', e.to, describeEvent(e)]),
+      { numeric: [0] },
+    ),
+  );
+}
+
+/** The job submission form; `onSubmitted` gets the stored job. */
+export function submitForm(sites: { id: string; name: string }[], onSubmitted: (job: Job) => void): HTMLElement {
+  const id = h('input', { name: 'id', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._:\\-]{0,127}', value: `web-${Date.now().toString(36)}` });
+  const jobClass = select('class', JOB_CLASSES.map((c) => [c, c]), 'training');
+  const poolClass = select('poolClass', POOL_CLASSES.map((c) => [c, { ai: 'ai (accelerators)', general: 'general (CPU cores)', hpc: 'hpc (nodes)' }[c]]), 'ai');
+  const units = h('input', { name: 'units', type: 'number', min: 1, step: 1, required: true, value: 1 });
+  const hours = h('input', { name: 'hours', type: 'number', min: 0.25, step: 0.25, required: true, value: 2 });
+  const release = h('input', { name: 'release', placeholder: 'now', spellcheck: 'false', autocapitalize: 'off' });
+  const slackHours = h('input', { name: 'slack', type: 'number', min: 0.25, step: 0.25, required: true, value: 24 });
+  const origin = select('origin', sites.map((s) => [s.id, s.name]), sites[0]?.id ?? '');
+  const inputGb = h('input', { name: 'inputGb', type: 'number', min: 0, step: 1, value: 0 });
+  const interruptible = h('input', { name: 'interruptible', type: 'checkbox' });
+  const note = h('p', { role: 'status', class: 'message' });
+  const form = h(
+    'form',
+    { class: 'submit-job', 'aria-labelledby': 'submit-title' },
+    h('h2', { id: 'submit-title' }, 'Submit a job'),
+    h(
+      'div',
+      { class: 'grid' },
+      field('Job id', id),
+      field('Job class', jobClass),
+      field('Pool class', poolClass),
+      field('Units', units, 'accelerators, cores or nodes at once'),
+      field('Duration, hours', hours),
+      field('Release (UTC, ISO 8601)', release, 'earliest start, e.g. 2026-06-01T03:00Z; empty: now on the service’s clock'),
+      field('Slack, hours', slackHours, 'deadline = release + duration + slack'),
+      field('Input data at', origin),
+      field('Input data, GB', inputGb),
+      field('Interruptible', interruptible),
+    ),
+    h('button', { type: 'submit' }, 'Submit job'),
+    note,
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const releaseMs = release.value.trim() ? Date.parse(release.value.trim()) : (serviceClock.nowMs ?? Date.now());
+    if (!Number.isFinite(releaseMs)) {
+      message(note, 'Release is not an ISO 8601 instant, e.g. 2026-06-01T03:00Z.', 'error');
+      release.focus();
+      return;
+    }
+    const durationS = Math.round(Number(hours.value) * 3600);
+    const deadlineMs = releaseMs + durationS * 1000 + Number(slackHours.value) * 3_600_000;
+    message(note, 'Submitting…');
+    try {
+      const { jobs } = await api.submit({
+        id: id.value.trim(),
+        class: jobClass.value,
+        poolClass: poolClass.value,
+        units: Number(units.value),
+        durationS,
+        release: new Date(releaseMs).toISOString(),
+        deadline: new Date(deadlineMs).toISOString(),
+        origin: origin.value,
+        inputGb: Number(inputGb.value || 0),
+        interruptible: interruptible.checked,
+      });
+      message(note, `Submitted job ${jobs[0].id}: ${jobs[0].status}.`, 'ok');
+      id.value = `web-${Date.now().toString(36)}`;
+      onSubmitted(jobs[0]);
+    } catch (err) {
+      const fields = err instanceof ApiError && err.fields.length ? ` (${err.fields.map((f) => `${f.field}: ${f.message}`).join('; ')})` : '';
+      message(note, `Not submitted: ${err instanceof Error ? err.message : String(err)}${fields}`, 'error');
+    }
+  });
+  return form;
+}
+
+export { fill };

@@ -1,0 +1,136 @@
+/**
+ * The Kumul dashboard: hash routes (#/network, #/energy/<site>, #/work, #/work/<tenant>/<job>, #/savings,
+ * #/tenant), one view at a time, refreshed on each dispatch-loop tick from `EventSource('/v1/events')`
+ * (at most once every 2 s), and every 5 s while that stream is down. docs/dashboard.md describes the views.
+ */
+import './style.css';
+import { currentSession } from './api.ts';
+import { fill, h, utc } from './dom.ts';
+import type { Tick } from './types.ts';
+import { serviceClock, type Route, type View } from './view.ts';
+import { energyView } from './views/energy.ts';
+import { networkView } from './views/network.ts';
+import { savingsView } from './views/savings.ts';
+import { tenantView } from './views/tenant.ts';
+import { workView } from './views/work.ts';
+
+const REFRESH_MIN_INTERVAL_MS = 2000;
+const POLL_WITHOUT_EVENTS_MS = 5_000;
+
+const main = document.getElementById('main')!;
+const live = document.getElementById('live')!;
+const who = document.getElementById('who')!;
+let view: View | null = null;
+let route: Route = { name: '', parts: [] };
+
+function parseRoute(hash: string): Route | null {
+  if (!hash.startsWith('#/')) return null;
+  const [name = '', ...parts] = hash.slice(2).split('?')[0].split('/').filter(Boolean);
+  return { name, parts };
+}
+
+function showSession(): void {
+  const session = currentSession();
+  fill(who, session ? h('a', { href: '#/tenant' }, `${session.tenantId} (${session.role})`) : h('a', { href: '#/tenant' }, 'Log in'));
+}
+
+function mount(next: Route): void {
+  view?.dispose();
+  route = next;
+  for (const a of document.querySelectorAll<HTMLAnchorElement>('nav.views a')) {
+    if (a.dataset.view === next.name) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  const again = () => mount(route);
+  showSession();
+  main.replaceChildren();
+  switch (next.name) {
+    case 'energy':
+      view = energyView(main, next.parts[0] ? decodeURIComponent(next.parts[0]) : undefined);
+      break;
+    case 'work':
+      view = workView(main, next.parts, again);
+      break;
+    case 'savings':
+      view = savingsView(main);
+      break;
+    case 'tenant':
+      view = tenantView(main, again);
+      break;
+    default:
+      view = networkView(main);
+  }
+  const title = next.name ? next.name[0].toUpperCase() + next.name.slice(1) : 'Network';
+  document.title = `${title} · Kumul`;
+  void refresh(true);
+}
+
+let refreshing = false;
+let lastRefreshMs = 0;
+let pending: ReturnType<typeof setTimeout> | null = null;
+
+/** Refreshes the visible view: now when `force`, otherwise at most once every 2 s. */
+async function refresh(force = false): Promise<void> {
+  const wait = lastRefreshMs + REFRESH_MIN_INTERVAL_MS - performance.now();
+  if (!force && (refreshing || wait > 0)) {
+    pending ??= setTimeout(() => {
+      pending = null;
+      void refresh();
+    }, Math.max(wait, 200));
+    return;
+  }
+  const current = view;
+  refreshing = true;
+  lastRefreshMs = performance.now();
+  try {
+    await current?.refresh();
+    main.removeAttribute('aria-busy');
+  } catch (err) {
+    if (current === view) main.prepend(h('p', { class: 'message error', role: 'alert' }, `Could not load: ${err instanceof Error ? err.message : String(err)}`));
+  } finally {
+    refreshing = false;
+  }
+}
+
+function setLive(state: 'connecting' | 'live' | 'offline', detail = ''): void {
+  live.dataset.state = state;
+  live.textContent = { connecting: 'Connecting…', live: 'Live', offline: 'Offline, retrying' }[state] + (detail ? ` · ${detail}` : '');
+}
+
+function connect(): void {
+  setLive('connecting');
+  const events = new EventSource('/v1/events');
+  events.addEventListener('open', () => setLive('live', serviceClock.nowMs ? utc(serviceClock.nowMs) : ''));
+  events.addEventListener('tick', (event) => {
+    try {
+      const tick = JSON.parse((event as MessageEvent<string>).data) as Tick;
+      serviceClock.nowMs = tick.nowMs;
+      setLive('live', utc(tick.nowMs));
+    } catch {
+      setLive('live');
+    }
+    void refresh();
+  });
+  // EventSource reconnects by itself; only a closed source needs a new one.
+  events.addEventListener('error', () => {
+    setLive('offline');
+    if (events.readyState === EventSource.CLOSED) setTimeout(connect, 5000);
+  });
+}
+
+document.getElementById('skip')!.addEventListener('click', (event) => {
+  event.preventDefault();
+  main.focus();
+});
+window.addEventListener('hashchange', () => {
+  const next = parseRoute(location.hash);
+  if (next) mount(next);
+});
+setInterval(() => {
+  if (live.dataset.state !== 'live') void refresh();
+}, POLL_WITHOUT_EVENTS_MS);
+
+const first = parseRoute(location.hash);
+if (!first) history.replaceState(null, '', '#/network');
+mount(first ?? { name: 'network', parts: [] });
+connect();

@@ -1,0 +1,187 @@
+/**
+ * The answers the dashboard reads, as the API sends them (JSON). The dashboard routes' zod schemas
+ * (src/api/schemas/dashboard.ts) and the jobs and bill schemas are the source; test/web/types-fit.test.ts
+ * checks at type level that these shapes accept what those schemas produce. Units are in the names.
+ */
+
+export type PoolClass = 'ai' | 'general' | 'hpc';
+export const JOB_CLASSES = ['training', 'inference', 'hpc', 'batch', 'backup'] as const;
+export type JobClass = (typeof JOB_CLASSES)[number];
+export const POOL_CLASSES = ['ai', 'general', 'hpc'] as const;
+
+/** `GET /v1/dashboard/network`: every site and link now. */
+export interface NetworkNow {
+  nowMs: number;
+  slotMinutes: number;
+  sites: SiteNow[];
+  links: LinkNow[];
+}
+
+export interface SiteNow {
+  id: string;
+  name: string;
+  lat: number;
+  lon: number;
+  pue: number;
+  pools: { id: string; class: PoolClass; unit: string; units: number; busyUnits: number }[];
+  /** Busy units / units over all pools, 0..1. */
+  utilisation: number;
+  demandKW: number;
+  renewableKW: number;
+  /** Share of the demand met by renewables now, 0..1; null without demand. */
+  greenShare: number | null;
+  priceYuanPerKWh: number;
+  carbonGPerKWh: number;
+}
+
+export interface LinkNow {
+  from: string;
+  to: string;
+  bandwidthGbps: number;
+  latencyMs: number;
+  loadGbps: number;
+}
+
+export interface ForecastActual {
+  forecast: number[];
+  actual: (number | null)[];
+}
+
+/** `GET /v1/dashboard/energy/:siteId`: one site's series, slot by slot from `startMs`. */
+export interface SiteEnergy {
+  siteId: string;
+  nowMs: number;
+  startMs: number;
+  slotMinutes: number;
+  slots: number;
+  renewableKW: ForecastActual;
+  demandKW: number[];
+  priceYuanPerKWh: ForecastActual;
+  carbonGPerKWh: ForecastActual;
+}
+
+export interface SavingsFigures {
+  energyKWh: number;
+  greenKWh: number;
+  costYuan: number;
+  carbonKg: number;
+}
+
+/** `GET /v1/dashboard/savings`: what was run against the carbon-agnostic baseline, bucket by bucket. */
+export interface Savings {
+  buckets: (SavingsFigures & { startMs: number; baseline: SavingsFigures })[];
+  totals: SavingsFigures & {
+    baseline: SavingsFigures;
+    costSavedPct: number | null;
+    carbonSavedPct: number | null;
+    greenShare: number | null;
+    baselineGreenShare: number | null;
+  };
+}
+
+/** The `tick` event of `GET /v1/events`, after each dispatch-loop tick. */
+export interface Tick {
+  nowMs: number;
+  started: number;
+  finished: number;
+  planned: number;
+  /** Whether this tick ran a planning cycle. */
+  replanned: boolean;
+}
+
+export const JOB_STATUSES = ['submitted', 'planned', 'transferring', 'running', 'paused', 'succeeded', 'failed', 'cancelled', 'missed'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** `GET /v1/jobs`, `GET /v1/jobs/:id` (instants ISO 8601). */
+export interface Job {
+  id: string;
+  tenant: string;
+  class: JobClass;
+  poolClass: PoolClass;
+  units: number;
+  durationS: number;
+  release: string;
+  deadline: string;
+  origin: string;
+  inputGb: number;
+  interruptible: boolean;
+  allowedSites: string[] | null;
+  status: JobStatus;
+  version: number;
+  executorRef: string | null;
+  submitted: string;
+  updated: string;
+}
+
+export interface ExplainCandidate {
+  site: string;
+  start: string;
+  end: string;
+  /** Weighted objective (lower is better). */
+  score: number;
+  /** Each score plugin's value in its unit (yuan, kgCO2, gridKWh). */
+  parts: Record<string, number>;
+}
+
+/** `GET /v1/jobs/:id/plan`. */
+export interface JobPlan {
+  id: string;
+  tenant: string;
+  status: JobStatus;
+  version: number;
+  plan: {
+    id: string;
+    site: string;
+    pool: string;
+    runs: { start: string; end: string; units: number }[];
+    transfer: { route: string[]; gb: number; start: string; end: string } | null;
+    energyKWh: number;
+    greenKWh: number;
+    costYuan: number;
+    carbonKg: number;
+    transferKWh: number;
+    explain: { policy: string; candidates: ExplainCandidate[]; earliestHere: ExplainCandidate | null; rejected: { site: string; reason: string }[] };
+  } | null;
+}
+
+/** `GET /v1/jobs/:id/events`. */
+export interface JobEvent {
+  version: number;
+  at: string;
+  name: string;
+  from: JobStatus | null;
+  to: JobStatus;
+  detail: Record<string, unknown>;
+}
+
+export interface BillFigures {
+  rows: number;
+  unitHours: number;
+  energyKWh: number;
+  greenKWh: number;
+  costYuan: number;
+  carbonKg: number;
+  pflopHours: { fp64: number; fp32: number; bf16: number };
+  greenShare: number | null;
+}
+
+/** `GET /v1/tenants/:id/bill?month=`. */
+export interface Bill {
+  tenant: string;
+  month: string;
+  lines: (BillFigures & { jobId: string; site: string; pool: string })[];
+  totals: BillFigures;
+}
+
+/** `GET /v1/tenants/:id`. */
+export interface Tenant {
+  id: string;
+  name: string;
+  role: 'operator' | 'tenant';
+  maxConcurrentUnits: Record<PoolClass, number | null>;
+}
+
+/** Every error body: `{ error: { code, message, status, fields? } }`. */
+export interface ApiErrorBody {
+  error: { code: string; message: string; status: number; fields?: { field: string; message: string }[] };
+}

@@ -1,0 +1,15 @@
+/** What the router asks of a view: build once in `root`, `refresh()` its data (on entry and on live ticks), `dispose()`. */
+export interface View {
+  refresh(): Promise<void>;
+  dispose(): void;
+}
+
+export interface Route {
+  /** `network`, `energy`, `work`, `savings`, `tenant`. */
+  name: string;
+  /** Path parts after the name: `#/energy/hami` → `['hami']`. */
+  parts: string[];
+}
+
+/** The simulated "now" last seen from the service (network answer or live tick), epoch ms; null before. */
+export const serviceClock = { nowMs: null as number | null };

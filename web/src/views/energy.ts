@@ -1,0 +1,139 @@
+/**
+ * Energy view (`#/energy/<site>`): one site's renewable supply against its demand over time, its price and
+ * carbon series, forecast against actual, with a line at now. Data: `GET /v1/dashboard/energy/:siteId`
+ * (the site list from `GET /v1/dashboard/network`).
+ */
+import { api } from '../api.ts';
+import { chart, COLORS, type Option } from '../charts.ts';
+import { field, fill, h, num, select, utc } from '../dom.ts';
+import type { ForecastActual, SiteEnergy } from '../types.ts';
+import { serviceClock, type View } from '../view.ts';
+
+type Point = [number, number | null];
+
+function points(energy: SiteEnergy, values: readonly (number | null)[]): Point[] {
+  const slotMs = energy.slotMinutes * 60_000;
+  return values.map((v, i) => [energy.startMs + i * slotMs, v]);
+}
+
+/** The value in the slot that holds `nowMs`, or null. */
+function atNow(energy: SiteEnergy, values: readonly (number | null)[]): number | null {
+  const i = Math.floor((energy.nowMs - energy.startMs) / (energy.slotMinutes * 60_000));
+  return i >= 0 && i < values.length ? values[i] : null;
+}
+
+function timeChart(energy: SiteEnergy, unit: string, series: { name: string; data: Point[]; color: string; dashed?: boolean; area?: boolean }[]): Option {
+  return {
+    animation: false,
+    tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? `${num(v, v < 10 ? 3 : 0)} ${unit}` : '–') },
+    legend: { top: 0, type: 'scroll' },
+    grid: { left: 56, right: 16, top: 36, bottom: 32 },
+    xAxis: { type: 'time' },
+    yAxis: { type: 'value', name: unit, nameTextStyle: { align: 'left' } },
+    series: series.map((s, i) => ({
+      type: 'line',
+      name: s.name,
+      data: s.data,
+      showSymbol: false,
+      step: 'start',
+      connectNulls: false,
+      lineStyle: { color: s.color, type: s.dashed ? 'dashed' : 'solid', width: 2 },
+      itemStyle: { color: s.color },
+      areaStyle: s.area ? { color: s.color, opacity: 0.12 } : undefined,
+      markLine:
+        i === 0
+          ? { symbol: 'none', silent: true, label: { formatter: 'now' }, lineStyle: { color: '#d32f2f', type: 'solid' }, data: [{ xAxis: energy.nowMs }] }
+          : undefined,
+    })),
+  };
+}
+
+export function energyView(root: HTMLElement, siteId: string | undefined): View {
+  const siteSelect = select('site', []);
+  const windowSelect = select('window', [
+    ['24,48', '24 h back, 48 h ahead'],
+    ['72,24', '72 h back, 24 h ahead'],
+    ['168,48', '7 days back, 48 h ahead'],
+  ], '24,48');
+  const heading = h('h1', null, 'Energy');
+  const summary = h('p', { class: 'muted', role: 'status' }, 'Loading…');
+  const boxes = [0, 1, 2].map((i) => h('div', { class: 'chart', role: 'img', 'aria-label': ['Renewable supply and demand, kW', 'Grid price, yuan per kWh', 'Grid carbon intensity, gCO2 per kWh'][i] }));
+  const now = h('div');
+  const form = h('form', { class: 'filters', onsubmit: (e: Event) => e.preventDefault() }, field('Site', siteSelect), field('Time window', windowSelect));
+  fill(
+    root,
+    heading,
+    form,
+    summary,
+    now,
+    h('h2', null, 'Renewable supply and demand'),
+    boxes[0],
+    h('h2', null, 'Price'),
+    boxes[1],
+    h('h2', null, 'Carbon intensity'),
+    boxes[2],
+  );
+  const charts = boxes.map((b) => chart(b));
+  let current = siteId;
+  siteSelect.addEventListener('change', () => {
+    location.hash = `#/energy/${encodeURIComponent(siteSelect.value)}`;
+  });
+  windowSelect.addEventListener('change', () => void view.refresh());
+
+  const view: View = {
+    async refresh() {
+      const net = await api.network();
+      serviceClock.nowMs = net.nowMs;
+      if (siteSelect.options.length !== net.sites.length) {
+        fill(siteSelect, net.sites.map((s) => h('option', { value: s.id }, s.name)));
+      }
+      if (!current || !net.sites.some((s) => s.id === current)) current = net.sites[0]?.id;
+      if (!current) {
+        summary.textContent = 'No sites.';
+        return;
+      }
+      siteSelect.value = current;
+      const name = net.sites.find((s) => s.id === current)?.name ?? current;
+      heading.textContent = `Energy at ${name}`;
+      const [back, ahead] = windowSelect.value.split(',').map(Number);
+      const e = await api.energy(current, back, ahead);
+      summary.textContent = `${e.slots} slots of ${e.slotMinutes} min from ${utc(e.startMs)} · now ${utc(e.nowMs)} · solid: actual, dashed: forecast`;
+      const nowOf = (fa: ForecastActual) => atNow(e, fa.actual) ?? atNow(e, fa.forecast);
+      fill(
+        now,
+        h(
+          'dl',
+          { class: 'cards' },
+          h('div', null, h('dt', null, 'Renewable now'), h('dd', null, `${num(nowOf(e.renewableKW), 0)} kW`)),
+          h('div', null, h('dt', null, 'Demand now'), h('dd', null, `${num(atNow(e, e.demandKW), 0)} kW`)),
+          h('div', null, h('dt', null, 'Price now'), h('dd', null, `${num(nowOf(e.priceYuanPerKWh), 3)} yuan/kWh`)),
+          h('div', null, h('dt', null, 'Carbon now'), h('dd', null, `${num(nowOf(e.carbonGPerKWh), 0)} gCO2/kWh`)),
+        ),
+      );
+      charts[0].chart.setOption(
+        timeChart(e, 'kW', [
+          { name: 'Renewable actual', data: points(e, e.renewableKW.actual), color: COLORS.green, area: true },
+          { name: 'Renewable forecast', data: points(e, e.renewableKW.forecast), color: COLORS.green, dashed: true },
+          { name: 'Demand', data: points(e, e.demandKW), color: COLORS.demand },
+        ]),
+        { notMerge: true },
+      );
+      charts[1].chart.setOption(
+        timeChart(e, 'yuan/kWh', [
+          { name: 'Price actual', data: points(e, e.priceYuanPerKWh.actual), color: COLORS.price },
+          { name: 'Price forecast', data: points(e, e.priceYuanPerKWh.forecast), color: COLORS.price, dashed: true },
+        ]),
+        { notMerge: true },
+      );
+      charts[2].chart.setOption(
+        timeChart(e, 'gCO2/kWh', [
+          { name: 'Carbon actual', data: points(e, e.carbonGPerKWh.actual), color: COLORS.carbon },
+          { name: 'Carbon forecast', data: points(e, e.carbonGPerKWh.forecast), color: COLORS.carbon, dashed: true },
+        ]),
+        { notMerge: true },
+      );
+    },
+    dispose: () => charts.forEach((c) => c.dispose()),
+  };
+  return view;
+}

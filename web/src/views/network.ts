@@ -1,0 +1,136 @@
+/**
+ * Network view (`#/network`): sites on the China outline by latitude and longitude, links with bandwidth and
+ * load; each site's utilisation, green share, price and carbon now. Data: `GET /v1/dashboard/network`.
+ */
+import { api } from '../api.ts';
+import { chart, COLORS } from '../charts.ts';
+import { fill, h, num, pct, table, utc } from '../dom.ts';
+import type { NetworkNow, SiteNow } from '../types.ts';
+import { serviceClock, type View } from '../view.ts';
+
+/** Green share 0..1 → a colour from grey-red (none) to green (all). */
+function greenColour(share: number | null): string {
+  if (share === null) return '#9e9e9e';
+  const s = Math.max(0, Math.min(1, share));
+  const r = Math.round(198 - 152 * s);
+  const g = Math.round(80 + 45 * s);
+  const b = Math.round(60 - 10 * s);
+  return `rgb(${r},${g},${b})`;
+}
+
+/** The first word of a site's name (`Hami integrated computing centre` → `Hami`), for map labels. */
+const shortName = (site: SiteNow) => site.name.split(/[\s,(]/)[0] || site.id;
+
+function siteTooltip(site: SiteNow): string {
+  // echarts renders tooltips as HTML: escape the one free-text field.
+  const name = site.name.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<b>${name}</b><br>utilisation ${pct(site.utilisation)}<br>green ${pct(site.greenShare)}<br>${num(site.priceYuanPerKWh, 3)} yuan/kWh<br>${num(site.carbonGPerKWh, 0)} gCO2/kWh`;
+}
+
+export function networkView(root: HTMLElement): View {
+  const status = h('p', { class: 'muted', role: 'status' }, 'Loading the network…');
+  const mapBox = h('div', { class: 'chart map', role: 'img', 'aria-label': 'Map of the sites and links on an outline of China; the tables below give the same figures' });
+  const sitesBox = h('div');
+  const linksBox = h('div');
+  fill(
+    root,
+    h('h1', null, 'Network'),
+    status,
+    h('div', { class: 'network-layout' }, mapBox, h('div', null, sitesBox)),
+    linksBox,
+    h('p', { class: 'muted small' }, 'Outline: Natural Earth (public domain), 1:50m; not an authoritative boundary.'),
+  );
+  const map = chart(mapBox);
+
+  function draw(net: NetworkNow): void {
+    const byId = new Map(net.sites.map((s) => [s.id, s]));
+    const maxGbps = Math.max(1, ...net.links.map((l) => l.bandwidthGbps));
+    map.chart.setOption(
+      {
+        tooltip: { trigger: 'item' },
+        geo: {
+          map: 'china',
+          roam: true,
+          zoom: 1.15,
+          itemStyle: { areaColor: '#eef2ee', borderColor: '#90a4ae' },
+          emphasis: { disabled: true },
+          label: { show: false },
+        },
+        series: [
+          {
+            type: 'lines',
+            coordinateSystem: 'geo',
+            zlevel: 1,
+            tooltip: { formatter: (p: { data: { tip: string } }) => p.data.tip },
+            data: net.links
+              .filter((l) => byId.has(l.from) && byId.has(l.to))
+              .map((l) => {
+                const a = byId.get(l.from)!;
+                const b = byId.get(l.to)!;
+                const load = l.bandwidthGbps > 0 ? l.loadGbps / l.bandwidthGbps : 0;
+                return {
+                  coords: [
+                    [a.lon, a.lat],
+                    [b.lon, b.lat],
+                  ],
+                  tip: `${a.name} – ${b.name}<br>${num(l.bandwidthGbps, 0)} Gbit/s, ${num(l.latencyMs, 0)} ms<br>load ${num(l.loadGbps, 2)} Gbit/s (${pct(load)})`,
+                  lineStyle: { width: 1.5 + 5 * (l.bandwidthGbps / maxGbps), color: load > 0.8 ? '#c62828' : load > 0.3 ? '#ef6c00' : '#546e7a', opacity: 0.8, curveness: 0.15 },
+                };
+              }),
+          },
+          {
+            type: 'scatter',
+            coordinateSystem: 'geo',
+            zlevel: 2,
+            tooltip: { formatter: (p: { dataIndex: number }) => siteTooltip(net.sites[p.dataIndex]) },
+            label: { show: true, position: 'right', formatter: (p: { dataIndex: number }) => `${shortName(net.sites[p.dataIndex])} ${pct(net.sites[p.dataIndex].utilisation)}`, fontSize: 12, color: '#263238' },
+            data: net.sites.map((s) => ({
+              name: s.name,
+              value: [s.lon, s.lat],
+              symbolSize: 10 + 16 * Math.max(0, Math.min(1, s.utilisation)),
+              itemStyle: { color: greenColour(s.greenShare), borderColor: '#fff', borderWidth: 1 },
+            })),
+          },
+        ],
+      },
+      { notMerge: true },
+    );
+  }
+
+  return {
+    async refresh() {
+      const net = await api.network();
+      serviceClock.nowMs = net.nowMs;
+      status.textContent = `${net.sites.length} sites, ${net.links.length} links · simulated time ${utc(net.nowMs)} · ${net.slotMinutes}-minute slots`;
+      draw(net);
+      const names = new Map(net.sites.map((s) => [s.id, s.name]));
+      fill(
+        sitesBox,
+        table(
+          'Sites now',
+          ['Site', 'Utilisation', 'Green share', 'Price yuan/kWh', 'Carbon gCO2/kWh', 'Demand kW', 'Renewable kW'],
+          net.sites.map((s) => [
+            h('a', { href: `#/energy/${encodeURIComponent(s.id)}`, title: `Energy at ${s.name}` }, s.name),
+            pct(s.utilisation),
+            pct(s.greenShare),
+            num(s.priceYuanPerKWh, 3),
+            num(s.carbonGPerKWh, 0),
+            num(s.demandKW, 0),
+            num(s.renewableKW, 0),
+          ]),
+          { numeric: [1, 2, 3, 4, 5, 6] },
+        ),
+      );
+      fill(
+        linksBox,
+        table(
+          'Links',
+          ['From', 'To', 'Bandwidth Gbit/s', 'Latency ms', 'Load Gbit/s'],
+          net.links.map((l) => [names.get(l.from) ?? l.from, names.get(l.to) ?? l.to, num(l.bandwidthGbps, 0), num(l.latencyMs, 0), num(l.loadGbps, 2)]),
+          { numeric: [2, 3, 4] },
+        ),
+      );
+    },
+    dispose: () => map.dispose(),
+  };
+}
