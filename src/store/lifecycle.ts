@@ -22,6 +22,8 @@ export function isFinal(status: JobStatus): boolean {
  * - `unplanJob` returns a planned job to the queue when a later cycle finds no place for it;
  * - `startTransfer` moves the job's input to the planned site; `startRun` starts it (after a transfer or directly);
  * - `pauseRun`/`resumeRun` interrupt and resume an interruptible job at its site;
+ * - `requeueRun` returns a started job to the queue when its run was stopped for the site's sake (the pool went out of
+ *   service, the node failed, the run waited too long to start): the plan is cleared, the last run's executor ref kept;
  * - `cancel`, `fail` and `markMissed` end a job from any non-final state (the service stops a started run first,
  *   or its reconciler stops any run whose job is final).
  */
@@ -32,6 +34,7 @@ export const TRANSITIONS = {
   startRun: { from: ['planned', 'transferring'], to: 'running' },
   pauseRun: { from: ['running'], to: 'paused' },
   resumeRun: { from: ['paused'], to: 'running' },
+  requeueRun: { from: ['running', 'paused'], to: 'submitted' },
   succeed: { from: ['running'], to: 'succeeded' },
   fail: { from: ACTIVE_STATUSES, to: 'failed' },
   cancel: { from: ACTIVE_STATUSES, to: 'cancelled' },

@@ -19,6 +19,7 @@ const LEGAL: Record<TransitionName, { from: JobStatus[]; to: JobStatus }> = {
   startRun: { from: ['planned', 'transferring'], to: 'running' },
   pauseRun: { from: ['running'], to: 'paused' },
   resumeRun: { from: ['paused'], to: 'running' },
+  requeueRun: { from: ['running', 'paused'], to: 'submitted' },
   succeed: { from: ['running'], to: 'succeeded' },
   fail: { from: NOT_FINAL, to: 'failed' },
   cancel: { from: NOT_FINAL, to: 'cancelled' },
@@ -40,6 +41,8 @@ function apply(store: Store, name: TransitionName, r: JobRef, options: Transitio
       return store.pauseRun(r, options);
     case 'resumeRun':
       return store.resumeRun(r, `slurm-${r.jobId}-resume-${tag}`, options);
+    case 'requeueRun':
+      return store.requeueRun(r, 'partition drained', options);
     case 'succeed':
       return store.succeed(r, options);
     case 'fail':
@@ -139,6 +142,15 @@ export function transitionContract(h: Harness): void {
     expect(events[2].detail).toEqual({ site: 'qingyang', pool: 'qingyang-ai', start: '2026-06-01T05:00:00.000Z', end: '2026-06-01T07:00:00.000Z' });
     expect(events[4].detail).toEqual({ site: 'qingyang', executorRef: 'slurm:4242' });
     expect(events[6].detail).toEqual({ executorRef: 'slurm:4300' });
+  });
+
+  it('requeueRun clears the plan, keeps the last executor ref and records its reason', async () => {
+    await h.store.createTenant(tenant('acme'), 0);
+    const r = await jobIn(h.store, 'j1', 'running');
+    const before = (await h.store.getJob(r))!.executorRef;
+    const requeued = (await expectOk(h.store.requeueRun(r, 'partition hami drained', { nowMs: at(9) }))).job;
+    expect(requeued).toMatchObject({ status: 'submitted', plan: null, executorRef: before });
+    expect((await h.store.jobEvents(r)).at(-1)!.detail).toEqual({ reason: 'partition hami drained' });
   });
 
   it('unplanJob clears the plan; fail records its reason', async () => {
