@@ -36,9 +36,12 @@ export interface Outage {
   reason: string;
 }
 
+/** The engine refused a run for good (e.g. more GPUs than any node has): the loop fails the job instead of retrying. */
+export class RunRejected extends Error {}
+
 export interface Executor {
   readonly name: string;
-  /** Starts the run, or returns the run already started under this ref. */
+  /** Starts the run, or returns the run already started under this ref; throws `RunRejected` when the engine refuses it. */
   submit(request: RunRequest, nowMs: number): Promise<RunStatus>;
   /** The run's state now, or null when the executor never saw the ref. */
   status(ref: string, nowMs: number): Promise<RunStatus | null>;

@@ -8,7 +8,7 @@
  *
  * Slurm keeps its own clock: the `nowMs` arguments of the port are ignored and times come from Slurm.
  */
-import type { Executor, Outage, RunRequest, RunState, RunStatus } from './port.ts';
+import { RunRejected, type Executor, type Outage, type RunRequest, type RunState, type RunStatus } from './port.ts';
 import type { ProbeRequest, ProbeResult } from './port.ts';
 import { runSlurmProbe } from './slurm-probe.ts';
 
@@ -132,7 +132,8 @@ export class SlurmExecutor implements Executor {
     const res = await this.call('POST', '/job/submit', { script, job });
     // errors[] may be non-empty on success (e.g. 2068 "nodes not available": the job waits): job_id decides.
     const jobId = (res.body as { job_id?: number } | null)?.job_id;
-    if (!res.ok || typeof jobId !== 'number') throw slurmError(`submit ${request.ref} to ${target.partition}`, res);
+    // An answer without a job id refuses this job (bad partition, resources no node has); no answer at all is an error.
+    if (!res.ok || typeof jobId !== 'number') throw new RunRejected(slurmError(`submit ${request.ref} to ${target.partition}`, res).message);
     this.known.set(request.ref, { jobId, last: null });
     return (await this.status(request.ref)) ?? { ref: request.ref, state: 'pending', startedMs: null, endedMs: null };
   }

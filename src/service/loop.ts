@@ -8,8 +8,15 @@
  *      yet started around the work already running, over the next `horizonHours` of forecasts, and the
  *      plans are written in one transaction.
  * All state is in the store (and the executor), so a kill -9 at any point followed by a restart loses
- * nothing: runs are named `<tenant>/<job>/<n>` (the n-th run of the job), the executor returns a run it
- * already started instead of starting another, and the store records each start once.
+ * nothing: runs are named `<tenant>/<job>/<n>` (the n-th run of the job's plan; `<n>r<k>` after the job was
+ * requeued k times), the executor returns a run it already started instead of starting another, and the
+ * store records each start once.
+ *
+ * Outages: at every tick the executor says which pools take no new work (a drained or down Slurm partition).
+ * A run still waiting to start there is cancelled and its job requeued; plans there are made again; the cycle
+ * sees those pools with no units. The change of outages wakes the cycle, so the work is re-planned elsewhere
+ * in the same tick. A run the engine lost to a node failure, or one that waited `pendingLimitMinutes` past its
+ * planned start, is requeued the same way (at most `MAX_ATTEMPTS` times, then the job fails).
  */
 import type { Scenario, SiteSignals } from '../core/model/types.ts';
 import { busyUnitFacilityKW } from '../core/model/power.ts';
@@ -18,7 +25,7 @@ import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
 import { dispatch, type PlannedJob } from '../core/dispatch/plan.ts';
 import { builtinRegistry, policyProfile, type PolicyName } from '../core/dispatch/plugins/index.ts';
 import type { Objective } from '../core/dispatch/objective.ts';
-import type { Executor } from '../exec/port.ts';
+import { RunRejected, type Executor, type Outage, type RunStatus } from '../exec/port.ts';
 import type { JobStatus, StoredJob } from '../store/port.ts';
 import type { ServiceContext } from './context.ts';
 
@@ -32,6 +39,8 @@ export interface LoopOptions {
   dispatch(): { policy: PolicyName; objective: Objective };
   replanMinutes: number;
   horizonHours: number;
+  /** Simulated minutes a run may wait to start past its planned start before it is requeued (default: 4 cycles). */
+  pendingLimitMinutes?: number;
 }
 
 export interface TickReport {
@@ -45,6 +54,8 @@ export interface TickReport {
 const ACTIVE: JobStatus[] = ['running'];
 const WAITING_TO_RUN: JobStatus[] = ['planned', 'transferring', 'paused'];
 const NOT_STARTED: JobStatus[] = ['submitted', 'planned'];
+/** Runs of one job the loop starts at most (the first and up to this many minus one requeues) before failing it. */
+export const MAX_ATTEMPTS = 4;
 
 export class DispatchLoop {
   private lastPlanMs = -Infinity;
@@ -52,6 +63,8 @@ export class DispatchLoop {
   private readonly ledger = new Map<string, Map<number, number>>();
   private readonly ledgered = new Set<string>();
   private woken = true;
+  /** Pools out of service at the last tick, by `site/pool`. */
+  private out = new Map<string, Outage>();
   private readonly registry = builtinRegistry();
   private readonly count;
 
@@ -68,6 +81,8 @@ export class DispatchLoop {
       carbon: m.counter('kumul_carbon_kg_total', 'Emissions of finished runs, kg CO2'),
       cycleSeconds: m.gauge('kumul_cycle_seconds', 'Wall-clock duration of the last dispatch cycle'),
       cycles: m.counter('kumul_cycles_total', 'Dispatch cycles run'),
+      outages: m.gauge('kumul_pools_out_of_service', 'Pools the executors report taking no new work'),
+      requeued: m.counter('kumul_runs_requeued_total', 'Jobs returned to the queue after an outage, node failure or long wait, by site'),
     };
   }
 
@@ -78,6 +93,7 @@ export class DispatchLoop {
 
   async tick(): Promise<TickReport> {
     const nowMs = this.options.ctx.clock.nowMs();
+    await this.readOutages(nowMs);
     const finished = await this.reconcile(nowMs);
     let started = await this.startDue(nowMs);
     let planned = 0;
@@ -92,6 +108,53 @@ export class DispatchLoop {
     return { nowMs, started, finished, planned, replanned };
   }
 
+  /** The executor's outages now; a change wakes the cycle (work moves off a pool that went out, or back to one that returned). */
+  private async readOutages(nowMs: number): Promise<void> {
+    const now = new Map((await this.options.executor.outages(nowMs)).map((o) => [`${o.siteId}/${o.poolId}`, o]));
+    const changed = now.size !== this.out.size || [...now.keys()].some((k) => !this.out.has(k));
+    this.out = now;
+    this.count.outages(now.size);
+    if (changed) this.woken = true;
+  }
+
+  private outage(siteId: string, poolId: string): Outage | undefined {
+    return this.out.get(`${siteId}/${poolId}`);
+  }
+
+  /**
+   * Why a started job must go back to the queue, or null: its run waits at a pool out of service, the
+   * engine lost it to a node failure, or it waited too long past its planned start.
+   */
+  private requeueReason(stored: StoredJob, state: string, reason: string | undefined, nowMs: number): string | null {
+    const plan = stored.plan!;
+    const ref = stored.executorRef!;
+    if (state === 'node-failure') return `run ${ref} lost to a node failure${reason ? ` (${reason})` : ''}`;
+    if (state !== 'pending') return null;
+    const out = this.outage(plan.site, plan.pool);
+    if (out) return `run ${ref} waits at ${plan.site}/${plan.pool}, out of service: ${out.reason}`;
+    const limitMs = (this.options.pendingLimitMinutes ?? 4 * this.options.replanMinutes) * 60_000;
+    const plannedStart = Date.parse(plan.runs[runIndex(ref)]?.start ?? plan.runs[0].start);
+    if (nowMs - plannedStart > limitMs) return `run ${ref} still waits to start ${Math.round((nowMs - plannedStart) / 60_000)} min after its planned start${reason ? ` (${reason})` : ''}`;
+    return null;
+  }
+
+  /** Stops the job's run and returns the job to the queue (or fails it after MAX_ATTEMPTS runs). */
+  private async requeue(stored: StoredJob, why: string, nowMs: number): Promise<void> {
+    const { store } = this.options.ctx;
+    const jobRef = { tenantId: stored.job.tenant, jobId: stored.job.id };
+    if (stored.status === 'running') await this.options.executor.cancel(stored.executorRef!, nowMs);
+    if (attemptOf(stored.executorRef!) + 1 >= MAX_ATTEMPTS) {
+      await store.fail(jobRef, `${why}; gave up after ${MAX_ATTEMPTS} runs`, { nowMs, expectedVersion: stored.version });
+      this.count.finished(1, { state: 'failed' });
+      return;
+    }
+    const moved = await store.requeueRun(jobRef, why, { nowMs, expectedVersion: stored.version });
+    if (moved.ok) {
+      this.count.requeued(1, { site: stored.plan?.site ?? 'unknown' });
+      this.woken = true;
+    }
+  }
+
   /** Moves running jobs on from their runs' states; stops runs of jobs that ended in the store. */
   private async reconcile(nowMs: number): Promise<number> {
     const { store } = this.options.ctx;
@@ -103,6 +166,11 @@ export class DispatchLoop {
       if (status === null) {
         await store.fail(jobRef, `executor ${this.options.executor.name} does not know run ${ref}`, { nowMs });
         finished++;
+        continue;
+      }
+      const requeue = this.requeueReason(stored, status.state, status.reason, nowMs);
+      if (requeue) {
+        await this.requeue(stored, requeue, nowMs);
         continue;
       }
       if (status.startedMs !== null) this.noteRun(stored, ref, status.startedMs, runSeconds(stored, runIndex(ref)));
@@ -124,6 +192,11 @@ export class DispatchLoop {
         await store.pauseRun(jobRef, { nowMs, expectedVersion: stored.version });
       }
     }
+    // A paused job cannot resume at a pool out of service: it starts again elsewhere.
+    for (const stored of await this.jobsIn(['paused'])) {
+      const out = stored.plan && this.outage(stored.plan.site, stored.plan.pool);
+      if (out) await this.requeue(stored, `paused at ${stored.plan!.site}/${stored.plan!.pool}, out of service: ${out.reason}`, nowMs);
+    }
     for (const stored of await this.jobsIn(['cancelled', 'failed', 'missed'])) {
       if (stored.executorRef) await this.options.executor.cancel(stored.executorRef, nowMs);
     }
@@ -141,7 +214,7 @@ export class DispatchLoop {
       const jobRef = { tenantId: job.tenant, jobId: job.id };
       const index = stored.status === 'paused' ? runIndex(stored.executorRef!) + 1 : 0;
       const run = plan.runs[index];
-      if (!run || Date.parse(run.start) > nowMs) continue;
+      if (!run || Date.parse(run.start) > nowMs || this.outage(plan.site, plan.pool)) continue;
       if (plan.transfer && stored.status === 'planned') {
         const moved = await store.startTransfer(jobRef, { nowMs, expectedVersion: stored.version, detail: { route: plan.transfer.route, gb: plan.transfer.gb } });
         if (!moved.ok) continue;
@@ -153,9 +226,19 @@ export class DispatchLoop {
       const limit = tenant?.maxConcurrentUnits[job.poolClass] ?? null;
       const key = `${job.tenant}/${job.poolClass}`;
       if (limit !== null && (busy.get(key) ?? 0) + job.units > limit) continue;
-      const ref = `${job.tenant}/${job.id}/${index}`;
+      // A job back from a requeue (planned, with the last run's ref kept) starts its next attempt.
+      const attempt = stored.executorRef === null ? 0 : attemptOf(stored.executorRef) + (stored.status === 'paused' ? 0 : 1);
+      const ref = runRef(job.tenant, job.id, index, attempt);
       const durationS = (Date.parse(run.end) - Date.parse(run.start)) / 1000;
-      const status = await this.options.executor.submit({ ref, tenantId: job.tenant, jobId: job.id, siteId: plan.site, poolId: plan.pool, units: job.units, durationS }, nowMs);
+      let status: RunStatus;
+      try {
+        status = await this.options.executor.submit({ ref, tenantId: job.tenant, jobId: job.id, siteId: plan.site, poolId: plan.pool, units: job.units, durationS }, nowMs);
+      } catch (err) {
+        if (!(err instanceof RunRejected)) throw err;
+        await store.fail(jobRef, `${this.options.executor.name} refused run ${ref}: ${err.message}`, { nowMs, expectedVersion: stored.version });
+        this.count.finished(1, { state: 'failed' });
+        continue;
+      }
       const result =
         stored.status === 'paused'
           ? await store.resumeRun(jobRef, ref, { nowMs, detail: { startedMs: status.startedMs } })
@@ -180,7 +263,7 @@ export class DispatchLoop {
     const waiting = await this.jobsIn(NOT_STARTED);
     const replanMs = this.options.replanMinutes * 60_000;
     const startsSoon = (s: StoredJob) => {
-      if (s.status !== 'planned' || s.plan === null) return false;
+      if (s.status !== 'planned' || s.plan === null || this.outage(s.plan.site, s.plan.pool)) return false;
       const startMs = Date.parse(s.plan.runs[0].start);
       // A start that could not happen for a whole cycle (a quota) is stale: plan it again.
       return startMs < nextCycleMs && startMs >= nowMs - replanMs;
@@ -192,7 +275,7 @@ export class DispatchLoop {
     const slotMs = this.options.slotMinutes * 60_000;
     const startMs = Math.floor(nowMs / slotMs) * slotMs;
     const slots = Math.max(1, Math.round((this.options.horizonHours * 3_600_000) / slotMs));
-    const scenario = this.options.scenarioWindow(startMs, slots);
+    const scenario = withoutOutages(this.options.scenarioWindow(startMs, slots), this.out);
     const signals: Record<string, SiteSignals> = Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.forecast]));
     const snapshot: Snapshot = {
       network: scenario.network,
@@ -347,9 +430,27 @@ function runSeconds(stored: StoredJob, index: number): number {
   return run ? (Date.parse(run.end) - Date.parse(run.start)) / 1000 : 0;
 }
 
-/** The run number in a ref `<tenant>/<job>/<n>`. */
+/** The name of run `index` of a job's plan, on the job's `attempt`-th plan (0 until it is first requeued). */
+export function runRef(tenantId: string, jobId: string, index: number, attempt: number): string {
+  return `${tenantId}/${jobId}/${index}${attempt > 0 ? `r${attempt}` : ''}`;
+}
+
+/** The run number in a ref `<tenant>/<job>/<n>[r<k>]`. */
 function runIndex(ref: string): number {
-  return Number(ref.slice(ref.lastIndexOf('/') + 1));
+  return Number.parseInt(ref.slice(ref.lastIndexOf('/') + 1), 10);
+}
+
+/** How many times the job had been requeued when this run started. */
+function attemptOf(ref: string): number {
+  const match = /r(\d+)$/.exec(ref);
+  return match ? Number(match[1]) : 0;
+}
+
+/** The scenario with no units in the pools out of service (work already there still counts against them). */
+function withoutOutages(scenario: Scenario, out: Map<string, Outage>): Scenario {
+  if (out.size === 0) return scenario;
+  const sites = scenario.network.sites.map((site) => ({ ...site, pools: site.pools.map((pool) => (out.has(`${site.id}/${pool.id}`) ? { ...pool, units: 0 } : pool)) }));
+  return { ...scenario, network: { ...scenario.network, sites } };
 }
 
 function cycleId(stored: StoredJob): string {

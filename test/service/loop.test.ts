@@ -1,7 +1,7 @@
 /**
  * The dispatch loop on a real store (SQLite) with the simulated executor, on a hand-moved clock:
  * jobs are planned, started when due, paused and resumed along their plans, finished and metered;
- * cancelled and impossible jobs end as they should; tenant quotas hold.
+ * cancelled and impossible jobs end as they should; tenant quotas hold; work moves off pools out of service.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { FixedClock } from '../../src/service/clock.ts';
 import { Metrics } from '../../src/service/metrics.ts';
 import { DispatchLoop } from '../../src/service/loop.ts';
 import { SimulatedExecutor } from '../../src/exec/simulated.ts';
+import type { Executor, Outage } from '../../src/exec/port.ts';
 import { loadScenario } from '../../src/scenario/index.ts';
 import { objectiveFrom } from '../../src/planning/plan-jobs.ts';
 import type { ServiceContext } from '../../src/service/context.ts';
@@ -30,16 +31,30 @@ describe('dispatch loop', () => {
   let clock: FixedClock;
   let loop: DispatchLoop;
   let metrics: Metrics;
+  let executor: SimulatedExecutor;
+  /** What the loop is told is out of service; null: what the simulated executor says. */
+  let reportedOutages: Outage[] | null;
 
   beforeEach(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kumul-loop-'));
     store = await openStore(`sqlite:${join(dir, 'kumul.db')}`);
     clock = new FixedClock(T0);
     metrics = new Metrics();
+    executor = new SimulatedExecutor(null);
+    reportedOutages = null;
+    // The loop sees the simulated executor, except that a test may hide or invent outages for a tick.
+    const seen: Executor = {
+      name: 'simulated',
+      submit: (r, now) => executor.submit(r, now),
+      status: (ref, now) => executor.status(ref, now),
+      cancel: (ref, now) => executor.cancel(ref, now),
+      outages: async () => reportedOutages ?? executor.outages(),
+      runProbe: (request) => executor.runProbe(request),
+    };
     const ctx: ServiceContext = { store, clock, metrics, network: () => network, wake: () => loop.wake() };
     loop = new DispatchLoop({
       ctx,
-      executor: new SimulatedExecutor(null),
+      executor: seen,
       scenarioWindow: (startMs, slots) => loadScenario('hami', { start: new Date(startMs).toISOString(), slots }),
       slotMinutes: 60,
       dispatch: () => ({ policy: 'optimize', objective: objectiveFrom('cost') }),
@@ -105,6 +120,62 @@ describe('dispatch loop', () => {
     }
     expect(most).toBe(8);
     for (const id of ['x1', 'x2', 'x3']) expect((await store.getJob({ tenantId: 'city', jobId: id }))!.status).toBe('succeeded');
+  });
+
+  it('re-plans work planned at a pool that goes out of service in the same tick; work running there goes on', async () => {
+    const sites = ['hami', 'zhengzhou', 'qingyang'];
+    const jobs = Array.from({ length: 6 }, (_, i) => spec(`o${i}`, { origin: 'hami', inputGb: 0, releaseMs: T0 + (i < 2 ? 0 : 20 * HOUR), allowedSites: sites }));
+    expect((await store.submitJobs('lab', jobs, T0)).ok).toBe(true);
+    await loop.tick();
+    const running = (await store.listJobs({ statuses: ['running'] }, { limit: 100 }));
+    expect(running.ok && running.jobs.length).toBeGreaterThan(0);
+    const busySite = running.ok ? running.jobs[0].plan!.site : '';
+    const plannedThere = async () => {
+      const page = await store.listJobs({ statuses: ['planned'] }, { limit: 100 });
+      return page.ok ? page.jobs.filter((j) => j.plan!.site === busySite).length : -1;
+    };
+    executor.setOutage(busySite, `${busySite}-ai`, 'partition drained for maintenance');
+    clock.advance(60_000);
+    const report = await loop.tick();
+    expect(report.replanned).toBe(true);
+    expect(await plannedThere()).toBe(0);
+    const waiting = await store.listJobs({ statuses: ['planned'] }, { limit: 100 });
+    expect(waiting.ok && waiting.jobs.length).toBe(4);
+    expect(metrics.render()).toContain('kumul_pools_out_of_service 1');
+    await runUntil(T0 + 48 * HOUR);
+    const wasRunning = new Set(running.ok ? running.jobs.map((j) => j.job.id) : []);
+    for (const job of jobs) {
+      const stored = (await store.getJob({ tenantId: 'lab', jobId: job.id }))!;
+      expect(stored.status, job.id).toBe('succeeded');
+      // Work that was running at the drained pool finished there; nothing else went there.
+      if (!wasRunning.has(job.id)) expect(stored.plan!.site, job.id).not.toBe(busySite);
+    }
+  });
+
+  it('a run waiting at a pool out of service is cancelled, its job requeued and started elsewhere in the same tick', async () => {
+    expect((await store.submitJobs('lab', [spec('w', { origin: 'hami', inputGb: 0, allowedSites: ['hami', 'zhengzhou'] })], T0)).ok).toBe(true);
+    // First tick: the loop believes zhengzhou is out and hami fine, but hami's pool is out: the run waits there.
+    executor.setOutage('hami', 'hami-ai', 'every node drained');
+    reportedOutages = [{ siteId: 'zhengzhou', poolId: 'zhengzhou-ai', reason: 'test' }];
+    await loop.tick();
+    const first = (await store.getJob({ tenantId: 'lab', jobId: 'w' }))!;
+    expect(first).toMatchObject({ status: 'running', executorRef: 'lab/w/0' });
+    expect((await executor.status('lab/w/0', clock.nowMs()))!.state).toBe('pending');
+    // Next tick the loop sees the truth.
+    reportedOutages = null;
+    clock.advance(60_000);
+    await loop.tick();
+    const moved = (await store.getJob({ tenantId: 'lab', jobId: 'w' }))!;
+    expect(['planned', 'running']).toContain(moved.status);
+    expect(moved.plan!.site).toBe('zhengzhou');
+    expect((await executor.status('lab/w/0', clock.nowMs()))!.state).toBe('cancelled');
+    const names = (await store.jobEvents({ tenantId: 'lab', jobId: 'w' })).map((e) => e.name);
+    expect(names.slice(0, 5)).toEqual(['submit', 'planJob', 'startRun', 'requeueRun', 'planJob']);
+    await runUntil(T0 + 48 * HOUR);
+    // The second attempt has its own run name, so the executor starts it rather than returning the cancelled one.
+    expect((await store.getJob({ tenantId: 'lab', jobId: 'w' }))!).toMatchObject({ status: 'succeeded', executorRef: 'lab/w/0r1' });
+    expect((await executor.status('lab/w/0r1', clock.nowMs()))!.state).toBe('completed');
+    expect(await store.jobMetering({ tenantId: 'lab', jobId: 'w' })).toHaveLength(1);
   });
 
   it('meters runs with the actual signals, sharing renewables between runs at a site', async () => {
