@@ -9,6 +9,7 @@ import { jobMethods } from './jobs.ts';
 import { meteringMethods } from './metering.ts';
 import { migrateToLatest } from './migrations/index.ts';
 import type { Store } from './port.ts';
+import { probeMethods } from './probes.ts';
 import { scenarioMethods } from './scenarios.ts';
 import { tenantMethods, type RandomBytes } from './tenants.ts';
 import { transitionMethods } from './transitions.ts';
@@ -37,5 +38,6 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     ...transitionMethods(db),
     ...meteringMethods(db),
     ...scenarioMethods(db),
+    ...probeMethods(db),
   };
 }

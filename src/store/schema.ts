@@ -88,6 +88,35 @@ export interface ScenariosTable {
   created_ms: number;
 }
 
+/** Computing-power probes (migration 0003); per-node figures GFLOP/s, advertised TFLOPS; null where not measured. */
+export interface ProbesTable {
+  id: string;
+  site: string;
+  pool: string;
+  measured_ms: number;
+  kind: string;
+  node: string | null;
+  cores: number | null;
+  fp64_gflops_per_core: number | null;
+  fp32_gflops_per_core: number | null;
+  fp64_gflops_per_node: number | null;
+  fp32_gflops_per_node: number | null;
+  bf16_gflops_per_node: number | null;
+  advertised_fp64_tflops_per_node: number;
+  advertised_fp32_tflops_per_node: number;
+  advertised_bf16_tflops_per_node: number;
+  ratio_fp64: number | null;
+  ratio_fp32: number | null;
+  ratio_bf16: number | null;
+  threshold: number;
+  flagged: number;
+  note: string | null;
+  /** JSON object. */
+  inventory: string;
+  error: string | null;
+  recorded_ms: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -95,4 +124,5 @@ export interface Database {
   job_events: JobEventsTable;
   metering: MeteringTable;
   scenarios: ScenariosTable;
+  probes: ProbesTable;
 }

@@ -8,6 +8,7 @@ import { concurrencyContract } from './contract/concurrency.ts';
 import { jobContract } from './contract/jobs.ts';
 import { meteringContract } from './contract/metering.ts';
 import { migrationContract } from './contract/migrations.ts';
+import { probeContract } from './contract/probes.ts';
 import { scenarioContract } from './contract/scenarios.ts';
 import { tenantContract } from './contract/tenants.ts';
 import { transitionContract } from './contract/transitions.ts';
@@ -22,5 +23,6 @@ for (const backend of BACKENDS) {
     describe('races', () => concurrencyContract(h));
     describe('metering', () => meteringContract(h));
     describe('scenario', () => scenarioContract(h));
+    describe('probes', () => probeContract(h));
   });
 }

@@ -7,11 +7,13 @@ import type { Backend } from '../dialects.ts';
 import type { Database } from '../schema.ts';
 import { initialMigration } from './0001-initial.ts';
 import { meteringBaselineMigration } from './0002-metering-baseline.ts';
+import { probesMigration } from './0003-probes.ts';
 
 function migrations(backend: Backend): Record<string, Migration> {
   return {
     '0001-initial': initialMigration(backend),
     '0002-metering-baseline': meteringBaselineMigration(),
+    '0003-probes': probesMigration(backend),
   };
 }
 
