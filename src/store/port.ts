@@ -250,59 +250,6 @@ export interface ProbeFilter {
   limit?: number;
 }
 
-// ---- computing-power probes ----
-
-/** `cpu`: a dense matmul on the node's CPUs; `accelerator`: the node's devices and, where a runtime is present, their throughput. */
-export type ProbeKind = 'cpu' | 'accelerator';
-
-/**
- * One probe of one pool (src/probe): what a benchmark job measured on one node of it, against what the pool
- * advertises. Written by `kumul probe` and POST /v1/probes; read by GET /v1/probes and the measured capability.
- */
-export interface ProbeInput {
-  /** Chosen by the caller, unique: e.g. `hami.hami-ai.1764378000000`. */
-  id: string;
-  siteId: string;
-  poolId: string;
-  /** When it was measured (the caller's clock: the service's in `kumul serve`). */
-  measuredMs: number;
-  kind: ProbeKind;
-  /** The node it ran on. */
-  node: string | null;
-  /** CPUs the probe ran on (all the job got on the node). */
-  cores: number | null;
-  /** Matmul GFLOP/s on one thread; null where not measured. */
-  perCoreGflops: { fp64: number | null; fp32: number | null };
-  /** GFLOP/s of the whole node: the CPU kernel on all its cores, or the sum over its accelerators. */
-  perNodeGflops: Record<Precision, number | null>;
-  /** The pool's peak per node as the network states it, TFLOPS. */
-  advertisedPerNodeTflops: Record<Precision, number>;
-  /** perNodeGflops / (advertised × 1000), where measured. */
-  ratio: Record<Precision, number | null>;
-  /** Ratio under which the pool is flagged (0 < threshold ≤ 1). */
-  threshold: number;
-  flagged: boolean;
-  /** Why it is flagged, or what was not measured and why ("no accelerator runtime on the node"); null when nothing to say. */
-  note: string | null;
-  /** What the node has (devices, Slurm GRES, visible devices, runtime): a JSON object. */
-  inventory: Record<string, unknown>;
-  /** Why the probe failed (the job failed, the kernel's check failed); no measurement then. */
-  error: string | null;
-}
-
-export interface ProbeRecord extends ProbeInput {
-  recordedMs: number;
-}
-
-export interface ProbeFilter {
-  siteId?: string;
-  poolId?: string;
-  /** Only probes measured at or after this instant. */
-  sinceMs?: number;
-  /** The latest `limit` probes (1 to 1000; 1000 when absent). */
-  limit?: number;
-}
-
 // ---- the port ----
 
 export interface Store {
@@ -370,13 +317,6 @@ export interface Store {
   /** The latest version, or null before the first `putScenario`. */
   currentScenario(): Promise<ScenarioVersion | null>;
   getScenario(version: number): Promise<ScenarioVersion | null>;
-
-  /** Stores one probe result; a bad one is `invalid`, an id already stored `duplicate`. */
-  recordProbe(probe: ProbeInput, nowMs: number): Promise<Result<{ probe: ProbeRecord }>>;
-  /** Probes over time, oldest first (the latest `limit` of those the filter keeps). */
-  listProbes(filter?: ProbeFilter): Promise<Result<{ probes: ProbeRecord[] }>>;
-  /** The latest probe without an error of each pool, by site and pool: what the measured capability uses. */
-  latestProbes(): Promise<ProbeRecord[]>;
 
   /** Stores one probe result; a bad one is `invalid`, an id already stored `duplicate`. */
   recordProbe(probe: ProbeInput, nowMs: number): Promise<Result<{ probe: ProbeRecord }>>;
