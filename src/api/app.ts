@@ -20,6 +20,7 @@ import { swaggerOptions } from './openapi.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { SubmitQueue } from './submit-queue.ts';
 import { billRoutes } from './routes/bills.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -85,7 +86,7 @@ export function buildApp(ctx: ServiceContext, options: AppOptions = {}): Fastify
 
   const submitQueue = new SubmitQueue(ctx.store, { nowMs: () => ctx.clock.nowMs() });
   const deps: ApiDeps = { ctx, auth, submitQueue, countSubmitted };
-  for (const routes of [healthRoutes, docsRoutes, jobRoutes, billRoutes, tenantRoutes, networkRoutes, scenarioRoutes]) app.register(routes, deps);
+  for (const routes of [healthRoutes, docsRoutes, jobRoutes, billRoutes, tenantRoutes, networkRoutes, scenarioRoutes, dashboardRoutes]) app.register(routes, deps);
   app.register(webRoutes, deps); // the dashboard's built files at / (dist/web/)
   return app;
 }

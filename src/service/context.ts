@@ -1,11 +1,12 @@
 /**
  * What the API and the dispatch loop share in a running `kumul serve`: the store, the clock, the
- * metrics, the network the service runs on, and a way to ask the loop for an early cycle.
+ * metrics, the network the service runs on, a way to ask the loop for an early cycle, and live events.
  * Built by the serve command (src/cli/serve-command.ts) and by tests.
  */
 import type { Network } from '../core/model/types.ts';
 import type { Store } from '../store/port.ts';
 import type { Clock } from './clock.ts';
+import type { LiveEvents } from './live-events.ts';
 import type { Metrics } from './metrics.ts';
 import type { ScenarioState } from './scenario-state.ts';
 
@@ -22,4 +23,9 @@ export interface ServiceContext {
   scenario?: ScenarioState;
   /** Asks the dispatch loop to run a cycle soon (new or cancelled jobs); a no-op without a loop. */
   wake(): void;
+  /**
+   * Live events: the dispatch loop publishes a `tick` after each tick, `GET /v1/events` streams them. A running
+   * service has it; tests of other routes may leave it out (the loop then publishes nothing, the route answers 404).
+   */
+  live?: LiveEvents;
 }

@@ -28,6 +28,7 @@ import type { Objective } from '../core/dispatch/objective.ts';
 import { RunRejected, type Executor, type Outage, type RunStatus } from '../exec/port.ts';
 import type { JobStatus, StoredJob } from '../store/port.ts';
 import type { ServiceContext } from './context.ts';
+import { asapOriginBaseline } from './baseline.ts';
 
 export interface LoopOptions {
   ctx: ServiceContext;
@@ -105,7 +106,9 @@ export class DispatchLoop {
       started += await this.startDue(nowMs);
     }
     await this.updateGauges();
-    return { nowMs, started, finished, planned, replanned };
+    const report = { nowMs, started, finished, planned, replanned };
+    this.options.ctx.live?.publish({ name: 'tick', data: report });
+    return report;
   }
 
   /** The executor's outages now; a change wakes the cycle (work moves off a pool that went out, or back to one that returned). */
@@ -310,7 +313,7 @@ export class DispatchLoop {
    * Records what a finished run used, priced with the *actual* signals: its facility energy in each
    * slot it ran; renewables shared in proportion to energy with the other runs at the site in that
    * slot (from the loop's ledger of started runs); the rest from the grid at the slot's price and
-   * carbon; for a job's first run, the move of its input; and the compute it delivered.
+   * carbon; for a job's first run, the move of its input; the compute it delivered; and its asap-origin baseline.
    */
   private async meter(stored: StoredJob, ref: string, startMs: number, endMs: number, nowMs: number): Promise<void> {
     const plan = stored.plan;
@@ -351,6 +354,10 @@ export class DispatchLoop {
     const hours = (endMs - startMs) / 3_600_000;
     const nodes = stored.job.units / pool.unitsPerNode;
     const pflop = (precision: 'fp64' | 'fp32' | 'bf16') => (pool.peakTflopsPerNode[precision] * nodes * hours) / 1000;
+    // The job's work metered before this run, which its baseline does first (asap-origin runs the job back to back).
+    const earlierWorkMs = (await this.options.ctx.store.jobMetering({ tenantId: stored.job.tenant, jobId: stored.job.id }))
+      .filter((r) => r.startMs < startMs)
+      .reduce((ms, r) => ms + r.endMs - r.startMs, 0);
     const row = {
       tenantId: stored.job.tenant,
       jobId: stored.job.id,
@@ -362,6 +369,8 @@ export class DispatchLoop {
       units: stored.job.units,
       ...figures,
       pflopHours: { fp64: pflop('fp64'), fp32: pflop('fp32'), bf16: pflop('bf16') },
+      // What asap-origin would have used for the same work: the dashboard's savings compare the two.
+      baseline: asapOriginBaseline({ job: stored.job, submittedMs: stored.submittedMs, earlierWorkMs, durationMs: endMs - startMs }, this.options.slotMinutes, this.options.scenarioWindow),
     };
     const recorded = await this.options.ctx.store.recordMetering(row, nowMs);
     if (!recorded.ok) throw new Error(`metering ${ref}: ${recorded.reason}`);

@@ -17,6 +17,7 @@ import { DispatchLoop } from './loop.ts';
 import { DemoWorkload } from './demo.ts';
 import type { ServiceContext } from './context.ts';
 import { ScenarioState } from './scenario-state.ts';
+import { LiveEvents } from './live-events.ts';
 
 export interface RuntimeOptions {
   dbUrl: string;
@@ -60,7 +61,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const scenario = await ScenarioState.open(store, { scenario: o.scenario, dispatch, horizonHours: o.horizonHours }, clock.nowMs());
   let loop: DispatchLoop | null = null;
   const metrics = new Metrics();
-  const ctx: ServiceContext = { store, clock, metrics, network: () => scenario.network(), scenario, wake: () => loop?.wake() };
+  const ctx: ServiceContext = { store, clock, metrics, network: () => scenario.network(), scenario, live: new LiveEvents(), wake: () => loop?.wake() };
   if (o.executors) checkAgainstNetwork(o.executors, scenario.network(), o.executors.file);
   const simulated = new SimulatedExecutor(join(o.dataDir, 'simulated-executor.json'));
   // Slurm keeps real time: a job without a command waits its work's length divided by the time scale.

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { POOL_CLASSES } from '../../core/model/types.ts';
 import type { TickReport } from '../../service/loop.ts';
+import type { SavingsBucket as StoreSavingsBucket } from '../../store/port.ts';
 
 /** A whole number in a query string (`?hoursBack=24`). */
 function queryInt(min: number, max: number, description: string) {
@@ -107,7 +108,8 @@ export const Figures = z.object({
 
 export const SavingsBucket = Figures.extend({
   startMs: z.number().int(),
-  runs: z.number().int().meta({ description: 'Finished runs (metering rows) with a baseline in the bucket' }),
+  runs: z.number().int().meta({ description: 'Finished runs (metering rows) with a baseline that start in the bucket; the figures sum these' }),
+  runsWithoutBaseline: z.number().int().meta({ description: 'Finished runs in the bucket without a baseline, left out of the figures' }),
   baseline: Figures.meta({ description: 'The same runs under asap-origin: at the origin, as soon as released, priced with the actual signals' }),
 });
 
@@ -145,6 +147,6 @@ export type EnergyViewValue = z.output<typeof EnergyView>;
 export type SavingsViewValue = z.output<typeof SavingsView>;
 export type TickEventValue = z.output<typeof TickEvent>;
 
-// The tick event must carry every field of the loop's report: this fails to typecheck when TickReport gains one.
-const tickFits: (report: TickReport) => z.input<typeof TickEvent> = (report) => report;
-void tickFits;
+// The schemas must carry every field of what they show: these fail to typecheck when a type gains one.
+const fits: [(report: TickReport) => z.input<typeof TickEvent>, (bucket: StoreSavingsBucket) => z.input<typeof SavingsBucket>] = [(report) => report, (bucket) => bucket];
+void fits;

@@ -1,0 +1,287 @@
+/**
+ * The web dashboard's views, computed from the store and the scenario's windows: the network now (load, power,
+ * renewables, signals per site; transfers per link), one site's energy over time (forecast and actual signals, the
+ * demand of finished and planned work), and the savings of finished runs against their asap-origin baselines.
+ * Called by the dashboard routes (src/api/routes/dashboard.ts); aggregates only, never a tenant's data.
+ * The response shapes are the zod schemas of src/api/schemas/dashboard.ts.
+ */
+import { busyUnitFacilityKW } from '../core/model/power.ts';
+import type { Pool, Scenario } from '../core/model/types.ts';
+import type { JobStatus, MeteringFigures, SavingsBucket, Store, StoredJob } from '../store/port.ts';
+
+/** What the views read: the store, the clock's instant, and the scenario resolved over windows (ScenarioState). */
+export interface DashboardSource {
+  store: Store;
+  nowMs: number;
+  slotMinutes: number;
+  /** The scenario resolved over `slots` slots from `startMs` (throws ScenarioError where its signals do not reach). */
+  window(startMs: number, slots: number): Scenario;
+}
+
+const HOUR_MS = 3_600_000;
+
+// ---- the network now ----
+
+export interface PoolNow {
+  id: string;
+  class: Pool['class'];
+  unit: Pool['unit'];
+  units: number;
+  busyUnits: number;
+}
+
+export interface SiteNow {
+  id: string;
+  name: string;
+  region: string;
+  lat: number;
+  lon: number;
+  pue: number;
+  pools: PoolNow[];
+  utilisation: number;
+  demandKW: number;
+  renewableKW: number;
+  greenShare: number | null;
+  priceYuanPerKWh: number;
+  carbonGPerKWh: number;
+}
+
+export interface LinkNow {
+  from: string;
+  to: string;
+  bandwidthGbps: number;
+  latencyMs: number;
+  loadGbps: number;
+}
+
+export interface NetworkNow {
+  nowMs: number;
+  slotMinutes: number;
+  sites: SiteNow[];
+  links: LinkNow[];
+}
+
+/**
+ * Every site with the units its running jobs hold per pool, their facility power (units × busy unit power × PUE),
+ * that power over the power with every unit busy, and the actual renewables, price and carbon of the current slot;
+ * every link with the rate of the input transfers in progress over it (GB × 8 / transfer seconds per transfer).
+ */
+export async function networkNow(src: DashboardSource): Promise<NetworkNow> {
+  const { nowMs, slotMinutes } = src;
+  const slotMs = slotMinutes * 60_000;
+  const scenario = src.window(Math.floor(nowMs / slotMs) * slotMs, 1);
+  const running = await jobsIn(src.store, ['running']);
+  const busy = new Map<string, number>();
+  for (const s of running) if (s.plan) busy.set(poolKey(s.plan.site, s.plan.pool), (busy.get(poolKey(s.plan.site, s.plan.pool)) ?? 0) + s.job.units);
+
+  const sites = scenario.network.sites.map((site): SiteNow => {
+    let demandKW = 0;
+    let capacityKW = 0;
+    const pools = site.pools.map((pool): PoolNow => {
+      const busyUnits = busy.get(poolKey(site.id, pool.id)) ?? 0;
+      const unitKW = busyUnitFacilityKW(pool, site.pue);
+      demandKW += busyUnits * unitKW;
+      capacityKW += pool.units * unitKW;
+      return { id: pool.id, class: pool.class, unit: pool.unit, units: pool.units, busyUnits };
+    });
+    const actual = scenario.signals[site.id].actual;
+    const renewableKW = actual.renewableKW[0];
+    return {
+      id: site.id,
+      name: site.name,
+      region: site.region,
+      lat: site.lat,
+      lon: site.lon,
+      pue: site.pue,
+      pools,
+      utilisation: capacityKW > 0 ? demandKW / capacityKW : 0,
+      demandKW,
+      renewableKW,
+      greenShare: demandKW > 0 ? Math.min(1, renewableKW / demandKW) : null,
+      priceYuanPerKWh: actual.priceYuanPerKWh[0],
+      carbonGPerKWh: actual.carbonGPerKWh[0],
+    };
+  });
+
+  const load = new Map<string, number>();
+  for (const s of await jobsIn(src.store, ['transferring'])) {
+    const transfer = s.plan?.transfer;
+    if (!transfer) continue;
+    const startMs = Date.parse(transfer.start);
+    const endMs = Date.parse(transfer.end);
+    if (!(startMs <= nowMs && nowMs < endMs)) continue;
+    const gbps = (transfer.gb * 8) / ((endMs - startMs) / 1000);
+    for (let i = 1; i < transfer.route.length; i++) {
+      const key = linkKey(transfer.route[i - 1], transfer.route[i]);
+      load.set(key, (load.get(key) ?? 0) + gbps);
+    }
+  }
+  const links = scenario.network.links.map((l): LinkNow => ({ from: l.from, to: l.to, bandwidthGbps: l.bandwidthGbps, latencyMs: l.latencyMs, loadGbps: load.get(linkKey(l.from, l.to)) ?? 0 }));
+  return { nowMs, slotMinutes, sites, links };
+}
+
+// ---- one site's energy over time ----
+
+export interface ForecastActual {
+  forecast: number[];
+  actual: (number | null)[];
+}
+
+export interface SiteEnergy {
+  siteId: string;
+  nowMs: number;
+  startMs: number;
+  slotMinutes: number;
+  slots: number;
+  renewableKW: ForecastActual;
+  demandKW: number[];
+  priceYuanPerKWh: ForecastActual;
+  carbonGPerKWh: ForecastActual;
+}
+
+/** The slots a site's energy view covers: from the slot `hoursBack` before now to the end of the slot `hoursAhead` after, the current slot always in. */
+export function energyWindow(nowMs: number, slotMinutes: number, hoursBack: number, hoursAhead: number): { startMs: number; slots: number } {
+  const slotMs = slotMinutes * 60_000;
+  const startMs = Math.floor((nowMs - hoursBack * HOUR_MS) / slotMs) * slotMs;
+  const endMs = Math.max(Math.ceil((nowMs + hoursAhead * HOUR_MS) / slotMs), Math.floor(nowMs / slotMs) + 1) * slotMs;
+  return { startMs, slots: Math.round((endMs - startMs) / slotMs) };
+}
+
+/**
+ * A site's forecast and actual signals per slot (actuals null for slots starting after now), and its demand: the mean
+ * facility power per slot of finished runs (metering rows, spread over their run at the pool's busy power) plus the
+ * runs still to come or going in the stored plans of jobs running, paused, transferring or planned there.
+ * Null when the site is not in the network. Throws the loader's ScenarioError when the signals do not cover the window.
+ */
+export async function siteEnergy(src: DashboardSource, siteId: string, hoursBack: number, hoursAhead: number): Promise<SiteEnergy | null> {
+  const { nowMs, slotMinutes } = src;
+  const { startMs, slots } = energyWindow(nowMs, slotMinutes, hoursBack, hoursAhead);
+  const scenario = src.window(startMs, slots);
+  const site = scenario.network.sites.find((s) => s.id === siteId);
+  if (!site) return null;
+  const slotMs = slotMinutes * 60_000;
+  const endMs = startMs + slots * slotMs;
+  const energyKWh = new Float64Array(slots);
+  const spread = (pool: Pool | undefined, units: number, fromMs: number, toMs: number) => {
+    if (!pool) return; // a pool removed from the network since
+    const kW = units * busyUnitFacilityKW(pool, site.pue);
+    for (let t = Math.max(0, Math.floor((fromMs - startMs) / slotMs)); t < slots && startMs + t * slotMs < toMs; t++) {
+      const overlapMs = Math.min(toMs, startMs + (t + 1) * slotMs) - Math.max(fromMs, startMs + t * slotMs);
+      if (overlapMs > 0) energyKWh[t] += (kW * overlapMs) / HOUR_MS;
+    }
+  };
+  const poolOf = (id: string) => site.pools.find((p) => p.id === id);
+  for (const row of await src.store.siteMetering(siteId, startMs, endMs)) spread(poolOf(row.pool), row.units, row.startMs, row.endMs);
+  for (const s of await jobsIn(src.store, ['running', 'paused', 'transferring', 'planned'])) {
+    if (!s.plan || s.plan.site !== siteId) continue;
+    for (const run of s.plan.runs.slice(runsStillToMeter(s))) spread(poolOf(s.plan.pool), s.job.units, Date.parse(run.start), Date.parse(run.end));
+  }
+  const slotHours = slotMinutes / 60;
+  const { forecast, actual } = scenario.signals[siteId];
+  const known = (values: number[]) => values.map((v, t) => (startMs + t * slotMs <= nowMs ? v : null));
+  return {
+    siteId,
+    nowMs,
+    startMs,
+    slotMinutes,
+    slots,
+    renewableKW: { forecast: forecast.renewableKW, actual: known(actual.renewableKW) },
+    demandKW: Array.from(energyKWh, (kWh) => kWh / slotHours),
+    priceYuanPerKWh: { forecast: forecast.priceYuanPerKWh, actual: known(actual.priceYuanPerKWh) },
+    carbonGPerKWh: { forecast: forecast.carbonGPerKWh, actual: known(actual.carbonGPerKWh) },
+  };
+}
+
+/**
+ * Index of the first run of a job's plan not yet metered: a running job's current run (its ref `<tenant>/<job>/<n>…`
+ * names it), the run after a paused job's last, or the first of a job not started on this plan (planned, transferring).
+ */
+function runsStillToMeter(s: StoredJob): number {
+  if (!s.executorRef || (s.status !== 'running' && s.status !== 'paused')) return 0;
+  const index = Number.parseInt(s.executorRef.slice(s.executorRef.lastIndexOf('/') + 1), 10);
+  if (!Number.isInteger(index)) return 0;
+  return s.status === 'paused' ? index + 1 : index;
+}
+
+// ---- savings against asap-origin ----
+
+export const BUCKET_MS = { hour: HOUR_MS, day: 24 * HOUR_MS } as const;
+export type BucketName = keyof typeof BUCKET_MS;
+
+export interface Savings {
+  bucket: BucketName;
+  buckets: SavingsBucket[];
+  totals: MeteringFigures & {
+    runs: number;
+    runsWithoutBaseline: number;
+    baseline: MeteringFigures;
+    costSavedPct: number | null;
+    carbonSavedPct: number | null;
+    greenShare: number | null;
+    baselineGreenShare: number | null;
+  };
+}
+
+/** Finished runs summed per hour or day of their start with their baselines, and the totals with what they saved (store.savingsByBucket). */
+export async function savings(store: Store, bucket: BucketName): Promise<Savings> {
+  const result = await store.savingsByBucket(BUCKET_MS[bucket]);
+  if (!result.ok) throw new Error(result.reason); // the bucket lengths above are valid: a bug
+  const zero = (): MeteringFigures => ({ energyKWh: 0, greenKWh: 0, costYuan: 0, carbonKg: 0 });
+  const sum = zero();
+  const baseline = zero();
+  let runs = 0;
+  let runsWithoutBaseline = 0;
+  for (const b of result.buckets) {
+    addFigures(sum, b);
+    addFigures(baseline, b.baseline);
+    runs += b.runs;
+    runsWithoutBaseline += b.runsWithoutBaseline;
+  }
+  const savedPct = (actual: number, base: number) => (base > 0 ? (100 * (base - actual)) / base : null);
+  const share = (f: MeteringFigures) => (f.energyKWh > 0 ? f.greenKWh / f.energyKWh : null);
+  return {
+    bucket,
+    buckets: result.buckets,
+    totals: {
+      ...sum,
+      runs,
+      runsWithoutBaseline,
+      baseline,
+      costSavedPct: savedPct(sum.costYuan, baseline.costYuan),
+      carbonSavedPct: savedPct(sum.carbonKg, baseline.carbonKg),
+      greenShare: share(sum),
+      baselineGreenShare: share(baseline),
+    },
+  };
+}
+
+function addFigures(into: MeteringFigures, f: MeteringFigures): void {
+  into.energyKWh += f.energyKWh;
+  into.greenKWh += f.greenKWh;
+  into.costYuan += f.costYuan;
+  into.carbonKg += f.carbonKg;
+}
+
+// ---- helpers ----
+
+/** Every job (all tenants) in these states, page by page. */
+async function jobsIn(store: Store, statuses: JobStatus[]): Promise<StoredJob[]> {
+  const all: StoredJob[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page = await store.listJobs({ statuses }, { limit: 1000, after });
+    if (!page.ok) throw new Error(page.reason);
+    all.push(...page.jobs);
+    if (page.next === null) return all;
+    after = page.next;
+  }
+}
+
+function poolKey(siteId: string, poolId: string): string {
+  return `${siteId}\u0000${poolId}`;
+}
+
+/** Links are bidirectional: one key for either direction. */
+function linkKey(a: string, b: string): string {
+  return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
+}
