@@ -7,6 +7,7 @@ import { registerDemoCommand } from './demo-command.ts';
 import { registerSimulateCommand } from './simulate-command.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerClientCommands } from './client-commands.ts';
+import { registerProbeCommand } from './probe-command.ts';
 import { CliError } from './errors.ts';
 
 const program = new Command();
@@ -21,6 +22,7 @@ registerPlanCommand(program);
 registerSimulateCommand(program);
 registerServeCommand(program);
 registerClientCommands(program);
+registerProbeCommand(program);
 registerDemoCommand(program);
 
 try {

@@ -1,0 +1,153 @@
+/**
+ * From what a probe job printed to a stored probe: measured GFLOP/s per core and per node, the ratio to what
+ * the pool advertises, the node's inventory, and whether the pool is flagged (delivering less than the
+ * threshold, or fewer accelerators than it claims). Pure; src/probe/run.ts calls it after each probe job.
+ */
+import type { Pool, Precision } from '../core/model/types.ts';
+import { gpuCount } from '../exec/slurm-probe.ts';
+import type { ProbeResult } from '../exec/port.ts';
+import type { ProbeInput } from '../store/port.ts';
+import { parseProbeOutput, type ProbeKind, type ProbeOutput } from './kernel.ts';
+
+/** Flag pools delivering less than this fraction of their advertised peak (`--threshold`). */
+export const DEFAULT_THRESHOLD = 0.8;
+
+/** Accelerator pools get the device probe; CPU (`general`) and supercomputing (`hpc`) pools the matmul kernel. */
+export function probeKindOf(pool: Pool): ProbeKind {
+  return pool.class === 'ai' ? 'accelerator' : 'cpu';
+}
+
+export interface JudgeArgs {
+  id: string;
+  siteId: string;
+  pool: Pool;
+  measuredMs: number;
+  threshold: number;
+  result: ProbeResult;
+}
+
+const NONE: Record<Precision, number | null> = { fp64: null, fp32: null, bf16: null };
+
+/** The probe as it is stored: measurements, ratios, inventory, flag and note (or the error of a failed probe). */
+export function judgeProbe(a: JudgeArgs): ProbeInput {
+  const kind = probeKindOf(a.pool);
+  const output = parseProbeOutput(a.result.stdout);
+  const base = {
+    id: a.id,
+    siteId: a.siteId,
+    poolId: a.pool.id,
+    measuredMs: a.measuredMs,
+    kind,
+    node: a.result.node ?? output.node?.name ?? null,
+    cores: output.node?.cores ?? null,
+    advertisedPerNodeTflops: { ...a.pool.peakTflopsPerNode },
+    threshold: a.threshold,
+  };
+  const failure = [a.result.ok ? null : (a.result.reason ?? `probe job ended ${a.result.state}`), ...output.errors].filter((x): x is string => !!x);
+  if (failure.length > 0) {
+    return {
+      ...base,
+      perCoreGflops: { fp64: null, fp32: null },
+      perNodeGflops: { ...NONE },
+      ratio: { ...NONE },
+      flagged: true,
+      note: 'the probe failed: nothing measured',
+      inventory: inventoryOf(kind, a.result, output, a.pool),
+      error: failure.join('; '),
+    };
+  }
+  return kind === 'cpu' ? judgeCpu(base, a, output) : judgeAccelerator(base, a, output);
+}
+
+type Base = Omit<ProbeInput, 'perCoreGflops' | 'perNodeGflops' | 'ratio' | 'flagged' | 'note' | 'inventory' | 'error'>;
+
+function judgeCpu(base: Base, a: JudgeArgs, output: ProbeOutput): ProbeInput {
+  const perCore = { fp64: null as number | null, fp32: null as number | null };
+  const perNode: Record<Precision, number | null> = { ...NONE };
+  for (const precision of ['fp64', 'fp32'] as const) {
+    const runs = output.matmul.filter((r) => r.precision === precision);
+    const single = runs.filter((r) => r.threads === 1);
+    if (single.length > 0) perCore[precision] = Math.max(...single.map((r) => r.gflops));
+    // The node figure is the run on the most threads (all the job's CPUs; 1 when the compiler had no OpenMP).
+    const widest = runs.reduce<(typeof runs)[number] | null>((best, r) => (best === null || r.threads > best.threads ? r : best), null);
+    if (widest) perNode[precision] = widest.gflops;
+  }
+  const ratio = ratios(perNode, a.pool);
+  const missing = (['fp64', 'fp32'] as const).filter((p) => perNode[p] === null);
+  const low = lowRatios(ratio, a.threshold);
+  const notes = [...(missing.length ? [`the kernel printed no ${missing.join(' or ')} figure`] : []), ...(low ? [low] : [])];
+  return {
+    ...base,
+    perCoreGflops: perCore,
+    perNodeGflops: perNode,
+    ratio,
+    flagged: missing.length > 0 || low !== null,
+    note: notes.length ? notes.join('; ') : null,
+    inventory: inventoryOf('cpu', a.result, output, a.pool),
+    error: null,
+  };
+}
+
+function judgeAccelerator(base: Base, a: JudgeArgs, output: ProbeOutput): ProbeInput {
+  const perNode: Record<Precision, number | null> = { ...NONE };
+  for (const run of output.accelerator) perNode[run.precision] = (perNode[run.precision] ?? 0) + run.tflops * 1000;
+  const ratio = ratios(perNode, a.pool);
+  const inventory = inventoryOf('accelerator', a.result, output, a.pool);
+  const found = inventory.deviceCount as number;
+  const expected = a.pool.unit === 'accelerator' ? a.pool.unitsPerNode : null;
+  const notes: string[] = [];
+  let flagged = false;
+  if (expected !== null && found < expected) {
+    flagged = true;
+    notes.push(`${found} of the ${expected} accelerators a node should have were found`);
+  }
+  const low = lowRatios(ratio, a.threshold);
+  if (low) {
+    flagged = true;
+    notes.push(low);
+  }
+  if (output.runtime === null) notes.push(`${output.runtimeNote ?? 'no accelerator runtime on the node'}: throughput not measured`);
+  return { ...base, perCoreGflops: { fp64: null, fp32: null }, perNodeGflops: perNode, ratio, flagged, note: notes.length ? notes.join('; ') : null, inventory, error: null };
+}
+
+/** measured GFLOP/s ÷ (advertised TFLOPS × 1000), where both exist (an advertised 0 gives no ratio). */
+function ratios(perNodeGflops: Record<Precision, number | null>, pool: Pool): Record<Precision, number | null> {
+  const out: Record<Precision, number | null> = { ...NONE };
+  for (const p of Object.keys(out) as Precision[]) {
+    const measured = perNodeGflops[p];
+    const advertised = pool.peakTflopsPerNode[p] * 1000;
+    out[p] = measured === null || !(advertised > 0) ? null : measured / advertised;
+  }
+  return out;
+}
+
+/** "fp64 0.004, fp32 0.003 of advertised < threshold 0.8", or null when every measured ratio reaches it. */
+function lowRatios(ratio: Record<Precision, number | null>, threshold: number): string | null {
+  const low = (Object.entries(ratio) as [Precision, number | null][]).filter(([, r]) => r !== null && r < threshold);
+  if (low.length === 0) return null;
+  return `${low.map(([p, r]) => `${p} ${formatRatio(r!)}`).join(', ')} of advertised < threshold ${threshold}`;
+}
+
+/** Ratios as people read them: 3 significant digits. */
+export function formatRatio(r: number): string {
+  return Number(r.toPrecision(3)).toString();
+}
+
+/** What the node has, as far as the engine and the job could see. */
+function inventoryOf(kind: ProbeKind, result: ProbeResult, output: ProbeOutput, pool: Pool): Record<string, unknown> {
+  if (kind === 'cpu') return { cores: output.node?.cores ?? null, nodeGres: result.nodeGres, threads: [...new Set(output.matmul.map((r) => r.threads))] };
+  // Devices: what nvidia-smi listed, else the job's CUDA_VISIBLE_DEVICES, else the node's GPUs in Slurm's records.
+  const visible = output.visibleDevices === null || output.visibleDevices === '' || output.visibleDevices === 'NoDevFiles' ? [] : output.visibleDevices.split(',');
+  const deviceCount = output.devices.length > 0 ? output.devices.length : visible.length > 0 ? visible.length : gpuCount(result.nodeGres);
+  const source = output.devices.length > 0 ? 'nvidia-smi' : visible.length > 0 ? 'CUDA_VISIBLE_DEVICES' : result.nodeGres ? 'slurm-gres' : 'none';
+  return {
+    deviceCount,
+    deviceCountSource: source,
+    unitsPerNodeAdvertised: pool.unitsPerNode,
+    nodeGres: result.nodeGres,
+    visibleDevices: output.visibleDevices,
+    devices: output.devices,
+    runtime: output.runtime,
+    ...(output.runtimeNote ? { runtimeNote: output.runtimeNote } : {}),
+  };
+}
