@@ -4,6 +4,7 @@
  * Built by the serve command (src/cli/serve-command.ts) and by tests.
  */
 import type { Network } from '../core/model/types.ts';
+import type { Executor } from '../exec/port.ts';
 import type { Store } from '../store/port.ts';
 import type { Clock } from './clock.ts';
 import type { LiveEvents } from './live-events.ts';
@@ -28,4 +29,6 @@ export interface ServiceContext {
    * service has it; tests of other routes may leave it out (the loop then publishes nothing, the route answers 404).
    */
   live?: LiveEvents;
+  /** The executor the dispatch loop runs work on; POST /v1/probes runs probes through it (404 without one). */
+  executor?: Executor;
 }
