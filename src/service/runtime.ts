@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { openStore } from '../store/kysely-store.ts';
 import type { Store } from '../store/port.ts';
 import { SimulatedExecutor } from '../exec/simulated.ts';
+import { MeasuredCapability, type Capability } from '../probe/capability.ts';
 import { buildExecutor, checkAgainstNetwork, type ExecutorsConfig } from '../exec/config.ts';
 import type { SiteRoutedExecutor } from '../exec/site-routed.ts';
 import { objectiveFrom, policyFrom } from '../planning/plan-jobs.ts';
@@ -38,6 +39,8 @@ export interface RuntimeOptions {
   /** Which pools run on Slurm clusters (the executors file, read and checked by the caller); null: all simulated. */
   executors: (ExecutorsConfig & { baseDir: string; file: string }) | null;
   log: (line: string) => void;
+  /** Peak compute metering and the views use: the network's stated (`advertised`, default) or the latest probes' (`measured`, docs/probes.md). */
+  capability?: Capability;
 }
 
 export interface Runtime {
@@ -61,15 +64,18 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const scenario = await ScenarioState.open(store, { scenario: o.scenario, dispatch, horizonHours: o.horizonHours }, clock.nowMs());
   let loop: DispatchLoop | null = null;
   const metrics = new Metrics();
-  const ctx: ServiceContext = { store, clock, metrics, network: () => scenario.network(), scenario, live: new LiveEvents(), wake: () => loop?.wake() };
+  const capability = o.capability === 'measured' ? new MeasuredCapability(store) : null;
+  await capability?.refresh();
+  const ctx: ServiceContext = { store, clock, metrics, network: () => (capability ? capability.network(scenario.network()) : scenario.network()), scenario, live: new LiveEvents(), wake: () => loop?.wake() };
   if (o.executors) checkAgainstNetwork(o.executors, scenario.network(), o.executors.file);
   const simulated = new SimulatedExecutor(join(o.dataDir, 'simulated-executor.json'));
   // Slurm keeps real time: a job without a command waits its work's length divided by the time scale.
   const executor = buildExecutor(o.executors, simulated, { workSecondsPerSecond: 1 / o.timeScale, serviceMs: clock.atRealMs });
+  ctx.executor = executor;
   loop = new DispatchLoop({
     ctx,
     executor,
-    scenarioWindow: (windowStartMs, slots) => scenario.window(windowStartMs, slots),
+    scenarioWindow: (windowStartMs, slots) => (capability ? capability.scenario(scenario.window(windowStartMs, slots)) : scenario.window(windowStartMs, slots)),
     slotMinutes: scenario.slotMinutes,
     dispatch: () => scenario.dispatch(),
     replanMinutes: o.replanMinutes,
@@ -85,6 +91,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const tick = async () => {
     if (demo) await demo.submitDue(store, clock.nowMs());
     await scenario.refresh();
+    await capability?.refresh();
     await loop!.tick();
     saveInstant(clockFile, clock.nowMs());
   };
