@@ -12,6 +12,7 @@ import { listen } from '../api/server.ts';
 import { instant, numberAtLeast } from './options.ts';
 import { CliError } from './errors.ts';
 import { ExecutorsConfigError, loadExecutorsConfig } from '../exec/config.ts';
+import { CAPABILITIES, type Capability } from '../probe/capability.ts';
 
 interface ServeOptions {
   port: string;
@@ -28,6 +29,7 @@ interface ServeOptions {
   horizonHours: string;
   tickMs: string;
   executors?: string;
+  capability: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -48,6 +50,7 @@ export function registerServeCommand(program: Command): void {
     .option('--horizon-hours <h>', 'hours each dispatch cycle looks ahead', '48')
     .option('--tick-ms <ms>', 'real milliseconds between loop ticks', '1000')
     .option('--executors <file>', 'JSON file mapping site pools to Slurm partitions (docs/slurm.md); other pools run simulated')
+    .option('--capability <which>', 'peak compute for metering and views: advertised | measured (the latest kumul probe of each pool)', 'advertised')
     .action(serve);
 }
 
@@ -66,6 +69,7 @@ async function serve(o: ServeOptions): Promise<void> {
     horizonHours: numberAtLeast('--horizon-hours', o.horizonHours, 1),
     tickMs: numberAtLeast('--tick-ms', o.tickMs, 10),
     executors: o.executors === undefined ? null : executorsFile(o.executors),
+    capability: capabilityOption(o.capability),
     log: (line) => process.stderr.write(`${line}\n`),
   }).catch((err: unknown) => {
     throw err instanceof ExecutorsConfigError ? new CliError(err.message) : err;
@@ -89,4 +93,10 @@ function executorsFile(file: string) {
   } catch (err) {
     throw err instanceof ExecutorsConfigError ? new CliError(err.message) : err;
   }
+}
+
+/** `--capability`: advertised or measured (docs/probes.md). */
+function capabilityOption(text: string): Capability {
+  if (!(CAPABILITIES as readonly string[]).includes(text)) throw new CliError(`--capability: '${text}' must be one of ${CAPABILITIES.join(', ')}`);
+  return text as Capability;
 }

@@ -46,8 +46,10 @@ export const probeRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, au
     },
     async (request, reply) => {
       const { site, pool, threshold } = request.body;
-      const targets = probeTargets(ctx.network(), site, pool);
-      if ('error' in targets) throw validationError([{ field: pool !== undefined && ctx.network().sites.some((s) => s.id === site) ? 'pool' : 'site', message: targets.error }]);
+      // Probes compare with the advertised peaks: the stored scenario's network (ctx.network() may show measured ones).
+      const network = ctx.scenario?.network() ?? ctx.network();
+      const targets = probeTargets(network, site, pool);
+      if ('error' in targets) throw validationError([{ field: pool !== undefined && network.sites.some((s) => s.id === site) ? 'pool' : 'site', message: targets.error }]);
       const { run, started } = probeRuns().start(targets.site, targets.pools, { threshold: threshold ?? DEFAULT_THRESHOLD, nowMs: () => ctx.clock.nowMs() });
       return reply.code(202).send({ run: toProbeRunView(run), started });
     },
