@@ -11,7 +11,8 @@ import china from './china.geo.json';
 
 echarts.use([BarChart, LineChart, LinesChart, ScatterChart, DataZoomComponent, GeoComponent, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-echarts.registerMap('china', china as any);
+// Not under the name 'china': echarts adds insets of its own to a map of that name; this draws only the outline shipped.
+echarts.registerMap('china-outline', china as any);
 
 export type Chart = echarts.ECharts;
 export type Option = Parameters<echarts.ECharts['setOption']>[0];

@@ -64,6 +64,18 @@ export function num(value: number | null | undefined, digits = 1): string {
   return value.toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
+/** An amount with as many decimals as its size needs: 1234, 12.3, 0.42, 0.013. */
+export function amount(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  const size = Math.abs(value);
+  return num(value, size >= 100 || size === 0 ? 0 : size >= 10 ? 1 : size >= 0.1 ? 2 : 3);
+}
+
+/** `1 job`, `2 jobs`. */
+export function count(n: number, noun: string, more = false): string {
+  return `${n}${more ? '+' : ''} ${noun}${n === 1 && !more ? '' : 's'}`;
+}
+
 /** A share 0..1 as a percentage. */
 export function pct(share: number | null | undefined, digits = 0): string {
   return share === null || share === undefined || !Number.isFinite(share) ? '–' : `${num(share * 100, digits)} %`;

@@ -20,6 +20,7 @@ export interface NetworkNow {
 export interface SiteNow {
   id: string;
   name: string;
+  region: string;
   lat: number;
   lon: number;
   pue: number;
@@ -69,8 +70,13 @@ export interface SavingsFigures {
 
 /** `GET /v1/dashboard/savings`: what was run against the carbon-agnostic baseline, bucket by bucket. */
 export interface Savings {
-  buckets: (SavingsFigures & { startMs: number; baseline: SavingsFigures })[];
+  bucket: 'hour' | 'day';
+  /** Buckets with at least one finished run, oldest first; a run counts where its start falls (UTC). */
+  buckets: (SavingsFigures & { startMs: number; runs: number; baseline: SavingsFigures })[];
   totals: SavingsFigures & {
+    runs: number;
+    /** Finished runs left out because no baseline was recorded for them. */
+    runsWithoutBaseline: number;
     baseline: SavingsFigures;
     costSavedPct: number | null;
     carbonSavedPct: number | null;

@@ -27,8 +27,8 @@ function timeChart(energy: SiteEnergy, unit: string, series: { name: string; dat
     animation: false,
     tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? `${num(v, v < 10 ? 3 : 0)} ${unit}` : '–') },
     legend: { top: 0, type: 'scroll' },
-    grid: { left: 56, right: 16, top: 36, bottom: 32 },
-    xAxis: { type: 'time' },
+    grid: { left: 56, right: 16, top: 56, bottom: 32 },
+    xAxis: { type: 'time', axisLabel: { hideOverlap: true } },
     yAxis: { type: 'value', name: unit, nameTextStyle: { align: 'left' } },
     series: series.map((s, i) => ({
       type: 'line',

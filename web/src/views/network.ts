@@ -49,7 +49,7 @@ export function networkView(root: HTMLElement): View {
       {
         tooltip: { trigger: 'item' },
         geo: {
-          map: 'china',
+          map: 'china-outline',
           roam: true,
           zoom: 1.15,
           itemStyle: { areaColor: '#eef2ee', borderColor: '#90a4ae' },

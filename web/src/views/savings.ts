@@ -5,11 +5,17 @@
  */
 import { api } from '../api.ts';
 import { chart, COLORS, type Option } from '../charts.ts';
-import { field, fill, h, num, pct, select, table, utc } from '../dom.ts';
+import { amount, count, field, fill, h, num, pct, select, table, utc } from '../dom.ts';
 import type { Savings } from '../types.ts';
 import type { View } from '../view.ts';
 
 const share = (green: number, energy: number) => (energy > 0 ? green / energy : null);
+
+/** `2026-06-01` for a day bucket, `06-01 03:00` for an hour (UTC). */
+const bucketLabel = (bucket: 'hour' | 'day', startMs: number) => {
+  const iso = new Date(startMs).toISOString();
+  return bucket === 'day' ? iso.slice(0, 10) : `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+};
 
 function pair(s: Savings, unit: string, ours: (b: Savings['buckets'][number]) => number | null, baseline: (b: Savings['buckets'][number]) => number | null, scale = 1): Option {
   const bar = (name: string, color: string, value: (b: Savings['buckets'][number]) => number | null) => ({
@@ -18,15 +24,15 @@ function pair(s: Savings, unit: string, ours: (b: Savings['buckets'][number]) =>
     itemStyle: { color },
     data: s.buckets.map((b) => {
       const v = value(b);
-      return [b.startMs, v === null ? null : v * scale];
+      return v === null ? null : v * scale;
     }),
   });
   return {
     animation: false,
-    tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? `${num(v, 2)} ${unit}` : '–') },
+    tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? `${amount(v)} ${unit}` : '–') },
     legend: { top: 0 },
-    grid: { left: 56, right: 16, top: 36, bottom: 32 },
-    xAxis: { type: 'time' },
+    grid: { left: 56, right: 16, top: 56, bottom: 32 },
+    xAxis: { type: 'category', data: s.buckets.map((b) => bucketLabel(s.bucket, b.startMs)), axisLabel: { hideOverlap: true } },
     yAxis: { type: 'value', name: unit, nameTextStyle: { align: 'left' } },
     series: [bar('Kumul', COLORS.ours, ours), bar('Baseline', COLORS.baseline, baseline)],
   };
@@ -36,7 +42,7 @@ export function savingsView(root: HTMLElement): View {
   const bucket = select('bucket', [
     ['hour', 'Hour'],
     ['day', 'Day'],
-  ], 'hour');
+  ], 'day');
   const totals = h('div', { role: 'status' }, 'Loading…');
   const boxes = ['Cost per bucket, yuan: Kumul against the baseline', 'Carbon per bucket, kg CO2: Kumul against the baseline', 'Green share per bucket, %: Kumul against the baseline'].map((label) =>
     h('div', { class: 'chart', role: 'img', 'aria-label': label }),
@@ -63,13 +69,14 @@ export function savingsView(root: HTMLElement): View {
       const t = s.totals;
       fill(
         totals,
+        h('p', { class: 'muted' }, `${count(t.runs, 'finished run')} compared${t.runsWithoutBaseline ? `; ${t.runsWithoutBaseline} without a recorded baseline left out` : ''}.`),
         h(
           'dl',
           { class: 'cards' },
-          h('div', null, h('dt', null, 'Cost saved'), h('dd', null, t.costSavedPct === null ? '–' : `${num(t.costSavedPct, 1)} %`), h('small', null, `${num(t.costYuan, 0)} against ${num(t.baseline.costYuan, 0)} yuan`)),
-          h('div', null, h('dt', null, 'Carbon saved'), h('dd', null, t.carbonSavedPct === null ? '–' : `${num(t.carbonSavedPct, 1)} %`), h('small', null, `${num(t.carbonKg, 0)} against ${num(t.baseline.carbonKg, 0)} kg CO2`)),
+          h('div', null, h('dt', null, 'Cost saved'), h('dd', null, t.costSavedPct === null ? '–' : `${num(t.costSavedPct, 1)} %`), h('small', null, `${amount(t.costYuan)} against ${amount(t.baseline.costYuan)} yuan`)),
+          h('div', null, h('dt', null, 'Carbon saved'), h('dd', null, t.carbonSavedPct === null ? '–' : `${num(t.carbonSavedPct, 1)} %`), h('small', null, `${amount(t.carbonKg)} against ${amount(t.baseline.carbonKg)} kg CO2`)),
           h('div', null, h('dt', null, 'Green share'), h('dd', null, pct(t.greenShare)), h('small', null, `baseline ${pct(t.baselineGreenShare)}`)),
-          h('div', null, h('dt', null, 'Energy'), h('dd', null, `${num(t.energyKWh, 0)} kWh`), h('small', null, `baseline ${num(t.baseline.energyKWh, 0)} kWh`)),
+          h('div', null, h('dt', null, 'Energy'), h('dd', null, `${amount(t.energyKWh)} kWh`), h('small', null, `baseline ${amount(t.baseline.energyKWh)} kWh`)),
         ),
       );
       charts[0].chart.setOption(pair(s, 'yuan', (b) => b.costYuan, (b) => b.baseline.costYuan), { notMerge: true });
@@ -79,9 +86,9 @@ export function savingsView(root: HTMLElement): View {
       fill(
         tableBox,
         table(
-          `Latest ${recent.length} buckets`,
+          `Latest ${count(recent.length, 'bucket')}`,
           ['Start', 'Energy kWh', 'Cost yuan', 'Baseline cost yuan', 'Carbon kg', 'Baseline carbon kg', 'Green share', 'Baseline green share'],
-          recent.map((b) => [utc(b.startMs), num(b.energyKWh, 1), num(b.costYuan, 2), num(b.baseline.costYuan, 2), num(b.carbonKg, 2), num(b.baseline.carbonKg, 2), pct(share(b.greenKWh, b.energyKWh)), pct(share(b.baseline.greenKWh, b.baseline.energyKWh))]),
+          recent.map((b) => [utc(b.startMs), amount(b.energyKWh), amount(b.costYuan), amount(b.baseline.costYuan), amount(b.carbonKg), amount(b.baseline.carbonKg), pct(share(b.greenKWh, b.energyKWh)), pct(share(b.baseline.greenKWh, b.baseline.energyKWh))]),
           { numeric: [1, 2, 3, 4, 5, 6, 7], empty: 'No work has run yet.' },
         ),
       );

@@ -4,7 +4,7 @@
  * `GET /v1/tenants/:id/bill?month=`, sites from `GET /v1/dashboard/network`.
  */
 import { api, currentSession, logOut } from '../api.ts';
-import { field, fill, h, message, num, pct, table } from '../dom.ts';
+import { count, field, fill, h, message, num, pct, table } from '../dom.ts';
 import { jobsTable, submitForm } from '../jobs-ui.ts';
 import { loginForm } from '../login.ts';
 import { serviceClock, type View } from '../view.ts';
@@ -44,7 +44,7 @@ export function tenantView(root: HTMLElement, rerender: () => void): View {
   async function refreshJobs(): Promise<void> {
     try {
       const page = await api.jobs({ tenant: session!.role === 'operator' ? session!.tenantId : undefined });
-      message(jobsNote, `${page.jobs.length}${page.next ? '+' : ''} jobs`);
+      message(jobsNote, count(page.jobs.length, 'job', page.next !== null));
       fill(jobsBox, jobsTable('Your jobs', page.jobs, false));
     } catch (err) {
       message(jobsNote, `Cannot list jobs: ${err instanceof Error ? err.message : String(err)}`, 'error');

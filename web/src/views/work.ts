@@ -4,7 +4,7 @@
  * sees its own jobs, an operator every tenant's. Data: `GET /v1/jobs`, `GET /v1/jobs/:id`, `…/plan`, `…/events`.
  */
 import { currentSession, api } from '../api.ts';
-import { field, fill, h, message, select } from '../dom.ts';
+import { count, field, fill, h, message, select } from '../dom.ts';
 import { jobDetail, jobsTable } from '../jobs-ui.ts';
 import { loginForm } from '../login.ts';
 import { JOB_CLASSES, JOB_STATUSES, POOL_CLASSES } from '../types.ts';
@@ -60,7 +60,7 @@ export function workView(root: HTMLElement, parts: string[], rerender: () => voi
       Object.assign(filters, { status: status.value, class: jobClass.value, poolClass: poolClass.value, tenant: operator ? tenant.value.trim() : '' });
       try {
         const page = await api.jobs({ status: filters.status || undefined, class: filters.class || undefined, poolClass: filters.poolClass || undefined, tenant: filters.tenant || undefined });
-        message(note, `${page.jobs.length}${page.next ? '+' : ''} jobs`);
+        message(note, count(page.jobs.length, 'job', page.next !== null));
         fill(list, jobsTable('Jobs', page.jobs, operator));
       } catch (err) {
         message(note, `Cannot list jobs: ${err instanceof Error ? err.message : String(err)}`, 'error');

@@ -1,0 +1,196 @@
+/**
+ * The dashboard end to end: the real `kumul serve` (child process, SQLite in a temp dir, port 0, a fast
+ * simulated clock) and Debian's headless Chromium driven by playwright-core. The browser loads `/`, sees the
+ * network, reaches the nav and the log-in form with the keyboard alone, logs in with a tenant key, submits a
+ * job from the form and sees it planned and then running in the work view. Screenshots of every view at
+ * 1280×800 and 390×844 go to test-artifacts/web/ (kept as artefacts). Fails, not skips, without Chromium.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CHROMIUM = process.env.KUMUL_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = join(ROOT, 'test-artifacts/web');
+const SIZES = [
+  { name: '1280', width: 1280, height: 800 },
+  { name: '390', width: 390, height: 844 },
+] as const;
+/** Generous: the job waits for its slot on the simulated clock (×300: a simulated hour is 12 s). */
+const WAIT_MS = 90_000;
+
+const dir = mkdtempSync(join(tmpdir(), 'kumul-web-e2e-'));
+let server: ChildProcess;
+let serverLog = '';
+let url = '';
+let labKey = '';
+let browser: Browser;
+
+async function startServe(): Promise<{ url: string; operatorKey: string }> {
+  server = spawn(
+    process.execPath,
+    [join(ROOT, 'bin/kumul.js'), 'serve', '--db', `sqlite:${join(dir, 'k.db')}`, '--data', dir, '--port', '0', '--no-demo', '--time-scale', '300', '--start', '2026-06-01T00:00Z', '--tick-ms', '100'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  server.stderr!.on('data', (b) => (serverLog = (serverLog + String(b)).slice(-4000)));
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out} ${serverLog}`)), 30_000);
+    server.stdout!.on('data', (b) => {
+      out += String(b);
+      const u = /serving at (http:\/\/\S+)/.exec(out);
+      const k = /Operator API key[^:]*: (kml_\S+)/.exec(out);
+      if (u && k) {
+        clearTimeout(timer);
+        resolve({ url: u[1], operatorKey: k[1] });
+      }
+    });
+  });
+}
+
+async function shoot(page: Page, view: string, size: (typeof SIZES)[number]): Promise<void> {
+  await page.waitForTimeout(600); // charts finish drawing
+  await page.screenshot({ path: join(ARTIFACTS, `${view}-${size.name}.png`), fullPage: true });
+  if (size.width < 500) {
+    // Usable at phone width: the page itself never scrolls sideways (wide tables scroll in their own box).
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow, `${view} at ${size.width} px is wider than the screen`).toBeLessThanOrEqual(1);
+  }
+}
+
+/** Presses Tab until `selector` has the focus (at most `max` times); true when it did. */
+async function tabTo(page: Page, selector: string, max = 40): Promise<boolean> {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return true;
+  }
+  return false;
+}
+
+beforeAll(async () => {
+  expect(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (scripts/test.sh does)`).toBe(true);
+  expect(existsSync(join(ROOT, 'dist/web/index.html')), 'the dashboard is not built: npm run build:web').toBe(true);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const started = await startServe();
+  url = started.url;
+  const created = await fetch(`${url}/v1/tenants`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${started.operatorKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ id: 'lab', name: 'Lab', role: 'tenant', maxConcurrentUnits: { ai: null, general: null, hpc: null } }),
+  });
+  expect(created.status).toBe(201);
+  labKey = ((await created.json()) as { apiKey: string }).apiKey;
+  // A short job through the API, so that a run has finished (and has a baseline) by the time of the savings view.
+  const short = await fetch(`${url}/v1/jobs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${labKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ id: 'short-1', class: 'inference', poolClass: 'ai', units: 1, durationS: 1800, release: '2026-06-01T00:00:00Z', deadline: '2026-06-01T03:00:00Z', origin: 'beijing' }),
+  });
+  expect(short.status).toBe(201);
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+});
+
+describe('the dashboard in headless Chromium', () => {
+  it('shows the network, logs in with the keyboard, submits a job and sees it planned and running', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const foreign: string[] = [];
+    const errors: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(url) && !r.url().startsWith('data:')) foreign.push(r.url());
+    });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.setDefaultTimeout(WAIT_MS);
+
+    // The network view: every site of the built-in scenario, with its figures now.
+    await page.goto(`${url}/`);
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/network');
+    const sitesTable = page.getByRole('region', { name: 'Sites now' });
+    await sitesTable.getByRole('link', { name: /Hami/ }).waitFor();
+    expect(await sitesTable.locator('tbody tr').count()).toBe(6);
+    expect(await page.getByRole('region', { name: 'Links' }).locator('tbody tr').count()).toBe(8);
+    expect(await page.locator('.map canvas').count()).toBeGreaterThan(0);
+    await page
+      .locator('#live[data-state="live"]')
+      .waitFor({ timeout: 20_000 })
+      .catch(async (err) => {
+        throw new Error(`live state never reached: "${await page.locator('#live').textContent()}"; serve: ${serverLog.slice(-1500)}`, { cause: err });
+      });
+
+    // Keyboard only: Tab reaches the nav; Enter on "Tenant" opens the log-in form; Tab reaches its fields.
+    await page.locator('body').focus();
+    expect(await tabTo(page, 'nav.views a[href="#/tenant"]'), 'Tab never reached the Tenant link').toBe(true);
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    expect(outline, 'the focused link shows a focus ring').not.toBe('none');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+    expect(await tabTo(page, 'input[name="tenant"]'), 'Tab never reached the tenant id field').toBe(true);
+    await page.keyboard.type('lab');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('name'))).toBe('key');
+    await page.keyboard.type(labKey);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Tenant: Lab' }).waitFor();
+
+    // Every control of the submit form has a label.
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll('main input, main select')].filter((el) => !(el as HTMLInputElement).labels?.length).map((el) => el.getAttribute('name')),
+    );
+    expect(unlabelled).toEqual([]);
+
+    // Submit a job from the form: 4 h on 2 accelerators, input at Hami, to start within an hour of now.
+    await page.getByLabel('Job id').fill('e2e-1');
+    await page.getByLabel('Units').fill('2');
+    await page.getByLabel('Duration, hours').fill('4');
+    await page.getByLabel('Slack, hours').fill('1');
+    await page.getByLabel('Input data at').selectOption('hami');
+    await page.getByRole('button', { name: 'Submit job' }).click();
+    await page.getByText('Submitted job e2e-1').waitFor();
+    const jobsTable = page.getByRole('region', { name: 'Your jobs' });
+    await jobsTable.getByRole('link', { name: 'e2e-1' }).waitFor();
+
+    // Its page: planned (a plan with its candidates, an event into "planned"), then running.
+    await jobsTable.getByRole('link', { name: 'e2e-1' }).click();
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/work/lab/e2e-1');
+    await page.getByRole('region', { name: 'Candidates and their scores' }).waitFor();
+    await page.locator('#job-title .badge', { hasText: 'running' }).waitFor();
+    const events = page.getByRole('region', { name: 'Events, oldest first' });
+    const toStates = await events.locator('tbody tr td:nth-child(5)').allTextContents();
+    expect(toStates.slice(0, 1)).toEqual(['submitted']);
+    expect(toStates).toContain('planned');
+    expect(toStates.indexOf('planned')).toBeLessThan(toStates.indexOf('running'));
+    await expect.poll(() => page.locator('.plan-summary').textContent()).toMatch(/^At \S+ \(pool /);
+
+    // Screenshots of every view at both sizes.
+    const views = [
+      ['network', '#/network', () => page.getByRole('region', { name: 'Sites now' }).locator('tbody tr').first().waitFor()],
+      ['energy', '#/energy/hami', () => page.getByRole('heading', { name: /^Energy at Hami/ }).waitFor()],
+      ['work', '#/work', () => page.getByRole('region', { name: 'Jobs' }).getByRole('link', { name: 'e2e-1' }).waitFor()],
+      ['job', '#/work/lab/e2e-1', () => page.getByRole('region', { name: 'Events, oldest first' }).waitFor()],
+      ['savings', '#/savings', () => page.getByRole('region', { name: /^Latest \d+ bucket/ }).locator('tbody tr td.num').first().waitFor()],
+      ['tenant', '#/tenant', () => page.getByRole('heading', { name: 'Your bill' }).waitFor()],
+    ] as const;
+    for (const size of SIZES) {
+      await page.setViewportSize({ width: size.width, height: size.height });
+      for (const [name, hash, ready] of views) {
+        await page.evaluate((h) => (location.hash = h), hash);
+        await ready();
+        await shoot(page, name, size);
+      }
+    }
+    for (const size of SIZES) for (const [name] of views) expect(existsSync(join(ARTIFACTS, `${name}-${size.name}.png`))).toBe(true);
+
+    expect(foreign, 'requests to other origins').toEqual([]);
+    expect(errors, 'errors in the page').toEqual([]);
+    await context.close();
+  }, 240_000);
+});
