@@ -1,7 +1,8 @@
 /**
  * A service for the dashboard tests: a real store (SQLite in memory, or a PostgreSQL schema), a `FixedClock`, a stored
  * scenario document with hourly forecast and actual signals that differ (so a test can tell which one a view used),
- * live events, and `buildApp` over them. Helpers put jobs in the states the views read (running, transferring, planned).
+ * live events, and `buildApp` over them. Helpers put jobs in the states the views read (running, transferring, planned)
+ * and build the dispatch loop over the same context.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/app.ts';
 import type { PlannedJob } from '../../src/core/dispatch/plan.ts';
 import { FixedClock } from '../../src/service/clock.ts';
+import { DispatchLoop } from '../../src/service/loop.ts';
+import { SimulatedExecutor } from '../../src/exec/simulated.ts';
 import type { ServiceContext } from '../../src/service/context.ts';
 import { LiveEvents, type LiveEventsOptions } from '../../src/service/live-events.ts';
 import { Metrics } from '../../src/service/metrics.ts';
@@ -155,4 +158,17 @@ export async function jobIn(store: Store, status: 'planned' | 'transferring' | '
   if (status === 'transferring') return must(await store.startTransfer(ref, { nowMs: NOW - HOUR }));
   must(await store.startRun(ref, `lab/${s.id}/${run}`, { nowMs: NOW - HOUR }));
   if (status === 'paused') must(await store.pauseRun(ref, { nowMs: NOW - HOUR / 2 }));
+}
+
+/** The dispatch loop of the fixture's service: the simulated executor, hourly cycles over 24 hours, cost objective. */
+export function dispatchLoop(f: DashboardFixture): DispatchLoop {
+  return new DispatchLoop({
+    ctx: f.ctx,
+    executor: new SimulatedExecutor(null),
+    scenarioWindow: (startMs, slots) => f.scenario.window(startMs, slots),
+    slotMinutes: f.scenario.slotMinutes,
+    dispatch: () => f.scenario.dispatch(),
+    replanMinutes: 60,
+    horizonHours: 24,
+  });
 }
