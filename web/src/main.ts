@@ -41,7 +41,10 @@ function mount(next: Route): void {
     if (a.dataset.view === next.name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  const again = () => mount(route);
+  const again = () => {
+    mount(route);
+    main.focus();
+  };
   showSession();
   main.replaceChildren();
   switch (next.name) {
@@ -124,7 +127,10 @@ document.getElementById('skip')!.addEventListener('click', (event) => {
 });
 window.addEventListener('hashchange', () => {
   const next = parseRoute(location.hash);
-  if (next) mount(next);
+  if (!next) return;
+  mount(next);
+  // A new view: focus its content, so the keyboard and screen readers start there (Tab reaches its first control).
+  main.focus();
 });
 setInterval(() => {
   if (live.dataset.state !== 'live') void refresh();
