@@ -151,6 +151,9 @@ export function probeScript(o: ProbeScriptOptions): string {
       '  || "$CC" -O3 -fopenmp -o "$dir/matmul" "$dir/matmul.c" -lm 2>>"$dir/cc.log" \\',
       '  || "$CC" -O3 -o "$dir/matmul" "$dir/matmul.c" -lm 2>>"$dir/cc.log" \\',
       '  || { say error "compiling the matmul kernel failed: $(tail -c 300 "$dir/cc.log" | tr \'\\n\' \' \')"; exit 3; }',
+      // Idle OpenMP threads sleep instead of spinning: on a node whose cores are shared (or oversubscribed, as 8 Slurm
+      // CPUs on 2 real cores here) spinning threads steal the cycles the working ones need (3-4x slower measured here).
+      'export OMP_WAIT_POLICY=passive',
       `for p in fp64 fp32; do`,
       `  "$dir/matmul" $p ${o.n} 1 ${o.minSeconds} || { say error "matmul $p on 1 thread failed"; exit 4; }`,
       `  "$dir/matmul" $p ${o.n} $cores ${o.minSeconds} || { say error "matmul $p on $cores threads failed"; exit 4; }`,
