@@ -6,7 +6,7 @@
  *
  * Routes (routes/*): health and metrics (no key); jobs (tenant keys); tenants, keys, sites and links, and changes
  * to the scenario — sites, links, signal uploads, policies (operator keys); bills (a tenant its own, an operator
- * any). docs/api.md is the guide.
+ * any); the web dashboard's views and live events (no key, aggregates only). docs/api.md is the guide.
  */
 import { performance } from 'node:perf_hooks';
 import Fastify, { type FastifyInstance } from 'fastify';

@@ -49,6 +49,7 @@ export function swaggerOptions(version: string): SwaggerOptions {
         { name: 'bills', description: 'Monthly metering per tenant' },
         { name: 'tenants', description: 'Operator routes: tenants, quotas, API keys' },
         { name: 'network', description: 'Operator routes: the sites and links jobs run on' },
+        { name: 'dashboard', description: "The web dashboard's views and live events: aggregates only, no key" },
         { name: 'probes', description: 'Operator routes: computing-power testing, measured against advertised peaks' },
         { name: 'operations', description: 'Health, metrics and this documentation' },
       ],
