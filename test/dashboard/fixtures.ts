@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeEach } from 'vitest';
 import { buildApp } from '../../src/api/app.ts';
 import type { PlannedJob } from '../../src/core/dispatch/plan.ts';
 import { FixedClock } from '../../src/service/clock.ts';
@@ -19,6 +20,8 @@ import { Metrics } from '../../src/service/metrics.ts';
 import { ScenarioState } from '../../src/service/scenario-state.ts';
 import { openStore } from '../../src/store/kysely-store.ts';
 import type { JobSpec, Store } from '../../src/store/port.ts';
+import type { Backend } from '../../src/store/dialects.ts';
+import { useBackend } from '../store/harness.ts';
 
 export const HOUR = 3_600_000;
 /** The first value of every signal series. */
@@ -171,4 +174,26 @@ export function dispatchLoop(f: DashboardFixture): DispatchLoop {
     replanMinutes: 60,
     horizonHours: 24,
   });
+}
+
+/**
+ * Hooks giving each test of the enclosing `describe` a fresh dashboard service on `backend` (PostgreSQL: a schema of
+ * this file, emptied between tests, as test/api/fixtures.ts `useApi` does).
+ */
+export function useDashboard(backend: Backend = 'sqlite', live?: LiveEventsOptions): { readonly f: DashboardFixture } {
+  const pg = backend === 'postgres' ? useBackend('postgres') : null;
+  let fixture: DashboardFixture | null = null;
+  beforeEach(async () => {
+    fixture = await openDashboard({ store: pg?.store, live });
+  });
+  afterEach(async () => {
+    await fixture?.close();
+    fixture = null;
+  });
+  return {
+    get f() {
+      if (!fixture) throw new Error('the dashboard exists only inside a test');
+      return fixture;
+    },
+  };
 }
