@@ -7,9 +7,10 @@
 set -euo pipefail
 B="${KUMUL_SLURM_BASE:-/tmp/kumul-slurm}"
 PORT="${KUMUL_SLURM_PORT_BASE:-16800}"
-# partition:nodes:gputype:gpus (gpus 0: CPU nodes). hami-cpu stands for a site's CPU pool; urumqi is drained and
-# resumed by the outage tests only, so they never disturb the others.
-SITES="${KUMUL_SLURM_SITES:-hami:2:a100:8 zhengzhou:2:a100:8 hami-cpu:1:none:0 urumqi:1:a100:8}"
+# partition:nodes:gputype:gpus (gpus 0: CPU nodes). hami-cpu stands for a site's CPU pool. Outage tests take down
+# partitions of their own, so they never disturb the others: urumqi (test/service/serve-slurm.test.ts) and beijing
+# (the executor contract, test/exec).
+SITES="${KUMUL_SLURM_SITES:-hami:2:a100:8 zhengzhou:2:a100:8 hami-cpu:1:none:0 urumqi:1:a100:8 beijing:1:a100:4}"
 export SLURM_CONF="$B/etc/slurm.conf"
 unset SLURM_JWT   # daemons started with it set cannot authenticate to each other
 URL="http://127.0.0.1:$((PORT + 20))"

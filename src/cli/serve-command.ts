@@ -76,8 +76,9 @@ async function serve(o: ServeOptions): Promise<void> {
   });
   const app = buildApp(runtime.ctx);
   const { url } = await listen(app, { host: o.host, port: numberAtLeast('--port', o.port, 0) });
-  process.stdout.write(`Kumul is serving at ${url} (store ${o.db}, scenario ${o.scenario}, time ×${o.timeScale}; data in ${join(o.data)})\n`);
+  // The key line comes first: whoever waits for the URL line has the key too.
   if (runtime.operatorKey) process.stdout.write(`Operator API key (shown once; keep it): ${runtime.operatorKey}\n`);
+  process.stdout.write(`Kumul is serving at ${url} (store ${o.db}, scenario ${o.scenario}, time ×${o.timeScale}; data in ${join(o.data)})\n`);
   const shutdown = async () => {
     await app.close();
     await runtime.stop();

@@ -13,8 +13,8 @@ import { executorContract, type ExecutorHarness } from './contract.ts';
 import { localSlurm, scontrol, slurmJobs } from './slurm-env.ts';
 
 const SITES: ExecutorHarness['sites'] = [{ siteId: 'hami', poolId: 'ai' }, { siteId: 'zhengzhou', poolId: 'ai' }];
-/** The local Slurm keeps partition urumqi for outage tests only (scripts/slurm-up.sh). */
-const OUTAGE_SITE = { siteId: 'urumqi', poolId: 'ai' };
+/** The local Slurm keeps partition beijing for this outage test only (scripts/slurm-up.sh). */
+const OUTAGE_SITE = { siteId: 'beijing', poolId: 'ai' };
 
 function simulated(): ExecutorHarness {
   const dir = mkdtempSync(join(tmpdir(), 'kumul-exec-'));
@@ -44,8 +44,8 @@ function slurm(): ExecutorHarness {
     sites: SITES,
     maxPolls: 60,
     outageSite: OUTAGE_SITE,
-    takeDown: async () => scontrol('update', 'nodename=urumqi-1', 'state=drain', 'reason=site maintenance'),
-    bringUp: async () => scontrol('update', 'nodename=urumqi-1', 'state=resume'),
+    takeDown: async () => scontrol('update', 'nodename=beijing-1', 'state=drain', 'reason=site maintenance'),
+    bringUp: async () => scontrol('update', 'nodename=beijing-1', 'state=resume'),
   };
 }
 

@@ -1,0 +1,48 @@
+/**
+ * Starts the real `kumul serve` as a child process for integration tests (port 0, the caller's store and
+ * data directory) and reads the URL and, on a first start, the operator key it prints.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface ServeProcess {
+  child: ChildProcess;
+  url: string;
+  /** Null on a restart (the key is printed on the first start only). */
+  operatorKey: string | null;
+  /** What the process wrote to stderr so far (for failure messages). */
+  stderr(): string;
+}
+
+/** Spawns `kumul serve --port 0 …args` and resolves once it listens. */
+export function startServe(args: string[], timeoutMs = 30_000): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/kumul.js'), 'serve', '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (b) => (err += String(b)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}${err}`)), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited (${code}): ${out}${err}`));
+    });
+    child.stdout!.on('data', (b) => {
+      out += String(b);
+      const url = /serving at (http:\/\/\S+)/.exec(out);
+      if (!url || !out.includes('\n', url.index)) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      resolve({ child, url: url[1], operatorKey: /Operator API key[^:]*: (kml_\S+)/.exec(out)?.[1] ?? null, stderr: () => err });
+    });
+  });
+}
+
+/** Resolves when the process has exited (at once if it already has). */
+export function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
