@@ -1,0 +1,71 @@
+/**
+ * `--capability measured` in the dispatch loop (src/service/runtime.ts wires it the same way): a run on a probed
+ * pool is metered at the probe's measured peak per node (PFLOP·h), precision by precision; precisions the probe did
+ * not measure, and pools never probed, keep the advertised figures.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SimulatedExecutor } from '../../src/exec/simulated.ts';
+import { objectiveFrom } from '../../src/planning/plan-jobs.ts';
+import { MeasuredCapability } from '../../src/probe/capability.ts';
+import { loadScenario } from '../../src/scenario/index.ts';
+import { FixedClock } from '../../src/service/clock.ts';
+import type { ServiceContext } from '../../src/service/context.ts';
+import { DispatchLoop } from '../../src/service/loop.ts';
+import { Metrics } from '../../src/service/metrics.ts';
+import { openStore } from '../../src/store/kysely-store.ts';
+import type { JobSpec } from '../../src/store/port.ts';
+import { probe } from '../store/contract/probes.ts';
+
+const T0 = Date.parse('2026-06-01T00:00:00Z');
+const HOUR = 3_600_000;
+
+/** One node (64 cores) of a general pool for an hour, at zhengzhou or at beijing. */
+const job = (id: string, site: string): JobSpec => ({ id, class: 'batch', poolClass: 'general', units: 64, durationS: 3600, releaseMs: T0, deadlineMs: T0 + 24 * HOUR, origin: site, inputGb: 0, interruptible: false, allowedSites: [site] });
+
+describe('metering with measured capability', () => {
+  it('counts PFLOP·h at the measured peak of probed pools and at the advertised peak elsewhere', async () => {
+    const store = await openStore(`sqlite:${join(mkdtempSync(join(tmpdir(), 'kumul-probe-meter-')), 'k.db')}`);
+    try {
+      // zhengzhou's general pool advertises 5.12 / 10.24 / 20.48 TFLOPS per node; the probe measured 1 % of FP64, 2 % of FP32.
+      const measured = { ...probe('p1', 'zhengzhou', 'zhengzhou-general', T0 - HOUR, 0.01), perNodeGflops: { fp64: 51.2, fp32: 204.8, bf16: null }, ratio: { fp64: 0.01, fp32: 0.02, bf16: null } };
+      expect((await store.recordProbe(measured, T0)).ok).toBe(true);
+      const capability = new MeasuredCapability(store);
+      await capability.refresh();
+
+      const clock = new FixedClock(T0);
+      const network = loadScenario('hami', { start: '2026-06-01T00:00Z', slots: 1 }).network;
+      let loop: DispatchLoop | null = null;
+      const ctx: ServiceContext = { store, clock, metrics: new Metrics(), network: () => capability.network(network), wake: () => loop?.wake() };
+      loop = new DispatchLoop({
+        ctx,
+        executor: new SimulatedExecutor(null),
+        scenarioWindow: (startMs, slots) => capability.scenario(loadScenario('hami', { start: new Date(startMs).toISOString(), slots })),
+        slotMinutes: 60,
+        dispatch: () => ({ policy: 'optimize', objective: objectiveFrom('cost') }),
+        replanMinutes: 60,
+        horizonHours: 24,
+      });
+      await store.createTenant({ id: 'lab', name: 'lab', role: 'tenant', maxConcurrentUnits: { ai: null, general: null, hpc: null } }, T0);
+      expect((await store.submitJobs('lab', [job('probed', 'zhengzhou'), job('unprobed', 'beijing')], T0)).ok).toBe(true);
+      while (clock.nowMs() < T0 + 24 * HOUR) {
+        await loop.tick();
+        clock.advance(15 * 60_000);
+      }
+
+      const [probed] = await store.jobMetering({ tenantId: 'lab', jobId: 'probed' });
+      const [unprobed] = await store.jobMetering({ tenantId: 'lab', jobId: 'unprobed' });
+      expect(probed.site).toBe('zhengzhou');
+      // 1 node × 1 h × 0.0512 TFLOPS = 0.0000512 PFLOP·h FP64 (advertised would be 0.00512); BF16 was not measured.
+      expect(probed.pflopHours.fp64).toBeCloseTo(0.0000512, 12);
+      expect(probed.pflopHours.fp32).toBeCloseTo(0.0002048, 12);
+      expect(probed.pflopHours.bf16).toBeCloseTo(0.02048, 12);
+      expect(unprobed.site).toBe('beijing');
+      expect(unprobed.pflopHours.fp64).toBeCloseTo(0.00512, 12);
+    } finally {
+      await store.close();
+    }
+  });
+});
