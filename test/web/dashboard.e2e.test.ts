@@ -147,11 +147,11 @@ describe('the dashboard in headless Chromium', () => {
     );
     expect(unlabelled).toEqual([]);
 
-    // Submit a job from the form: 4 h on 2 accelerators, input at Hami, to start within an hour of now.
+    // Submit a job from the form: 4 h on 2 accelerators, input at Hami, to end within 3 h of the earliest end.
     await page.getByLabel('Job id').fill('e2e-1');
     await page.getByLabel('Units').fill('2');
     await page.getByLabel('Duration, hours').fill('4');
-    await page.getByLabel('Slack, hours').fill('1');
+    await page.getByLabel('Slack, hours').fill('3');
     await page.getByLabel('Input data at').selectOption('hami');
     await page.getByRole('button', { name: 'Submit job' }).click();
     await page.getByText('Submitted job e2e-1').waitFor();
