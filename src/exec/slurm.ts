@@ -25,7 +25,10 @@ export interface SlurmOptions {
   user: string;
   /** A JWT for `user` (e.g. from `scontrol token`). */
   token: string;
-  /** Gives a fresh token when slurmrestd refuses the current one (401/403: expired); the call is then retried once. */
+  /**
+   * Gives a fresh token: called a minute before the current one expires (its JWT `exp`), and when slurmrestd
+   * refuses it (401/403, or 22.05's HTTP 500 "Unspecified error" for a bad or expired JWT); the call is then retried once.
+   */
   renewToken?: () => Promise<string>;
   target(siteId: string, poolId: string): SlurmTarget;
   /** The site pools this cluster runs, whose partitions `outages()` watches. */
@@ -186,23 +189,18 @@ export class SlurmExecutor implements Executor {
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<{ ok: boolean; status: number; body: unknown }> {
+    const renew = this.options.renewToken;
+    if (renew && Date.now() > tokenExpiryMs(this.token) - 60_000) this.token = await renew();
     let res = await this.send(method, path, body);
-    if ((res.status === 401 || res.status === 403) && this.options.renewToken) {
-      this.token = await this.options.renewToken();
+    if (renew && refusedToken(res)) {
+      this.token = await renew();
       res = await this.send(method, path, body);
     }
-    const text = await res.text();
-    let parsed: unknown = null;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      parsed = { errors: [{ error: text.slice(0, 200) }] };
-    }
-    return { ok: res.ok, status: res.status, body: parsed };
+    return res;
   }
 
-  private send(method: string, path: string, body: unknown): Promise<Response> {
-    return fetch(`${this.options.url}${API}${path}`, {
+  private async send(method: string, path: string, body: unknown): Promise<{ ok: boolean; status: number; body: unknown }> {
+    const res = await fetch(`${this.options.url}${API}${path}`, {
       method,
       headers: {
         'X-SLURM-USER-NAME': this.options.user,
@@ -212,6 +210,14 @@ export class SlurmExecutor implements Executor {
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(15_000),
     });
+    const text = await res.text();
+    let parsed: unknown = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = { errors: [{ error: text.slice(0, 200) }] };
+    }
+    return { ok: res.ok, status: res.status, body: parsed };
   }
 
   /** A probe job on one whole node of the pool's partition, output through the probe directory (slurm-probe.ts). */
@@ -251,6 +257,21 @@ export function partitionOutage(name: string, partition: SlurmPartition | undefi
   if (usable.length > 0) return null;
   const reasons = [...new Set(members.map((n) => `${n.state}${n.state_flags?.length ? `+${n.state_flags.join('+')}` : ''}${n.reason ? ` (${n.reason})` : ''}`))];
   return `every node of partition ${name} is unusable: ${reasons.join(', ')}`;
+}
+
+/** A JWT's `exp` in epoch ms (Infinity when it has none or is not a JWT: then only a refusal renews it). */
+export function tokenExpiryMs(token: string): number {
+  try {
+    const exp = (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' ? exp * 1000 : Infinity;
+  } catch {
+    return Infinity;
+  }
+}
+
+/** slurmrestd 22.05 answers a bad or expired JWT with 401/403, or with HTTP 500 and error -1 "Unspecified error". */
+function refusedToken(res: { status: number; body: unknown }): boolean {
+  return res.status === 401 || res.status === 403 || (res.status === 500 && errorNumber(res.body) === -1);
 }
 
 function isFinal(state: RunState): boolean {

@@ -4,7 +4,11 @@
  * that a rejected submission is an error. Runs on the local Slurm of scripts/slurm-up.sh.
  */
 import { describe, expect, it } from 'vitest';
-import { SlurmExecutor, statusOf } from '../../src/exec/slurm.ts';
+import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RunRejected } from '../../src/exec/port.ts';
+import { SlurmExecutor, statusOf, tokenExpiryMs } from '../../src/exec/slurm.ts';
 import { localSlurm, slurmJobs } from './slurm-env.ts';
 
 const unique = `${Date.now().toString(36)}-${process.pid}`;
@@ -38,8 +42,41 @@ describe('Slurm executor', () => {
     expect(job).toMatchObject({ partition: 'hami', tasks: 3 });
   });
 
-  it('a submission Slurm rejects is an error naming why', async () => {
+  it('a submission Slurm rejects is a RunRejected naming why', async () => {
     const executor = new SlurmExecutor({ ...localSlurm(), target: () => ({ partition: 'atlantis', units: 'gpus' }) });
-    await expect(executor.submit({ ...request, ref: `slurm-${unique}/nowhere/0` })).rejects.toThrow(/Invalid partition name/);
+    const refused = executor.submit({ ...request, ref: `slurm-${unique}/nowhere/0` });
+    await expect(refused).rejects.toThrow(/Invalid partition name/);
+    await expect(refused).rejects.toBeInstanceOf(RunRejected);
+  });
+
+  it('renews a token before it expires and when slurmrestd refuses it; without renewal the refusal is an error', async () => {
+    const base = localSlurm();
+    const jwt = (payload: object) => `eyJhbGciOiJIUzI1NiJ9.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.x`;
+    expect(tokenExpiryMs(jwt({ exp: 1_800_000_000 }))).toBe(1_800_000_000_000);
+    expect(tokenExpiryMs('not-a-jwt')).toBe(Infinity);
+    let renewals = 0;
+    // Expired by its own claim: renewed before the first call.
+    const expiring = new SlurmExecutor({ ...base, token: jwt({ exp: 1, sun: 'root' }), renewToken: async () => (renewals++, base.token) });
+    expect(await expiring.status(`slurm-${unique}/never/0`)).toBeNull();
+    expect(await expiring.status(`slurm-${unique}/never/0`)).toBeNull();
+    expect(renewals).toBe(1);
+    // Refused although it claims no expiry (wrong signature): renewed on the refusal.
+    const forged = jwt({ sun: 'root' });
+    const refused = new SlurmExecutor({ ...base, token: forged, renewToken: async () => (renewals++, base.token) });
+    expect(await refused.status(`slurm-${unique}/never/0`)).toBeNull();
+    expect(renewals).toBe(2);
+    const stale = new SlurmExecutor({ ...base, token: forged });
+    await expect(stale.status(`slurm-${unique}/never/0`)).rejects.toThrow(/HTTP 500/);
+  });
+
+  it('runs the command a job gives as its batch script', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kumul-slurm-cmd-'));
+    chmodSync(dir, 0o777);
+    const executor = new SlurmExecutor({ ...localSlurm(), target: () => ({ partition: 'zhengzhou', units: 'gpus' }) });
+    const ref = `slurm-${unique}/command/0`;
+    await executor.submit({ ...request, ref, command: `echo "ran $KUMUL_REF on $SLURM_JOB_PARTITION" > ${dir}/out.txt` });
+    for (let i = 0; i < 60 && (await executor.status(ref))!.state !== 'completed'; i++) await new Promise((r) => setTimeout(r, 250));
+    expect((await executor.status(ref))!.state).toBe('completed');
+    expect(readFileSync(join(dir, 'out.txt'), 'utf8').trim()).toBe(`ran ${ref} on zhengzhou`);
   });
 });
