@@ -158,6 +158,12 @@ describe('the dashboard in headless Chromium', () => {
     const jobsTable = page.getByRole('region', { name: 'Your jobs' });
     await jobsTable.getByRole('link', { name: 'e2e-1' }).waitFor();
 
+    // Live refreshes rebuild the table; the keyboard focus stays on the same job's link.
+    const link = await jobsTable.getByRole('link', { name: 'e2e-1' }).elementHandle();
+    await link!.focus();
+    await expect.poll(() => link!.evaluate((el) => el.isConnected), { timeout: 20_000 }).toBe(false);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('e2e-1');
+
     // Its page: planned (a plan with its candidates, an event into "planned"), then running.
     await jobsTable.getByRole('link', { name: 'e2e-1' }).click();
     await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/work/lab/e2e-1');
@@ -188,6 +194,20 @@ describe('the dashboard in headless Chromium', () => {
       }
     }
     for (const size of SIZES) for (const [name] of views) expect(existsSync(join(ARTIFACTS, `${name}-${size.name}.png`))).toBe(true);
+
+    // Cancel a job that waits for a later release, from its page (the confirmation accepted).
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const later = await fetch(`${url}/v1/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${labKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'later-1', class: 'batch', poolClass: 'general', units: 8, durationS: 3600, release: '2026-06-20T00:00:00Z', origin: 'zhengzhou' }),
+    });
+    expect(later.status).toBe(201);
+    await page.evaluate(() => (location.hash = '#/work/lab/later-1'));
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Cancel job' }).click();
+    await page.locator('#job-title .badge', { hasText: 'cancelled' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Cancel job' }).count()).toBe(0);
 
     expect(foreign, 'requests to other origins').toEqual([]);
     expect(errors, 'errors in the page').toEqual([]);

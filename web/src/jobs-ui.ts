@@ -36,17 +36,36 @@ function describeEvent(e: JobEvent): string {
   return text.length > 160 ? `${text.slice(0, 157)}…` : text;
 }
 
-/** One job: its fields, its plan (where and when), why (the candidates' scores), and its events. */
-export async function jobDetail(tenant: string, id: string): Promise<HTMLElement> {
+const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'missed']);
+
+/** One job: its fields, its plan (where and when), why (the candidates' scores), and its events; a job not ended can be cancelled. */
+export async function jobDetail(tenant: string, id: string, onChange: () => void): Promise<HTMLElement> {
   const asOther = currentSession()?.tenantId !== tenant ? tenant : undefined;
   const [job, planView, events] = await Promise.all([api.job(id, asOther), api.plan(id, asOther), api.events(id, asOther)]);
   const plan = planView.plan;
   const parts = plan ? [...new Set(plan.explain.candidates.flatMap((c) => Object.keys(c.parts)))] : [];
   const scoreRow = (c: NonNullable<JobPlan['plan']>['explain']['candidates'][number], label: string) => [label, c.site, utc(c.start), utc(c.end), num(c.score, 3), ...parts.map((p) => num(c.parts[p], 3))];
+  const cancelNote = h('span', { role: 'status', class: 'message' });
+  const cancel = FINAL.has(job.status)
+    ? null
+    : h('button', {
+        type: 'button',
+        class: 'secondary',
+        onclick: async () => {
+          if (!confirm(`Cancel job ${job.id}?`)) return;
+          try {
+            await api.cancel(job.id, asOther);
+            onChange();
+          } catch (err) {
+            message(cancelNote, `Not cancelled: ${err instanceof Error ? err.message : String(err)}`, 'error');
+          }
+        },
+      }, 'Cancel job');
   return h(
     'article',
     { class: 'job-detail', 'aria-labelledby': 'job-title' },
     h('h2', { id: 'job-title' }, `Job ${job.id} `, statusBadge(job.status)),
+    cancel ? h('p', null, cancel, ' ', cancelNote) : null,
     h(
       'dl',
       { class: 'facts' },

@@ -68,6 +68,11 @@ function mount(next: Route): void {
   void refresh(true);
 }
 
+/** What identifies a control across a refresh that rebuilt it: its tag, target or name, and text. */
+function focusKey(el: Element): string {
+  return [el.tagName, el.getAttribute('href'), el.getAttribute('name'), el.getAttribute('aria-label'), el.textContent?.trim()].join('|');
+}
+
 let refreshing = false;
 let lastRefreshMs = 0;
 let pending: ReturnType<typeof setTimeout> | null = null;
@@ -85,8 +90,15 @@ async function refresh(force = false): Promise<void> {
   const current = view;
   refreshing = true;
   lastRefreshMs = performance.now();
+  const focused = document.activeElement;
+  const focusedKey = focused && focused !== main && main.contains(focused) ? focusKey(focused) : null;
   try {
     await current?.refresh();
+    // A refresh that rebuilt the focused control gives the focus to its successor, so keyboard users keep their place.
+    if (focusedKey && !focused!.isConnected && current === view) {
+      const successor = [...main.querySelectorAll('a, button, input, select, [tabindex]')].find((el) => focusKey(el) === focusedKey);
+      (successor as HTMLElement | undefined)?.focus({ preventScroll: true });
+    }
     main.removeAttribute('aria-busy');
   } catch (err) {
     if (current === view) main.prepend(h('p', { class: 'message error', role: 'alert' }, `Could not load: ${err instanceof Error ? err.message : String(err)}`));

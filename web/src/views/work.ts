@@ -23,12 +23,12 @@ export function workView(root: HTMLElement, parts: string[], rerender: () => voi
   }
   if (parts.length >= 2) {
     const [tenant, id] = parts.map(decodeURIComponent);
-    const box = h('div', { role: 'region', 'aria-live': 'polite', 'aria-label': `Job ${id}` }, h('p', { class: 'muted' }, 'Loading…'));
+    const box = h('div', { role: 'region', 'aria-label': `Job ${id}` }, h('p', { class: 'muted' }, 'Loading…'));
     fill(root, h('h1', null, 'Work'), h('p', null, h('a', { href: '#/work' }, '← All jobs')), box);
     return {
       async refresh() {
         try {
-          fill(box, await jobDetail(tenant, id));
+          fill(box, await jobDetail(tenant, id, () => void this.refresh()));
         } catch (err) {
           fill(box, h('p', { class: 'message error' }, `Cannot show job ${id}: ${err instanceof Error ? err.message : String(err)}`));
         }
