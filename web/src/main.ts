@@ -100,8 +100,14 @@ async function refresh(force = false): Promise<void> {
       (successor as HTMLElement | undefined)?.focus({ preventScroll: true });
     }
     main.removeAttribute('aria-busy');
+    main.querySelector('#load-error')?.remove();
   } catch (err) {
-    if (current === view) main.prepend(h('p', { class: 'message error', role: 'alert' }, `Could not load: ${err instanceof Error ? err.message : String(err)}`));
+    if (current === view) {
+      const text = `Could not load: ${err instanceof Error ? err.message : String(err)}`;
+      const shown = main.querySelector('#load-error');
+      if (shown) shown.textContent = text;
+      else main.prepend(h('p', { id: 'load-error', class: 'message error', role: 'alert' }, text));
+    }
   } finally {
     refreshing = false;
   }
