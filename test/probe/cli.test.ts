@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { registerProbeCommand } from '../../src/cli/probe-command.ts';
 import { CliError } from '../../src/cli/errors.ts';
 import { openStore } from '../../src/store/kysely-store.ts';
@@ -21,6 +21,19 @@ const SMALL = ['--matrix-n', '128', '--min-seconds', '0.1'];
 function kumul(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['bin/kumul.js', 'probe', ...args], { encoding: 'utf8', timeout: 120_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The command in this process, its stdout captured (no child: faster where the output is all a test reads). */
+async function inProcess(...args: string[]): Promise<string> {
+  const program = new Command().exitOverride();
+  registerProbeCommand(program);
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    await program.parseAsync(['node', 'kumul', 'probe', ...args]);
+    return spy.mock.calls.map((c) => String(c[0])).join('');
+  } finally {
+    spy.mockRestore();
+  }
 }
 
 async function stored(db: string): Promise<ProbeRecord[]> {
@@ -69,9 +82,8 @@ describe('kumul probe on the simulated executor (this machine)', () => {
 
   it('a threshold under what was measured flags nothing; --json prints the stored probes', async () => {
     const db = `sqlite:${join(dir, 'sim2.db')}`;
-    const r = kumul('hami', '--pool', 'hami-general', '--db', db, '--threshold', '1e-9', '--json', ...SMALL);
-    expect(r.status).toBe(0);
-    const { probes } = JSON.parse(r.stdout) as { probes: ProbeRecord[] };
+    const out = await inProcess('hami', '--pool', 'hami-general', '--db', db, '--threshold', '1e-9', '--json', ...SMALL);
+    const { probes } = JSON.parse(out) as { probes: ProbeRecord[] };
     expect(probes).toHaveLength(1);
     expect(probes[0]).toMatchObject({ flagged: false, note: null, threshold: 1e-9 });
     expect(await stored(db)).toEqual(probes);
@@ -79,25 +91,22 @@ describe('kumul probe on the simulated executor (this machine)', () => {
 
   it('an accelerator pool on a machine without accelerators: 0 of 8 found, flagged, no number made up', async () => {
     const db = `sqlite:${join(dir, 'sim3.db')}`;
-    const r = kumul('hami', '--pool', 'hami-ai', '--db', db, '--json', ...SMALL);
-    expect(r.status).toBe(0);
-    const [probe] = (JSON.parse(r.stdout) as { probes: ProbeRecord[] }).probes;
+    const [probe] = (JSON.parse(await inProcess('hami', '--pool', 'hami-ai', '--db', db, '--json', ...SMALL)) as { probes: ProbeRecord[] }).probes;
     expect(probe).toMatchObject({ kind: 'accelerator', flagged: true, perNodeGflops: { fp64: null, fp32: null, bf16: null }, inventory: { deviceCount: 0 } });
     expect(probe.note).toMatch(/0 of the 8 accelerators .* no accelerator runtime on the node/);
   });
 });
 
 describe('kumul probe on Slurm', () => {
-  it('hami-general on partition hami-cpu and hami-ai on the GPU partition hami, each on a whole node', async () => {
+  it('hami-general on partition hami-cpu and hami-ai on the GPU partition hami, each on a whole node; hami-hpc on this machine', async () => {
     const db = `sqlite:${join(dir, 'slurm.db')}`;
     const executors = slurmExecutors();
-    for (const pool of ['hami-general', 'hami-ai']) {
-      const r = kumul('hami', '--pool', pool, '--executors', executors, '--db', db, ...SMALL);
-      expect(r.stderr).toBe('');
-      expect(r.status).toBe(0);
-      expect(r.stdout).toContain(`${pool} on slurm`);
-    }
-    const [cpu, gpu] = await stored(db);
+    const r = kumul('hami', '--executors', executors, '--db', db, ...SMALL);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Probing site hami: hami-ai on slurm, hami-general on slurm, hami-hpc on simulated;/);
+    const [gpu, cpu, hpc] = await stored(db);
+    expect(hpc).toMatchObject({ poolId: 'hami-hpc', kind: 'cpu', error: null });
     // The whole node: Slurm gave the job all 8 CPUs of hami-cpu-1 (exclusive), the kernel ran 8 threads.
     expect(cpu).toMatchObject({ poolId: 'hami-general', kind: 'cpu', node: 'hami-cpu-1', cores: 8, flagged: true, error: null, inventory: { threads: [1, 8] } });
     expect(cpu.perNodeGflops.fp64).toBeGreaterThan(0.1);
