@@ -99,8 +99,12 @@ export async function runSlurmProbe(request: ProbeRequest, c: SlurmProbeContext)
       await new Promise((resolve) => setTimeout(resolve, c.pollMs ?? 500));
     }
     const stdout = readIfThere(outFile);
-    const stderr = readIfThere(errFile);
+    const stderr = readIfThere(errFile) ?? '';
     const state: RunState = gaveUp ? 'timeout' : last ? (FINAL[last.job_state] ?? 'failed') : 'completed';
+    if (stdout === null && state === 'completed') {
+      const reason = `probe job ${jobId} completed but its output ${outFile} is not there: the probe directory must be one the nodes and Kumul share`;
+      return { ok: false, state: 'failed', stdout: '', node: last?.batch_host || last?.nodes || null, nodeGres: gres, startedMs: last?.start_time ? last.start_time * 1000 : startedMs, endedMs: Date.now(), reason };
+    }
     const node = last?.batch_host || last?.nodes || null;
     const started = last?.start_time ? last.start_time * 1000 : startedMs;
     const ended = last?.end_time && FINAL[last.job_state] ? last.end_time * 1000 : Date.now();
@@ -112,7 +116,7 @@ export async function runSlurmProbe(request: ProbeRequest, c: SlurmProbeContext)
         [`probe job ${jobId} ended ${last?.job_state ?? 'unknown'}`, last?.state_reason && last.state_reason !== 'None' ? last.state_reason : null, exit ? `exit status ${exit >> 8}${exit & 0x7f ? ` (signal ${exit & 0x7f})` : ''}` : null, stderr.trim() ? stderr.trim().slice(-300) : null]
           .filter(Boolean)
           .join(': ');
-    return { ok, state, stdout, node, nodeGres: gres, startedMs: started ?? null, endedMs: ended, ...(reason ? { reason } : {}) };
+    return { ok, state, stdout: stdout ?? '', node, nodeGres: gres, startedMs: started ?? null, endedMs: ended, ...(reason ? { reason } : {}) };
   } finally {
     rmSync(outFile, { force: true });
     rmSync(errFile, { force: true });
@@ -141,11 +145,12 @@ export function gpuCount(gres: string | null): number {
   return total;
 }
 
-function readIfThere(file: string): string {
+/** A file's text, or null when it does not exist. */
+function readIfThere(file: string): string | null {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
 }

@@ -43,7 +43,13 @@ export function judgeProbe(a: JudgeArgs): ProbeInput {
     advertisedPerNodeTflops: { ...a.pool.peakTflopsPerNode },
     threshold: a.threshold,
   };
-  const failure = [a.result.ok ? null : (a.result.reason ?? `probe job ended ${a.result.state}`), ...output.errors].filter((x): x is string => !!x);
+  // A CPU probe that ran but printed no figure for a precision failed too (a kernel that died quietly, lost output).
+  const missing = kind === 'cpu' && a.result.ok && output.errors.length === 0 ? (['fp64', 'fp32'] as const).filter((p) => !output.matmul.some((r) => r.precision === p)) : [];
+  const failure = [
+    a.result.ok ? null : (a.result.reason ?? `probe job ended ${a.result.state}`),
+    ...output.errors,
+    missing.length ? `the kernel printed no ${missing.join(' or ')} figure` : null,
+  ].filter((x): x is string => !!x);
   if (failure.length > 0) {
     return {
       ...base,
@@ -73,16 +79,14 @@ function judgeCpu(base: Base, a: JudgeArgs, output: ProbeOutput): ProbeInput {
     if (widest) perNode[precision] = widest.gflops;
   }
   const ratio = ratios(perNode, a.pool);
-  const missing = (['fp64', 'fp32'] as const).filter((p) => perNode[p] === null);
   const low = lowRatios(ratio, a.threshold);
-  const notes = [...(missing.length ? [`the kernel printed no ${missing.join(' or ')} figure`] : []), ...(low ? [low] : [])];
   return {
     ...base,
     perCoreGflops: perCore,
     perNodeGflops: perNode,
     ratio,
-    flagged: missing.length > 0 || low !== null,
-    note: notes.length ? notes.join('; ') : null,
+    flagged: low !== null,
+    note: low,
     inventory: inventoryOf('cpu', a.result, output, a.pool),
     error: null,
   };

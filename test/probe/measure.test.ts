@@ -59,6 +59,8 @@ describe('a CPU pool', () => {
     const wrong = judge(cpuPool, result(cpuOutput(50, 180).replace('maxRelErr=0', 'maxRelErr=0.5')));
     expect(wrong.error).toMatch(/computed wrong results/);
     expect(wrong.perNodeGflops.fp64).toBeNull();
+    const silent = judge(cpuPool, result(cpuOutput(50, 180).split('\n').filter((l) => !l.includes('fp32')).join('\n')));
+    expect(silent).toMatchObject({ flagged: true, error: 'the kernel printed no fp32 figure', perNodeGflops: { fp64: null } });
   });
 });
 

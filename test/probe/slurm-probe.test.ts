@@ -1,0 +1,44 @@
+/**
+ * What the Slurm executor adds to a probe (src/exec/slurm-probe.ts), on the local Slurm of scripts/slurm-up.sh:
+ * GPU counts read from GRES, the output files removed after reading, and output that never reaches Kumul (a probe
+ * directory the nodes do not share) reported as such instead of an empty success.
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { gpuCount } from '../../src/exec/slurm-probe.ts';
+import { SlurmExecutor } from '../../src/exec/slurm.ts';
+import { localSlurm } from '../exec/slurm-env.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'kumul-slurm-probe-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const unique = `${Date.now().toString(36)}-${process.pid}`;
+
+describe('GPUs in a GRES string', () => {
+  it('counts every gpu entry, typed or not, with or without socket affinity', () => {
+    expect(gpuCount('gpu:a100:8')).toBe(8);
+    expect(gpuCount('gpu:4(S:0),gpu:t4:2(S:1)')).toBe(6);
+    expect(gpuCount('gpu:a100:8,mps:100')).toBe(8);
+    expect(gpuCount(null)).toBe(0);
+    expect(gpuCount('')).toBe(0);
+  });
+});
+
+describe('a probe job on Slurm', () => {
+  const executor = () => new SlurmExecutor({ ...localSlurm(), target: () => ({ partition: 'hami-cpu', units: 'tasks' }), probeDir: dir });
+
+  it('gets the whole node, and leaves nothing in the probe directory', async () => {
+    const result = await executor().runProbe({ ref: `probe-${unique}-whole`, siteId: 'hami', poolId: 'hami-general', script: '#!/bin/bash\necho "cpus=$SLURM_CPUS_ON_NODE node=$SLURMD_NODENAME"\n', timeLimitS: 60, acceleratorsPerNode: 0 });
+    expect(result).toMatchObject({ ok: true, state: 'completed', stdout: 'cpus=8 node=hami-cpu-1\n', node: 'hami-cpu-1', nodeGres: null });
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('output that never reached Kumul is a failed probe saying the directory must be shared', async () => {
+    // The script removes its own output file, as a node-local directory would keep it from Kumul.
+    const script = '#!/bin/bash\necho "measured something"\nrm -f "$(readlink /proc/$$/fd/1)"\n';
+    const result = await executor().runProbe({ ref: `probe-${unique}-lost`, siteId: 'hami', poolId: 'hami-general', script, timeLimitS: 60, acceleratorsPerNode: 0 });
+    expect(result).toMatchObject({ ok: false, state: 'failed', stdout: '' });
+    expect(result.reason).toMatch(/completed but its output .* is not there: the probe directory must be one the nodes and Kumul share$/);
+  });
+});
