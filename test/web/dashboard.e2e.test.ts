@@ -28,6 +28,7 @@ let server: ChildProcess;
 let serverLog = '';
 let url = '';
 let labKey = '';
+let operatorKey = '';
 let browser: Browser;
 
 async function startServe(): Promise<{ url: string; operatorKey: string }> {
@@ -77,6 +78,7 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const started = await startServe();
   url = started.url;
+  operatorKey = started.operatorKey;
   const created = await fetch(`${url}/v1/tenants`, {
     method: 'POST',
     headers: { authorization: `Bearer ${started.operatorKey}`, 'content-type': 'application/json' },
@@ -213,4 +215,37 @@ describe('the dashboard in headless Chromium', () => {
     expect(errors, 'errors in the page').toEqual([]);
     await context.close();
   }, 240_000);
+
+  it('shows an operator every tenant’s jobs, filtered by tenant, state and class', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(WAIT_MS);
+    await page.goto(`${url}/#/work`);
+    await page.getByLabel('Tenant id').fill('operator');
+    await page.getByLabel('API key').fill(operatorKey);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByText('Every tenant’s jobs (operator key).').waitFor();
+
+    // Any state: the lab's jobs with their tenant column.
+    await page.getByLabel('State').selectOption('');
+    const jobs = page.getByRole('region', { name: 'Jobs' });
+    await jobs.getByRole('link', { name: 'e2e-1' }).waitFor();
+    expect(await jobs.locator('thead th').allTextContents()).toContain('Tenant');
+    await page.getByLabel('Tenant').fill('nobody');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await jobs.getByText('No jobs match.').waitFor();
+    await page.getByLabel('Tenant').fill('lab');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await jobs.getByRole('link', { name: 'later-1' }).waitFor();
+    await page.getByLabel('Job class').selectOption('batch');
+    await expect.poll(() => jobs.locator('tbody tr td:first-child').allTextContents()).toEqual(['later-1']);
+    await page.screenshot({ path: join(ARTIFACTS, 'work-operator-1280.png'), fullPage: true });
+
+    // The operator opens the lab's job: its plan and events, read with ?tenant=lab.
+    await page.getByLabel('Job class').selectOption('training');
+    await jobs.getByRole('link', { name: 'e2e-1' }).click();
+    await page.getByRole('region', { name: 'Events, oldest first' }).waitFor();
+    expect(await page.locator('#job-title').textContent()).toContain('e2e-1');
+    await context.close();
+  }, 120_000);
 });

@@ -36,7 +36,13 @@ export function networkView(root: HTMLElement): View {
     root,
     h('h1', null, 'Network'),
     status,
-    h('div', { class: 'network-layout' }, mapBox, h('div', null, sitesBox)),
+    h(
+      'div',
+      { class: 'network-layout' },
+      mapBox,
+      h('p', { class: 'muted small' }, 'Sites: size is utilisation, colour the green share now (green: all renewable, red: none, grey: no demand). Links: width is bandwidth, colour the load (grey under 30 %, orange, red over 80 %). Drag or scroll to move and zoom.'),
+      h('div', null, sitesBox),
+    ),
     linksBox,
     h('p', { class: 'muted small' }, 'Outline: Natural Earth (public domain), 1:50m; not an authoritative boundary.'),
   );
@@ -82,6 +88,7 @@ export function networkView(root: HTMLElement): View {
             type: 'scatter',
             coordinateSystem: 'geo',
             zlevel: 2,
+            labelLayout: { hideOverlap: true },
             tooltip: { formatter: (p: { dataIndex: number }) => siteTooltip(net.sites[p.dataIndex]) },
             label: { show: true, position: 'right', formatter: (p: { dataIndex: number }) => `${shortName(net.sites[p.dataIndex])} ${pct(net.sites[p.dataIndex].utilisation)}`, fontSize: 12, color: '#263238' },
             data: net.sites.map((s) => ({
