@@ -12,7 +12,7 @@ if ! command -v chromium >/dev/null; then
     { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; } ||
     echo "could not install chromium"
 fi
-if ! npx tsc --noEmit || ! npx tsc --noEmit -p web/tsconfig.json; then
+if ! npx tsc --noEmit || ! npx tsc --noEmit -p web/tsconfig.json || ! npx tsc --noEmit -p web/tsconfig.node.json; then
   echo "typecheck failed"
   echo "0 passed, 1 failed"
   exit 1
