@@ -235,7 +235,8 @@ export class DispatchLoop {
       const durationS = (Date.parse(run.end) - Date.parse(run.start)) / 1000;
       let status: RunStatus;
       try {
-        status = await this.options.executor.submit({ ref, tenantId: job.tenant, jobId: job.id, siteId: plan.site, poolId: plan.pool, units: job.units, durationS }, nowMs);
+        const command = stored.command === null ? {} : { command: stored.command };
+        status = await this.options.executor.submit({ ref, tenantId: job.tenant, jobId: job.id, siteId: plan.site, poolId: plan.pool, units: job.units, durationS, ...command }, nowMs);
       } catch (err) {
         if (!(err instanceof RunRejected)) throw err;
         await store.fail(jobRef, `${this.options.executor.name} refused run ${ref}: ${err.message}`, { nowMs, expectedVersion: stored.version });

@@ -57,8 +57,11 @@ export interface JobRef {
   jobId: string;
 }
 
-/** A job as a tenant submits it; its tenant comes from the API key. */
-export type JobSpec = Omit<Job, 'tenant'>;
+/**
+ * A job as a tenant submits it; its tenant comes from the API key. `command` (not the dispatcher's business)
+ * is what its run executes on the site's engine; without one the run stands in for the work by waiting its length.
+ */
+export type JobSpec = Omit<Job, 'tenant'> & { command?: string | null };
 
 export interface StoredJob {
   /** The core job (`job.tenant` is the tenant id), as the dispatcher reads it. */
@@ -70,6 +73,8 @@ export interface StoredJob {
   plan: PlannedJob | null;
   /** The executor's id for the job's run (e.g. a Slurm job id), set by `startRun`; unique across jobs. */
   executorRef: string | null;
+  /** What the job's runs execute (JobSpec.command), or null. */
+  command: string | null;
   submittedMs: number;
   updatedMs: number;
 }

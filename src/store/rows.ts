@@ -35,6 +35,7 @@ export function jobRow(tenantId: string, spec: JobSpec, nowMs: number): JobsTabl
     version: 1,
     plan: null,
     executor_ref: null,
+    command: spec.command ?? null,
     submitted_ms: nowMs,
     updated_ms: nowMs,
   };
@@ -60,6 +61,7 @@ export function toStoredJob(row: Selectable<JobsTable>): StoredJob {
     version: row.version,
     plan: row.plan === null ? null : (JSON.parse(row.plan) as PlannedJob),
     executorRef: row.executor_ref,
+    command: row.command,
     submittedMs: row.submitted_ms,
     updatedMs: row.updated_ms,
   };

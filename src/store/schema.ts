@@ -42,6 +42,8 @@ export interface JobsTable {
   /** JSON PlannedJob or null. */
   plan: string | null;
   executor_ref: string | null;
+  /** The job's command (shell script body), or null. */
+  command: string | null;
   submitted_ms: number;
   updated_ms: number;
 }

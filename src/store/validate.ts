@@ -42,6 +42,9 @@ export function checkTenant(tenant: TenantInput): string | null {
   return null;
 }
 
+/** Longest job command the store keeps (a script body, not data). */
+export const MAX_COMMAND_CHARS = 65_536;
+
 export function checkJobSpec(spec: JobSpec): string | null {
   const bad = checkId('job id', spec.id);
   if (bad) return bad;
@@ -57,6 +60,9 @@ export function checkJobSpec(spec: JobSpec): string | null {
   if (typeof spec.interruptible !== 'boolean') return `${of} interruptible must be true or false`;
   if (spec.allowedSites !== null && !(Array.isArray(spec.allowedSites) && spec.allowedSites.every((s) => typeof s === 'string' && s !== ''))) {
     return `${of} allowedSites must be null or a list of site ids`;
+  }
+  if (spec.command !== undefined && spec.command !== null && !(typeof spec.command === 'string' && spec.command.length <= MAX_COMMAND_CHARS)) {
+    return `${of} command must be a string of at most ${MAX_COMMAND_CHARS} characters`;
   }
   return null;
 }

@@ -34,6 +34,8 @@ const CASES: Case[] = [
   { name: 'negative input', body: jobBody('a', { inputGb: -1 }), status: 400, code: 'KUMUL_VALIDATION', field: 'inputGb' },
   { name: 'boolean as text', body: jobBody('a', { interruptible: 'yes' }), status: 400, code: 'KUMUL_VALIDATION', field: 'interruptible' },
   { name: 'unknown class', body: jobBody('a', { class: 'mining' }), status: 400, code: 'KUMUL_VALIDATION', field: 'class' },
+  { name: 'command too long', body: jobBody('a', { command: 'x'.repeat(65_537) }), status: 400, code: 'KUMUL_VALIDATION', field: 'command' },
+  { name: 'empty command', body: jobBody('a', { command: '' }), status: 400, code: 'KUMUL_VALIDATION', field: 'command' },
   { name: 'bad id', body: jobBody('-a b'), status: 400, code: 'KUMUL_VALIDATION', field: 'id', says: 'not an id' },
   { name: 'missing field', body: jobBody('a', { release: undefined }), status: 400, code: 'KUMUL_VALIDATION', field: 'release', says: 'required' },
   { name: 'unknown field', body: jobBody('a', { priority: 9 }), status: 400, code: 'KUMUL_VALIDATION', field: 'priority', says: 'unknown field' },

@@ -4,7 +4,7 @@
  * in Slurm; a site whose node goes down has its work requeued and re-planned elsewhere within one cycle.
  * Partition urumqi is drained and downed here only (the other tests never use it).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +87,7 @@ async function runRefs(server: ServeProcess, key: string, id: string): Promise<s
 
 describe('kumul serve on Slurm', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kumul-serve-slurm-'));
+  chmodSync(dir, 0o755);
   let server: ServeProcess;
   let key = '';
   const tenant = `s${unique}`;
@@ -99,12 +100,14 @@ describe('kumul serve on Slurm', () => {
   afterAll(async () => {
     server?.child.kill('SIGTERM');
     if (server) await exited(server.child);
-    scontrol('update', 'nodename=urumqi-1', 'state=resume');
   });
 
   it('runs jobs submitted through the API as Slurm batch jobs to completion, metered', async () => {
-    const submitted = await api(server, key, 'POST', '/v1/jobs', { jobs: jobs(6) });
+    // One job brings its own command: it becomes the batch script.
+    const withCommand = jobs(6).map((j, i) => (i === 0 ? { ...j, command: `echo "$KUMUL_REF ran on $SLURM_JOB_PARTITION" > ${dir}/j0.out; sleep 2` } : j));
+    const submitted = await api(server, key, 'POST', '/v1/jobs', { jobs: withCommand });
     expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
+    expect(submitted.body.jobs[0].command).toMatch(/^echo/);
     const ended = await waitAllEnded(() => server, key, 120_000);
     expect(ended.map((j) => j.status)).toEqual(Array(6).fill('succeeded'));
     const inSlurm = (await slurmJobs(localSlurm())).filter((j) => String(j.name).startsWith(`${tenant}/`));
@@ -114,6 +117,7 @@ describe('kumul serve on Slurm', () => {
       expect(refs).toEqual([`${tenant}/${spec.id}/0`]);
       const job = inSlurm.find((j) => j.name === refs[0])!;
       expect(job.job_state, String(spec.id)).toBe('COMPLETED');
+      if (spec.id === 'j0') expect(readFileSync(join(dir, 'j0.out'), 'utf8').trim()).toBe(`${refs[0]} ran on ${job.partition}`);
       expect(job.partition).toBe(spec.poolClass === 'general' ? 'hami-cpu' : ['hami', 'zhengzhou'].find((p) => p === job.partition));
     }
     // Every run was metered from Slurm's own start and end, mapped onto the service clock.
@@ -136,13 +140,17 @@ describe('kumul serve on Slurm', () => {
     const downAt = Date.now();
     scontrol('update', 'nodename=urumqi-1', 'state=down', 'reason=site urumqi lost power');
     let moved: any = null;
-    while (Date.now() - downAt < 30_000) {
-      const now = (await api(server, key, 'GET', '/v1/jobs/outage/plan')).body;
-      if (now.plan?.site === 'zhengzhou') {
-        moved = { ...now, events: (await api(server, key, 'GET', '/v1/jobs/outage/events')).body.events };
-        break;
+    try {
+      while (Date.now() - downAt < 30_000) {
+        const now = (await api(server, key, 'GET', '/v1/jobs/outage/plan')).body;
+        if (now.plan?.site === 'zhengzhou') {
+          moved = { ...now, events: (await api(server, key, 'GET', '/v1/jobs/outage/events')).body.events };
+          break;
+        }
+        await sleep(100);
       }
-      await sleep(100);
+    } finally {
+      scontrol('update', 'nodename=urumqi-1', 'state=resume');
     }
     const movedAfterS = (Date.now() - downAt) / 1000;
     expect(moved, 'the job was not re-planned at zhengzhou').not.toBeNull();

@@ -8,6 +8,7 @@ import { JOB_CLASSES, POOL_CLASSES } from '../../core/model/types.ts';
 import { DEFAULT_DEADLINE_AFTER_RELEASE_MS } from '../../jobs/jobs-file.ts';
 import { JOB_STATUSES, TRANSITION_NAMES } from '../../store/lifecycle.ts';
 import type { JobEvent, JobSpec, StoredJob } from '../../store/port.ts';
+import { MAX_COMMAND_CHARS } from '../../store/validate.ts';
 import type { PlannedJob } from '../../core/dispatch/plan.ts';
 import { Id, Instant, InstantInput, iso } from './common.ts';
 
@@ -35,6 +36,12 @@ export const JobInput = z
       .nullable()
       .default(null)
       .meta({ description: 'Sites the job may run at (data residency); null means any' }),
+    command: z
+      .string()
+      .min(1)
+      .max(MAX_COMMAND_CHARS)
+      .optional()
+      .meta({ description: "Shell script body the job's runs execute on the site's engine (Slurm: the batch script, with KUMUL_REF set); without it a run waits its length" }),
   })
   .transform((job, ctx): JobSpec => {
     const deadlineMs = job.deadline ?? job.release + DEFAULT_DEADLINE_AFTER_RELEASE_MS;
@@ -83,6 +90,7 @@ export const JobView = z
     status: z.enum(JOB_STATUSES),
     version: z.number().int().meta({ description: 'Pass it back as expectedVersion to cancel only this version' }),
     executorRef: z.string().nullable(),
+    command: z.string().nullable(),
     submitted: Instant,
     updated: Instant,
   })
@@ -106,6 +114,7 @@ export function toJobView(stored: StoredJob): z.output<typeof JobView> {
     status: stored.status,
     version: stored.version,
     executorRef: stored.executorRef,
+    command: stored.command,
     submitted: iso(stored.submittedMs),
     updated: iso(stored.updatedMs),
   };

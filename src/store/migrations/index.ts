@@ -8,12 +8,14 @@ import type { Database } from '../schema.ts';
 import { initialMigration } from './0001-initial.ts';
 import { meteringBaselineMigration } from './0002-metering-baseline.ts';
 import { probesMigration } from './0003-probes.ts';
+import { jobCommandMigration } from './0004-job-command.ts';
 
 function migrations(backend: Backend): Record<string, Migration> {
   return {
     '0001-initial': initialMigration(backend),
     '0002-metering-baseline': meteringBaselineMigration(),
     '0003-probes': probesMigration(backend),
+    '0004-job-command': jobCommandMigration(),
   };
 }
 

@@ -32,6 +32,20 @@ export function jobContract(h: Harness): void {
     expect(await h.store.getJob(ref('other', 'train-1'))).toBeNull();
   });
 
+  it('keeps a job\'s command (null without one) and refuses one too long', async () => {
+    await h.store.createTenant(tenant('acme'), 1);
+    const withCommand = { ...spec(makeJob('cmd')), command: 'srun python train.py --epochs 3' };
+    const result = await h.store.submitJobs('acme', [withCommand, spec(makeJob('plain'))], at(5));
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.jobs.map((j) => j.command)).toEqual(['srun python train.py --epochs 3', null]);
+    expect((await h.store.getJob(ref('acme', 'cmd')))!.command).toBe('srun python train.py --epochs 3');
+    expect((await h.store.getJob(ref('acme', 'plain')))!.command).toBeNull();
+    const long = await h.store.submitJobs('acme', [{ ...spec(makeJob('long')), command: 'x'.repeat(65_537) }], at(6));
+    expect(long.ok).toBe(false);
+    if (!long.ok) expect(long.reason).toMatch(/job long: command must be a string of at most 65536 characters/);
+    expect(await h.store.getJob(ref('acme', 'long'))).toBeNull();
+  });
+
   it('stores nothing of a batch with one bad job, and names it', async () => {
     await h.store.createTenant(tenant('acme'), 1);
     const bad = [
