@@ -2,16 +2,15 @@
  * The CLI as an API client against a real `kumul serve` (child process, port 0, SQLite): submit a
  * jobs file, list, get, cancel, read the bill; bad keys and bad files exit 2 naming the problem.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, startServe, type ServeProcess } from '../support/serve-process.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'kumul-client-'));
-let server: ChildProcess;
+let server: ServeProcess;
 let url = '';
 let operatorKey = '';
 let labKey = '';
@@ -21,22 +20,9 @@ function kumul(...args: string[]) {
 }
 
 beforeAll(async () => {
-  server = spawn(process.execPath, [join(ROOT, 'bin/kumul.js'), 'serve', '--db', `sqlite:${join(dir, 'k.db')}`, '--data', dir, '--port', '0', '--no-demo', '--time-scale', '600', '--start', '2026-06-01T00:00Z', '--tick-ms', '100'], { cwd: ROOT });
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 30_000);
-    server.stdout!.on('data', (b) => {
-      out += String(b);
-      const u = /serving at (http:\/\/\S+)/.exec(out);
-      const k = /Operator API key[^:]*: (kml_\S+)/.exec(out);
-      if (u && k) {
-        url = u[1];
-        operatorKey = k[1];
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
+  server = await startServe(['--db', `sqlite:${join(dir, 'k.db')}`, '--data', dir, '--no-demo', '--time-scale', '600', '--start', '2026-06-01T00:00Z', '--tick-ms', '100']);
+  url = server.url;
+  operatorKey = server.operatorKey!;
   const created = await fetch(`${url}/v1/tenants`, {
     method: 'POST',
     headers: { authorization: `Bearer ${operatorKey}`, 'content-type': 'application/json' },
@@ -47,7 +33,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(() => {
-  server?.kill('SIGTERM');
+  server?.child.kill('SIGTERM');
 });
 
 describe('kumul as an API client', () => {

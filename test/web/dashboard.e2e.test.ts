@@ -5,15 +5,13 @@
  * job from the form and sees it planned and then running in the work view. Screenshots of every view at
  * 1280×800 and 390×844 go to test-artifacts/web/ (kept as artefacts). Fails, not skips, without Chromium.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, startServe, type ServeProcess } from '../support/serve-process.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHROMIUM = process.env.KUMUL_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts/web');
 const SIZES = [
@@ -24,34 +22,11 @@ const SIZES = [
 const WAIT_MS = 90_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'kumul-web-e2e-'));
-let server: ChildProcess;
-let serverLog = '';
+let server: ServeProcess;
 let url = '';
 let labKey = '';
 let operatorKey = '';
 let browser: Browser;
-
-async function startServe(): Promise<{ url: string; operatorKey: string }> {
-  server = spawn(
-    process.execPath,
-    [join(ROOT, 'bin/kumul.js'), 'serve', '--db', `sqlite:${join(dir, 'k.db')}`, '--data', dir, '--port', '0', '--no-demo', '--time-scale', '300', '--start', '2026-06-01T00:00Z', '--tick-ms', '100'],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  server.stderr!.on('data', (b) => (serverLog = (serverLog + String(b)).slice(-4000)));
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out} ${serverLog}`)), 30_000);
-    server.stdout!.on('data', (b) => {
-      out += String(b);
-      const u = /serving at (http:\/\/\S+)/.exec(out);
-      const k = /Operator API key[^:]*: (kml_\S+)/.exec(out);
-      if (u && k) {
-        clearTimeout(timer);
-        resolve({ url: u[1], operatorKey: k[1] });
-      }
-    });
-  });
-}
 
 async function shoot(page: Page, view: string, size: (typeof SIZES)[number]): Promise<void> {
   await page.waitForTimeout(600); // charts finish drawing
@@ -76,7 +51,8 @@ beforeAll(async () => {
   expect(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (scripts/test.sh does)`).toBe(true);
   expect(existsSync(join(ROOT, 'dist/web/index.html')), 'the dashboard is not built: npm run build:web').toBe(true);
   mkdirSync(ARTIFACTS, { recursive: true });
-  const started = await startServe();
+  server = await startServe(['--db', `sqlite:${join(dir, 'k.db')}`, '--data', dir, '--no-demo', '--time-scale', '300', '--start', '2026-06-01T00:00Z', '--tick-ms', '100']);
+  const started = { url: server.url, operatorKey: server.operatorKey! };
   url = started.url;
   operatorKey = started.operatorKey;
   const created = await fetch(`${url}/v1/tenants`, {
@@ -98,7 +74,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  server?.child.kill('SIGTERM');
 });
 
 describe('the dashboard in headless Chromium', () => {
@@ -125,7 +101,7 @@ describe('the dashboard in headless Chromium', () => {
       .locator('#live[data-state="live"]')
       .waitFor({ timeout: 20_000 })
       .catch(async (err) => {
-        throw new Error(`live state never reached: "${await page.locator('#live').textContent()}"; serve: ${serverLog.slice(-1500)}`, { cause: err });
+        throw new Error(`live state never reached: "${await page.locator('#live').textContent()}"; serve: ${server.stderr().slice(-1500)}`, { cause: err });
       });
 
     // Keyboard only: Tab reaches the nav; Enter on "Tenant" opens the log-in form; Tab reaches its fields.
