@@ -42,6 +42,8 @@ export interface LoopOptions {
   horizonHours: number;
   /** Simulated minutes a run may wait to start past its planned start before it is requeued (default: 4 cycles). */
   pendingLimitMinutes?: number;
+  /** Pools the service keeps from new work besides the executor's outages (probes flagged them: --capability measured). */
+  withheld?(): Outage[];
 }
 
 export interface TickReport {
@@ -113,7 +115,8 @@ export class DispatchLoop {
 
   /** The executor's outages now; a change wakes the cycle (work moves off a pool that went out, or back to one that returned). */
   private async readOutages(nowMs: number): Promise<void> {
-    const now = new Map((await this.options.executor.outages(nowMs)).map((o) => [`${o.siteId}/${o.poolId}`, o]));
+    const outages = [...(this.options.withheld?.() ?? []), ...(await this.options.executor.outages(nowMs))];
+    const now = new Map(outages.map((o) => [`${o.siteId}/${o.poolId}`, o]));
     const changed = now.size !== this.out.size || [...now.keys()].some((k) => !this.out.has(k));
     this.out = now;
     this.count.outages(now.size);

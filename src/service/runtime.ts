@@ -80,6 +80,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     dispatch: () => scenario.dispatch(),
     replanMinutes: o.replanMinutes,
     horizonHours: o.horizonHours,
+    ...(capability ? { withheld: () => capability.withheld() } : {}),
   });
   const demo = o.demo ? new DemoWorkload(startMs) : null;
   if (demo) {

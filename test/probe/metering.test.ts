@@ -1,7 +1,7 @@
 /**
  * `--capability measured` in the dispatch loop (src/service/runtime.ts wires it the same way): a run on a probed
  * pool is metered at the probe's measured peak per node (PFLOP·h), precision by precision; precisions the probe did
- * not measure, and pools never probed, keep the advertised figures.
+ * not measure, and pools never probed, keep the advertised figures. A pool its latest probe flagged gets no new work.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,6 +64,45 @@ describe('metering with measured capability', () => {
       expect(probed.pflopHours.bf16).toBeCloseTo(0.02048, 12);
       expect(unprobed.site).toBe('beijing');
       expect(unprobed.pflopHours.fp64).toBeCloseTo(0.00512, 12);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('gives no new work to a pool its latest probe flagged, and takes it back once a probe passes', async () => {
+    const store = await openStore('sqlite::memory:');
+    try {
+      expect((await store.recordProbe(probe('low', 'zhengzhou', 'zhengzhou-general', T0 - HOUR, 0.3), T0)).ok).toBe(true);
+      const capability = new MeasuredCapability(store);
+      await capability.refresh();
+      expect(capability.withheld()).toEqual([{ siteId: 'zhengzhou', poolId: 'zhengzhou-general', reason: 'flagged by probe low: fp64 at 0.3 of advertised' }]);
+      const clock = new FixedClock(T0);
+      const network = loadScenario('hami', { start: '2026-06-01T00:00Z', slots: 1 }).network;
+      let loop: DispatchLoop | null = null;
+      const ctx: ServiceContext = { store, clock, metrics: new Metrics(), network: () => network, wake: () => loop?.wake() };
+      loop = new DispatchLoop({
+        ctx,
+        executor: new SimulatedExecutor(null),
+        scenarioWindow: (startMs, slots) => loadScenario('hami', { start: new Date(startMs).toISOString(), slots }),
+        slotMinutes: 60,
+        dispatch: () => ({ policy: 'optimize', objective: objectiveFrom('cost') }),
+        replanMinutes: 60,
+        horizonHours: 24,
+        withheld: () => capability.withheld(),
+      });
+      await store.createTenant({ id: 'lab', name: 'lab', role: 'tenant', maxConcurrentUnits: { ai: null, general: null, hpc: null } }, T0);
+      // zhengzhou is the only site the first job may use: it waits; the second goes to beijing.
+      expect((await store.submitJobs('lab', [job('only-zz', 'zhengzhou'), { ...job('either', 'zhengzhou'), allowedSites: ['zhengzhou', 'beijing'] }], T0)).ok).toBe(true);
+      await loop.tick();
+      expect((await store.getJob({ tenantId: 'lab', jobId: 'only-zz' }))!.status).toBe('submitted');
+      expect((await store.getJob({ tenantId: 'lab', jobId: 'either' }))!.plan!.site).toBe('beijing');
+      // A later probe passes: the pool takes work again at the next tick.
+      expect((await store.recordProbe(probe('ok', 'zhengzhou', 'zhengzhou-general', T0, 0.9), T0)).ok).toBe(true);
+      await capability.refresh();
+      expect(capability.withheld()).toEqual([]);
+      clock.advance(60_000);
+      await loop.tick();
+      expect((await store.getJob({ tenantId: 'lab', jobId: 'only-zz' }))!.plan!.site).toBe('zhengzhou');
     } finally {
       await store.close();
     }
