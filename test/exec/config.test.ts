@@ -3,6 +3,7 @@
  * field; tokens come from files in either form; runs go to their pool's engine and are found again after a
  * restart; an engine that cannot be reached puts its pools out of service.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import type { Executor, Outage, RunRequest, RunStatus } from '../../src/exec/por
 import { SimulatedExecutor } from '../../src/exec/simulated.ts';
 import { SiteRoutedExecutor } from '../../src/exec/site-routed.ts';
 import { loadScenario } from '../../src/scenario/index.ts';
+import { ROOT } from '../support/serve-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kumul-executors-'));
 const network = loadScenario('hami', { start: '2026-06-01T00:00Z', slots: 1 }).network;
@@ -52,6 +54,15 @@ describe('executors file', () => {
     expect(() => checkAgainstNetwork(site, network, 'site.json')).toThrow(/site\.json: sites\.atlantis: the network has no site atlantis \(sites: hami, qingyang/);
     const pool = loadExecutorsConfig(file('pool.json', { ...good, sites: { hami: { cluster: 'east', pools: { 'hami-tpu': { partition: 'x', units: 'gpus' } } } } }));
     expect(() => checkAgainstNetwork(pool, network, 'pool.json')).toThrow(/sites\.hami\.pools\.hami-tpu: site hami has no pool hami-tpu \(pools: hami-ai, hami-general, hami-hpc\)/);
+  });
+
+  it('kumul serve refuses a bad file before it starts, naming file and field (exit 2)', () => {
+    const bad = file('serve-bad.json', { ...good, sites: { hami: { cluster: 'east', pools: { 'hami-tpu': { partition: 'x', units: 'gpus' } } } } });
+    writeFileSync(join(dir, 'east.jwt'), 'a.b.c');
+    const run = spawnSync(process.execPath, [join(ROOT, 'bin/kumul.js'), 'serve', '--db', 'sqlite::memory:', '--data', join(dir, 'data'), '--port', '0', '--no-demo', '--executors', bad], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/serve-bad\.json: sites\.hami\.pools\.hami-tpu: site hami has no pool hami-tpu/);
+    expect(run.stderr).not.toMatch(/ at /);
   });
 
   it('reads a token alone or from an env-file line; a missing or empty file is an error naming it', () => {
