@@ -15,6 +15,8 @@ export interface RunRequest {
   siteId: string;
   poolId: string;
   units: number;
+  /** Units one node of the pool has: a run of more units spreads over ceil(units / unitsPerNode) nodes (absent: one node). */
+  unitsPerNode?: number;
   /** Work in this run, seconds. */
   durationS: number;
   /** The job's command (a shell script body), when the job gave one; without it the run stands in for the work by waiting its length. */

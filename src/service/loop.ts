@@ -239,7 +239,8 @@ export class DispatchLoop {
       let status: RunStatus;
       try {
         const command = stored.command === null ? {} : { command: stored.command };
-        status = await this.options.executor.submit({ ref, tenantId: job.tenant, jobId: job.id, siteId: plan.site, poolId: plan.pool, units: job.units, durationS, ...command }, nowMs);
+        const unitsPerNode = this.options.ctx.network().sites.find((s) => s.id === plan.site)?.pools.find((p) => p.id === plan.pool)?.unitsPerNode;
+        status = await this.options.executor.submit({ ref, tenantId: job.tenant, jobId: job.id, siteId: plan.site, poolId: plan.pool, units: job.units, unitsPerNode, durationS, ...command }, nowMs);
       } catch (err) {
         if (!(err instanceof RunRejected)) throw err;
         await store.fail(jobRef, `${this.options.executor.name} refused run ${ref}: ${err.message}`, { nowMs, expectedVersion: stored.version });

@@ -33,6 +33,16 @@ describe('Slurm executor', () => {
     expect(job).toMatchObject({ partition: 'zhengzhou', account: 'acme', tres_per_node: 'gres:gpu:2', time_limit: 6 });
   });
 
+  it('a run larger than one node spreads over nodes with the same GPUs each', async () => {
+    const base = localSlurm();
+    const executor = new SlurmExecutor({ ...base, timeScale: 0.01, target: () => ({ partition: 'hami', units: 'gpus' }) });
+    const ref = `slurm-${unique}/two-nodes/0`;
+    await executor.submit({ ...request, units: 12, unitsPerNode: 8, ref });
+    const job = (await slurmJobs(base)).find((j) => j.name === ref)!;
+    expect(job).toMatchObject({ partition: 'hami', node_count: 2, tres_per_node: 'gres:gpu:6' });
+    await executor.cancel(ref);
+  });
+
   it('units as tasks ask for that many tasks', async () => {
     const base = localSlurm();
     const executor = new SlurmExecutor({ ...base, timeScale: 0.01, target: () => ({ partition: 'hami', units: 'tasks' }) });
