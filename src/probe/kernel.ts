@@ -23,9 +23,11 @@ export function matmulFlops(n: number): number {
 export const PROBE_LINE_PREFIX = 'KUMUL-PROBE ';
 
 /**
- * The kernel: C = A·B on n×n row-major matrices. Threads take C's column blocks one at a time (dynamic, so a
- * thread slowed by a neighbour does not hold the others back); for each, a thread packs a KC×NR panel of B
- * (contiguous, stays in cache) and sweeps every row block of A over it with an MR×NR tile of C in vector
+ * The kernel: C = A·B on n×n row-major matrices. Threads take C's MC×NR blocks one at a time (dynamic, so a
+ * thread slowed by a neighbour does not hold the others back): (n/NR)·(n/MC) blocks, so that every core of a
+ * large node has work even at the default n (column blocks alone would be 16 in FP32 at n=512, leaving the
+ * other cores of a 64-core node idle). For each, a thread packs a KC×NR panel of B (contiguous, stays in
+ * cache) and sweeps the block's MC rows of A over it with an MR×NR tile of C in vector
  * registers (gcc/clang vector extensions; the node's compiler picks its own instructions with -march=native).
  * It checks 16 entries against a plain dot product (maxRelErr) so a broken build cannot report speed.
  */
@@ -39,6 +41,7 @@ export const MATMUL_C_SOURCE = String.raw`/* kumul-matmul: dense C = A*B (n x n)
 #include <omp.h>
 #endif
 #define MR 4
+#define MC 32
 #define KC 256
 static double now_s(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 #define KERNEL(T, V, W, NAME) \
@@ -48,12 +51,14 @@ static void NAME(int n, const T *restrict A, const T *restrict B, T *restrict C)
   memset(C, 0, sizeof(T) * (size_t)n * n); \
   _Pragma("omp parallel") { \
     V *panel = aligned_alloc(64, sizeof(T) * KC * NR); \
+    const int rowBlocks = n / MC; \
     _Pragma("omp for schedule(dynamic, 1)") \
-    for (int j0 = 0; j0 < n; j0 += NR) \
+    for (int task = 0; task < (n / NR) * rowBlocks; task++) { \
+      const int j0 = task / rowBlocks * NR, r0 = task % rowBlocks * MC; \
       for (int k0 = 0; k0 < n; k0 += KC) { \
         int kc = k0 + KC < n ? KC : n - k0; \
         for (int k = 0; k < kc; k++) memcpy(panel + 2 * k, B + (size_t)(k0 + k) * n + j0, sizeof(T) * NR); \
-        for (int i0 = 0; i0 < n; i0 += MR) { \
+        for (int i0 = r0; i0 < r0 + MC; i0 += MR) { \
           V c[MR][2]; \
           for (int r = 0; r < MR; r++) { memcpy(&c[r][0], C + (size_t)(i0 + r) * n + j0, sizeof(V)); memcpy(&c[r][1], C + (size_t)(i0 + r) * n + j0 + W, sizeof(V)); } \
           const T *a = A + (size_t)i0 * n + k0; \
@@ -64,6 +69,7 @@ static void NAME(int n, const T *restrict A, const T *restrict B, T *restrict C)
           for (int r = 0; r < MR; r++) { memcpy(C + (size_t)(i0 + r) * n + j0, &c[r][0], sizeof(V)); memcpy(C + (size_t)(i0 + r) * n + j0 + W, &c[r][1], sizeof(V)); } \
         } \
       } \
+    } \
     free(panel); \
   } \
 }
@@ -128,13 +134,16 @@ export const DEFAULT_PROBE_SIZES = { n: 512, minSeconds: 0.5, acceleratorN: 8192
 /** The bash script a probe job runs (it starts with `#!`, prints KUMUL-PROBE lines, exits non-zero on failure). */
 export function probeScript(o: ProbeScriptOptions): string {
   if (!Number.isInteger(o.n) || o.n <= 0 || o.n % 32 !== 0) throw new Error(`probe matrix order n=${o.n} must be a positive multiple of 32`);
-  if (!(o.minSeconds > 0)) throw new Error(`probe minSeconds=${o.minSeconds} must be > 0`);
+  if (!(o.minSeconds > 0 && Number.isFinite(o.minSeconds))) throw new Error(`probe minSeconds=${o.minSeconds} must be a finite number > 0`);
   const head = [
     '#!/bin/bash',
     `# kumul probe (${o.kind}): written by src/probe/kernel.ts; prints KUMUL-PROBE lines`,
     'set -u',
     'say() { echo "KUMUL-PROBE $*"; }',
     // The CPUs the job got: Slurm's count on a cluster (the job has the whole node), else what the OS gives this process.
+    // OpenMP's variables from the caller's environment go first: nproc honours them (OMP_NUM_THREADS=1 makes it say 1),
+    // and OMP_THREAD_LIMIT would cap the node-wide run below the node's CPUs.
+    'unset OMP_NUM_THREADS OMP_THREAD_LIMIT',
     'cores=${SLURM_CPUS_ON_NODE:-$(nproc)}',
     'say node name=${SLURMD_NODENAME:-$(hostname)} cores=$cores',
     'dir=$(mktemp -d "${TMPDIR:-/tmp}/kumul-probe.XXXXXX") || { say error "cannot create a temporary directory"; exit 3; }',
@@ -162,6 +171,7 @@ export function probeScript(o: ProbeScriptOptions): string {
     ].join('\n');
   }
   const accelN = o.acceleratorN ?? DEFAULT_PROBE_SIZES.acceleratorN;
+  if (!Number.isInteger(accelN) || accelN <= 0) throw new Error(`probe accelerator matrix order acceleratorN=${accelN} must be a positive integer`);
   return [
     ...head,
     'say visible-devices ${CUDA_VISIBLE_DEVICES-unset}',
@@ -209,7 +219,7 @@ export interface ProbeOutput {
   matmul: MatmulRun[];
   /** CUDA_VISIBLE_DEVICES as the job saw it; null when it was unset (or the probe did not look). */
   visibleDevices: string | null;
-  /** `nvidia-smi -L` lines, and device names from the runtime. */
+  /** `nvidia-smi -L` lines (the runtime's `device-name` lines are not kept: its `accel` lines name the devices it measured). */
   devices: string[];
   /** `torch`, or null with `runtimeNote` saying why there is none. */
   runtime: string | null;

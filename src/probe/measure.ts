@@ -45,10 +45,21 @@ export function judgeProbe(a: JudgeArgs): ProbeInput {
   };
   // A CPU probe that ran but printed no figure for a precision failed too (a kernel that died quietly, lost output).
   const missing = kind === 'cpu' && a.result.ok && output.errors.length === 0 ? (['fp64', 'fp32'] as const).filter((p) => !output.matmul.some((r) => r.precision === p)) : [];
+  // A node-wide run on fewer threads than the node's CPUs (a kernel built without OpenMP runs one) is no per-node
+  // figure: stored as one, it would read as the node delivering a core's worth and be flagged and metered so.
+  const cores = output.node?.cores ?? null;
+  const narrow =
+    kind === 'cpu' && cores !== null && missing.length === 0
+      ? (['fp64', 'fp32'] as const).flatMap((p) => {
+          const widest = Math.max(0, ...output.matmul.filter((r) => r.precision === p).map((r) => r.threads));
+          return widest > 0 && widest < cores ? [`the node-wide ${p} run used ${widest} of the node's ${cores} CPUs (the kernel was built without OpenMP?): no per-node figure`] : [];
+        })
+      : [];
   const failure = [
     a.result.ok ? null : (a.result.reason ?? `probe job ended ${a.result.state}`),
     ...output.errors,
     missing.length ? `the kernel printed no ${missing.join(' or ')} figure` : null,
+    ...narrow,
   ].filter((x): x is string => !!x);
   if (failure.length > 0) {
     return {
@@ -74,7 +85,7 @@ function judgeCpu(base: Base, a: JudgeArgs, output: ProbeOutput): ProbeInput {
     const runs = output.matmul.filter((r) => r.precision === precision);
     const single = runs.filter((r) => r.threads === 1);
     if (single.length > 0) perCore[precision] = Math.max(...single.map((r) => r.gflops));
-    // The node figure is the run on the most threads (all the job's CPUs; 1 when the compiler had no OpenMP).
+    // The node figure is the run on the most threads: all the job's CPUs (judgeProbe fails a probe whose widest run had fewer).
     const widest = runs.reduce<(typeof runs)[number] | null>((best, r) => (best === null || r.threads > best.threads ? r : best), null);
     if (widest) perNode[precision] = widest.gflops;
   }
@@ -140,10 +151,18 @@ export function formatRatio(r: number): string {
 /** What the node has, as far as the engine and the job could see. */
 function inventoryOf(kind: ProbeKind, result: ProbeResult, output: ProbeOutput, pool: Pool): Record<string, unknown> {
   if (kind === 'cpu') return { cores: output.node?.cores ?? null, nodeGres: result.nodeGres, threads: [...new Set(output.matmul.map((r) => r.threads))] };
-  // Devices: what nvidia-smi listed, else the job's CUDA_VISIBLE_DEVICES, else the node's GPUs in Slurm's records.
+  // Devices: what nvidia-smi listed, else the job's CUDA_VISIBLE_DEVICES, else the devices the runtime measured,
+  // else the node's GPUs in Slurm's records.
   const visible = output.visibleDevices === null || output.visibleDevices === '' || output.visibleDevices === 'NoDevFiles' ? [] : output.visibleDevices.split(',');
-  const deviceCount = output.devices.length > 0 ? output.devices.length : visible.length > 0 ? visible.length : gpuCount(result.nodeGres);
-  const source = output.devices.length > 0 ? 'nvidia-smi' : visible.length > 0 ? 'CUDA_VISIBLE_DEVICES' : result.nodeGres ? 'slurm-gres' : 'none';
+  const measured = new Set(output.accelerator.map((r) => r.device)).size;
+  const [deviceCount, source] =
+    output.devices.length > 0
+      ? [output.devices.length, 'nvidia-smi']
+      : visible.length > 0
+        ? [visible.length, 'CUDA_VISIBLE_DEVICES']
+        : measured > 0
+          ? [measured, 'runtime']
+          : [gpuCount(result.nodeGres), result.nodeGres ? 'slurm-gres' : 'none'];
   return {
     deviceCount,
     deviceCountSource: source,

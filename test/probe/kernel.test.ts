@@ -3,6 +3,7 @@
  * seconds; a wrong result or an unreadable line is an error, never a number), and the real script run here.
  */
 import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { matmulFlops, parseProbeOutput, probeScript } from '../../src/probe/kernel.ts';
 
@@ -85,6 +86,15 @@ describe('the probe script', () => {
       // A matmul cannot beat the hardware: far below 1 TFLOP/s on two cores of this kind of machine.
       expect(run.gflops).toBeLessThan(1000);
     }
+  });
+
+  it('counts the CPUs the OS gives it, not an OMP_NUM_THREADS or OMP_THREAD_LIMIT of the caller (nproc honours both)', () => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SLURM_')));
+    const stdout = execFileSync('bash', ['-c', probeScript({ kind: 'cpu', n: 64, minSeconds: 0.01 })], { encoding: 'utf8', env: { ...env, OMP_NUM_THREADS: '1', OMP_THREAD_LIMIT: '1' } });
+    const out = parseProbeOutput(stdout);
+    expect(out.errors).toEqual([]);
+    expect(out.node?.cores).toBe(availableParallelism());
+    expect(Math.max(...out.matmul.map((r) => r.threads))).toBe(availableParallelism());
   });
 
   it('on a node without an accelerator runtime says so and measures nothing', () => {

@@ -52,6 +52,22 @@ describe('a CPU pool', () => {
     expect(judge(cpuPool, result(cpuOutput(90, 190)), 0.95).flagged).toBe(true);
   });
 
+  it('a ratio exactly at the threshold is not flagged; just below it is', () => {
+    expect(judge(cpuPool, result(cpuOutput(80, 160)))).toMatchObject({ flagged: false, note: null, ratio: { fp64: 0.8, fp32: 0.8 } });
+    const below = judge(cpuPool, result(cpuOutput(79.9, 160)));
+    expect(below.flagged).toBe(true);
+    expect(below.note).toBe('fp64 0.799 of advertised < threshold 0.8');
+  });
+
+  it('a node-wide run on fewer threads than the node has CPUs (no OpenMP) is no per-node figure: a failed probe', () => {
+    const oneThread = cpuOutput(50, 180).replaceAll('threads=8', 'threads=1');
+    const p = judge(cpuPool, result(oneThread));
+    expect(p).toMatchObject({ flagged: true, perNodeGflops: { fp64: null, fp32: null, bf16: null }, ratio: { fp64: null, fp32: null } });
+    expect(p.error).toBe(
+      "the node-wide fp64 run used 1 of the node's 8 CPUs (the kernel was built without OpenMP?): no per-node figure; the node-wide fp32 run used 1 of the node's 8 CPUs (the kernel was built without OpenMP?): no per-node figure",
+    );
+  });
+
   it('a failed job, or a kernel that computed wrong results, is a failed probe: flagged, nothing measured', () => {
     const failed = judge(cpuPool, result('KUMUL-PROBE node name=hami-cpu-1 cores=8\nKUMUL-PROBE error no C compiler (cc, gcc or clang) on the node\n', { ok: false, state: 'failed', reason: 'probe job 7 ended FAILED: exit status 3' }));
     expect(failed).toMatchObject({ flagged: true, perNodeGflops: { fp64: null, fp32: null, bf16: null }, ratio: { fp64: null, fp32: null, bf16: null } });
@@ -77,6 +93,33 @@ describe('an accelerator pool', () => {
     expect(p.flagged).toBe(true);
     expect(p.inventory).toMatchObject({ deviceCount: 0, deviceCountSource: 'none' });
     expect(p.note).toMatch(/^0 of the 8 accelerators a node should have were found/);
+  });
+
+  it('eight H200s at the rates measured in ../shared/data/accelerator-power (peak.json) deliver what hami-ai advertises per node', () => {
+    // hami-ai advertises 424.8 / 407.2 / 5284.8 TFLOPS per node: 8 × the H200's 53.1 / 50.9 / 660.6 TFLOP/s per device.
+    const hamiAi: Pool = { ...aiPool, peakTflopsPerNode: { fp64: 424.8, fp32: 407.2, bf16: 5284.8 } };
+    const n = 8192;
+    const reps = (tflops: number) => (tflops * 1e12) / (2 * n ** 3); // over 1 s
+    const lines = ['KUMUL-PROBE node name=gpu-1 cores=64', 'KUMUL-PROBE runtime torch'];
+    for (let d = 0; d < 8; d++) {
+      lines.push(`KUMUL-PROBE device GPU ${d}: NVIDIA H200 (UUID: GPU-${d})`);
+      for (const [precision, tflops] of [['fp64', 53.1], ['fp32', 50.9], ['bf16', 656.0]] as const) lines.push(`KUMUL-PROBE accel device=${d} precision=${precision} n=${n} reps=${reps(tflops)} seconds=1`);
+    }
+    const p = judge(hamiAi, result(lines.join('\n'), { node: 'gpu-1' }));
+    expect(p.perNodeGflops.bf16).toBeCloseTo(8 * 656_000, 3);
+    expect(p.ratio.fp64).toBeCloseTo(1, 9);
+    expect(p.ratio.fp32).toBeCloseTo(1, 9);
+    expect(p.ratio.bf16).toBeCloseTo(656 / 660.6, 9);
+    expect(p).toMatchObject({ flagged: false, note: null, error: null });
+    expect(measuredPeaks([{ ...p, recordedMs: 0 }])[0].peakTflopsPerNode.bf16).toBeCloseTo(8 * 656, 6);
+  });
+
+  it('with a runtime but neither nvidia-smi nor CUDA_VISIBLE_DEVICES, the devices it measured are the inventory', () => {
+    const lines = ['KUMUL-PROBE node name=gpu-1 cores=64', 'KUMUL-PROBE visible-devices unset', 'KUMUL-PROBE runtime torch'];
+    for (let d = 0; d < 8; d++) lines.push(`KUMUL-PROBE accel device=${d} precision=bf16 n=8192 reps=100 seconds=0.2`);
+    const p = judge(aiPool, result(lines.join('\n'), { node: 'gpu-1' }));
+    expect(p.inventory).toMatchObject({ deviceCount: 8, deviceCountSource: 'runtime' });
+    expect(p.note ?? '').not.toMatch(/accelerators a node should have/);
   });
 
   it('with a runtime, the devices’ throughput summed per node against the advertised peak', () => {
