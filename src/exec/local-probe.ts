@@ -11,12 +11,16 @@ import type { ProbeRequest, ProbeResult } from './port.ts';
 
 /** Most stdout kept from a probe (its lines are short; anything beyond is a runaway script). */
 const MAX_OUTPUT_BYTES = 1 << 20;
+/** Longest delay setTimeout honours (~24.8 days); a longer one fires at once, which would kill the probe at its start. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export async function runLocalProbe(request: ProbeRequest): Promise<ProbeResult> {
   const dir = mkdtempSync(join(tmpdir(), 'kumul-probe-'));
   const file = join(dir, 'probe.sh');
   writeFileSync(file, request.script, { mode: 0o700 });
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SLURM_') && k !== 'CUDA_VISIBLE_DEVICES'));
+  // TMPDIR is the probe's directory, so that what the script makes there (the compiled kernel) goes with it even when
+  // the script is killed past its time limit before its own clean-up runs.
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SLURM_') && k !== 'CUDA_VISIBLE_DEVICES')), TMPDIR: dir };
   const startedMs = Date.now();
   try {
     return await new Promise<ProbeResult>((resolve) => {
@@ -37,7 +41,7 @@ export async function runLocalProbe(request: ProbeRequest): Promise<ProbeResult>
         } catch {
           // already gone
         }
-      }, request.timeLimitS * 1000);
+      }, Math.min(request.timeLimitS * 1000, MAX_TIMER_MS));
       const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
         clearTimeout(timer);
         const endedMs = Date.now();

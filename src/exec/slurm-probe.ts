@@ -49,6 +49,8 @@ const ENFORCEMENT_SLACK_S = 60;
 
 export async function runSlurmProbe(request: ProbeRequest, c: SlurmProbeContext): Promise<ProbeResult> {
   const dir = c.probeDir ?? DEFAULT_PROBE_DIR;
+  // A backslash makes Slurm take the output path literally (no %j): Kumul would then look for a file that is not there.
+  if (dir.includes('\\')) return { ok: false, state: 'failed', stdout: '', node: null, nodeGres: null, startedMs: null, endedMs: null, reason: `probe directory ${dir} contains a backslash, which Slurm's output paths cannot hold` };
   mkdirSync(dir, { recursive: true });
   const gres = await partitionGres(c);
   const gpus = c.units === 'gpus' && request.acceleratorsPerNode > 0 ? gpuCount(gres) : 0;
@@ -64,8 +66,9 @@ export async function runSlurmProbe(request: ProbeRequest, c: SlurmProbeContext)
     time_limit: Math.max(1, Math.ceil(request.timeLimitS / 60)),
     comment: `kumul probe site=${request.siteId} pool=${request.poolId}`,
     current_working_directory: dir,
-    standard_output: join(dir, `${base}-%j.out`),
-    standard_error: join(dir, `${base}-%j.err`),
+    // Slurm expands %-patterns in these paths (%j: the job id), so a % in the directory's own name is written %%.
+    standard_output: join(dir.replaceAll('%', '%%'), `${base}-%j.out`),
+    standard_error: join(dir.replaceAll('%', '%%'), `${base}-%j.err`),
     environment: { PATH: '/usr/local/bin:/usr/bin:/bin', KUMUL_PROBE: request.ref },
   };
   const res = await c.call('POST', '/job/submit', { script: request.script, job });

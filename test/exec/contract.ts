@@ -146,7 +146,7 @@ export function executorContract(h: ExecutorHarness): void {
     const script = '#!/bin/bash\necho partial\necho "no compiler here" >&2\nexit 3\n';
     const result = await executor.runProbe({ ref: `contract-${unique}-probe-${count++}`, ...h.sites[0], script, timeLimitS: 60, acceleratorsPerNode: 0 });
     expect(result).toMatchObject({ ok: false, state: 'failed', stdout: 'partial\n' });
-    expect(result.reason).toMatch(/3/);
+    expect(result.reason).toMatch(/exit(ed| status) 3\b/);
     expect(result.reason).toContain('no compiler here');
   });
 }

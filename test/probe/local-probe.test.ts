@@ -3,6 +3,7 @@
  * it started, and Slurm's job variables of an enclosing job do not leak into it.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runLocalProbe } from '../../src/exec/local-probe.ts';
 
@@ -19,6 +20,15 @@ describe('a probe on this machine', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(marker));
     expect(left).toEqual([]);
+  });
+
+  it('killed past its time limit, leaves no temporary directory behind (its EXIT trap never ran)', async () => {
+    const script = '#!/bin/bash\ndir=$(mktemp -d "${TMPDIR:-/tmp}/kumul-probe.XXXXXX")\ntrap \'rm -rf "$dir"\' EXIT\necho "$dir"\nsleep 30\n';
+    const result = await runLocalProbe({ ...request, ref: 'litter', script, timeLimitS: 1 });
+    expect(result.state).toBe('timeout');
+    const made = result.stdout.trim();
+    expect(made).toMatch(/kumul-probe\./);
+    expect(existsSync(made)).toBe(false);
   });
 
   it('does not see the Slurm job variables of the process that runs Kumul', async () => {

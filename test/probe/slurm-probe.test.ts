@@ -34,6 +34,15 @@ describe('a probe job on Slurm', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('a probe directory whose name holds a % (a Slurm output pattern character) still gets its output back', async () => {
+    const pct = join(dir, '100%j-share');
+    const ex = new SlurmExecutor({ ...localSlurm(), target: () => ({ partition: 'hami-cpu', units: 'tasks' }), probeDir: pct });
+    const result = await ex.runProbe({ ref: `probe-${unique}-pct`, siteId: 'hami', poolId: 'hami-general', script: '#!/bin/bash\necho here\n', timeLimitS: 60, acceleratorsPerNode: 0 });
+    expect(result).toMatchObject({ ok: true, state: 'completed', stdout: 'here\n' });
+    expect(readdirSync(pct)).toEqual([]);
+    rmSync(pct, { recursive: true, force: true });
+  });
+
   it('output that never reached Kumul is a failed probe saying the directory must be shared', async () => {
     // The script removes its own output file, as a node-local directory would keep it from Kumul.
     const script = '#!/bin/bash\necho "measured something"\nrm -f "$(readlink /proc/$$/fd/1)"\n';
