@@ -30,6 +30,9 @@ let browser: Browser;
 
 async function shoot(page: Page, view: string, size: (typeof SIZES)[number]): Promise<void> {
   await page.waitForTimeout(600); // charts finish drawing
+  // Every control of every view has a label.
+  const unlabelled = await page.evaluate(() => [...document.querySelectorAll('main input, main select')].filter((el) => !(el as HTMLInputElement).labels?.length).map((el) => el.getAttribute('name')));
+  expect(unlabelled, `controls without a label in the ${view} view`).toEqual([]);
   await page.screenshot({ path: join(ARTIFACTS, `${view}-${size.name}.png`), fullPage: true });
   if (size.width < 500) {
     // Usable at phone width: the page itself never scrolls sideways (wide tables scroll in their own box).
@@ -79,7 +82,8 @@ afterAll(async () => {
 
 describe('the dashboard in headless Chromium', () => {
   it('shows the network, logs in with the keyboard, submits a job and sees it planned and running', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    // In China's time zone: every time on the page is still UTC (charts included).
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'Asia/Shanghai' });
     const page = await context.newPage();
     const foreign: string[] = [];
     const errors: string[] = [];
@@ -103,6 +107,9 @@ describe('the dashboard in headless Chromium', () => {
       .catch(async (err) => {
         throw new Error(`live state never reached: "${await page.locator('#live').textContent()}"; serve: ${server.stderr().slice(-1500)}`, { cause: err });
       });
+    // The live region announces the state only; the service's time beside it changes at every tick and is not announced.
+    expect(await page.getByRole('status').filter({ hasText: 'Live' }).textContent()).toBe('Live');
+    await expect.poll(() => page.locator('#live-time').textContent()).toMatch(/UTC$/);
 
     // Keyboard only: Tab reaches the nav; Enter on "Tenant" opens the log-in form; Tab reaches its fields.
     await page.locator('body').focus();
@@ -146,6 +153,8 @@ describe('the dashboard in headless Chromium', () => {
     await jobsTable.getByRole('link', { name: 'e2e-1' }).click();
     await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/work/lab/e2e-1');
     await page.getByRole('region', { name: 'Candidates and their scores' }).waitFor();
+    // Each score plugin's part with its unit.
+    expect(await page.getByRole('region', { name: 'Candidates and their scores' }).locator('thead th').allTextContents()).toEqual(expect.arrayContaining(['cost, yuan', 'carbon, kg CO2']));
     await page.locator('#job-title .badge', { hasText: 'running' }).waitFor();
     const events = page.getByRole('region', { name: 'Events, oldest first' });
     const toStates = await events.locator('tbody tr td:nth-child(5)').allTextContents();
@@ -157,7 +166,7 @@ describe('the dashboard in headless Chromium', () => {
     // Screenshots of every view at both sizes.
     const views = [
       ['network', '#/network', () => page.getByRole('region', { name: 'Sites now' }).locator('tbody tr').first().waitFor()],
-      ['energy', '#/energy/hami', () => page.getByRole('heading', { name: /^Energy at Hami/ }).waitFor()],
+      ['energy', '#/energy/hami', () => page.locator('[aria-label="Per slot (start, UTC)"] tbody tr').nth(71).waitFor({ state: 'attached' })], // in a closed <details>
       ['work', '#/work', () => page.getByRole('region', { name: 'Jobs' }).getByRole('link', { name: 'e2e-1' }).waitFor()],
       ['job', '#/work/lab/e2e-1', () => page.getByRole('region', { name: 'Events, oldest first' }).waitFor()],
       ['savings', '#/savings', () => page.getByRole('region', { name: /^Latest \d+ bucket/ }).locator('tbody tr td.num').first().waitFor()],

@@ -10,8 +10,8 @@ import { CanvasRenderer } from 'echarts/renderers';
 import china from './china.geo.json';
 
 echarts.use([BarChart, LineChart, LinesChart, ScatterChart, DataZoomComponent, GeoComponent, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 // Not under the name 'china': echarts adds insets of its own to a map of that name; this draws only the outline shipped.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 echarts.registerMap('china-outline', china as any);
 
 export type Chart = echarts.ECharts;

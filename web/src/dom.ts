@@ -23,6 +23,11 @@ function append(el: Node, children: (Child | Child[])[]): void {
   }
 }
 
+/** Text made safe to put inside HTML (echarts renders tooltips as HTML): `&<>"'` as character references. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 /** Replaces an element's children. */
 export function fill(el: Element, ...children: (Child | Child[])[]): void {
   el.replaceChildren();
@@ -95,8 +100,9 @@ export function duration(seconds: number): string {
   return hours && rest ? `${hours} h ${rest} min` : hours ? `${hours} h` : `${rest} min`;
 }
 
-/** A status region for messages (errors are announced). */
+/** A status region for messages (errors are announced); left alone when it already says this, so live refreshes do not repeat it to screen readers. */
 export function message(el: Element, text: string, kind: 'info' | 'error' | 'ok' = 'info'): void {
+  if (el.className === `message ${kind}` && el.textContent === text) return;
   el.className = `message ${kind}`;
   el.textContent = text;
 }

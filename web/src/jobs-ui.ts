@@ -1,7 +1,7 @@
 /** Pieces the work and tenant views share: the jobs table, the job detail (plan, why, events), the submit form. */
 import { ApiError, api, currentSession } from './api.ts';
-import { duration, field, fill, h, message, num, pct, select, table, utc } from './dom.ts';
-import { JOB_CLASSES, POOL_CLASSES, type Job, type JobEvent, type JobPlan } from './types.ts';
+import { duration, field, h, message, num, pct, select, table, utc } from './dom.ts';
+import { JOB_CLASSES, POOL_CLASSES, SCORE_UNITS, type Job, type JobEvent, type JobPlan } from './types.ts';
 import { serviceClock } from './view.ts';
 
 export const jobHref = (job: { tenant: string; id: string }) => `#/work/${encodeURIComponent(job.tenant)}/${encodeURIComponent(job.id)}`;
@@ -37,6 +37,7 @@ function describeEvent(e: JobEvent): string {
 }
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'missed']);
+const partHeader = (name: string) => (name in SCORE_UNITS ? `${name}, ${SCORE_UNITS[name as keyof typeof SCORE_UNITS]}` : name);
 
 /** One job: its fields, its plan (where and when), why (the candidates' scores), and its events; a job not ended can be cancelled. */
 export async function jobDetail(tenant: string, id: string, onChange: () => void): Promise<HTMLElement> {
@@ -94,7 +95,7 @@ export async function jobDetail(tenant: string, id: string, onChange: () => void
           h('h3', null, 'Why: the best place at each site (lower score is better; the first was chosen)'),
           table(
             'Candidates and their scores',
-            ['', 'Site', 'Start', 'End', 'Score', ...parts],
+            ['', 'Site', 'Start', 'End', 'Score (weighted)', ...parts.map(partHeader)],
             [
               ...plan.explain.candidates.map((c, i) => scoreRow(c, i === 0 ? 'chosen' : '')),
               ...(plan.explain.earliestHere ? [scoreRow(plan.explain.earliestHere, 'earliest here')] : []),
@@ -152,6 +153,7 @@ export function submitForm(sites: { id: string; name: string }[], onSubmitted: (
     event.preventDefault();
     const releaseMs = release.value.trim() ? Date.parse(release.value.trim()) : (serviceClock.nowMs ?? Date.now());
     if (!Number.isFinite(releaseMs)) {
+      note.textContent = ''; // said again on a second try
       message(note, 'Release is not an ISO 8601 instant, e.g. 2026-06-01T03:00Z.', 'error');
       release.focus();
       return;
@@ -183,4 +185,3 @@ export function submitForm(sites: { id: string; name: string }[], onSubmitted: (
   return form;
 }
 
-export { fill };

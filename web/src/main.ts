@@ -19,14 +19,24 @@ const POLL_WITHOUT_EVENTS_MS = 5_000;
 
 const main = document.getElementById('main')!;
 const live = document.getElementById('live')!;
+const liveState = document.getElementById('live-state')!;
+const liveTime = document.getElementById('live-time')!;
 const who = document.getElementById('who')!;
 let view: View | null = null;
 let route: Route = { name: '', parts: [] };
 
+/** `#/work/lab/j%201` → `{ name: 'work', parts: ['lab', 'j 1'] }` (parts decoded; a malformed escape is kept as typed). */
 function parseRoute(hash: string): Route | null {
   if (!hash.startsWith('#/')) return null;
+  const decode = (part: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  };
   const [name = '', ...parts] = hash.slice(2).split('?')[0].split('/').filter(Boolean);
-  return { name, parts };
+  return { name, parts: parts.map(decode) };
 }
 
 function showSession(): void {
@@ -49,7 +59,7 @@ function mount(next: Route): void {
   main.replaceChildren();
   switch (next.name) {
     case 'energy':
-      view = energyView(main, next.parts[0] ? decodeURIComponent(next.parts[0]) : undefined);
+      view = energyView(main, next.parts[0]);
       break;
     case 'work':
       view = workView(main, next.parts, again);
@@ -113,9 +123,12 @@ async function refresh(force = false): Promise<void> {
   }
 }
 
+/** The connection state (a live region, so changes of state are announced) and the service's time (not announced: it changes at every tick). */
 function setLive(state: 'connecting' | 'live' | 'offline', detail = ''): void {
   live.dataset.state = state;
-  live.textContent = { connecting: 'Connecting…', live: 'Live', offline: 'Offline, retrying' }[state] + (detail ? ` · ${detail}` : '');
+  const text = { connecting: 'Connecting…', live: 'Live', offline: 'Offline, retrying' }[state];
+  if (liveState.textContent !== text) liveState.textContent = text;
+  liveTime.textContent = detail ? ` · ${detail}` : '';
 }
 
 function connect(): void {

@@ -8,6 +8,8 @@ export type PoolClass = 'ai' | 'general' | 'hpc';
 export const JOB_CLASSES = ['training', 'inference', 'hpc', 'batch', 'backup'] as const;
 export type JobClass = (typeof JOB_CLASSES)[number];
 export const POOL_CLASSES = ['ai', 'general', 'hpc'] as const;
+/** The unit of each built-in score plugin's part of a candidate's score (the plugins' `unit`: yuan, kgCO2, gridKWh). */
+export const SCORE_UNITS = { cost: 'yuan', carbon: 'kg CO2', green: 'grid kWh' } as const;
 
 /** `GET /v1/dashboard/network`: every site and link now. */
 export interface NetworkNow {
@@ -25,7 +27,7 @@ export interface SiteNow {
   lon: number;
   pue: number;
   pools: { id: string; class: PoolClass; unit: string; units: number; busyUnits: number }[];
-  /** Busy units / units over all pools, 0..1. */
+  /** Facility power of the running work / facility power with every unit busy, 0..1. */
   utilisation: number;
   demandKW: number;
   renewableKW: number;

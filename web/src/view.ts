@@ -7,7 +7,7 @@ export interface View {
 export interface Route {
   /** `network`, `energy`, `work`, `savings`, `tenant`. */
   name: string;
-  /** Path parts after the name: `#/energy/hami` → `['hami']`. */
+  /** Path parts after the name, decoded: `#/energy/hami` → `['hami']`. */
   parts: string[];
 }
 

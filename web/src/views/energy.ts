@@ -5,16 +5,10 @@
  */
 import { api } from '../api.ts';
 import { chart, COLORS, type Option } from '../charts.ts';
-import { field, fill, h, num, select, utc } from '../dom.ts';
+import { field, fill, h, num, select, table, utc } from '../dom.ts';
 import type { ForecastActual, SiteEnergy } from '../types.ts';
+import { points, slotLine, UTC_TIME_AXIS } from '../time-series.ts';
 import { serviceClock, type View } from '../view.ts';
-
-type Point = [number, number | null];
-
-function points(energy: SiteEnergy, values: readonly (number | null)[]): Point[] {
-  const slotMs = energy.slotMinutes * 60_000;
-  return values.map((v, i) => [energy.startMs + i * slotMs, v]);
-}
 
 /** The value in the slot that holds `nowMs`, or null. */
 function atNow(energy: SiteEnergy, values: readonly (number | null)[]): number | null {
@@ -22,24 +16,16 @@ function atNow(energy: SiteEnergy, values: readonly (number | null)[]): number |
   return i >= 0 && i < values.length ? values[i] : null;
 }
 
-function timeChart(energy: SiteEnergy, unit: string, series: { name: string; data: Point[]; color: string; dashed?: boolean; area?: boolean }[]): Option {
+function timeChart(energy: SiteEnergy, unit: string, series: Parameters<typeof slotLine>[0][]): Option {
   return {
     animation: false,
+    ...UTC_TIME_AXIS,
     tooltip: { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? `${num(v, v < 10 ? 3 : 0)} ${unit}` : '–') },
     legend: { top: 0, type: 'scroll' },
     grid: { left: 56, right: 16, top: 56, bottom: 32 },
-    xAxis: { type: 'time', axisLabel: { hideOverlap: true } },
     yAxis: { type: 'value', name: unit, nameTextStyle: { align: 'left' } },
     series: series.map((s, i) => ({
-      type: 'line',
-      name: s.name,
-      data: s.data,
-      showSymbol: false,
-      step: 'start',
-      connectNulls: false,
-      lineStyle: { color: s.color, type: s.dashed ? 'dashed' : 'solid', width: 2 },
-      itemStyle: { color: s.color },
-      areaStyle: s.area ? { color: s.color, opacity: 0.12 } : undefined,
+      ...slotLine(s),
       markLine:
         i === 0
           ? { symbol: 'none', silent: true, label: { formatter: 'now' }, lineStyle: { color: '#d32f2f', type: 'solid' }, data: [{ xAxis: energy.nowMs }] }
@@ -56,9 +42,11 @@ export function energyView(root: HTMLElement, siteId: string | undefined): View 
     ['168,48', '7 days back, 48 h ahead'],
   ], '24,48');
   const heading = h('h1', null, 'Energy');
-  const summary = h('p', { class: 'muted', role: 'status' }, 'Loading…');
+  // Not a live region: it changes with the service's clock at every refresh.
+  const summary = h('p', { class: 'muted' }, 'Loading…');
   const boxes = [0, 1, 2].map((i) => h('div', { class: 'chart', role: 'img', 'aria-label': ['Renewable supply and demand, kW', 'Grid price, yuan per kWh', 'Grid carbon intensity, gCO2 per kWh'][i] }));
   const now = h('div');
+  const perSlot = h('div');
   const form = h('form', { class: 'filters', onsubmit: (e: Event) => e.preventDefault() }, field('Site', siteSelect), field('Time window', windowSelect));
   fill(
     root,
@@ -72,6 +60,7 @@ export function energyView(root: HTMLElement, siteId: string | undefined): View 
     boxes[1],
     h('h2', null, 'Carbon intensity'),
     boxes[2],
+    h('details', null, h('summary', null, 'The figures per slot (a table)'), perSlot),
   );
   const charts = boxes.map((b) => chart(b));
   let current = siteId;
@@ -108,6 +97,25 @@ export function energyView(root: HTMLElement, siteId: string | undefined): View 
           h('div', null, h('dt', null, 'Demand now'), h('dd', null, `${num(atNow(e, e.demandKW), 0)} kW`)),
           h('div', null, h('dt', null, 'Price now'), h('dd', null, `${num(nowOf(e.priceYuanPerKWh), 3)} yuan/kWh`)),
           h('div', null, h('dt', null, 'Carbon now'), h('dd', null, `${num(nowOf(e.carbonGPerKWh), 0)} gCO2/kWh`)),
+        ),
+      );
+      const slotMs = e.slotMinutes * 60_000;
+      fill(
+        perSlot,
+        table(
+          'Per slot (start, UTC)',
+          ['Start', 'Renewable actual kW', 'Renewable forecast kW', 'Demand kW', 'Price actual yuan/kWh', 'Price forecast yuan/kWh', 'Carbon actual gCO2/kWh', 'Carbon forecast gCO2/kWh'],
+          e.demandKW.map((demand, i) => [
+            utc(e.startMs + i * slotMs),
+            num(e.renewableKW.actual[i], 0),
+            num(e.renewableKW.forecast[i], 0),
+            num(demand, 0),
+            num(e.priceYuanPerKWh.actual[i], 3),
+            num(e.priceYuanPerKWh.forecast[i], 3),
+            num(e.carbonGPerKWh.actual[i], 0),
+            num(e.carbonGPerKWh.forecast[i], 0),
+          ]),
+          { numeric: [1, 2, 3, 4, 5, 6, 7] },
         ),
       );
       charts[0].chart.setOption(

@@ -4,7 +4,7 @@
  */
 import { api } from '../api.ts';
 import { chart, COLORS } from '../charts.ts';
-import { fill, h, num, pct, table, utc } from '../dom.ts';
+import { escapeHtml, fill, h, num, pct, table, utc } from '../dom.ts';
 import type { NetworkNow, SiteNow } from '../types.ts';
 import { serviceClock, type View } from '../view.ts';
 
@@ -22,13 +22,13 @@ function greenColour(share: number | null): string {
 const shortName = (site: SiteNow) => site.name.split(/[\s,(]/)[0] || site.id;
 
 function siteTooltip(site: SiteNow): string {
-  // echarts renders tooltips as HTML: escape the one free-text field.
-  const name = site.name.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<b>${name}</b><br>utilisation ${pct(site.utilisation)}<br>green ${pct(site.greenShare)}<br>${num(site.priceYuanPerKWh, 3)} yuan/kWh<br>${num(site.carbonGPerKWh, 0)} gCO2/kWh`;
+  // echarts renders tooltips as HTML: escape the free-text field.
+  return `<b>${escapeHtml(site.name)}</b><br>utilisation ${pct(site.utilisation)}<br>green ${pct(site.greenShare)}<br>${num(site.priceYuanPerKWh, 3)} yuan/kWh<br>${num(site.carbonGPerKWh, 0)} gCO2/kWh`;
 }
 
 export function networkView(root: HTMLElement): View {
-  const status = h('p', { class: 'muted', role: 'status' }, 'Loading the network…');
+  // Not a live region: it changes with the service's clock at every refresh.
+  const status = h('p', { class: 'muted' }, 'Loading the network…');
   const mapBox = h('div', { class: 'chart map', role: 'img', 'aria-label': 'Map of the sites and links on an outline of China; the tables below give the same figures' });
   const sitesBox = h('div');
   const linksBox = h('div');
@@ -79,7 +79,8 @@ export function networkView(root: HTMLElement): View {
                     [a.lon, a.lat],
                     [b.lon, b.lat],
                   ],
-                  tip: `${a.name} – ${b.name}<br>${num(l.bandwidthGbps, 0)} Gbit/s, ${num(l.latencyMs, 0)} ms<br>load ${num(l.loadGbps, 2)} Gbit/s (${pct(load)})`,
+                  // HTML, as the sites' tooltips: the names escaped.
+                  tip: `${escapeHtml(a.name)} – ${escapeHtml(b.name)}<br>${num(l.bandwidthGbps, 0)} Gbit/s, ${num(l.latencyMs, 0)} ms<br>load ${num(l.loadGbps, 2)} Gbit/s (${pct(load)})`,
                   lineStyle: { width: 1.5 + 5 * (l.bandwidthGbps / maxGbps), color: load > 0.8 ? '#c62828' : load > 0.3 ? '#ef6c00' : '#546e7a', opacity: 0.8, curveness: 0.15 },
                 };
               }),

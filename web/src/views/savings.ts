@@ -43,7 +43,8 @@ export function savingsView(root: HTMLElement): View {
     ['hour', 'Hour'],
     ['day', 'Day'],
   ], 'day');
-  const totals = h('div', { role: 'status' }, 'Loading…');
+  // Not a live region: rebuilt at every refresh, it would be read out again each time.
+  const totals = h('div', null, 'Loading…');
   const boxes = ['Cost per bucket, yuan: Kumul against the baseline', 'Carbon per bucket, kg CO2: Kumul against the baseline', 'Green share per bucket, %: Kumul against the baseline'].map((label) =>
     h('div', { class: 'chart', role: 'img', 'aria-label': label }),
   );
@@ -80,7 +81,7 @@ export function savingsView(root: HTMLElement): View {
         ),
       );
       charts[0].chart.setOption(pair(s, 'yuan', (b) => b.costYuan, (b) => b.baseline.costYuan), { notMerge: true });
-      charts[1].chart.setOption(pair(s, 'kg', (b) => b.carbonKg, (b) => b.baseline.carbonKg), { notMerge: true });
+      charts[1].chart.setOption(pair(s, 'kg CO2', (b) => b.carbonKg, (b) => b.baseline.carbonKg), { notMerge: true });
       charts[2].chart.setOption(pair(s, '%', (b) => share(b.greenKWh, b.energyKWh), (b) => share(b.baseline.greenKWh, b.baseline.energyKWh), 100), { notMerge: true });
       const recent = s.buckets.slice(-48).reverse();
       fill(

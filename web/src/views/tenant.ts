@@ -18,7 +18,8 @@ export function tenantView(root: HTMLElement, rerender: () => void): View {
   const formBox = h('div', null, h('p', { class: 'muted' }, 'Loading the sites…'));
   const jobsBox = h('div');
   const jobsNote = h('p', { role: 'status', class: 'muted' });
-  const month = h('input', { name: 'month', type: 'month', value: new Date(serviceClock.nowMs ?? Date.now()).toISOString().slice(0, 7) });
+  // The service's month (its clock is simulated): empty until known, then the bill's (the API defaults to the service's month).
+  const month = h('input', { name: 'month', type: 'month', value: serviceClock.nowMs === null ? '' : new Date(serviceClock.nowMs).toISOString().slice(0, 7) });
   const billBox = h('div');
   const billNote = h('p', { role: 'status', class: 'muted' });
   const logout = h('button', { type: 'button', class: 'secondary' }, 'Log out');
@@ -54,6 +55,7 @@ export function tenantView(root: HTMLElement, rerender: () => void): View {
   async function refreshBill(): Promise<void> {
     try {
       const bill = await api.bill(session!.tenantId, month.value || undefined);
+      if (!month.value) month.value = bill.month;
       const t = bill.totals;
       message(billNote, `${bill.month}: ${num(t.costYuan, 2)} yuan, ${num(t.energyKWh, 1)} kWh (${pct(t.greenShare)} green), ${num(t.carbonKg, 2)} kg CO2, ${num(t.unitHours, 1)} unit-hours.`);
       fill(

@@ -22,7 +22,7 @@ export function workView(root: HTMLElement, parts: string[], rerender: () => voi
     return { refresh: async () => {}, dispose: () => {} };
   }
   if (parts.length >= 2) {
-    const [tenant, id] = parts.map(decodeURIComponent);
+    const [tenant, id] = parts;
     const box = h('div', { role: 'region', 'aria-label': `Job ${id}` }, h('p', { class: 'muted' }, 'Loading…'));
     fill(root, h('h1', null, 'Work'), h('p', null, h('a', { href: '#/work' }, '← All jobs')), box);
     return {
