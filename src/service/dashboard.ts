@@ -8,6 +8,7 @@
 import { busyUnitFacilityKW } from '../core/model/power.ts';
 import type { Pool, Scenario } from '../core/model/types.ts';
 import type { JobStatus, MeteringFigures, SavingsBucket, Store, StoredJob } from '../store/port.ts';
+import { runIndex } from './loop.ts';
 
 /** What the views read: the store, the clock's instant, and the scenario resolved over windows (ScenarioState). */
 export interface DashboardSource {
@@ -193,12 +194,12 @@ export async function siteEnergy(src: DashboardSource, siteId: string, hoursBack
 }
 
 /**
- * Index of the first run of a job's plan not yet metered: a running job's current run (its ref `<tenant>/<job>/<n>…`
- * names it), the run after a paused job's last, or the first of a job not started on this plan (planned, transferring).
+ * Index of the first run of a job's plan not yet metered: a running job's current run (its ref names it: runRef),
+ * the run after a paused job's last, or the first of a job not started on this plan (planned, transferring).
  */
 function runsStillToMeter(s: StoredJob): number {
   if (!s.executorRef || (s.status !== 'running' && s.status !== 'paused')) return 0;
-  const index = Number.parseInt(s.executorRef.slice(s.executorRef.lastIndexOf('/') + 1), 10);
+  const index = runIndex(s.executorRef);
   if (!Number.isInteger(index)) return 0;
   return s.status === 'paused' ? index + 1 : index;
 }

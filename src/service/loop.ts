@@ -449,8 +449,8 @@ export function runRef(tenantId: string, jobId: string, index: number, attempt: 
   return `${tenantId}/${jobId}/${index}${attempt > 0 ? `r${attempt}` : ''}`;
 }
 
-/** The run number in a ref `<tenant>/<job>/<n>[r<k>]`. */
-function runIndex(ref: string): number {
+/** The run number in a ref `<tenant>/<job>/<n>[r<k>]` (runRef's). */
+export function runIndex(ref: string): number {
   return Number.parseInt(ref.slice(ref.lastIndexOf('/') + 1), 10);
 }
 
