@@ -120,6 +120,10 @@ export async function runSlurmProbe(request: ProbeRequest, c: SlurmProbeContext)
           .filter(Boolean)
           .join(': ');
     return { ok, state, stdout: stdout ?? '', node, nodeGres: gres, startedMs: started ?? null, endedMs: ended, ...(reason ? { reason } : {}) };
+  } catch (err) {
+    // Kumul stops following the job (slurmrestd failed or went away): cancel it rather than leave it holding a whole node.
+    await c.call('DELETE', `/job/${jobId}`).catch(() => undefined);
+    throw err;
   } finally {
     rmSync(outFile, { force: true });
     rmSync(errFile, { force: true });

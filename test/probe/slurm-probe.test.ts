@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gpuCount } from '../../src/exec/slurm-probe.ts';
+import { gpuCount, runSlurmProbe } from '../../src/exec/slurm-probe.ts';
 import { SlurmExecutor } from '../../src/exec/slurm.ts';
 import { localSlurm } from '../exec/slurm-env.ts';
 
@@ -22,6 +22,22 @@ describe('GPUs in a GRES string', () => {
     expect(gpuCount('gpu:a100:8,mps:100')).toBe(8);
     expect(gpuCount(null)).toBe(0);
     expect(gpuCount('')).toBe(0);
+  });
+});
+
+describe('a probe whose job Kumul can no longer follow', () => {
+  it('is cancelled, not left holding a whole node, and the error says which job and why', async () => {
+    const calls: string[] = [];
+    const call = async (method: string, path: string) => {
+      calls.push(`${method} ${path}`);
+      if (path === '/nodes') return { ok: true, status: 200, body: { nodes: [] } };
+      if (path === '/job/submit') return { ok: true, status: 200, body: { job_id: 42 } };
+      if (method === 'GET') return { ok: false, status: 502, body: { errors: [{ error: 'slurmctld unreachable' }] } };
+      return { ok: true, status: 200, body: {} };
+    };
+    const request = { ref: `probe-${unique}-lost-sight`, siteId: 'hami', poolId: 'hami-general', script: '#!/bin/bash\n', timeLimitS: 60, acceleratorsPerNode: 0 };
+    await expect(runSlurmProbe(request, { partition: 'hami-cpu', units: 'tasks', probeDir: dir, call })).rejects.toThrow('slurm: read probe job 42 failed (HTTP 502: slurmctld unreachable)');
+    expect(calls).toEqual(['GET /nodes', 'POST /job/submit', 'GET /job/42', 'DELETE /job/42']);
   });
 });
 
