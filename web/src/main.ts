@@ -109,7 +109,6 @@ async function refresh(force = false): Promise<void> {
       const successor = [...main.querySelectorAll('a, button, input, select, [tabindex]')].find((el) => focusKey(el) === focusedKey);
       (successor as HTMLElement | undefined)?.focus({ preventScroll: true });
     }
-    main.removeAttribute('aria-busy');
     main.querySelector('#load-error')?.remove();
   } catch (err) {
     if (current === view) {
@@ -120,6 +119,8 @@ async function refresh(force = false): Promise<void> {
     }
   } finally {
     refreshing = false;
+    // Loaded or failed: either way screen readers should read what is there (the error included).
+    main.removeAttribute('aria-busy');
   }
 }
 

@@ -67,7 +67,7 @@ export function energyView(root: HTMLElement, siteId: string | undefined): View 
   siteSelect.addEventListener('change', () => {
     location.hash = `#/energy/${encodeURIComponent(siteSelect.value)}`;
   });
-  windowSelect.addEventListener('change', () => void view.refresh());
+  windowSelect.addEventListener('change', () => view.refresh().catch((err) => (summary.textContent = `Could not load: ${err instanceof Error ? err.message : String(err)}`)));
 
   const view: View = {
     async refresh() {

@@ -96,6 +96,6 @@ export function savingsView(root: HTMLElement): View {
     },
     dispose: () => charts.forEach((c) => c.dispose()),
   };
-  bucket.addEventListener('change', () => void view.refresh());
+  bucket.addEventListener('change', () => view.refresh().catch((err) => fill(totals, h('p', { class: 'message error' }, `Could not load: ${err instanceof Error ? err.message : String(err)}`))));
   return view;
 }
