@@ -123,8 +123,7 @@ export class SlurmExecutor implements Executor {
       name: request.ref,
       partition: target.partition,
       ...(target.account ? { account: target.account } : {}),
-      tasks: target.units === 'tasks' ? request.units : 1,
-      ...(target.units === 'gpus' ? gpusOn(request.units, request.unitsPerNode) : {}),
+      ...(target.units === 'tasks' ? { tasks: request.units } : gpusOn(request.units, request.unitsPerNode)),
       time_limit: Math.ceil(sleepS / 60) + (this.options.timeLimitSlackMin ?? 5),
       comment: `kumul tenant=${request.tenantId} job=${request.jobId}`,
       current_working_directory: '/tmp',
@@ -259,10 +258,10 @@ export function partitionOutage(name: string, partition: SlurmPartition | undefi
   return `every node of partition ${name} is unusable: ${reasons.join(', ')}`;
 }
 
-/** GPUs as Slurm takes them: `nodes` nodes with the same count each (GRES is per node), enough for `units`. */
-function gpusOn(units: number, perNode: number | undefined): { nodes: number; gres: string } {
+/** GPUs as Slurm takes them: `nodes` nodes with the same count each (GRES is per node), enough for `units`; one task per node. */
+function gpusOn(units: number, perNode: number | undefined): { nodes: number; tasks: number; gres: string } {
   const nodes = perNode && units > perNode ? Math.ceil(units / perNode) : 1;
-  return { nodes, gres: `gpu:${Math.ceil(units / nodes)}` };
+  return { nodes, tasks: nodes, gres: `gpu:${Math.ceil(units / nodes)}` };
 }
 
 /** A JWT's `exp` in epoch ms (Infinity when it has none or is not a JWT: then only a refusal renews it). */
