@@ -182,6 +182,15 @@ describe('the dashboard in headless Chromium', () => {
     }
     for (const size of SIZES) for (const [name] of views) expect(existsSync(join(ARTIFACTS, `${name}-${size.name}.png`))).toBe(true);
 
+    // At phone width, a table scrolled sideways stays scrolled when a live refresh rebuilds it.
+    await page.evaluate(() => (location.hash = '#/network'));
+    const sites = page.getByRole('region', { name: 'Sites now' });
+    await sites.locator('tbody tr').first().waitFor();
+    const box = await sites.elementHandle();
+    await box!.evaluate((el) => (el.scrollLeft = 150));
+    await expect.poll(() => box!.evaluate((el) => el.isConnected), { timeout: 20_000 }).toBe(false);
+    expect(await sites.evaluate((el) => el.scrollLeft)).toBe(150);
+
     // Cancel a job that waits for a later release, from its page (the confirmation accepted).
     await page.setViewportSize({ width: 1280, height: 800 });
     const later = await fetch(`${url}/v1/jobs`, {

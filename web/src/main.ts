@@ -7,7 +7,7 @@ import './style.css';
 import { currentSession } from './api.ts';
 import { fill, h, utc } from './dom.ts';
 import type { Tick } from './types.ts';
-import { serviceClock, type Route, type View } from './view.ts';
+import { router, serviceClock, type Route, type View } from './view.ts';
 import { energyView } from './views/energy.ts';
 import { networkView } from './views/network.ts';
 import { savingsView } from './views/savings.ts';
@@ -78,9 +78,15 @@ function mount(next: Route): void {
   void refresh(true);
 }
 
-/** What identifies a control across a refresh that rebuilt it: its tag, target or name, and text. */
+/** What identifies a control across a refresh that rebuilt it: its tag, target or name, and its label or else its text (a table's figures change, its label does not). */
 function focusKey(el: Element): string {
-  return [el.tagName, el.getAttribute('href'), el.getAttribute('name'), el.getAttribute('aria-label'), el.textContent?.trim()].join('|');
+  return [el.tagName, el.getAttribute('href'), el.getAttribute('name'), el.getAttribute('aria-label') ?? el.textContent?.trim()].join('|');
+}
+
+/** The scroll offsets of the view's table boxes by label, to put back on the boxes a refresh rebuilds. */
+function tableScrolls(): Map<string, [number, number]> {
+  const boxes = [...main.querySelectorAll<HTMLElement>('.table-wrap[aria-label]')];
+  return new Map(boxes.filter((el) => el.scrollLeft || el.scrollTop).map((el) => [el.getAttribute('aria-label')!, [el.scrollLeft, el.scrollTop]]));
 }
 
 let refreshing = false;
@@ -102,8 +108,16 @@ async function refresh(force = false): Promise<void> {
   lastRefreshMs = performance.now();
   const focused = document.activeElement;
   const focusedKey = focused && focused !== main && main.contains(focused) ? focusKey(focused) : null;
+  const scrolls = tableScrolls();
   try {
     await current?.refresh();
+    // Tables scrolled sideways (at phone width) stay where they were.
+    if (current === view) {
+      for (const box of main.querySelectorAll<HTMLElement>('.table-wrap[aria-label]')) {
+        const at = scrolls.get(box.getAttribute('aria-label')!);
+        if (at) [box.scrollLeft, box.scrollTop] = at;
+      }
+    }
     // A refresh that rebuilt the focused control gives the focus to its successor, so keyboard users keep their place.
     if (focusedKey && !focused!.isConnected && current === view) {
       const successor = [...main.querySelectorAll('a, button, input, select, [tabindex]')].find((el) => focusKey(el) === focusedKey);
@@ -153,6 +167,7 @@ function connect(): void {
   });
 }
 
+router.refresh = () => void refresh(true);
 document.getElementById('skip')!.addEventListener('click', (event) => {
   event.preventDefault();
   main.focus();

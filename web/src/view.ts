@@ -13,3 +13,6 @@ export interface Route {
 
 /** The simulated "now" last seen from the service (network answer or live tick), epoch ms; null before. */
 export const serviceClock = { nowMs: null as number | null };
+
+/** Refreshes the visible view now, through the router (which keeps the keyboard focus and the tables' scroll, and shows a failure); set by main.ts. */
+export const router = { refresh: (): void => {} };

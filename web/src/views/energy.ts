@@ -8,7 +8,7 @@ import { chart, COLORS, type Option } from '../charts.ts';
 import { field, fill, h, num, select, table, utc } from '../dom.ts';
 import type { ForecastActual, SiteEnergy } from '../types.ts';
 import { points, slotLine, UTC_TIME_AXIS } from '../time-series.ts';
-import { serviceClock, type View } from '../view.ts';
+import { router, serviceClock, type View } from '../view.ts';
 
 /** The value in the slot that holds `nowMs`, or null. */
 function atNow(energy: SiteEnergy, values: readonly (number | null)[]): number | null {
@@ -67,7 +67,7 @@ export function energyView(root: HTMLElement, siteId: string | undefined): View 
   siteSelect.addEventListener('change', () => {
     location.hash = `#/energy/${encodeURIComponent(siteSelect.value)}`;
   });
-  windowSelect.addEventListener('change', () => view.refresh().catch((err) => (summary.textContent = `Could not load: ${err instanceof Error ? err.message : String(err)}`)));
+  windowSelect.addEventListener('change', () => router.refresh());
 
   const view: View = {
     async refresh() {

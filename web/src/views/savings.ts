@@ -7,7 +7,7 @@ import { api } from '../api.ts';
 import { chart, COLORS, type Option } from '../charts.ts';
 import { amount, count, field, fill, h, num, pct, select, table, utc } from '../dom.ts';
 import type { Savings } from '../types.ts';
-import type { View } from '../view.ts';
+import { router, type View } from '../view.ts';
 
 const share = (green: number, energy: number) => (energy > 0 ? green / energy : null);
 
@@ -96,6 +96,6 @@ export function savingsView(root: HTMLElement): View {
     },
     dispose: () => charts.forEach((c) => c.dispose()),
   };
-  bucket.addEventListener('change', () => view.refresh().catch((err) => fill(totals, h('p', { class: 'message error' }, `Could not load: ${err instanceof Error ? err.message : String(err)}`))));
+  bucket.addEventListener('change', () => router.refresh());
   return view;
 }

@@ -7,7 +7,7 @@ import { api, currentSession, logOut } from '../api.ts';
 import { count, field, fill, h, message, num, pct, table } from '../dom.ts';
 import { jobsTable, submitForm } from '../jobs-ui.ts';
 import { loginForm } from '../login.ts';
-import { serviceClock, type View } from '../view.ts';
+import { router, serviceClock, type View } from '../view.ts';
 
 export function tenantView(root: HTMLElement, rerender: () => void): View {
   const session = currentSession();
@@ -79,7 +79,8 @@ export function tenantView(root: HTMLElement, rerender: () => void): View {
         try {
           const net = await api.network();
           serviceClock.nowMs = net.nowMs;
-          fill(formBox, submitForm(net.sites, () => void refreshJobs()));
+          // Through the router, so that rebuilding the jobs table keeps the keyboard focus.
+          fill(formBox, submitForm(net.sites, () => router.refresh()));
           formBuilt = true;
         } catch (err) {
           fill(formBox, h('p', { class: 'message error' }, `Cannot load the sites for the form: ${err instanceof Error ? err.message : String(err)}`));
