@@ -149,6 +149,13 @@ describe('the dashboard in headless Chromium', () => {
     await expect.poll(() => link!.evaluate((el) => el.isConnected), { timeout: 20_000 }).toBe(false);
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('e2e-1');
 
+    // A release typed without a zone is UTC, as its label says (this browser is at UTC+8).
+    await page.getByLabel('Job id').fill('e2e-2');
+    await page.getByLabel('Release (UTC, ISO 8601)').fill('2026-06-20T05:00');
+    await page.getByRole('button', { name: 'Submit job' }).click();
+    await page.getByText('Submitted job e2e-2').waitFor();
+    await expect.poll(() => jobsTable.getByRole('row').filter({ hasText: 'e2e-2' }).textContent()).toContain('2026-06-20 05:00 UTC');
+
     // Its page: planned (a plan with its candidates, an event into "planned"), then running.
     await jobsTable.getByRole('link', { name: 'e2e-1' }).click();
     await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/work/lab/e2e-1');

@@ -115,6 +115,11 @@ export async function jobDetail(tenant: string, id: string, onChange: () => void
   );
 }
 
+/** An ISO 8601 instant, epoch ms (NaN when it is not one); a date-time without a zone is UTC, as the form says (Date.parse would take the browser's zone). */
+export function parseUtc(text: string): number {
+  return Date.parse(/T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text) ? `${text}Z` : text);
+}
+
 /** The job submission form; `onSubmitted` gets the stored job. */
 export function submitForm(sites: { id: string; name: string }[], onSubmitted: (job: Job) => void): HTMLElement {
   const id = h('input', { name: 'id', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._:\\-]{0,127}', value: `web-${Date.now().toString(36)}` });
@@ -151,7 +156,7 @@ export function submitForm(sites: { id: string; name: string }[], onSubmitted: (
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const releaseMs = release.value.trim() ? Date.parse(release.value.trim()) : (serviceClock.nowMs ?? Date.now());
+    const releaseMs = release.value.trim() ? parseUtc(release.value.trim()) : (serviceClock.nowMs ?? Date.now());
     if (!Number.isFinite(releaseMs)) {
       note.textContent = ''; // said again on a second try
       message(note, 'Release is not an ISO 8601 instant, e.g. 2026-06-01T03:00Z.', 'error');
