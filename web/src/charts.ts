@@ -5,11 +5,11 @@
  */
 import * as echarts from 'echarts/core';
 import { BarChart, LineChart, LinesChart, ScatterChart } from 'echarts/charts';
-import { DataZoomComponent, GeoComponent, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, VisualMapComponent } from 'echarts/components';
+import { GeoComponent, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 import china from './china.geo.json';
 
-echarts.use([BarChart, LineChart, LinesChart, ScatterChart, DataZoomComponent, GeoComponent, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, VisualMapComponent, CanvasRenderer]);
+echarts.use([BarChart, LineChart, LinesChart, ScatterChart, GeoComponent, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, CanvasRenderer]);
 // Not under the name 'china': echarts adds insets of its own to a map of that name; this draws only the outline shipped.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 echarts.registerMap('china-outline', china as any);
@@ -31,4 +31,4 @@ export function chart(el: HTMLElement): { chart: Chart; dispose: () => void } {
   };
 }
 
-export const COLORS = { green: '#2e7d32', grid: '#5c6bc0', baseline: '#9e9e9e', demand: '#ef6c00', price: '#6a1b9a', carbon: '#37474f', ours: '#00897b' };
+export const COLORS = { green: '#2e7d32', baseline: '#9e9e9e', demand: '#ef6c00', price: '#6a1b9a', carbon: '#37474f', ours: '#00897b' };

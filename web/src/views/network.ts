@@ -53,6 +53,8 @@ export function networkView(root: HTMLElement): View {
     const maxGbps = Math.max(1, ...net.links.map((l) => l.bandwidthGbps));
     map.chart.setOption(
       {
+        // Redrawn at every live refresh: animated, the links would grow from their start again every time.
+        animation: false,
         tooltip: { trigger: 'item' },
         geo: {
           map: 'china-outline',
