@@ -47,23 +47,26 @@ export function networkView(root: HTMLElement): View {
     h('p', { class: 'muted small' }, 'Outline: Natural Earth (public domain), 1:50m; not an authoritative boundary.'),
   );
   const map = chart(mapBox);
+  map.chart.setOption({
+    // Redrawn at every live refresh: animated, the links would grow from their start again every time.
+    animation: false,
+    tooltip: { trigger: 'item' },
+    geo: {
+      map: 'china-outline',
+      roam: true,
+      zoom: 1.15,
+      itemStyle: { areaColor: '#eef2ee', borderColor: '#90a4ae' },
+      emphasis: { disabled: true },
+      label: { show: false },
+    },
+  });
 
   function draw(net: NetworkNow): void {
     const byId = new Map(net.sites.map((s) => [s.id, s]));
     const maxGbps = Math.max(1, ...net.links.map((l) => l.bandwidthGbps));
+    // Only the series: the outline (geo) is set once, so a live refresh keeps where the user dragged and zoomed it.
     map.chart.setOption(
       {
-        // Redrawn at every live refresh: animated, the links would grow from their start again every time.
-        animation: false,
-        tooltip: { trigger: 'item' },
-        geo: {
-          map: 'china-outline',
-          roam: true,
-          zoom: 1.15,
-          itemStyle: { areaColor: '#eef2ee', borderColor: '#90a4ae' },
-          emphasis: { disabled: true },
-          label: { show: false },
-        },
         series: [
           {
             type: 'lines',
@@ -103,7 +106,7 @@ export function networkView(root: HTMLElement): View {
           },
         ],
       },
-      { notMerge: true },
+      { replaceMerge: ['series'] },
     );
   }
 
