@@ -118,27 +118,28 @@ export function energyView(root: HTMLElement, siteId: string | undefined): View 
           { numeric: [1, 2, 3, 4, 5, 6, 7] },
         ),
       );
+      // Merged (series replaced), so a live refresh keeps the series the user switched off in the legend.
       charts[0].chart.setOption(
         timeChart(e, 'kW', [
           { name: 'Renewable actual', data: points(e, e.renewableKW.actual), color: COLORS.green, area: true },
           { name: 'Renewable forecast', data: points(e, e.renewableKW.forecast), color: COLORS.green, dashed: true },
           { name: 'Demand', data: points(e, e.demandKW), color: COLORS.demand },
         ]),
-        { notMerge: true },
+        { replaceMerge: ['series'] },
       );
       charts[1].chart.setOption(
         timeChart(e, 'yuan/kWh', [
           { name: 'Price actual', data: points(e, e.priceYuanPerKWh.actual), color: COLORS.price },
           { name: 'Price forecast', data: points(e, e.priceYuanPerKWh.forecast), color: COLORS.price, dashed: true },
         ]),
-        { notMerge: true },
+        { replaceMerge: ['series'] },
       );
       charts[2].chart.setOption(
         timeChart(e, 'gCO2/kWh', [
           { name: 'Carbon actual', data: points(e, e.carbonGPerKWh.actual), color: COLORS.carbon },
           { name: 'Carbon forecast', data: points(e, e.carbonGPerKWh.forecast), color: COLORS.carbon, dashed: true },
         ]),
-        { notMerge: true },
+        { replaceMerge: ['series'] },
       );
     },
     dispose: () => charts.forEach((c) => c.dispose()),

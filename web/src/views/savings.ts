@@ -80,9 +80,10 @@ export function savingsView(root: HTMLElement): View {
           h('div', null, h('dt', null, 'Energy'), h('dd', null, `${amount(t.energyKWh)} kWh`), h('small', null, `baseline ${amount(t.baseline.energyKWh)} kWh`)),
         ),
       );
-      charts[0].chart.setOption(pair(s, 'yuan', (b) => b.costYuan, (b) => b.baseline.costYuan), { notMerge: true });
-      charts[1].chart.setOption(pair(s, 'kg CO2', (b) => b.carbonKg, (b) => b.baseline.carbonKg), { notMerge: true });
-      charts[2].chart.setOption(pair(s, '%', (b) => share(b.greenKWh, b.energyKWh), (b) => share(b.baseline.greenKWh, b.baseline.energyKWh), 100), { notMerge: true });
+      // Merged (series replaced), so a live refresh keeps the series the user switched off in the legend.
+      charts[0].chart.setOption(pair(s, 'yuan', (b) => b.costYuan, (b) => b.baseline.costYuan), { replaceMerge: ['series'] });
+      charts[1].chart.setOption(pair(s, 'kg CO2', (b) => b.carbonKg, (b) => b.baseline.carbonKg), { replaceMerge: ['series'] });
+      charts[2].chart.setOption(pair(s, '%', (b) => share(b.greenKWh, b.energyKWh), (b) => share(b.baseline.greenKWh, b.baseline.energyKWh), 100), { replaceMerge: ['series'] });
       const recent = s.buckets.slice(-48).reverse();
       fill(
         tableBox,
