@@ -366,7 +366,8 @@ export class DispatchLoop {
     const row = {
       tenantId: stored.job.tenant,
       jobId: stored.job.id,
-      key: `run-${runIndex(ref)}`,
+      // One row per run: `run-<n>`, `run-<n>r<k>` for the runs of a requeued job's k-th plan.
+      key: `run-${ref.slice(ref.lastIndexOf('/') + 1)}`,
       site: plan.site,
       pool: plan.pool,
       startMs,

@@ -175,7 +175,8 @@ describe('dispatch loop', () => {
     // The second attempt has its own run name, so the executor starts it rather than returning the cancelled one.
     expect((await store.getJob({ tenantId: 'lab', jobId: 'w' }))!).toMatchObject({ status: 'succeeded', executorRef: 'lab/w/0r1' });
     expect((await executor.status('lab/w/0r1', clock.nowMs()))!.state).toBe('completed');
-    expect(await store.jobMetering({ tenantId: 'lab', jobId: 'w' })).toHaveLength(1);
+    // Metered once, under the second attempt's run name (never confused with the first attempt's).
+    expect((await store.jobMetering({ tenantId: 'lab', jobId: 'w' })).map((r) => r.key)).toEqual(['run-0r1']);
   });
 
   it('meters runs with the actual signals, sharing renewables between runs at a site', async () => {
