@@ -4,6 +4,7 @@
  * Built by the serve command (src/cli/serve-command.ts) and by tests.
  */
 import type { Network } from '../core/model/types.ts';
+import type { Outage } from '../exec/port.ts';
 import type { Executor } from '../exec/port.ts';
 import type { Store } from '../store/port.ts';
 import type { Clock } from './clock.ts';
@@ -22,6 +23,8 @@ export interface ServiceContext {
    * a running service has one, tests of other routes may leave it out (those routes then answer 404).
    */
   scenario?: ScenarioState;
+  /** The pools out of service at the dispatch loop's last tick (docs/slurm.md, "Outages"); absent without a loop. */
+  outages?(): Outage[];
   /** Asks the dispatch loop to run a cycle soon (new or cancelled jobs); a no-op without a loop. */
   wake(): void;
   /**

@@ -9,6 +9,7 @@ import { busyUnitFacilityKW } from '../core/model/power.ts';
 import type { Pool, Scenario } from '../core/model/types.ts';
 import type { JobStatus, MeteringFigures, SavingsBucket, Store, StoredJob } from '../store/port.ts';
 import { runIndex } from './loop.ts';
+import type { Outage } from '../exec/port.ts';
 
 /** What the views read: the store, the clock's instant, and the scenario resolved over windows (ScenarioState). */
 export interface DashboardSource {
@@ -17,6 +18,8 @@ export interface DashboardSource {
   slotMinutes: number;
   /** The scenario resolved over `slots` slots from `startMs` (throws ScenarioError where its signals do not reach). */
   window(startMs: number, slots: number): Scenario;
+  /** Pools out of service now, as the dispatch loop saw them at its last tick. */
+  outages: readonly Outage[];
 }
 
 const HOUR_MS = 3_600_000;
@@ -29,6 +32,8 @@ export interface PoolNow {
   unit: Pool['unit'];
   units: number;
   busyUnits: number;
+  /** Why the pool takes no new work now (a drained partition, a flagged probe), or null. */
+  outOfService: string | null;
 }
 
 export interface SiteNow {
@@ -74,6 +79,7 @@ export async function networkNow(src: DashboardSource): Promise<NetworkNow> {
   const running = await jobsIn(src.store, ['running']);
   const busy = new Map<string, number>();
   for (const s of running) if (s.plan) busy.set(poolKey(s.plan.site, s.plan.pool), (busy.get(poolKey(s.plan.site, s.plan.pool)) ?? 0) + s.job.units);
+  const out = new Map(src.outages.map((o) => [poolKey(o.siteId, o.poolId), o.reason]));
 
   const sites = scenario.network.sites.map((site): SiteNow => {
     let demandKW = 0;
@@ -83,7 +89,7 @@ export async function networkNow(src: DashboardSource): Promise<NetworkNow> {
       const unitKW = busyUnitFacilityKW(pool, site.pue);
       demandKW += busyUnits * unitKW;
       capacityKW += pool.units * unitKW;
-      return { id: pool.id, class: pool.class, unit: pool.unit, units: pool.units, busyUnits };
+      return { id: pool.id, class: pool.class, unit: pool.unit, units: pool.units, busyUnits, outOfService: out.get(poolKey(site.id, pool.id)) ?? null };
     });
     const actual = scenario.signals[site.id].actual;
     const renewableKW = actual.renewableKW[0];

@@ -123,6 +123,11 @@ export class DispatchLoop {
     if (changed) this.woken = true;
   }
 
+  /** The pools out of service at the last tick (the dashboard shows them). */
+  outages(): Outage[] {
+    return [...this.out.values()];
+  }
+
   private outage(siteId: string, poolId: string): Outage | undefined {
     return this.out.get(`${siteId}/${poolId}`);
   }

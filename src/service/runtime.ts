@@ -82,6 +82,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     horizonHours: o.horizonHours,
     ...(capability ? { withheld: () => capability.withheld() } : {}),
   });
+  ctx.outages = () => loop!.outages();
   const demo = o.demo ? new DemoWorkload(startMs) : null;
   if (demo) {
     await demo.ensureTenants(store, clock.nowMs());

@@ -64,8 +64,8 @@ for (const backend of API_BACKENDS) describe(backend, () => {
       const [hami, beijing, zhengzhou] = body.sites;
       expect(hami).toMatchObject({ id: 'hami', name: 'HAMI', lat: 42, lon: 93, pue: PUE });
       expect(hami.pools).toEqual([
-        { id: 'hami-ai', class: 'ai', unit: 'accelerator', units: 64, busyUnits: 16 },
-        { id: 'hami-general', class: 'general', unit: 'core', units: 512, busyUnits: 64 },
+        { id: 'hami-ai', class: 'ai', unit: 'accelerator', units: 64, busyUnits: 16, outOfService: null },
+        { id: 'hami-general', class: 'general', unit: 'core', units: 512, busyUnits: 64, outOfService: null },
       ]);
       expect(hami.demandKW).toBeCloseTo(16 * AI_KW + 64 * GENERAL_KW, 9);
       expect(hami.utilisation).toBeCloseTo((16 * AI_KW + 64 * GENERAL_KW) / (64 * AI_KW + 512 * GENERAL_KW), 9);
@@ -86,6 +86,15 @@ for (const backend of API_BACKENDS) describe(backend, () => {
       expect(body.links[0]).toMatchObject({ bandwidthGbps: 10, latencyMs: 30 });
       // Aggregates only: no tenant, no job.
       expect(res.body).not.toMatch(/lab|train|moving|halves/);
+    });
+
+    it('marks the pools the dispatch loop saw out of service, with why', async () => {
+      h.f.ctx.outages = () => [{ siteId: 'beijing', poolId: 'beijing-ai', reason: 'every node of partition bj is unusable: down (site lost power)' }];
+      const body = (await get('/v1/dashboard/network')).json();
+      const pools = body.sites.flatMap((s: { pools: { id: string; outOfService: string | null }[] }) => s.pools);
+      expect(pools.filter((p: { outOfService: string | null }) => p.outOfService !== null)).toEqual([
+        expect.objectContaining({ id: 'beijing-ai', outOfService: 'every node of partition bj is unusable: down (site lost power)' }),
+      ]);
     });
 
     it('shows an idle network as idle', async () => {

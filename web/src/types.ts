@@ -26,7 +26,8 @@ export interface SiteNow {
   lat: number;
   lon: number;
   pue: number;
-  pools: { id: string; class: PoolClass; unit: string; units: number; busyUnits: number }[];
+  /** `outOfService`: why the pool takes no new work now (a drained partition, a flagged probe), or null. */
+  pools: { id: string; class: PoolClass; unit: string; units: number; busyUnits: number; outOfService: string | null }[];
   /** Facility power of the running work / facility power with every unit busy, 0..1. */
   utilisation: number;
   demandKW: number;

@@ -27,6 +27,7 @@ export const DashboardPool = z.object({
   unit: z.enum(['accelerator', 'core', 'node']),
   units: z.number().int().meta({ description: 'Capacity in units' }),
   busyUnits: z.number().int().meta({ description: 'Units held by running work now' }),
+  outOfService: z.string().nullable().meta({ description: 'Why the pool takes no new work now (a drained or down partition, a flagged probe), or null' }),
 });
 
 export const DashboardSite = z.object({

@@ -21,9 +21,13 @@ function greenColour(share: number | null): string {
 /** The first word of a site's name (`Hami integrated computing centre` → `Hami`), for map labels. */
 const shortName = (site: SiteNow) => site.name.split(/[\s,(]/)[0] || site.id;
 
+/** The site's pools out of service, as `pool: reason` lines (empty when all take work). */
+const outages = (site: SiteNow) => site.pools.filter((p) => p.outOfService !== null).map((p) => `${p.id}: ${p.outOfService}`);
+
 function siteTooltip(site: SiteNow): string {
-  // echarts renders tooltips as HTML: escape the free-text field.
-  return `<b>${escapeHtml(site.name)}</b><br>utilisation ${pct(site.utilisation)}<br>green ${pct(site.greenShare)}<br>${num(site.priceYuanPerKWh, 3)} yuan/kWh<br>${num(site.carbonGPerKWh, 0)} gCO2/kWh`;
+  // echarts renders tooltips as HTML: escape the free-text fields.
+  const out = outages(site).map((line) => `<br>out of service: ${escapeHtml(line)}`).join('');
+  return `<b>${escapeHtml(site.name)}</b><br>utilisation ${pct(site.utilisation)}<br>green ${pct(site.greenShare)}<br>${num(site.priceYuanPerKWh, 3)} yuan/kWh<br>${num(site.carbonGPerKWh, 0)} gCO2/kWh${out}`;
 }
 
 export function networkView(root: HTMLElement): View {
@@ -40,7 +44,7 @@ export function networkView(root: HTMLElement): View {
       'div',
       { class: 'network-layout' },
       mapBox,
-      h('p', { class: 'muted small' }, 'Sites: size is utilisation, colour the green share now (green: all renewable, red: none, grey: no demand). Links: width is bandwidth, colour the load (grey under 30 %, orange, red over 80 %). Drag or scroll to move and zoom.'),
+      h('p', { class: 'muted small' }, 'Sites: size is utilisation, colour the green share now (green: all renewable, red: none, grey: no demand); a thick dark ring and "out" mark a site with a pool out of service. Links: width is bandwidth, colour the load (grey under 30 %, orange, red over 80 %). Drag or scroll to move and zoom.'),
       h('div', null, sitesBox),
     ),
     linksBox,
@@ -96,12 +100,18 @@ export function networkView(root: HTMLElement): View {
             zlevel: 2,
             labelLayout: { hideOverlap: true },
             tooltip: { formatter: (p: { dataIndex: number }) => siteTooltip(net.sites[p.dataIndex]) },
-            label: { show: true, position: 'right', formatter: (p: { dataIndex: number }) => `${shortName(net.sites[p.dataIndex])} ${pct(net.sites[p.dataIndex].utilisation)}`, fontSize: 12, color: '#263238' },
+            label: {
+              show: true,
+              position: 'right',
+              formatter: (p: { dataIndex: number }) => `${shortName(net.sites[p.dataIndex])} ${pct(net.sites[p.dataIndex].utilisation)}${outages(net.sites[p.dataIndex]).length > 0 ? ' out' : ''}`,
+              fontSize: 12,
+              color: '#263238',
+            },
             data: net.sites.map((s) => ({
               name: s.name,
               value: [s.lon, s.lat],
               symbolSize: 10 + 16 * Math.max(0, Math.min(1, s.utilisation)),
-              itemStyle: { color: greenColour(s.greenShare), borderColor: '#fff', borderWidth: 1 },
+              itemStyle: outages(s).length > 0 ? { color: greenColour(s.greenShare), borderColor: '#4a0000', borderWidth: 4 } : { color: greenColour(s.greenShare), borderColor: '#fff', borderWidth: 1 },
             })),
           },
         ],
@@ -121,9 +131,10 @@ export function networkView(root: HTMLElement): View {
         sitesBox,
         table(
           'Sites now',
-          ['Site', 'Utilisation', 'Green share', 'Price yuan/kWh', 'Carbon gCO2/kWh', 'Demand kW', 'Renewable kW'],
+          ['Site', 'Out of service', 'Utilisation', 'Green share', 'Price yuan/kWh', 'Carbon gCO2/kWh', 'Demand kW', 'Renewable kW'],
           net.sites.map((s) => [
             h('a', { href: `#/energy/${encodeURIComponent(s.id)}`, title: `Energy at ${s.name}` }, s.name),
+            outages(s).join('; ') || '–',
             pct(s.utilisation),
             pct(s.greenShare),
             num(s.priceYuanPerKWh, 3),
@@ -131,7 +142,7 @@ export function networkView(root: HTMLElement): View {
             num(s.demandKW, 0),
             num(s.renewableKW, 0),
           ]),
-          { numeric: [1, 2, 3, 4, 5, 6] },
+          { numeric: [2, 3, 4, 5, 6, 7] },
         ),
       );
       fill(
