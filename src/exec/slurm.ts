@@ -118,13 +118,15 @@ export class SlurmExecutor implements Executor {
     const found = (await this.status(request.ref));
     if (found) return found;
     const target = this.options.target(request.siteId, request.poolId);
+    // A stand-in waits the work's length on the service's clock; a real command runs at real speed.
     const sleepS = Math.max(0, request.durationS * (this.options.timeScale ?? 1));
+    const limitS = request.command === undefined ? sleepS : request.durationS;
     const job: Record<string, unknown> = {
       name: request.ref,
       partition: target.partition,
       ...(target.account ? { account: target.account } : {}),
       ...(target.units === 'tasks' ? { tasks: request.units } : gpusOn(request.units, request.unitsPerNode)),
-      time_limit: Math.ceil(sleepS / 60) + (this.options.timeLimitSlackMin ?? 5),
+      time_limit: Math.ceil(limitS / 60) + (this.options.timeLimitSlackMin ?? 5),
       comment: `kumul tenant=${request.tenantId} job=${request.jobId}`,
       current_working_directory: '/tmp',
       standard_output: '/dev/null',
@@ -134,8 +136,10 @@ export class SlurmExecutor implements Executor {
     const res = await this.call('POST', '/job/submit', { script, job });
     // errors[] may be non-empty on success (e.g. 2068 "nodes not available": the job waits): job_id decides.
     const jobId = (res.body as { job_id?: number } | null)?.job_id;
-    // An answer without a job id refuses this job (bad partition, resources no node has); no answer at all is an error.
-    if (!res.ok || typeof jobId !== 'number') throw new RunRejected(slurmError(`submit ${request.ref} to ${target.partition}`, res).message);
+    if (!res.ok || typeof jobId !== 'number') {
+      const error = slurmError(`submit ${request.ref} to ${target.partition}`, res);
+      throw refusesJob(res) ? new RunRejected(error.message) : error;
+    }
     this.known.set(request.ref, { jobId, last: null });
     return (await this.status(request.ref)) ?? { ref: request.ref, state: 'pending', startedMs: null, endedMs: null };
   }
@@ -273,6 +277,18 @@ export function tokenExpiryMs(token: string): number {
     return Infinity;
   }
 }
+
+/**
+ * Whether a failed submission refuses this job for good (a malformed request, or one of Slurm's job-request errors
+ * 2000-2099: no such partition, more resources than a node has, a bad account), rather than the cluster failing now
+ * (an inactive partition, 2070, is an outage; a controller that does not answer, a refused token: errors to retry).
+ */
+function refusesJob(res: { status: number; body: unknown }): boolean {
+  const n = errorNumber(res.body);
+  return res.status === 400 || (n !== undefined && n >= 2000 && n < 2100 && n !== PARTITION_NOT_AVAILABLE);
+}
+
+const PARTITION_NOT_AVAILABLE = 2070;
 
 /** slurmrestd 22.05 answers a bad or expired JWT with 401/403, or with HTTP 500 and error -1 "Unspecified error". */
 function refusedToken(res: { status: number; body: unknown }): boolean {

@@ -77,6 +77,10 @@ describe('Slurm executor', () => {
     expect(renewals).toBe(2);
     const stale = new SlurmExecutor({ ...base, token: forged });
     await expect(stale.status(`slurm-${unique}/never/0`)).rejects.toThrow(/HTTP 500/);
+    // A cluster that refuses the service is not the job's fault: an error to retry, not a refusal that fails the job.
+    const submitted = new SlurmExecutor({ ...base, token: forged, target: () => ({ partition: 'hami', units: 'gpus' }) }).submit({ ...request, ref: `slurm-${unique}/stale/0` });
+    await expect(submitted).rejects.toThrow(/HTTP 500/);
+    await expect(submitted).rejects.not.toBeInstanceOf(RunRejected);
   });
 
   it('runs the command a job gives as its batch script', async () => {
