@@ -59,6 +59,8 @@ const WAITING_TO_RUN: JobStatus[] = ['planned', 'transferring', 'paused'];
 const NOT_STARTED: JobStatus[] = ['submitted', 'planned'];
 /** Runs of one job the loop starts at most (the first and up to this many minus one requeues) before failing it. */
 export const MAX_ATTEMPTS = 4;
+/** How far back the first look after a start goes for ended jobs whose runs must be stopped. */
+const STOP_LOOKBACK_MS = 7 * 86_400_000;
 
 export class DispatchLoop {
   private lastPlanMs = -Infinity;
@@ -66,6 +68,8 @@ export class DispatchLoop {
   private readonly ledger = new Map<string, Map<number, number>>();
   private readonly ledgered = new Set<string>();
   private woken = true;
+  /** The instant of the last look for runs of ended jobs to stop (null before the first). */
+  private stopScanMs: number | null = null;
   /** Pools out of service at the last tick, by `site/pool`. */
   private out = new Map<string, Outage>();
   private readonly registry = builtinRegistry();
@@ -208,7 +212,11 @@ export class DispatchLoop {
       const out = stored.plan && this.outage(stored.plan.site, stored.plan.pool);
       if (out) await this.requeue(stored, `paused at ${stored.plan!.site}/${stored.plan!.pool}, out of service: ${out.reason}`, nowMs);
     }
-    for (const stored of await this.jobsIn(['cancelled', 'failed', 'missed'])) {
+    // Runs of jobs that ended in the store (cancelled by their tenant, failed, missed) are stopped: those that ended
+    // since the last look (the first look after a start goes back a week, to cover the time the service was down).
+    const since = this.stopScanMs ?? nowMs - STOP_LOOKBACK_MS;
+    this.stopScanMs = nowMs;
+    for (const stored of await this.jobsIn(['cancelled', 'failed', 'missed'], since)) {
       if (stored.executorRef) await this.options.executor.cancel(stored.executorRef, nowMs);
     }
     return finished;
@@ -430,12 +438,12 @@ export class DispatchLoop {
     this.count.running((await this.jobsIn(ACTIVE)).length);
   }
 
-  /** Every job (all tenants) in these states, page by page. */
-  private async jobsIn(statuses: JobStatus[]): Promise<StoredJob[]> {
+  /** Every job (all tenants) in these states (changed since `updatedSinceMs`, when given), page by page. */
+  private async jobsIn(statuses: JobStatus[], updatedSinceMs?: number): Promise<StoredJob[]> {
     const all: StoredJob[] = [];
     let after: string | null = null;
     for (;;) {
-      const page = await this.options.ctx.store.listJobs({ statuses }, { limit: 1000, after });
+      const page = await this.options.ctx.store.listJobs({ statuses, ...(updatedSinceMs === undefined ? {} : { updatedSinceMs }) }, { limit: 1000, after });
       if (!page.ok) throw new Error(page.reason);
       all.push(...page.jobs);
       if (page.next === null) return all;

@@ -93,6 +93,7 @@ export function jobMethods(db: Db): JobMethods {
       if (filter.statuses) query = query.where('status', 'in', [...filter.statuses]);
       if (filter.class !== undefined) query = query.where('class', '=', filter.class);
       if (filter.poolClass !== undefined) query = query.where('pool_class', '=', filter.poolClass);
+      if (filter.updatedSinceMs !== undefined) query = query.where('updated_ms', '>=', filter.updatedSinceMs);
       if (after) query = query.where(({ eb, refTuple, tuple }) => eb(refTuple('submitted_ms', 'tenant_id', 'job_id'), '>', tuple(...after)));
       const rows = await query.orderBy('submitted_ms').orderBy('tenant_id').orderBy('job_id').limit(limit + 1).execute();
 

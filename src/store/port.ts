@@ -84,6 +84,8 @@ export interface JobFilter {
   statuses?: readonly JobStatus[];
   class?: JobClass;
   poolClass?: PoolClass;
+  /** Only jobs whose last change (`updatedMs`) is at or after this instant. */
+  updatedSinceMs?: number;
 }
 
 export interface PageRequest {

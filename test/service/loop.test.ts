@@ -11,7 +11,7 @@ import { openStore } from '../../src/store/kysely-store.ts';
 import type { JobSpec, Store } from '../../src/store/port.ts';
 import { FixedClock } from '../../src/service/clock.ts';
 import { Metrics } from '../../src/service/metrics.ts';
-import { DispatchLoop } from '../../src/service/loop.ts';
+import { DispatchLoop, type LoopOptions } from '../../src/service/loop.ts';
 import { SimulatedExecutor } from '../../src/exec/simulated.ts';
 import type { Executor, Outage } from '../../src/exec/port.ts';
 import { loadScenario } from '../../src/scenario/index.ts';
@@ -30,6 +30,7 @@ describe('dispatch loop', () => {
   let store: Store;
   let clock: FixedClock;
   let loop: DispatchLoop;
+  let loopOptions: LoopOptions;
   let metrics: Metrics;
   let executor: SimulatedExecutor;
   /** What the loop is told is out of service; null: what the simulated executor says. */
@@ -52,7 +53,7 @@ describe('dispatch loop', () => {
       runProbe: (request) => executor.runProbe(request),
     };
     const ctx: ServiceContext = { store, clock, metrics, network: () => network, wake: () => loop.wake() };
-    loop = new DispatchLoop({
+    loopOptions = {
       ctx,
       executor: seen,
       scenarioWindow: (startMs, slots) => loadScenario('hami', { start: new Date(startMs).toISOString(), slots }),
@@ -60,7 +61,8 @@ describe('dispatch loop', () => {
       dispatch: () => ({ policy: 'optimize', objective: objectiveFrom('cost') }),
       replanMinutes: 60,
       horizonHours: 48,
-    });
+    };
+    loop = new DispatchLoop(loopOptions);
     for (const id of ['lab', 'city']) {
       const created = await store.createTenant({ id, name: id, role: 'tenant', maxConcurrentUnits: { ai: id === 'city' ? 8 : null, general: null, hpc: null } }, T0);
       expect(created.ok).toBe(true);
@@ -107,6 +109,22 @@ describe('dispatch loop', () => {
     await runUntil(T0 + 20 * HOUR);
     expect((await store.getJob({ tenantId: 'lab', jobId: 'later' }))!.status).toBe('cancelled');
     expect((await store.getJob({ tenantId: 'lab', jobId: 'hopeless' }))!.status).toBe('missed');
+  });
+
+  it('stops the run of a job cancelled while it runs, also after a restart of the loop', async () => {
+    await store.submitJobs('lab', [spec('run1', { origin: 'hami', inputGb: 0, deadlineMs: T0 + 3 * HOUR }), spec('run2', { origin: 'hami', inputGb: 0, deadlineMs: T0 + 3 * HOUR })], T0);
+    await loop.tick();
+    for (const id of ['run1', 'run2']) expect((await store.getJob({ tenantId: 'lab', jobId: id }))!.status, id).toBe('running');
+    clock.advance(60_000);
+    expect((await store.cancel({ tenantId: 'lab', jobId: 'run1' }, { nowMs: clock.nowMs() })).ok).toBe(true);
+    await loop.tick();
+    expect((await executor.status('lab/run1/0', clock.nowMs()))!.state).toBe('cancelled');
+    // Cancelled while no loop ran: a new loop (a restarted service) stops it at its first tick.
+    clock.advance(60_000);
+    expect((await store.cancel({ tenantId: 'lab', jobId: 'run2' }, { nowMs: clock.nowMs() })).ok).toBe(true);
+    const restarted = new DispatchLoop({ ...loopOptions, ctx: { ...loopOptions.ctx, metrics: new Metrics() } });
+    await restarted.tick();
+    expect((await executor.status('lab/run2/0', clock.nowMs()))!.state).toBe('cancelled');
   });
 
   it('keeps a tenant within its quota of concurrent units', async () => {

@@ -9,6 +9,7 @@ import { initialMigration } from './0001-initial.ts';
 import { meteringBaselineMigration } from './0002-metering-baseline.ts';
 import { probesMigration } from './0003-probes.ts';
 import { jobCommandMigration } from './0004-job-command.ts';
+import { jobsUpdatedMigration } from './0005-jobs-updated.ts';
 
 function migrations(backend: Backend): Record<string, Migration> {
   return {
@@ -16,6 +17,7 @@ function migrations(backend: Backend): Record<string, Migration> {
     '0002-metering-baseline': meteringBaselineMigration(),
     '0003-probes': probesMigration(backend),
     '0004-job-command': jobCommandMigration(),
+    '0005-jobs-updated': jobsUpdatedMigration(),
   };
 }
 

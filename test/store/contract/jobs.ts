@@ -87,7 +87,7 @@ export function jobContract(h: Harness): void {
     expect(page.ok && page.jobs.length).toBe(1000);
   });
 
-  it('filters by tenant, status, class and pool class', async () => {
+  it('filters by tenant, status, class, pool class and last change', async () => {
     await h.store.createTenant(tenant('acme'), 1);
     await h.store.createTenant(tenant('beta'), 1);
     await h.store.submitJobs('acme', [spec(makeJob('a1').class('training')), spec(makeJob('a2').class('backup').pool('general')), spec(makeJob('a3').class('hpc').pool('hpc'))], at(1));
@@ -105,6 +105,9 @@ export function jobContract(h: Harness): void {
     expect(await ids({ statuses: ['cancelled'] })).toEqual(['acme/a3']);
     expect(await ids({ statuses: ['submitted', 'cancelled'], tenantId: 'acme', class: 'training' })).toEqual(['acme/a1']);
     expect(await ids({ statuses: [] })).toEqual([]);
+    expect(await ids({ updatedSinceMs: at(3) })).toEqual(['acme/a3']);
+    expect(await ids({ updatedSinceMs: at(2) })).toEqual(['acme/a3', 'beta/b1']);
+    expect(await ids({ statuses: ['submitted'], updatedSinceMs: at(4) })).toEqual([]);
   });
 
   it('pages by (submitted, tenant, id) compared bytewise; pages stay stable while jobs are added after them', async () => {
