@@ -44,6 +44,8 @@ export interface LoopOptions {
   pendingLimitMinutes?: number;
   /** Pools the service keeps from new work besides the executor's outages (probes flagged them: --capability measured). */
   withheld?(): Outage[];
+  /** Where executor errors are reported (the runtime's log); they skip the job for this tick, the others go on. */
+  log?: (line: string) => void;
 }
 
 export interface TickReport {
@@ -70,6 +72,10 @@ export class DispatchLoop {
   private woken = true;
   /** The instant of the last look for runs of ended jobs to stop (null before the first). */
   private stopScanMs: number | null = null;
+  /** Runs of ended jobs whose stop failed (the executor could not be reached): tried again every tick. */
+  private readonly stopsLeft = new Set<string>();
+  /** The last error logged per run, so that a cluster down for an hour is not logged once a tick per run. */
+  private readonly failing = new Map<string, string>();
   /** Pools out of service at the last tick, by `site/pool`. */
   private out = new Map<string, Outage>();
   private readonly registry = builtinRegistry();
@@ -90,6 +96,7 @@ export class DispatchLoop {
       cycles: m.counter('kumul_cycles_total', 'Dispatch cycles run'),
       outages: m.gauge('kumul_pools_out_of_service', 'Pools the executors report taking no new work'),
       requeued: m.counter('kumul_runs_requeued_total', 'Jobs returned to the queue after an outage, node failure or long wait, by site'),
+      executorErrors: m.counter('kumul_executor_errors_total', 'Executor calls that failed (the job is skipped for the tick), by call'),
     };
   }
 
@@ -157,7 +164,7 @@ export class DispatchLoop {
   private async requeue(stored: StoredJob, why: string, nowMs: number): Promise<void> {
     const { store } = this.options.ctx;
     const jobRef = { tenantId: stored.job.tenant, jobId: stored.job.id };
-    if (stored.status === 'running') await this.options.executor.cancel(stored.executorRef!, nowMs);
+    if (stored.status === 'running' && (await this.guard('cancel', stored.executorRef!, () => this.options.executor.cancel(stored.executorRef!, nowMs).then(() => true))) === undefined) return;
     if (attemptOf(stored.executorRef!) + 1 >= MAX_ATTEMPTS) {
       await store.fail(jobRef, `${why}; gave up after ${MAX_ATTEMPTS} runs`, { nowMs, expectedVersion: stored.version });
       this.count.finished(1, { state: 'failed' });
@@ -176,7 +183,8 @@ export class DispatchLoop {
     let finished = 0;
     for (const stored of await this.jobsIn(ACTIVE)) {
       const ref = stored.executorRef!;
-      const status = await this.options.executor.status(ref, nowMs);
+      const status = await this.guard('status', ref, () => this.options.executor.status(ref, nowMs));
+      if (status === undefined) continue;
       const jobRef = { tenantId: stored.job.tenant, jobId: stored.job.id };
       if (status === null) {
         await store.fail(jobRef, `executor ${this.options.executor.name} does not know run ${ref}`, { nowMs });
@@ -216,8 +224,9 @@ export class DispatchLoop {
     // since the last look (the first look after a start goes back a week, to cover the time the service was down).
     const since = this.stopScanMs ?? nowMs - STOP_LOOKBACK_MS;
     this.stopScanMs = nowMs;
-    for (const stored of await this.jobsIn(['cancelled', 'failed', 'missed'], since)) {
-      if (stored.executorRef) await this.options.executor.cancel(stored.executorRef, nowMs);
+    for (const stored of await this.jobsIn(['cancelled', 'failed', 'missed'], since)) if (stored.executorRef) this.stopsLeft.add(stored.executorRef);
+    for (const ref of [...this.stopsLeft]) {
+      if ((await this.guard('cancel', ref, () => this.options.executor.cancel(ref, nowMs).then(() => true))) !== undefined) this.stopsLeft.delete(ref);
     }
     return finished;
   }
@@ -255,7 +264,10 @@ export class DispatchLoop {
         const unitsPerNode = this.options.ctx.network().sites.find((s) => s.id === plan.site)?.pools.find((p) => p.id === plan.pool)?.unitsPerNode;
         status = await this.options.executor.submit({ ref, tenantId: job.tenant, jobId: job.id, siteId: plan.site, poolId: plan.pool, units: job.units, unitsPerNode, durationS, ...command }, nowMs);
       } catch (err) {
-        if (!(err instanceof RunRejected)) throw err;
+        if (!(err instanceof RunRejected)) {
+          this.executorError('submit', ref, err);
+          continue;
+        }
         await store.fail(jobRef, `${this.options.executor.name} refused run ${ref}: ${err.message}`, { nowMs, expectedVersion: stored.version });
         this.count.finished(1, { state: 'failed' });
         continue;
@@ -436,6 +448,26 @@ export class DispatchLoop {
   private async updateGauges(): Promise<void> {
     this.count.queue((await this.jobsIn(NOT_STARTED)).length);
     this.count.running((await this.jobsIn(ACTIVE)).length);
+  }
+
+  /** Runs an executor call for one run; a failure is counted and logged and gives undefined (the caller skips the job). */
+  private async guard<T>(call: string, ref: string, run: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const result = await run();
+      this.failing.delete(ref);
+      return result;
+    } catch (err) {
+      this.executorError(call, ref, err);
+      return undefined;
+    }
+  }
+
+  /** Counts a failed call; logs it unless the same call of the same run failed the same way at the last try. */
+  private executorError(call: string, ref: string, err: unknown): void {
+    this.count.executorErrors(1, { call });
+    const line = `executor ${this.options.executor.name}: ${call} ${ref}: ${err instanceof Error ? err.message : String(err)}`;
+    if (this.failing.get(ref) !== line) this.options.log?.(line);
+    this.failing.set(ref, line);
   }
 
   /** Every job (all tenants) in these states (changed since `updatedSinceMs`, when given), page by page. */

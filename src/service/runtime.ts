@@ -81,6 +81,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     replanMinutes: o.replanMinutes,
     horizonHours: o.horizonHours,
     ...(capability ? { withheld: () => capability.withheld() } : {}),
+    log: o.log,
   });
   ctx.outages = () => loop!.outages();
   const demo = o.demo ? new DemoWorkload(startMs) : null;

@@ -35,6 +35,9 @@ describe('dispatch loop', () => {
   let executor: SimulatedExecutor;
   /** What the loop is told is out of service; null: what the simulated executor says. */
   let reportedOutages: Outage[] | null;
+  /** Runs whose status and cancel calls fail, as if their cluster could not be reached. */
+  let unreachable: Set<string>;
+  let logged: string[];
 
   beforeEach(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kumul-loop-'));
@@ -43,12 +46,17 @@ describe('dispatch loop', () => {
     metrics = new Metrics();
     executor = new SimulatedExecutor(null);
     reportedOutages = null;
+    unreachable = new Set();
+    logged = [];
+    const reach = (ref: string) => {
+      if (unreachable.has(ref)) throw new Error('connect ECONNREFUSED 10.0.0.5:6820');
+    };
     // The loop sees the simulated executor, except that a test may hide or invent outages for a tick.
     const seen: Executor = {
       name: 'simulated',
       submit: (r, now) => executor.submit(r, now),
-      status: (ref, now) => executor.status(ref, now),
-      cancel: (ref, now) => executor.cancel(ref, now),
+      status: async (ref, now) => (reach(ref), executor.status(ref, now)),
+      cancel: async (ref, now) => (reach(ref), executor.cancel(ref, now)),
       outages: async () => reportedOutages ?? executor.outages(),
       runProbe: (request) => executor.runProbe(request),
     };
@@ -61,6 +69,7 @@ describe('dispatch loop', () => {
       dispatch: () => ({ policy: 'optimize', objective: objectiveFrom('cost') }),
       replanMinutes: 60,
       horizonHours: 48,
+      log: (line) => logged.push(line),
     };
     loop = new DispatchLoop(loopOptions);
     for (const id of ['lab', 'city']) {
@@ -125,6 +134,20 @@ describe('dispatch loop', () => {
     const restarted = new DispatchLoop({ ...loopOptions, ctx: { ...loopOptions.ctx, metrics: new Metrics() } });
     await restarted.tick();
     expect((await executor.status('lab/run2/0', clock.nowMs()))!.state).toBe('cancelled');
+  });
+
+  it('a run whose executor cannot be reached is skipped for the tick, logged once, and followed again once it answers', async () => {
+    await store.submitJobs('lab', [spec('near', { origin: 'hami', inputGb: 0, deadlineMs: T0 + 3 * HOUR }), spec('far', { origin: 'hami', inputGb: 0, deadlineMs: T0 + 3 * HOUR })], T0);
+    await loop.tick();
+    unreachable.add('lab/far/0');
+    await runUntil(T0 + 3 * HOUR);
+    expect((await store.getJob({ tenantId: 'lab', jobId: 'near' }))!.status).toBe('succeeded');
+    expect((await store.getJob({ tenantId: 'lab', jobId: 'far' }))!.status).toBe('running');
+    expect(logged).toEqual(['executor simulated: status lab/far/0: connect ECONNREFUSED 10.0.0.5:6820']);
+    expect(metrics.render()).toMatch(/kumul_executor_errors_total\{call="status"\} (1[0-9]|[2-9])/);
+    unreachable.clear();
+    await loop.tick();
+    expect((await store.getJob({ tenantId: 'lab', jobId: 'far' }))!.status).toBe('succeeded');
   });
 
   it('keeps a tenant within its quota of concurrent units', async () => {
