@@ -7,8 +7,9 @@
  */
 import { busyUnitFacilityKW } from '../core/model/power.ts';
 import type { Pool, Scenario } from '../core/model/types.ts';
-import type { JobStatus, MeteringFigures, SavingsBucket, Store, StoredJob } from '../store/port.ts';
+import type { MeteringFigures, SavingsBucket, Store, StoredJob } from '../store/port.ts';
 import { runIndex } from './loop.ts';
+import { allJobs } from '../store/all-jobs.ts';
 import type { Outage } from '../exec/port.ts';
 
 /** What the views read: the store, the clock's instant, and the scenario resolved over windows (ScenarioState). */
@@ -76,7 +77,7 @@ export async function networkNow(src: DashboardSource): Promise<NetworkNow> {
   const { nowMs, slotMinutes } = src;
   const slotMs = slotMinutes * 60_000;
   const scenario = src.window(Math.floor(nowMs / slotMs) * slotMs, 1);
-  const running = await jobsIn(src.store, ['running']);
+  const running = await allJobs(src.store, { statuses: ['running'] });
   const busy = new Map<string, number>();
   for (const s of running) if (s.plan) busy.set(poolKey(s.plan.site, s.plan.pool), (busy.get(poolKey(s.plan.site, s.plan.pool)) ?? 0) + s.job.units);
   const out = new Map(src.outages.map((o) => [poolKey(o.siteId, o.poolId), o.reason]));
@@ -111,7 +112,7 @@ export async function networkNow(src: DashboardSource): Promise<NetworkNow> {
   });
 
   const load = new Map<string, number>();
-  for (const s of await jobsIn(src.store, ['transferring'])) {
+  for (const s of await allJobs(src.store, { statuses: ['transferring'] })) {
     const transfer = s.plan?.transfer;
     if (!transfer) continue;
     const startMs = Date.parse(transfer.start);
@@ -179,7 +180,7 @@ export async function siteEnergy(src: DashboardSource, siteId: string, hoursBack
   };
   const poolOf = (id: string) => site.pools.find((p) => p.id === id);
   for (const row of await src.store.siteMetering(siteId, startMs, endMs)) spread(poolOf(row.pool), row.units, row.startMs, row.endMs);
-  for (const s of await jobsIn(src.store, ['running', 'paused', 'transferring', 'planned'])) {
+  for (const s of await allJobs(src.store, { statuses: ['running', 'paused', 'transferring', 'planned'] })) {
     if (!s.plan || s.plan.site !== siteId) continue;
     for (const run of s.plan.runs.slice(runsStillToMeter(s))) spread(poolOf(s.plan.pool), s.job.units, Date.parse(run.start), Date.parse(run.end));
   }
@@ -270,19 +271,6 @@ function addFigures(into: MeteringFigures, f: MeteringFigures): void {
 }
 
 // ---- helpers ----
-
-/** Every job (all tenants) in these states, page by page. */
-async function jobsIn(store: Store, statuses: JobStatus[]): Promise<StoredJob[]> {
-  const all: StoredJob[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const page = await store.listJobs({ statuses }, { limit: 1000, after });
-    if (!page.ok) throw new Error(page.reason);
-    all.push(...page.jobs);
-    if (page.next === null) return all;
-    after = page.next;
-  }
-}
 
 function poolKey(siteId: string, poolId: string): string {
   return `${siteId}\u0000${poolId}`;

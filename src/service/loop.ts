@@ -27,6 +27,7 @@ import { builtinRegistry, policyProfile, type PolicyName } from '../core/dispatc
 import type { Objective } from '../core/dispatch/objective.ts';
 import { RunRejected, type Executor, type Outage, type RunStatus } from '../exec/port.ts';
 import type { JobStatus, StoredJob } from '../store/port.ts';
+import { allJobs } from '../store/all-jobs.ts';
 import type { ServiceContext } from './context.ts';
 import { asapOriginBaseline } from './baseline.ts';
 
@@ -470,18 +471,11 @@ export class DispatchLoop {
     this.failing.set(ref, line);
   }
 
-  /** Every job (all tenants) in these states (changed since `updatedSinceMs`, when given), page by page. */
-  private async jobsIn(statuses: JobStatus[], updatedSinceMs?: number): Promise<StoredJob[]> {
-    const all: StoredJob[] = [];
-    let after: string | null = null;
-    for (;;) {
-      const page = await this.options.ctx.store.listJobs({ statuses, ...(updatedSinceMs === undefined ? {} : { updatedSinceMs }) }, { limit: 1000, after });
-      if (!page.ok) throw new Error(page.reason);
-      all.push(...page.jobs);
-      if (page.next === null) return all;
-      after = page.next;
-    }
+  /** Every job (all tenants) in these states (changed since `updatedSinceMs`, when given). */
+  private jobsIn(statuses: JobStatus[], updatedSinceMs?: number): Promise<StoredJob[]> {
+    return allJobs(this.options.ctx.store, { statuses, ...(updatedSinceMs === undefined ? {} : { updatedSinceMs }) });
   }
+
 }
 
 /** Length of run `index` of a job's plan, seconds (0 when there is none). */

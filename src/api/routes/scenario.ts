@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { seriesFromCsv } from '../../scenario/series-csv.ts';
 import { SIGNAL_UNITS } from '../../scenario/schema.ts';
 import type { ScenarioState, ServiceDocument } from '../../service/scenario-state.ts';
-import type { StoredJob } from '../../store/port.ts';
+import { allJobs } from '../../store/all-jobs.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError, validationError } from '../errors.ts';
 import { deleteLink, deleteSite, fieldsOf, putLink, putSignal, putSite, type Edit, type ScenarioJson } from '../scenario-edits.ts';
@@ -73,7 +73,7 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx,
     operatorRoute('Delete a site and its links (409 while jobs are planned or running there)', { params: SiteParams }, errorResponses(...AUTH_ERRORS, 'KUMUL_NOT_FOUND', 'KUMUL_CONFLICT')),
     async (request) => {
       const { id } = request.params;
-      const holding = (await jobsHolding(ctx.store)).filter((s) => s.plan?.site === id);
+      const holding = (await allJobs(ctx.store, { statuses: HOLDING })).filter((s) => s.plan?.site === id);
       if (holding.length > 0)
         throw new ApiError('KUMUL_CONFLICT', `site ${id} has ${holding.length} planned or running job(s) (e.g. ${holding[0].job.tenant}/${holding[0].job.id}); cancel or let them finish first`);
       return editScenario((doc) => deleteSite(doc, id));
@@ -115,15 +115,3 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx,
   );
 };
 
-/** Every job holding a place at some site, all tenants, page by page. */
-async function jobsHolding(store: ApiDeps['ctx']['store']): Promise<StoredJob[]> {
-  const all: StoredJob[] = [];
-  let after: string | null = null;
-  do {
-    const page = await store.listJobs({ statuses: HOLDING }, { limit: 1000, after });
-    if (!page.ok) throw new Error(page.reason);
-    all.push(...page.jobs);
-    after = page.next;
-  } while (after);
-  return all;
-}
