@@ -61,6 +61,12 @@ export class Auth {
     request.principal = await this.authenticate(request);
   };
 
+  /** Hook for routes without a key (the dashboard's aggregate views): the rate limit applies per client address. */
+  readonly anonymous: onRequestAsyncHookHandler = async (request) => {
+    const waitS = this.options.rateLimiter.take(`address:${request.ip}`);
+    if (waitS > 0) throw new ApiError('KUMUL_RATE_LIMITED', `too many requests from ${request.ip}; retry in ${waitS} s`, undefined, { 'retry-after': String(waitS) });
+  };
+
   /** Hook for operator routes. */
   readonly operator: onRequestAsyncHookHandler = async (request) => {
     const principal = await this.authenticate(request);

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MeteringInput } from '../../src/store/port.ts';
 import { API_BACKENDS } from '../api/fixtures.ts';
+import { buildApp } from '../../src/api/app.ts';
 import { AI_BUSY_W, GENERAL_BUSY_W, HOUR, NOW, PUE, hourIndex, jobIn, plan, signal, spec, useDashboard } from './fixtures.ts';
 
 const AI_KW = (AI_BUSY_W * PUE) / 1000; // 1 kW per busy accelerator
@@ -205,6 +206,26 @@ for (const backend of API_BACKENDS) describe(backend, () => {
       const res = await get('/v1/dashboard/savings?bucket=week');
       expect(res.statusCode).toBe(400);
       expect(res.json().error.fields[0].field).toBe('bucket');
+    });
+  });
+
+  describe('without a key', () => {
+    it('each client address has its own rate limit, answered 429 with Retry-After', async () => {
+      let nowMs = 0;
+      const app = buildApp(h.f.ctx, { rateLimitPerMinute: 3, monotonicNowMs: () => nowMs });
+      try {
+        const from = (remoteAddress: string) => app.inject({ method: 'GET', url: '/v1/dashboard/savings', remoteAddress });
+        for (let i = 0; i < 3; i++) expect((await from('10.0.0.1')).statusCode).toBe(200);
+        const limited = await from('10.0.0.1');
+        expect(limited.statusCode).toBe(429);
+        expect(limited.json().error.code).toBe('KUMUL_RATE_LIMITED');
+        expect(limited.headers['retry-after']).toBe('20');
+        expect((await from('10.0.0.2')).statusCode).toBe(200);
+        nowMs += 20_000;
+        expect((await from('10.0.0.1')).statusCode).toBe(200);
+      } finally {
+        await app.close();
+      }
     });
   });
 

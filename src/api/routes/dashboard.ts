@@ -18,7 +18,7 @@ const TAGS = ['dashboard'];
 const DEFAULT_HOURS_BACK = 24;
 const DEFAULT_HOURS_AHEAD = 48;
 
-export const dashboardRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx }) => {
+export const dashboardRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, auth }) => {
   /** The store, the clock's instant and the stored scenario's windows; 404 when the service keeps no scenario. */
   function source(): DashboardSource {
     const scenario = ctx.scenario;
@@ -29,10 +29,11 @@ export const dashboardRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx
   app.get(
     '/v1/dashboard/network',
     {
+      onRequest: auth.anonymous,
       schema: {
         summary: 'The network now: per site its pools’ busy units, utilisation, demand, renewables and signals; per link the transfers in progress',
         tags: TAGS,
-        response: { 200: NetworkView, ...errorResponses('KUMUL_NOT_FOUND', 'KUMUL_INTERNAL') },
+        response: { 200: NetworkView, ...errorResponses('KUMUL_NOT_FOUND', 'KUMUL_RATE_LIMITED', 'KUMUL_INTERNAL') },
       },
     },
     async () => networkNow(source()),
@@ -41,13 +42,14 @@ export const dashboardRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx
   app.get(
     '/v1/dashboard/energy/:siteId',
     {
+      onRequest: auth.anonymous,
       schema: {
         summary: 'One site’s energy per slot: forecast and actual renewables, price and carbon, and the demand of finished and planned work',
         description: `From the slot hoursBack (default ${DEFAULT_HOURS_BACK}) before now to the end of the slot hoursAhead (default ${DEFAULT_HOURS_AHEAD}) after; actuals are null for slots that start after now.`,
         tags: TAGS,
         params: EnergyParams,
         querystring: EnergyQuery,
-        response: { 200: EnergyView, ...errorResponses('KUMUL_VALIDATION', 'KUMUL_NOT_FOUND', 'KUMUL_INTERNAL') },
+        response: { 200: EnergyView, ...errorResponses('KUMUL_VALIDATION', 'KUMUL_NOT_FOUND', 'KUMUL_RATE_LIMITED', 'KUMUL_INTERNAL') },
       },
     },
     async (request) => {
@@ -71,12 +73,13 @@ export const dashboardRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx
   app.get(
     '/v1/dashboard/savings',
     {
+      onRequest: auth.anonymous,
       schema: {
         summary: 'Finished runs per hour or day against the carbon-agnostic baseline asap-origin, and the totals saved',
         description: 'Each run is compared with the same work at its origin as soon as released, priced with the actual signals (docs/api.md states the approximations). Runs without a baseline are counted apart.',
         tags: TAGS,
         querystring: SavingsQuery,
-        response: { 200: SavingsView, ...errorResponses('KUMUL_VALIDATION', 'KUMUL_INTERNAL') },
+        response: { 200: SavingsView, ...errorResponses('KUMUL_VALIDATION', 'KUMUL_RATE_LIMITED', 'KUMUL_INTERNAL') },
       },
     },
     async (request) => savings(ctx.store, request.query.bucket ?? 'day'),
@@ -92,6 +95,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx
   app.get(
     '/v1/events',
     {
+      onRequest: auth.anonymous,
       schema: {
         summary: 'Live events as server-sent events (text/event-stream): `event: tick` after each dispatch-loop tick',
         description:
@@ -100,7 +104,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx
         tags: TAGS,
         response: {
           200: { description: 'The event stream; each `data:` is a TickEvent', content: { 'text/event-stream': { schema: TickEvent } } },
-          ...errorResponses('KUMUL_NOT_FOUND', 'KUMUL_UNAVAILABLE'),
+          ...errorResponses('KUMUL_NOT_FOUND', 'KUMUL_RATE_LIMITED', 'KUMUL_UNAVAILABLE'),
         },
       },
     },
