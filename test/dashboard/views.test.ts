@@ -98,6 +98,14 @@ for (const backend of API_BACKENDS) describe(backend, () => {
       ]);
     });
 
+    it('answers 503 naming the cause once the clock has run past the scenario\'s signals', async () => {
+      h.f.clock.set(NOW + 10 * 365 * 24 * HOUR);
+      const res = await get('/v1/dashboard/network');
+      expect(res.statusCode).toBe(503);
+      expect(res.json().error).toMatchObject({ code: 'KUMUL_UNAVAILABLE' });
+      expect(res.json().error.message).toMatch(/^the scenario's signals do not cover now: /);
+    });
+
     it('shows an idle network as idle', async () => {
       const body = (await get('/v1/dashboard/network')).json();
       for (const s of body.sites) expect(s).toMatchObject({ demandKW: 0, utilisation: 0, greenShare: null });

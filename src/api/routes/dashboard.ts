@@ -33,10 +33,18 @@ export const dashboardRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx
       schema: {
         summary: 'The network now: per site its pools’ busy units, utilisation, demand, renewables and signals; per link the transfers in progress',
         tags: TAGS,
-        response: { 200: NetworkView, ...errorResponses('KUMUL_NOT_FOUND', 'KUMUL_RATE_LIMITED', 'KUMUL_INTERNAL') },
+        response: { 200: NetworkView, ...errorResponses('KUMUL_NOT_FOUND', 'KUMUL_RATE_LIMITED', 'KUMUL_UNAVAILABLE', 'KUMUL_INTERNAL') },
       },
     },
-    async () => networkNow(source()),
+    async () => {
+      try {
+        return await networkNow(source());
+      } catch (error) {
+        // The service clock has run past the scenario's signals: nothing can be shown (or planned) until they are extended.
+        if (!(error instanceof ScenarioError)) throw error;
+        throw new ApiError('KUMUL_UNAVAILABLE', `the scenario's signals do not cover now: ${error.issues[0]?.reason ?? error.message}`);
+      }
+    },
   );
 
   app.get(
