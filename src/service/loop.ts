@@ -165,7 +165,7 @@ export class DispatchLoop {
   private async requeue(stored: StoredJob, why: string, nowMs: number): Promise<void> {
     const { store } = this.options.ctx;
     const jobRef = { tenantId: stored.job.tenant, jobId: stored.job.id };
-    if (stored.status === 'running' && (await this.guard('cancel', stored.executorRef!, () => this.options.executor.cancel(stored.executorRef!, nowMs).then(() => true))) === undefined) return;
+    if (stored.status === 'running' && !(await this.stop(stored.executorRef!, nowMs))) return;
     if (attemptOf(stored.executorRef!) + 1 >= MAX_ATTEMPTS) {
       await store.fail(jobRef, `${why}; gave up after ${MAX_ATTEMPTS} runs`, { nowMs, expectedVersion: stored.version });
       this.count.finished(1, { state: 'failed' });
@@ -227,7 +227,7 @@ export class DispatchLoop {
     this.stopScanMs = nowMs;
     for (const stored of await this.jobsIn(['cancelled', 'failed', 'missed'], since)) if (stored.executorRef) this.stopsLeft.add(stored.executorRef);
     for (const ref of [...this.stopsLeft]) {
-      if ((await this.guard('cancel', ref, () => this.options.executor.cancel(ref, nowMs).then(() => true))) !== undefined) this.stopsLeft.delete(ref);
+      if (await this.stop(ref, nowMs)) this.stopsLeft.delete(ref);
     }
     return finished;
   }
@@ -449,6 +449,11 @@ export class DispatchLoop {
   private async updateGauges(): Promise<void> {
     this.count.queue((await this.jobsIn(NOT_STARTED)).length);
     this.count.running((await this.jobsIn(ACTIVE)).length);
+  }
+
+  /** Stops a run; false when the executor could not be asked (counted and logged: the caller tries again later). */
+  private async stop(ref: string, nowMs: number): Promise<boolean> {
+    return (await this.guard('cancel', ref, async () => (await this.options.executor.cancel(ref, nowMs), true))) ?? false;
   }
 
   /** Runs an executor call for one run; a failure is counted and logged and gives undefined (the caller skips the job). */

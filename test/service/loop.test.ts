@@ -220,6 +220,27 @@ describe('dispatch loop', () => {
     expect((await store.jobMetering({ tenantId: 'lab', jobId: 'w' })).map((r) => r.key)).toEqual(['run-0r1']);
   });
 
+  it('a run still waiting four cycles after its planned start is cancelled and its job requeued', async () => {
+    expect((await store.submitJobs('lab', [spec('stuck', { origin: 'hami', inputGb: 0, allowedSites: ['hami', 'zhengzhou'] })], T0)).ok).toBe(true);
+    // hami's pool takes no work, but the loop is not told so: the run waits there, as behind another user's jobs.
+    executor.setOutage('hami', 'hami-ai', 'held by other work');
+    reportedOutages = [{ siteId: 'zhengzhou', poolId: 'zhengzhou-ai', reason: 'test' }];
+    await loop.tick();
+    reportedOutages = [];
+    const first = (await store.getJob({ tenantId: 'lab', jobId: 'stuck' }))!;
+    expect(first).toMatchObject({ status: 'running', executorRef: 'lab/stuck/0' });
+    const plannedStart = Date.parse(first.plan!.runs[0].start);
+    clock.set(plannedStart + 4 * HOUR); // exactly four cycles of 60 min: not yet
+    await loop.tick();
+    expect((await store.getJob({ tenantId: 'lab', jobId: 'stuck' }))!.status).toBe('running');
+    clock.advance(60_000);
+    await loop.tick();
+    const events = await store.jobEvents({ tenantId: 'lab', jobId: 'stuck' });
+    const requeued = events.find((e) => e.name === 'requeueRun')!;
+    expect(requeued.detail.reason).toMatch(/^run lab\/stuck\/0 still waits to start 241 min after its planned start/);
+    expect((await executor.status('lab/stuck/0', clock.nowMs()))!.state).toBe('cancelled');
+  });
+
   it('meters runs with the actual signals, sharing renewables between runs at a site', async () => {
     // Two identical jobs that must run at hami in the same hour, and a third at Beijing.
     const at = T0 + 12 * HOUR;
