@@ -4,10 +4,13 @@
  * (forecast noise is made when the scenario is loaded, from a seed).
  *
  * Events, ordered by (time, priority, sequence): jobs arrive at their release; every
- * `replanMinutes` a dispatch cycle plans all waiting work over a look-ahead horizon with the
- * *forecast* signals and commits what starts before the next cycle; committed work starts, pauses
- * (interruptible jobs, at slot boundaries), resumes and finishes; a job that can no longer finish by
- * its deadline is missed. Accounting afterwards prices what ran with the *actual* signals.
+ * `replanMinutes` a dispatch cycle plans all waiting work with the *forecast* signals over a look-ahead
+ * that reaches at least `horizonSlots` and every waiting job's deadline, and commits what starts before
+ * the next cycle; an arrival that cannot wait for the next cycle (its slack is shorter than the cycle
+ * period, or the policy is an `asap` one, which starts work at its release) is planned when it arrives,
+ * around the committed work. Committed work starts, pauses (interruptible jobs, at the next cycle),
+ * resumes and finishes at any instant; a job that can no longer finish by its deadline is missed.
+ * Accounting afterwards prices what ran with the *actual* signals.
  */
 import type { Job, Scenario, SiteSignals } from '../core/model/types.ts';
 import { slotMs as slotLengthMs } from '../core/model/types.ts';
@@ -29,7 +32,7 @@ export interface SimulationInput {
   toMs: number;
   /** Minutes between dispatch cycles; a multiple of the scenario's slot length. */
   replanMinutes: number;
-  /** Slots each cycle looks ahead. */
+  /** Slots each cycle looks ahead at least (a cycle looks further when a waiting job's deadline is later). */
   horizonSlots: number;
   /**
    * Temporal shifting: each job's release is its requested start; policies other than asap-origin
@@ -58,8 +61,9 @@ export interface JobRecord {
   state: JobState;
   siteId: string | null;
   poolId: string | null;
-  /** Work committed so far, seconds at full speed. */
-  doneS: number;
+  /** The job's run time and the part of it committed so far, ms. */
+  workMs: number;
+  doneMs: number;
   /** Slots committed, ascending, with facility energy (kWh) in each. */
   slots: number[];
   energyKWh: number[];
@@ -96,10 +100,10 @@ export interface SimOutcome {
   log: SimEvent[];
 }
 
-type Pending = { kind: 'arrive'; record: JobRecord } | { kind: 'replan' } | { kind: 'note'; event: SimEvent };
+type Pending = { kind: 'arrive'; record: JobRecord } | { kind: 'replan' } | { kind: 'urgent' } | { kind: 'note'; event: SimEvent };
 
-/** Event priorities at equal times: what ends goes first, then arrivals, then the dispatch cycle. */
-const PRIORITY = { note: 0, arrive: 1, replan: 2 } as const;
+/** Event priorities at equal times: what ends goes first, then arrivals, the dispatch cycle, and the arrivals it left to plan at once. */
+const PRIORITY = { note: 0, arrive: 1, replan: 2, urgent: 3 } as const;
 
 export function simulate(input: SimulationInput): SimOutcome {
   const { scenario, fromMs, toMs } = input;
@@ -112,7 +116,6 @@ export function simulate(input: SimulationInput): SimOutcome {
   const registry = input.registry ?? builtinRegistry();
   const profile = policyProfile(input.policy, input.objective);
   const shiftMs = input.shiftHours * 3_600_000;
-  const slotsPerCycle = replanMs / slotMs;
   const forecasts: Record<string, SiteSignals> = Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.forecast]));
   const poolsBySite = new Map(scenario.network.sites.map((s) => [s.id, s.pools]));
 
@@ -122,7 +125,8 @@ export function simulate(input: SimulationInput): SimOutcome {
     state: 'future',
     siteId: null,
     poolId: null,
-    doneS: 0,
+    workMs: Math.max(1, Math.round(job.durationS * 1000)),
+    doneMs: 0,
     slots: [],
     energyKWh: [],
     transfer: null,
@@ -146,6 +150,52 @@ export function simulate(input: SimulationInput): SimOutcome {
 
   const waiting = new Set<JobRecord>();
   const running = new Set<JobRecord>();
+  /** Arrivals to plan when they arrive (see `urgent`), until a cycle has planned them. */
+  const urgentNow = new Set<JobRecord>();
+  const asap = profile.strategy === 'asap';
+
+  /**
+   * Plans `pending` at `nowMs` over a look-ahead reaching `horizonSlots` and their deadlines, commits what
+   * starts before the next regular cycle, and returns the jobs it committed.
+   */
+  const planAndCommit = (pending: JobRecord[], nowMs: number, minSlots: number): void => {
+    const cur = Math.floor((nowMs - grid.startMs) / slotMs);
+    const latestDeadline = pending.reduce((ms, r) => Math.max(ms, r.planned.deadlineMs), 0);
+    const horizon = Math.min(grid.slots - cur, Math.max(minSlots, Math.ceil((latestDeadline - grid.startMs) / slotMs) - cur));
+    if (horizon <= 0) return;
+    const cycleStartMs = grid.startMs + cur * slotMs;
+    const nextCycleMs = fromMs + Math.floor((nowMs - fromMs) / replanMs + 1) * replanMs;
+    const cutoffSlot = Math.round((nextCycleMs - cycleStartMs) / slotMs);
+    const snapshot: Snapshot = {
+      network: scenario.network,
+      grid: { startMs: cycleStartMs, slotMinutes: grid.slotMinutes, slots: horizon },
+      signals: sliceSignals(forecasts, cur, horizon),
+      jobs: pending.map((r) => (r.siteId === null ? r.planned : resumeAt(r, nowMs))),
+      nowMs,
+      committed: committedUses(running, cur, horizon),
+    };
+    const outcome = planCycle(snapshot, { registry, profile, improveRounds: input.improveRounds ?? 2 });
+    for (const placement of outcome.placements) {
+      const record = pending[placement.ctx.index];
+      const siteId = outcome.cycle.sites[placement.candidate.option.siteIndex].site.id;
+      const pool = poolsBySite.get(siteId)!.find((p) => p.class === record.job.poolClass)!;
+      const { option, runs } = placement.candidate;
+      if (runs[0] >= nextCycleMs) {
+        // Starts after the next cycle: re-planned then. But input that must move starts moving now
+        // if waiting a cycle would delay the planned start (just in time).
+        if (record.siteId === null && option.transferS > 0 && runs[0] < option.readyMs + replanMs) {
+          for (const event of startTransfer(record, placement, siteId, pool.id, cur, nowMs)) note(event);
+        }
+        continue;
+      }
+      const energies = slotEnergies(outcome.cycle, placement.ctx, placement.candidate);
+      for (const event of commit(record, placement, energies, { siteId, poolId: pool.id, cur, nowMs, slotMs, cutoffSlot, nextCycleMs })) note(event);
+      const busy = busyUnits.get(`${siteId}/${pool.id}`)!;
+      for (let i = record.slots.length - 1; i >= 0 && record.slots[i] >= cur; i--) busy[record.slots[i]] += record.job.units;
+      waiting.delete(record);
+      running.add(record);
+    }
+  };
 
   for (let entry = heap.pop(); entry; entry = heap.pop()) {
     events++;
@@ -156,22 +206,34 @@ export function simulate(input: SimulationInput): SimOutcome {
       continue;
     }
     if (item.kind === 'arrive') {
-      item.record.state = 'waiting';
-      waiting.add(item.record);
-      if (input.recordEvents) log.push({ timeMs: nowMs, kind: 'arrive', jobId: item.record.job.id, siteId: null });
+      const record = item.record;
+      record.state = 'waiting';
+      waiting.add(record);
+      if (input.recordEvents) log.push({ timeMs: nowMs, kind: 'arrive', jobId: record.job.id, siteId: null });
+      // Work that cannot wait for the next cycle is planned now (once all arrivals of this instant are in).
+      const slackMs = record.planned.deadlineMs - Math.max(nowMs, record.planned.releaseMs) - record.job.durationS * 1000;
+      if (asap || slackMs < replanMs) {
+        if (urgentNow.size === 0) heap.push(nowMs, PRIORITY.urgent, { kind: 'urgent' });
+        urgentNow.add(record);
+      }
+      continue;
+    }
+    if (item.kind === 'urgent') {
+      const pending = [...urgentNow].filter((r) => waiting.has(r) && r.state === 'waiting');
+      urgentNow.clear();
+      if (pending.length > 0) planAndCommit(pending, nowMs, 1);
       continue;
     }
     // A dispatch cycle.
     cycles++;
+    urgentNow.clear();
     if (input.recordEvents) log.push({ timeMs: nowMs, kind: 'cycle', jobId: null, siteId: null });
-    const cur = Math.round((nowMs - grid.startMs) / slotMs);
-    const horizon = Math.min(input.horizonSlots, grid.slots - cur);
     // Jobs that ran to the end of their committed slots are done, or paused until re-planned.
     for (const record of running) {
       const lastEnd = grid.startMs + (record.slots[record.slots.length - 1] + 1) * slotMs;
       if (record.state === 'completed') {
         if (record.endMs! <= nowMs) running.delete(record);
-      } else if (lastEnd <= nowMs && record.doneS < record.job.durationS - 1e-6) {
+      } else if (lastEnd <= nowMs && record.doneMs < record.workMs) {
         // Out of committed slots: it continues if this cycle places it at once, else it pauses.
         record.state = 'paused';
         running.delete(record);
@@ -179,45 +241,14 @@ export function simulate(input: SimulationInput): SimOutcome {
       }
     }
     for (const record of waiting) {
-      const remainingMs = (record.job.durationS - record.doneS) * 1000;
-      if (Math.max(nowMs, record.readyMs ?? nowMs) + remainingMs > record.planned.deadlineMs + 1e-6) {
+      const remainingMs = record.workMs - record.doneMs;
+      if (Math.max(nowMs, record.readyMs ?? nowMs) + remainingMs > record.planned.deadlineMs) {
         record.state = 'missed';
         waiting.delete(record);
         note({ timeMs: nowMs, kind: 'miss', jobId: record.job.id, siteId: record.siteId });
       }
     }
-    if (waiting.size > 0 && horizon > 0) {
-      const pending = [...waiting];
-      const snapshot: Snapshot = {
-        network: scenario.network,
-        grid: { startMs: nowMs, slotMinutes: grid.slotMinutes, slots: horizon },
-        signals: sliceSignals(forecasts, cur, horizon),
-        jobs: pending.map((r) => (r.siteId === null ? r.planned : resumeAt(r, nowMs))),
-        nowMs,
-        committed: committedUses(running, cur, horizon),
-      };
-      const outcome = planCycle(snapshot, { registry, profile, improveRounds: input.improveRounds ?? 2 });
-      for (const placement of outcome.placements) {
-        const record = pending[placement.ctx.index];
-        const siteId = outcome.cycle.sites[placement.candidate.option.siteIndex].site.id;
-        const pool = poolsBySite.get(siteId)!.find((p) => p.class === record.job.poolClass)!;
-        const { option, slots } = placement.candidate;
-        if (slots[0] >= slotsPerCycle) {
-          // Starts after the next cycle: re-planned then. But input that must move starts moving now
-          // if waiting a cycle would delay the planned start (just in time).
-          if (record.siteId === null && option.transferS > 0 && slots[0] < option.firstSlot + slotsPerCycle) {
-            for (const event of startTransfer(record, placement, siteId, pool.id, cur, nowMs)) note(event);
-          }
-          continue;
-        }
-        const energies = slotEnergies(outcome.cycle, placement.ctx, placement.candidate);
-        for (const event of commit(record, placement, energies, { siteId, poolId: pool.id, cur, nowMs, slotMs, slotsPerCycle, gridStartMs: grid.startMs })) note(event);
-        const busy = busyUnits.get(`${siteId}/${pool.id}`)!;
-        for (let i = record.slots.length - 1; i >= 0 && record.slots[i] >= cur; i--) busy[record.slots[i]] += record.job.units;
-        waiting.delete(record);
-        running.add(record);
-      }
-    }
+    if (waiting.size > 0) planAndCommit([...waiting], nowMs, input.horizonSlots);
     for (const record of waiting) {
       if (record.state === 'paused' && record.pausedSinceMs === null) {
         record.pausedSinceMs = nowMs;
@@ -241,7 +272,7 @@ function plannedJob(job: Job, policy: PolicyName, shiftMs: number): Job {
 function resumeAt(record: JobRecord, nowMs: number): Job {
   return {
     ...record.planned,
-    durationS: record.job.durationS - record.doneS,
+    durationS: (record.workMs - record.doneMs) / 1000,
     releaseMs: Math.max(nowMs, record.readyMs ?? nowMs),
     origin: record.siteId!,
     allowedSites: [record.siteId!],
@@ -265,14 +296,15 @@ function sliceSignals(signals: Record<string, SiteSignals>, from: number, count:
 function committedUses(running: ReadonlySet<JobRecord>, cur: number, horizon: number): CommittedUse[] {
   const uses: CommittedUse[] = [];
   for (const record of running) {
+    // Slots are ascending: only the tail from `cur` on matters (a long job has months of slots behind it).
+    let from = record.slots.length;
+    while (from > 0 && record.slots[from - 1] >= cur) from--;
     const slots: number[] = [];
     const energyKWh: number[] = [];
-    record.slots.forEach((t, i) => {
-      if (t >= cur && t < cur + horizon) {
-        slots.push(t - cur);
-        energyKWh.push(record.energyKWh[i]);
-      }
-    });
+    for (let i = from; i < record.slots.length && record.slots[i] < cur + horizon; i++) {
+      slots.push(record.slots[i] - cur);
+      energyKWh.push(record.energyKWh[i]);
+    }
     if (slots.length > 0) uses.push({ siteId: record.siteId!, poolId: record.poolId!, units: record.job.units, slots, energyKWh });
   }
   return uses;
@@ -293,31 +325,39 @@ function startTransfer(record: JobRecord, placement: Placement, siteId: string, 
 interface CommitContext {
   siteId: string;
   poolId: string;
+  /** The cycle grid's first slot in the scenario's grid. */
   cur: number;
   nowMs: number;
   slotMs: number;
-  slotsPerCycle: number;
-  gridStartMs: number;
+  /** The next regular cycle, as a slot of the cycle's grid and as an instant. */
+  cutoffSlot: number;
+  nextCycleMs: number;
 }
 
 /**
- * Records the part of a placement that starts before the next cycle (all of it for a job that
+ * Records the part of a placement that runs before the next cycle (all of it for a job that
  * cannot be interrupted) and returns the events it implies.
  */
 function commit(record: JobRecord, placement: Placement, energies: number[], c: CommitContext): SimEvent[] {
-  const { ctx, candidate } = placement;
+  const { candidate } = placement;
   const events: SimEvent[] = [];
-  const take = record.job.interruptible ? candidate.slots.filter((t) => t < c.slotsPerCycle) : candidate.slots;
+  const whole = !record.job.interruptible;
   if (record.siteId === null) events.push(...startTransfer(record, placement, c.siteId, c.poolId, c.cur, c.nowMs));
-  for (const t of take) {
-    const fraction = t === candidate.partialSlot ? ctx.partialFraction : 1;
+  candidate.slots.forEach((t, i) => {
+    if (!whole && t >= c.cutoffSlot) return;
     record.slots.push(c.cur + t);
-    record.energyKWh.push(energies[candidate.slots.indexOf(t)]);
-    record.doneS += (fraction * c.slotMs) / 1000;
+    record.energyKWh.push(energies[i]);
+  });
+  let startMs = -1;
+  let endMs = -1;
+  for (let k = 0; k < candidate.runs.length; k += 2) {
+    const from = candidate.runs[k];
+    const to = whole ? candidate.runs[k + 1] : Math.min(candidate.runs[k + 1], c.nextCycleMs);
+    if (to <= from) continue;
+    if (startMs < 0) startMs = from;
+    endMs = to;
+    record.doneMs += to - from;
   }
-  const first = take[0];
-  const lateStart = first === candidate.partialSlot && take.includes(first + 1) ? (1 - ctx.partialFraction) * c.slotMs : 0;
-  const startMs = Math.round(c.gridStartMs + (c.cur + first) * c.slotMs + lateStart);
   if (record.firstStartMs === null) {
     record.firstStartMs = startMs;
     events.push({ timeMs: startMs, kind: 'start', jobId: record.job.id, siteId: c.siteId });
@@ -327,11 +367,9 @@ function commit(record: JobRecord, placement: Placement, energies: number[], c: 
     events.push({ timeMs: startMs, kind: 'resume', jobId: record.job.id, siteId: c.siteId });
   }
   record.state = 'running';
-  if (record.doneS >= record.job.durationS - 1e-6) {
-    record.doneS = record.job.durationS;
-    const last = take[take.length - 1];
-    const end = last === candidate.partialSlot && !take.includes(last + 1) ? ctx.partialFraction * c.slotMs : c.slotMs;
-    record.endMs = Math.round(c.gridStartMs + (c.cur + last) * c.slotMs + end);
+  if (record.doneMs >= record.workMs) {
+    record.doneMs = record.workMs;
+    record.endMs = endMs;
     record.state = 'completed';
     events.push({ timeMs: record.endMs, kind: 'finish', jobId: record.job.id, siteId: c.siteId });
   }

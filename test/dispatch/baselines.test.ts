@@ -14,12 +14,12 @@ describe('asap-origin', () => {
   const links = [makeLink('a', 'b', { costYuanPerGB: 0 })];
 
   it.each([
-    // release, interruptible, expected first start (hours)
+    // release, interruptible, expected first start (hours): runs start at any instant, slots only price energy
     ['2026-06-01T00:00Z', false, 0],
-    ['2026-06-01T02:20Z', false, 3],
+    ['2026-06-01T02:20Z', false, 2 + 20 / 60],
     ['2026-06-01T05:00Z', true, 5],
-    ['2026-06-01T05:59Z', true, 6],
-  ] as const)('a job released at %s (interruptible: %s) runs at the origin from the next slot boundary', (release, interruptible, start) => {
+    ['2026-06-01T05:59Z', true, 5 + 59 / 60],
+  ] as const)('a job released at %s (interruptible: %s) runs at the origin from its release, in one run', (release, interruptible, start) => {
     const job = makeJob('j').units(2).duration('2h').release(release).deadline('12h').interruptible(interruptible).at('a').build();
     const snapshot = snapshotOf(sites(), links, [job]);
     for (const objective of ['cost', 'carbon', 'green']) {
@@ -36,7 +36,7 @@ describe('asap-origin', () => {
     const job = makeJob('j').duration('1h').deadline('12h').at('a').build();
     const snapshot = { ...snapshotOf(sites(), links, [job]), nowMs: T0 + 4.5 * HOUR };
     const plan = planWith(snapshot, 'asap-origin');
-    expect(at(plan.jobs[0].runs[0].start)).toBe(5);
+    expect(at(plan.jobs[0].runs[0].start)).toBe(4.5);
     expect(planViolations(snapshot, plan)).toEqual([]);
   });
 
@@ -85,8 +85,10 @@ describe('asap-any', () => {
     const snapshot = snapshotOf([makeSite('a').ai(8), makeSite('b').ai(8).prices(0.9), makeSite('c').ai(8)], [makeLink('a', 'b'), makeLink('a', 'c')], jobs);
     const plan = planWith(snapshot, 'asap-any');
     const j = plan.jobs.find((x) => x.id === 'j')!;
-    // b and c both start at 02:00 (10 GB arrive in 8 s); the tie goes to site order.
-    expect([j.site, at(j.runs[0].start)]).toEqual(['b', 2]);
+    // b and c both start at 01:00:08.02 (10 GB arrive in 8 s and the link's latency); the tie goes to site order.
+    expect(j.site).toBe('b');
+    expect(j.runs[0].start).toBe(j.transfer!.end);
+    expect(at(j.runs[0].start)).toBeCloseTo(1 + 8 / 3600, 4);
     expect(planViolations(snapshot, plan)).toEqual([]);
   });
 
@@ -100,12 +102,14 @@ describe('asap-any', () => {
   });
 
   it('moves the input when that still starts earlier, and starts after it arrives', () => {
-    // 3,600 GB over 10 Gbit/s take 48 min: b can start at 01:00, the origin only at 05:00.
+    // 3,600 GB over 10 Gbit/s take 48 min: b can start at 00:48, the origin only at 05:00.
     const jobs = [makeJob('blocker').units(8).duration('5h').deadline('5h').at('a').allowed('a').build(), makeJob('j').units(4).duration('1h').deadline('20h').at('a').input(3600).build()];
     const snapshot = snapshotOf([makeSite('a').ai(8), makeSite('b').ai(8)], [makeLink('a', 'b', { bandwidthGbps: 10 })], jobs);
     const plan = planWith(snapshot, 'asap-any');
     const j = plan.jobs.find((x) => x.id === 'j')!;
-    expect([j.site, at(j.runs[0].start)]).toEqual(['b', 1]);
+    expect(j.site).toBe('b');
+    expect(j.runs[0].start).toBe(j.transfer!.end);
+    expect(at(j.runs[0].start)).toBeCloseTo(0.8, 4);
     expect(j.transfer).toMatchObject({ route: ['a', 'b'], gb: 3600 });
     expect(planViolations(snapshot, plan)).toEqual([]);
   });

@@ -1,12 +1,13 @@
 /**
  * An exact reference for tiny instances: the dispatch problem of a plan's placed jobs written out as a
  * MIP from the snapshot alone (not from the planner's state) and solved by HiGHS. Each job runs at one
- * site; a non-interruptible job in one window (its partial share in the window's first or last slot, the
- * deadline's slot only as the last), an interruptible one in any n−1 full slots and one partial slot;
- * pools hold their units in every slot; per site and slot, energy is covered by renewables (up to what
- * is available, at the renewable rate) and grid energy (at the slot's rate); moving an input costs its
- * transfer objective. When renewables are never dearer than the grid, its optimum is the true optimum of
- * the planner's model, so bound ≤ optimum ≤ plan.
+ * site; a non-interruptible job in one run starting at its window's start or end, a slot boundary, or so
+ * that it ends on one (between those the run's slots do not change); an interruptible one for any share of
+ * any slot of its window (at most what the window leaves of the slot); pools hold the job's units in every
+ * slot it touches; per site and slot, energy is covered by renewables (up to what is available, at the
+ * renewable rate) and grid energy (at the slot's rate); moving an input costs its transfer objective.
+ * Every placement the planner can make is one of these, so when renewables are never dearer than the grid,
+ * bound ≤ optimum ≤ plan.
  */
 import type { Snapshot } from '../../src/core/dispatch/cycle.ts';
 import type { Plan } from '../../src/core/dispatch/plan.ts';
@@ -49,51 +50,39 @@ export function exactOptimum(snapshot: Snapshot, plan: Plan, weights: Readonly<R
   for (const job of jobs) {
     const windows = siteWindows(snapshot, job, plan.policy === 'asap-origin');
     const oneSite = lp.addRow(1, 1);
-    const durationSlots = (job.durationS * 1000) / len;
-    const n = Math.max(1, Math.ceil(durationSlots - 1e-9));
-    const f = durationSlots - (n - 1);
-    const partialUsed = f < 1;
+    const workMs = Math.round(job.durationS * 1000);
     for (const win of windows) {
       const site = snapshot.network.sites.find((s) => s.id === win.site)!;
       const pool = site.pools.find((p) => p.id === win.poolId)!;
       const full = pool.powerCurve.find((p) => p.load === 1) ?? pool.powerCurve[pool.powerCurve.length - 1];
       const kWh = (job.units * full.powerW * site.pue * slotHours) / 1000;
       const transfer = transferObjective(snapshot, job, win.site, routes, w);
-      // A slot's rows for `share` of a full slot of this job.
-      const use = (t: number, share: number): [number[], number[]] => [
-        [eRow(win.site, t), cRow(win.site, win.poolId, pool.units, t)],
-        [kWh * share, job.units],
-      ];
+      const slotStart = (t: number) => grid.startMs + t * len;
       if (!job.interruptible) {
-        for (let s = win.first; s + n - 1 <= win.last; s++) {
-          const patterns: number[] = partialUsed ? [s + n - 1, ...(n > 1 && s + n - 1 !== win.tail ? [s] : [])] : [-1];
-          for (const partialAt of patterns) {
-            const rows = [oneSite];
-            const coefs = [1];
-            for (let t = s; t < s + n; t++) {
-              const [r, c] = use(t, t === partialAt ? f : 1);
-              rows.push(...r);
-              coefs.push(...c);
-            }
-            lp.addCol(transfer, 0, 1, rows, coefs, true);
+        const starts = new Set<number>([win.readyMs, win.endMs - workMs]);
+        for (let t = win.first; t <= win.last + 1; t++) {
+          for (const s of [slotStart(t), slotStart(t) - workMs]) if (s >= win.readyMs && s <= win.endMs - workMs) starts.add(s);
+        }
+        for (const s of starts) {
+          const rows = [oneSite];
+          const coefs = [1];
+          for (let t = Math.floor((s - grid.startMs) / len); slotStart(t) < s + workMs; t++) {
+            const share = (Math.min(s + workMs, slotStart(t + 1)) - Math.max(s, slotStart(t))) / len;
+            rows.push(eRow(win.site, t), cRow(win.site, win.poolId, pool.units, t));
+            coefs.push(kWh * share, job.units);
           }
+          lp.addCol(transfer, 0, 1, rows, coefs, true);
         }
         continue;
       }
-      // Interruptible: z (site chosen), x_t full slots, p_t the partial slot.
-      const fullCount = lp.addRow(0, 0);
-      const partialCount = partialUsed ? lp.addRow(0, 0) : -1;
-      lp.addCol(transfer, 0, 1, partialUsed ? [oneSite, fullCount, partialCount] : [oneSite, fullCount], partialUsed ? [1, -(n - 1), -1] : [1, -n], true);
+      // Interruptible: z (site chosen); per slot y_t (touched: holds the units) and x_t (share run), x_t ≤ available × y_t.
+      const work = lp.addRow(0, 0);
+      lp.addCol(transfer, 0, 1, [oneSite, work], [1, -workMs / len], true);
       for (let t = win.first; t <= win.last; t++) {
-        const once = partialUsed ? lp.addRow(-Infinity, 1) : -1;
-        if (t !== win.tail) {
-          const [r, c] = use(t, 1);
-          lp.addCol(0, 0, 1, [fullCount, ...r, ...(partialUsed ? [once] : [])], [1, ...c, ...(partialUsed ? [1] : [])], true);
-        }
-        if (partialUsed) {
-          const [r, c] = use(t, f);
-          lp.addCol(0, 0, 1, [partialCount, ...r, once], [1, ...c, 1], true);
-        }
+        const available = (Math.min(win.endMs, slotStart(t + 1)) - Math.max(win.readyMs, slotStart(t))) / len;
+        const link = lp.addRow(-Infinity, 0);
+        lp.addCol(0, 0, 1, [link, cRow(win.site, win.poolId, pool.units, t)], [-available, job.units], true);
+        lp.addCol(0, 0, available, [work, link, eRow(win.site, t)], [1, 1, kWh]);
       }
     }
   }

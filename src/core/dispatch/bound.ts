@@ -3,7 +3,8 @@
  * states how far from optimal it can be. Called by `dispatch` after the planner.
  *
  * Relaxation of placing the plan's jobs (each at one of its allowed sites, in its window):
- * - a job's work (units × slots) may split across sites and slots, up to its units per slot;
+ * - a job's work (units × slots) may split across sites and slots, up to its units per slot (times the
+ *   share of the slot its window leaves, in its first and last slot);
  * - per site and slot, the objective of the site's energy is renewable-first (convex, piecewise
  *   linear): a green segment at the renewable rate and a grid segment at the slot's rate;
  * - moving input data costs, per unit of work placed at a site, the job's transfer objective ÷ its work.
@@ -15,7 +16,7 @@
  */
 import type { LpBuilder as LpBuilderType, LpSolver } from '../lp/model.ts';
 import { LpBuilder } from '../lp/model.ts';
-import { Cycle } from './cycle.ts';
+import { Cycle, type SiteOption } from './cycle.ts';
 import type { Guide, Placement } from './planner.ts';
 
 /** The bound as a plan states it. */
@@ -47,6 +48,8 @@ interface JobClass {
   units: number;
   /** Per allowed site: [siteIndex, firstBlock, lastBlock, transfer objective per unit of work]. */
   sites: [number, number, number, number][];
+  /** Per allowed site: the class's most work (unit-slots) in its first and in its last block (its windows cut them). */
+  edges: [number, number][];
   jobs: number;
 }
 
@@ -66,10 +69,10 @@ export function lowerBound(base: Cycle, placements: readonly Placement[], option
   // (cheap to count), then double until the merged classes fit.
   let block = 1;
   while (block < slots && unmergedVariables(placements, block) > 4 * maxVariables) block *= 2;
-  let classes = classify(placements, block);
+  let classes = classify(placements, block, base.snapshot.grid.startMs, base.slotMs);
   while (countVariables(classes, block, base.sites.length, slots) > maxVariables && block < slots) {
     block *= 2;
-    classes = classify(placements, block);
+    classes = classify(placements, block, base.snapshot.grid.startMs, base.slotMs);
   }
   const relaxation = buildLp(base, classes, block, false);
   const result = options.solver(relaxation.lp.build());
@@ -84,7 +87,7 @@ export function lowerBound(base: Cycle, placements: readonly Placement[], option
   let guide = perJob ? guideOf(placements, relaxation.work, result.colValue!, slots) : null;
   const choices = placements.reduce((n, p) => n + p.ctx.options.length, 0);
   if (block === 1 && choices <= (options.maxSiteChoices ?? 2000)) {
-    const mip = buildLp(base, classify(placements, 1, true), 1, true);
+    const mip = buildLp(base, classify(placements, 1, base.snapshot.grid.startMs, base.slotMs, true), 1, true);
     const solved = options.solver(mip.lp.build(), { timeLimitS: options.mipTimeLimitS ?? 20 });
     if ((solved.status === 'optimal' || solved.status === 'limit') && solved.dualBound > value) {
       value = solved.dualBound;
@@ -126,11 +129,11 @@ function guideOf(placements: readonly Placement[], work: readonly WorkColumn[], 
 }
 
 function workOf(p: Placement): number {
-  return p.ctx.job.units * (p.ctx.slotsNeeded - 1 + p.ctx.partialFraction);
+  return p.ctx.job.units * p.ctx.workSlots;
 }
 
 /** Groups jobs into classes by pool class, block windows and transfer rate (`perJob` keeps one class per job). */
-function classify(placements: readonly Placement[], block: number, perJob = false): JobClass[] {
+function classify(placements: readonly Placement[], block: number, gridStartMs: number, slotMs: number, perJob = false): JobClass[] {
   const byKey = new Map<string, JobClass>();
   const parts: (string | number)[] = [];
   for (const p of placements) {
@@ -145,13 +148,30 @@ function classify(placements: readonly Placement[], block: number, perJob = fals
       known.work += work;
       known.units += job.units;
       known.jobs += 1;
-      p.ctx.options.forEach((o, i) => (known.sites[i][3] = Math.min(known.sites[i][3], o.transferScore / work)));
+      p.ctx.options.forEach((o, i) => {
+        known.sites[i][3] = Math.min(known.sites[i][3], o.transferScore / work);
+        const [head, tail] = edgeWork(p, o, block, gridStartMs, slotMs);
+        known.edges[i][0] += head;
+        known.edges[i][1] += tail;
+      });
     } else {
       const sites = p.ctx.options.map((o): [number, number, number, number] => [o.siteIndex, Math.floor(o.firstSlot / block), Math.floor(o.lastSlot / block), o.transferScore / work]);
-      byKey.set(key, { poolClass: job.poolClass, work, units: job.units, sites, jobs: 1 });
+      const edges = p.ctx.options.map((o) => edgeWork(p, o, block, gridStartMs, slotMs));
+      byKey.set(key, { poolClass: job.poolClass, work, units: job.units, sites, edges, jobs: 1 });
     }
   }
   return [...byKey.values()];
+}
+
+/** The most work (unit-slots) a job can do at a site in its window's first and last block: its units times the time the window leaves there. */
+function edgeWork(p: Placement, o: SiteOption, block: number, gridStartMs: number, slotMs: number): [number, number] {
+  const blockMs = block * slotMs;
+  const firstBlock = Math.floor(o.firstSlot / block);
+  const lastBlock = Math.floor(o.lastSlot / block);
+  const units = p.ctx.job.units;
+  const head = (Math.min(o.endMs, gridStartMs + (firstBlock + 1) * blockMs) - o.readyMs) / slotMs;
+  const tail = (o.endMs - Math.max(o.readyMs, gridStartMs + lastBlock * blockMs)) / slotMs;
+  return [units * head, units * tail];
 }
 
 /** Jobs merge only when their transfer objective per unit of work is within 10 % (the class takes the smallest). */
@@ -204,7 +224,7 @@ function buildLp(base: Cycle, classes: readonly JobClass[], block: number, siteC
   classes.forEach((c, cls) => {
     const workRow = siteChoice ? -1 : lp.addRow(c.work, c.work);
     const chooseRow = siteChoice ? lp.addRow(1, 1) : -1;
-    for (const [s, first, last, transferPerWork] of c.sites) {
+    c.sites.forEach(([s, first, last, transferPerWork], i) => {
       const site = base.sites[s];
       const pool = site.pools.get(c.poolClass as never)!;
       // With site choice, the work row becomes Σ y at this site = work × z(site): one row per site.
@@ -226,10 +246,13 @@ function buildLp(base: Cycle, classes: readonly JobClass[], block: number, siteC
           cRow = lp.addRow(-Infinity, free);
           capacityRow.set(capKey, cRow);
         }
-        const col = lp.addCol(siteChoice ? 0 : transferPerWork, 0, c.units * (to - from), [siteRow, eRow, cRow], [1, pool.kWhPerUnitSlot, 1]);
+        let most = c.units * (to - from);
+        if (b === first) most = Math.min(most, c.edges[i][0]);
+        if (b === last) most = Math.min(most, c.edges[i][1]);
+        const col = lp.addCol(siteChoice ? 0 : transferPerWork, 0, Math.max(0, most), [siteRow, eRow, cRow], [1, pool.kWhPerUnitSlot, 1]);
         work.push({ col, cls, site: s, block: b });
       }
-    }
+    });
   });
   // Energy of each (site, block) is covered by segments: renewable (cheapest) and grid per slot.
   for (const [key, row] of energyRow) {

@@ -59,6 +59,10 @@ export interface SiteState {
 /** A site where a job may run (it passed every filter), with its window. */
 export interface SiteOption {
   siteIndex: number;
+  /** When the job could start here (release or now, plus moving its input) and when its window ends (deadline, or the horizon's end), ms. */
+  readyMs: number;
+  endMs: number;
+  /** The slots the window touches: the one holding `readyMs` to the one holding the window's last instant. */
   firstSlot: number;
   lastSlot: number;
   route: Route;
@@ -70,13 +74,11 @@ export interface SiteOption {
 export interface JobContext {
   job: Job;
   index: number;
-  slotsNeeded: number;
-  /** Share of one slot the job's work leaves over (0 < f ≤ 1): it uses n−1 slots fully and one for this share. */
-  partialFraction: number;
+  /** The job's run time, ms, and the same in slots (a fraction when it is not a whole number of slots). */
+  workMs: number;
+  workSlots: number;
   /** Index of the job's origin among the sites (-1 when unknown). */
   originIndex: number;
-  /** The slot holding the deadline, usable only for the partial share at its start; -1 when none. */
-  tailSlot: number;
   /** Slot in which the input transfer would start (release or now). */
   transferStartSlot: number;
   options: SiteOption[];
@@ -109,43 +111,20 @@ export class Cycle {
   ) {
     const { grid, network, signals } = snapshot;
     this.slotMs = slotMs(grid);
-    const slotHours = grid.slotMinutes / 60;
-    this.routes = computeRoutes(network);
-    this.routeRows = new Map([...this.routes].map(([origin, to]) => [origin, network.sites.map((s) => to.get(s.id))]));
     this.filters = profile.filters.map((name) => registry.filter(name));
     this.scores = Object.entries(profile.scores)
       .filter(([, weight]) => weight !== 0)
       .map(([name, weight]) => ({ plugin: registry.score(name), weight }));
-    this.siteIndex = new Map(network.sites.map((s, i) => [s.id, i]));
-    this.view = { site: network.sites[0], signals: signals[network.sites[0]?.id], pool: undefined, route: undefined, transferS: 0, firstSlot: 0, lastSlot: 0, slotsNeeded: 0, readyMs: 0, grid };
-    this.sites = network.sites.map((site, index) => {
-      const sig = signals[site.id];
-      const gridRate = new Float64Array(grid.slots);
-      for (let t = 0; t < grid.slots; t++) gridRate[t] = this.weigh((p) => p.gridPerKWh(site, sig, t));
+    const base = basis(snapshot, registry, this.scores);
+    this.routes = base.routes;
+    this.routeRows = base.routeRows;
+    this.siteIndex = base.siteIndex;
+    this.view = { site: network.sites[0], signals: signals[network.sites[0]?.id], pool: undefined, route: undefined, transferS: 0, readyMs: 0, endMs: 0, grid };
+    this.sites = base.sites.map((b, index) => {
       const pools = new Map<PoolClass, PoolState>();
-      for (const pool of site.pools) {
-        pools.set(pool.class, { pool, kWhPerUnitSlot: busyUnitFacilityKW(pool, site.pue) * slotHours, free: new Int32Array(grid.slots).fill(pool.units) });
-      }
-      return {
-        index,
-        site,
-        signals: sig,
-        greenKWh: Float64Array.from(sig.renewableKW, (kw) => Math.max(0, kw) * slotHours),
-        loadKWh: new Float64Array(grid.slots),
-        greenRate: this.weigh((p) => p.greenPerKWh(site, sig)),
-        gridRate,
-        minGridRate: new RangeMin(gridRate),
-        pools,
-      };
+      for (const [poolClass, p] of b.pools) pools.set(poolClass, { pool: p.pool, kWhPerUnitSlot: p.kWhPerUnitSlot, free: p.free.slice() });
+      return { index, site: b.site, signals: b.signals, greenKWh: b.greenKWh, loadKWh: b.loadKWh.slice(), greenRate: b.greenRate, gridRate: b.gridRate, minGridRate: b.minGridRate, pools };
     });
-    for (const use of snapshot.committed ?? []) {
-      const site = this.sites[this.siteIndex.get(use.siteId)!];
-      const pool = [...site.pools.values()].find((p) => p.pool.id === use.poolId)!;
-      use.slots.forEach((t, i) => {
-        site.loadKWh[t] += use.energyKWh[i];
-        pool.free[t] -= use.units;
-      });
-    }
   }
 
   /** Weighted sum of the profile's scores. */
@@ -155,28 +134,23 @@ export class Cycle {
     return sum;
   }
 
-  /** Runs the filters for a job at every site and fixes each allowed site's window. */
+  /** Runs the filters for a job at every site and fixes each allowed site's window (to the second: slots only price energy). */
   jobContext(job: Job, index: number): JobContext {
     const { grid, nowMs } = this.snapshot;
-    const durationSlots = (job.durationS * 1000) / this.slotMs;
-    const slotsNeeded = Math.max(1, Math.ceil(durationSlots - 1e-9));
-    const partialFraction = durationSlots - (slotsNeeded - 1);
-    const readyMs = Math.max(job.releaseMs, nowMs);
+    const workMs = Math.max(1, Math.round(job.durationS * 1000));
+    // Whole milliseconds inside the window: runs start and end on them.
+    const readyMs = Math.ceil(Math.max(job.releaseMs, nowMs, grid.startMs));
     const transferStartSlot = Math.floor((readyMs - grid.startMs) / this.slotMs);
-    // Slots that end by the deadline can run fully; the slot holding the deadline can still take the
-    // job's partial share at its start when that share ends in time (the tail slot).
-    const slotsBeforeDeadline = Math.floor((job.deadlineMs - grid.startMs) / this.slotMs + 1e-9);
-    const tailFits = partialFraction < 1 && grid.startMs + (slotsBeforeDeadline + partialFraction) * this.slotMs <= job.deadlineMs + 1e-6;
-    const tailSlot = tailFits && slotsBeforeDeadline < grid.slots ? slotsBeforeDeadline : -1;
-    const lastSlot = tailSlot >= 0 ? tailSlot : Math.min(grid.slots - 1, slotsBeforeDeadline - 1);
+    const gridEndMs = grid.startMs + grid.slots * this.slotMs;
+    const endMs = Math.floor(Math.min(job.deadlineMs, gridEndMs));
+    const lastSlot = Math.min(grid.slots - 1, Math.floor((endMs - 1 - grid.startMs) / this.slotMs));
     const originRoutes = this.routeRows.get(job.origin);
     const origin = this.snapshot.signals[job.origin];
     const transferSlot = Math.min(grid.slots - 1, Math.max(0, transferStartSlot));
     const options: SiteOption[] = [];
     const rejected: Rejection[] = [];
     const view = this.view;
-    view.slotsNeeded = slotsNeeded;
-    view.lastSlot = lastSlot;
+    view.endMs = endMs;
     for (const state of this.sites) {
       const { site } = state;
       if (this.profile.sites === 'origin' && site.id !== job.origin) {
@@ -186,14 +160,13 @@ export class Cycle {
       const route = originRoutes?.[state.index];
       const gb = route && route.links.length > 0 ? job.inputGb : 0;
       const transferS = route ? transferDurationS(route, gb) : 0;
-      const firstSlot = Math.max(0, Math.ceil((readyMs + transferS * 1000 - grid.startMs) / this.slotMs - 1e-9));
+      const siteReadyMs = readyMs + Math.ceil(transferS * 1000);
       view.site = site;
       view.signals = state.signals;
       view.pool = state.pools.get(job.poolClass)?.pool;
       view.route = route;
       view.transferS = transferS;
-      view.firstSlot = firstSlot;
-      view.readyMs = readyMs + transferS * 1000;
+      view.readyMs = siteReadyMs;
       let rejection: Rejection | null = null;
       for (const f of this.filters) {
         const status = f.filter(job, view);
@@ -208,10 +181,72 @@ export class Cycle {
       }
       let transferScore = 0;
       if (gb > 0) for (const { plugin, weight } of this.scores) transferScore += weight * plugin.transfer(gb, route!, origin, transferSlot);
-      options.push({ siteIndex: state.index, firstSlot, lastSlot, route: route!, transferS, transferScore });
+      const firstSlot = Math.max(0, Math.floor((siteReadyMs - grid.startMs) / this.slotMs));
+      options.push({ siteIndex: state.index, readyMs: siteReadyMs, endMs, firstSlot, lastSlot, route: route!, transferS, transferScore });
     }
-    return { job, index, originIndex: this.siteIndex.get(job.origin) ?? -1, slotsNeeded, partialFraction, tailSlot, transferStartSlot, options, rejected };
+    return { job, index, originIndex: this.siteIndex.get(job.origin) ?? -1, workMs, workSlots: workMs / this.slotMs, transferStartSlot, options, rejected };
   }
+}
+
+/** What every cycle on one snapshot under one set of weights starts from: routes, prices, and the committed work's load and units. */
+interface Basis {
+  routes: RouteTable;
+  routeRows: Map<string, (Route | undefined)[]>;
+  siteIndex: Map<string, number>;
+  sites: Omit<SiteState, 'index'>[];
+}
+
+/**
+ * The planner builds several cycles on one snapshot (the greedy pass, the baseline guard, a guided re-plan,
+ * the bound): their common start is worked out once per snapshot, registry and weights, and copied.
+ */
+const bases = new WeakMap<Snapshot, WeakMap<Registry, Map<string, Basis>>>();
+
+function basis(snapshot: Snapshot, registry: Registry, scores: readonly { plugin: ScorePlugin; weight: number }[]): Basis {
+  let byRegistry = bases.get(snapshot);
+  if (!byRegistry) bases.set(snapshot, (byRegistry = new WeakMap()));
+  let byWeights = byRegistry.get(registry);
+  if (!byWeights) byRegistry.set(registry, (byWeights = new Map()));
+  const key = scores.map((s) => `${s.plugin.name}=${s.weight}`).join(',');
+  let known = byWeights.get(key);
+  if (!known) byWeights.set(key, (known = makeBasis(snapshot, scores)));
+  return known;
+}
+
+function makeBasis(snapshot: Snapshot, scores: readonly { plugin: ScorePlugin; weight: number }[]): Basis {
+  const { grid, network, signals } = snapshot;
+  const slotHours = grid.slotMinutes / 60;
+  const routes = computeRoutes(network);
+  const routeRows = new Map([...routes].map(([origin, to]) => [origin, network.sites.map((s) => to.get(s.id))]));
+  const siteIndex = new Map(network.sites.map((s, i) => [s.id, i]));
+  const sites = network.sites.map((site) => {
+    const sig = signals[site.id];
+    const gridRate = new Float64Array(grid.slots);
+    const greenKWh = new Float64Array(grid.slots);
+    let greenRate = 0;
+    for (const { plugin, weight } of scores) {
+      greenRate += weight * plugin.greenPerKWh(site, sig);
+      for (let t = 0; t < grid.slots; t++) gridRate[t] += weight * plugin.gridPerKWh(site, sig, t);
+    }
+    for (let t = 0; t < grid.slots; t++) {
+      const kw = sig.renewableKW[t];
+      greenKWh[t] = kw > 0 ? kw * slotHours : 0;
+    }
+    const pools = new Map<PoolClass, PoolState>();
+    for (const pool of site.pools) {
+      pools.set(pool.class, { pool, kWhPerUnitSlot: busyUnitFacilityKW(pool, site.pue) * slotHours, free: new Int32Array(grid.slots).fill(pool.units) });
+    }
+    return { site, signals: sig, greenKWh, loadKWh: new Float64Array(grid.slots), greenRate, gridRate, minGridRate: new RangeMin(gridRate), pools };
+  });
+  for (const use of snapshot.committed ?? []) {
+    const site = sites[siteIndex.get(use.siteId)!];
+    const pool = [...site.pools.values()].find((p) => p.pool.id === use.poolId)!;
+    use.slots.forEach((t, i) => {
+      site.loadKWh[t] += use.energyKWh[i];
+      pool.free[t] -= use.units;
+    });
+  }
+  return { routes, routeRows, siteIndex, sites };
 }
 
 /** Objective of adding `kWh` of facility energy at a site in slot `t`, renewable first. */

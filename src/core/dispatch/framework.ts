@@ -20,13 +20,10 @@ export interface SiteView {
   route: Route | undefined;
   /** Seconds to move the job's input here (0 at the origin). */
   transferS: number;
-  /** First and last slot the job could run in here (after release, now and transfer; before deadline and horizon end). */
-  firstSlot: number;
-  lastSlot: number;
   /** When the job could start here: release (or now) plus the transfer. */
   readyMs: number;
-  /** Slots the job needs (one may be partly used). */
-  slotsNeeded: number;
+  /** When its window here ends: its deadline, or the horizon's end if that comes first. */
+  endMs: number;
   grid: TimeGrid;
 }
 

@@ -4,7 +4,6 @@
  * decision, and bound the objective (bound.ts). Returns the plan document (docs/plan-format.md).
  */
 import type { Job } from '../model/types.ts';
-import { slotStartMs } from '../model/types.ts';
 import { accountUses, sumFigures, type JobFigures, type SlotUse } from '../energy/accounting.ts';
 import type { LpSolver } from '../lp/model.ts';
 import { Cycle, type Snapshot } from './cycle.ts';
@@ -155,37 +154,17 @@ function plannedJob(cycle: Cycle, p: Placement, figures: JobFigures, explain: Ex
     id: job.id,
     site: site.site.id,
     pool: site.pools.get(job.poolClass)!.pool.id,
-    runs: runsOf(cycle, job, p.candidate, p.ctx.partialFraction),
+    runs: runsOf(job, p.candidate),
     transfer: use.transfer ? { route: option.route.path, gb: job.inputGb, start: iso(readyMs), end: iso(readyMs + option.transferS * 1000) } : null,
     ...figures,
     explain,
   };
 }
 
-/**
- * When a placement runs, as instants: whole slots, except the partly used slot, which runs at the end
- * of its slot when the next slot is used too (so the run continues), else at its start.
- */
-function intervalsOf(cycle: Cycle, slots: readonly number[], partialSlot: number, partialFraction: number): [number, number][] {
-  const { grid } = cycle.snapshot;
-  const used = new Set(slots);
-  return slots.map((t) => {
-    const from = slotStartMs(grid, t);
-    const to = from + cycle.slotMs;
-    if (t !== partialSlot) return [from, to];
-    const length = Math.round(partialFraction * cycle.slotMs);
-    return used.has(t + 1) ? [to - length, to] : [from, from + length];
-  });
-}
-
-/** Merges a placement's slots into runs of contiguous time. */
-function runsOf(cycle: Cycle, job: Job, c: Candidate, partialFraction: number): Run[] {
+/** A placement's runs as the plan states them. */
+function runsOf(job: Job, c: Candidate): Run[] {
   const runs: Run[] = [];
-  for (const [from, to] of intervalsOf(cycle, c.slots, c.partialSlot, partialFraction)) {
-    const last = runs[runs.length - 1];
-    if (last && Date.parse(last.end) === from) last.end = iso(to);
-    else runs.push({ start: iso(from), end: iso(to), units: job.units });
-  }
+  for (let i = 0; i < c.runs.length; i += 2) runs.push({ start: iso(c.runs[i]), end: iso(c.runs[i + 1]), units: job.units });
   return runs;
 }
 
@@ -238,11 +217,10 @@ function describe(cycle: Cycle, p: Placement, c: Candidate, scoreNames: string[]
     });
     parts[name] = value;
   }
-  const intervals = intervalsOf(cycle, c.slots, c.partialSlot, p.ctx.partialFraction);
   return {
     site: site.site.id,
-    start: iso(intervals[0][0]),
-    end: iso(intervals[intervals.length - 1][1]),
+    start: iso(c.runs[0]),
+    end: iso(c.runs[c.runs.length - 1]),
     score: c.score,
     parts,
   };

@@ -3,8 +3,8 @@
  * jobs one at a time to their best place given all the others, until nothing improves.
  * Pure: it reads the snapshot and returns placements and reasons; persisting is the caller's step.
  *
- * Order: least slack first (the jobs with the fewest choices go first); `asap` profiles go by
- * release. Ties break by release, then id, so a plan is reproducible.
+ * Order: least slack first (the jobs with the fewest choices go first), then fewest allowed sites;
+ * `asap` profiles go by release. Ties break by release, then id, so a plan is reproducible.
  */
 import type { Job } from '../model/types.ts';
 import { Cycle, marginalScore, type JobContext, type SiteOption, type Snapshot } from './cycle.ts';
@@ -179,7 +179,7 @@ function guidedBest(cycle: Cycle, search: SlotSearch, ctx: JobContext, guide: Gu
 /** No placement at this site can score lower: its work at the cheapest rate in its window, plus the transfer. */
 function lowestScore(cycle: Cycle, ctx: JobContext, option: SiteOption): number {
   const site = cycle.sites[option.siteIndex];
-  const kWh = ctx.job.units * site.pools.get(ctx.job.poolClass)!.kWhPerUnitSlot * (ctx.slotsNeeded - 1 + ctx.partialFraction);
+  const kWh = ctx.job.units * site.pools.get(ctx.job.poolClass)!.kWhPerUnitSlot * ctx.workSlots;
   return option.transferScore + kWh * Math.min(site.greenRate, site.minGridRate.min(option.firstSlot, option.lastSlot));
 }
 
@@ -195,7 +195,7 @@ function better(cycle: Cycle, ctx: JobContext, x: Candidate, y: Candidate, asap:
     if (x.score < y.score - tolerance) return true;
     if (x.score > y.score + tolerance) return false;
   }
-  if (x.slots[0] !== y.slots[0]) return x.slots[0] < y.slots[0];
+  if (x.runs[0] !== y.runs[0]) return x.runs[0] < y.runs[0];
   const origin = ctx.originIndex;
   if (x.option.siteIndex === origin) return y.option.siteIndex !== origin;
   if (y.option.siteIndex === origin) return false;
@@ -206,7 +206,7 @@ function better(cycle: Cycle, ctx: JobContext, x: Candidate, y: Candidate, asap:
 export function slotEnergies(cycle: Cycle, ctx: JobContext, candidate: Candidate): number[] {
   const pool = cycle.sites[candidate.option.siteIndex].pools.get(ctx.job.poolClass)!;
   const full = ctx.job.units * pool.kWhPerUnitSlot;
-  return candidate.slots.map((t) => (t === candidate.partialSlot ? full * ctx.partialFraction : full));
+  return candidate.shares.map((share) => full * share);
 }
 
 /** Adds (+1) or removes (-1) a placement's load and units. */
@@ -257,7 +257,7 @@ const byRelease = (x: JobContext, y: JobContext) => x.job.releaseMs - y.job.rele
 
 function bySlack(nowMs: number, contexts: readonly JobContext[]) {
   const slack = Float64Array.from(contexts, (c) => c.job.deadlineMs - Math.max(nowMs, c.job.releaseMs) - c.job.durationS * 1000);
-  return (x: JobContext, y: JobContext) => slack[x.index] - slack[y.index] || byRelease(x, y);
+  return (x: JobContext, y: JobContext) => slack[x.index] - slack[y.index] || x.options.length - y.options.length || byRelease(x, y);
 }
 
 function compareIds(a: string, b: string): number {

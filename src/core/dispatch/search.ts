@@ -1,26 +1,42 @@
 /**
- * The fast path: for one job at one site, the best slots given what is already planned.
- * Non-interruptible jobs take a contiguous window (sliding sums, O(slots)); interruptible jobs take
- * their cheapest feasible slots. Called by the planner for every job and site, in greedy and
- * improvement passes, so it allocates nothing per call beyond the chosen slots.
+ * The fast path: for one job at one site, where in its window it runs given what is already planned.
+ * Runs start and end at any millisecond; slots only price energy (a run pays for the part of a slot it
+ * covers) and hold capacity (a job holds its units for every slot it touches).
+ * Non-interruptible jobs take one run: the cheapest start among those where the cost can change
+ * (the window's ends, a slot boundary, or an end on a slot boundary), by sliding sums, O(slots).
+ * Interruptible jobs take their cheapest slots, each for as much of it as the window allows, and one
+ * slot for the remainder. Called by the planner for every job and site, in greedy and improvement
+ * passes, so it allocates nothing per call beyond the chosen candidate.
  */
-import { marginalScore, type Cycle, type JobContext, type SiteOption } from './cycle.ts';
+import { marginalScore, type Cycle, type JobContext, type SiteOption, type SiteState } from './cycle.ts';
 
 export interface Candidate {
   option: SiteOption;
-  /** Slots chosen, ascending. */
+  /** Slots the runs touch, ascending; the job holds its units for each whole slot. */
   slots: number[];
-  /** The one slot the job uses only part of (its work is not a whole number of slots), or -1. */
-  partialSlot: number;
+  /** Share of each of `slots` the job runs (0 < share ≤ 1): its energy there is that share of a full slot's. */
+  shares: number[];
+  /** When it runs: start and end instants (ms) of each run, `[s0, e0, s1, e1, …]`, ascending; touching runs merged. */
+  runs: number[];
   /** Weighted objective of running here now (energy and transfer). */
   score: number;
 }
 
+/** Shares closer than this to a whole slot or to nothing count as such (a millisecond of an hour is 3e-7). */
+const EPS = 1e-9;
+
 export class SlotSearch {
   private readonly full: Float64Array;
   private readonly partial: Float64Array;
+  private readonly fullSum: Float64Array;
+  private readonly blockedSum: Int32Array;
+  private readonly avail: Float64Array;
+  private readonly rate: Float64Array;
   private readonly order: Int32Array;
   private readonly mark: Uint8Array;
+  private readonly bias: { values: Float64Array | null } = { values: null };
+  private readonly slotMs: number;
+  private readonly gridStartMs: number;
   /** Per-site scratch space for the caller's ranking of sites (one entry per site). */
   readonly scratch: { lowest: Float64Array; order: Int32Array };
 
@@ -28,161 +44,266 @@ export class SlotSearch {
     const n = cycle.snapshot.grid.slots;
     this.full = new Float64Array(n);
     this.partial = new Float64Array(n);
+    this.fullSum = new Float64Array(n + 1);
+    this.blockedSum = new Int32Array(n + 1);
+    this.avail = new Float64Array(n);
+    this.rate = new Float64Array(n);
     this.order = new Int32Array(n);
     this.mark = new Uint8Array(n);
+    this.slotMs = cycle.slotMs;
+    this.gridStartMs = cycle.snapshot.grid.startMs;
     const sites = cycle.sites.length;
     this.scratch = { lowest: new Float64Array(sites), order: new Int32Array(sites) };
   }
 
   /**
-   * Best slots at one site, or null when no window has free capacity (or, when `toBeat` is given,
-   * none scores lower than it). `asap` picks the earliest instead of the cheapest. `bias` (per slot)
-   * is subtracted from each slot's score: a guided pass uses it to prefer the slots a previous
-   * solution chose; the candidate's score then includes it.
+   * Best place at one site, or null when nothing in the window has free capacity (or, when `toBeat` is
+   * given, nothing scores lower than it). `asap` picks the earliest start instead of the cheapest. `bias`
+   * (per slot, per full slot of work) is subtracted from each slot's score: a guided pass uses it to prefer
+   * the slots a previous solution chose; the candidate's score then includes it.
    */
   best(ctx: JobContext, option: SiteOption, asap: boolean, toBeat = Infinity, bias: Float64Array | null = null): Candidate | null {
     const site = this.cycle.sites[option.siteIndex];
     const pool = site.pools.get(ctx.job.poolClass)!;
-    const { units, interruptible } = ctx.job;
-    const n = ctx.slotsNeeded;
+    const fullKWh = ctx.job.units * pool.kWhPerUnitSlot;
+    this.bias.values = bias;
+    const found = ctx.job.interruptible
+      ? this.bestSlots(site, option, ctx, fullKWh, pool.free, asap, toBeat)
+      : this.bestStart(site, option, ctx, fullKWh, pool.free, asap, toBeat);
+    this.bias.values = null;
+    return found;
+  }
+
+  /** Score of running `share` of slot `t` (with the bias, if any). */
+  private cost(site: SiteState, t: number, fullKWh: number, share: number): number {
+    const bias = this.bias.values;
+    return marginalScore(site, t, fullKWh * share) - (bias ? bias[t] * share : 0);
+  }
+
+  /**
+   * One run of the job's length: the cheapest (or, for `asap`, the earliest) start in the window whose
+   * slots all have room. Between two neighbouring candidate starts the run's slots do not change, so
+   * only the window's ends, slot boundaries and starts that end on a boundary need scoring.
+   */
+  private bestStart(site: SiteState, option: SiteOption, ctx: JobContext, fullKWh: number, free: Int32Array, asap: boolean, toBeat: number): Candidate | null {
+    const { slotMs, gridStartMs: g } = this;
+    const { workMs, job } = ctx;
+    const first = option.readyMs;
+    const last = option.endMs - workMs;
+    if (last < first) return null;
     const a = option.firstSlot;
     const b = option.lastSlot;
-    const fullKWh = units * pool.kWhPerUnitSlot;
-    const partialKWh = fullKWh * ctx.partialFraction;
-    const free = pool.free;
     const full = this.full;
-    const partial = this.partial;
-    const partialUsed = ctx.partialFraction < 1;
+    const fullSum = this.fullSum;
+    const blockedSum = this.blockedSum;
+    // Prefix sums over the window's slots: score of each slot run fully, and slots without room.
+    fullSum[a] = 0;
+    blockedSum[a] = 0;
     for (let t = a; t <= b; t++) {
-      full[t] = marginalScore(site, t, fullKWh);
-      partial[t] = partialUsed ? marginalScore(site, t, partialKWh) : full[t];
+      full[t] = this.cost(site, t, fullKWh, 1);
+      fullSum[t + 1] = fullSum[t] + full[t];
+      blockedSum[t + 1] = blockedSum[t] + (free[t] < job.units ? 1 : 0);
     }
-    if (bias) {
-      for (let t = a; t <= b; t++) {
-        full[t] -= bias[t];
-        partial[t] -= bias[t];
-      }
-    }
-    return interruptible ? this.bestSlots(option, n, units, free, asap, partialUsed, ctx.tailSlot, toBeat) : this.bestWindow(option, n, units, free, asap, partialUsed, ctx.tailSlot, toBeat);
-  }
-
-  /**
-   * Cheapest contiguous window of n free slots. The partly used slot is the window's last (the job
-   * starts at the slot boundary) or its first (the job starts late and ends at a boundary), whichever is cheaper.
-   */
-  private bestWindow(option: SiteOption, n: number, units: number, free: Int32Array, asap: boolean, partialUsed: boolean, tail: number, toBeat: number): Candidate | null {
-    const { firstSlot: a, lastSlot: b } = option;
-    const full = this.full;
+    // The share a run started on a boundary leaves in its last slot (or one ending on a boundary in its first).
+    const wholeSlots = Math.floor(workMs / slotMs);
+    const remainderMs = workMs - wholeSlots * slotMs;
     const partial = this.partial;
+    if (remainderMs > 0) for (let t = a; t <= b; t++) partial[t] = this.cost(site, t, fullKWh, remainderMs / slotMs);
+
     let bestStart = -1;
     let bestScore = Infinity;
-    let bestPartial = -1;
-    let sum = 0; // Σ full over the window [t-n+1, t]
-    let blocked = 0; // slots in the window without room
-    for (let t = a; t <= b; t++) {
-      sum += full[t];
-      if (free[t] < units) blocked++;
-      if (t - a >= n) {
-        sum -= full[t - n];
-        if (free[t - n] < units) blocked--;
+    // Candidate starts ascending: `first`, then each next slot boundary or start whose run ends on a boundary, up to `last`.
+    let boundary = g + (Math.floor((first - g) / slotMs) + 1) * slotMs;
+    let endBoundary = g + (Math.floor((first + workMs - g) / slotMs) + 1) * slotMs;
+    let s = first;
+    for (;;) {
+      const h = Math.floor((s - g) / slotMs);
+      const e = Math.floor((s + workMs - 1 - g) / slotMs);
+      if (blockedSum[e + 1] - blockedSum[h] === 0) {
+        let score: number;
+        if (h === e) score = remainderMs === 0 ? full[h] : partial[h];
+        else {
+          const headMs = g + (h + 1) * slotMs - s;
+          const tailMs = s + workMs - (g + e * slotMs);
+          const head = headMs === slotMs ? full[h] : headMs === remainderMs ? partial[h] : this.cost(site, h, fullKWh, headMs / slotMs);
+          const tail = tailMs === slotMs ? full[e] : tailMs === remainderMs ? partial[e] : this.cost(site, e, fullKWh, tailMs / slotMs);
+          score = head + fullSum[e] - fullSum[h + 1] + tail;
+        }
+        if (asap || bestStart < 0 || score < bestScore - EPS * Math.abs(bestScore)) {
+          bestScore = score;
+          bestStart = s;
+          if (asap) break;
+        }
       }
-      if (t - a + 1 < n || blocked > 0) continue;
-      const s = t - n + 1;
-      let score = sum;
-      let partialSlot = -1;
-      if (partialUsed) {
-        const atEnd = sum - full[t] + partial[t];
-        const atStart = sum - full[s] + partial[s];
-        const startLate = !asap && t !== tail && atStart < atEnd;
-        partialSlot = startLate ? s : t;
-        score = startLate ? atStart : atEnd;
-      }
-      if (asap || bestStart < 0 || score < bestScore - 1e-9 * Math.abs(bestScore)) {
-        bestScore = score;
-        bestStart = s;
-        bestPartial = partialSlot;
-        if (asap) break;
-      }
+      if (s >= last) break;
+      // The next start: the nearer of the next boundary and the next start whose run ends on a boundary.
+      while (boundary <= s) boundary += slotMs;
+      while (endBoundary - workMs <= s) endBoundary += slotMs;
+      s = Math.min(boundary, endBoundary - workMs, last);
     }
     if (bestStart < 0 || bestScore + option.transferScore >= toBeat) return null;
-    const slots = new Array<number>(n);
-    for (let i = 0; i < n; i++) slots[i] = bestStart + i;
-    return { option, slots, partialSlot: bestPartial, score: bestScore + option.transferScore };
+    return this.oneRun(site, option, ctx, bestStart, bestScore + option.transferScore);
+  }
+
+  /** The candidate of one run from `startMs`. */
+  private oneRun(site: SiteState, option: SiteOption, ctx: JobContext, startMs: number, score: number): Candidate {
+    const { slotMs, gridStartMs: g } = this;
+    const endMs = startMs + ctx.workMs;
+    const slots: number[] = [];
+    const shares: number[] = [];
+    for (let t = Math.floor((startMs - g) / slotMs); g + t * slotMs < endMs; t++) {
+      slots.push(t);
+      shares.push((Math.min(endMs, g + (t + 1) * slotMs) - Math.max(startMs, g + t * slotMs)) / slotMs);
+    }
+    return { option, slots, shares, runs: [startMs, endMs], score };
   }
 
   /**
-   * Cheapest n free slots in the window (earliest n for `asap`), ties to the earlier slot. The partly
-   * used slot may be any of them (an interruptible job can pause anywhere).
+   * Interruptible: the cheapest slots, each used for as much of it as the window allows (its ends may
+   * cut the first and last slot), and for the remainder either the dearest part of one of them left out
+   * (inside) or the cheapest other slot that can hold it (outside), whichever is cheaper. `asap` takes
+   * the window from its start. A slot is ranked by its score per share when used to its availability.
    */
-  private bestSlots(option: SiteOption, n: number, units: number, free: Int32Array, asap: boolean, partialUsed: boolean, tail: number, toBeat: number): Candidate | null {
-    const { firstSlot: a, lastSlot: b } = option;
-    const full = this.full;
-    const partial = this.partial;
-    if (asap) {
-      // The earliest n free slots; the last of them takes the partial share (the tail slot can only be last).
-      const chosen: number[] = [];
-      for (let t = a; t <= b && chosen.length < n; t++) if (free[t] >= units) chosen.push(t);
-      if (chosen.length < n) return null;
-      const partialSlot = partialUsed ? chosen[n - 1] : -1;
-      return this.candidate(option, chosen, partialSlot);
+  private bestSlots(site: SiteState, option: SiteOption, ctx: JobContext, fullKWh: number, free: Int32Array, asap: boolean, toBeat: number): Candidate | null {
+    const { slotMs, gridStartMs: g } = this;
+    const a = option.firstSlot;
+    const b = option.lastSlot;
+    const units = ctx.job.units;
+    const need = ctx.workSlots;
+    const avail = this.avail;
+    for (let t = a; t <= b; t++) {
+      const from = Math.max(option.readyMs, g + t * slotMs);
+      const to = Math.min(option.endMs, g + (t + 1) * slotMs);
+      avail[t] = free[t] < units ? 0 : Math.max(0, to - from) / slotMs;
     }
-    // `order` keeps the n+1 cheapest free slots that can run fully (not the tail), cheapest first.
+    if (asap) {
+      const slots: number[] = [];
+      const shares: number[] = [];
+      let left = need;
+      for (let t = a; t <= b && left > EPS; t++) {
+        if (avail[t] <= 0) continue;
+        const share = Math.min(avail[t], left);
+        slots.push(t);
+        shares.push(share);
+        left -= share;
+      }
+      if (left > EPS) return null;
+      return this.slotsCandidate(site, option, ctx, fullKWh, slots, shares);
+    }
+    // `order` keeps the `keep` cheapest slots by score per share, cheapest first: enough to cover the work
+    // even when the window's two end slots are short, plus one.
+    const rate = this.rate;
     const order = this.order;
-    const keep = n + 1;
+    const keep = Math.min(b - a + 1, Math.ceil(need - EPS) + 3);
     let count = 0;
     for (let t = a; t <= b; t++) {
-      if (free[t] < units || t === tail) continue;
-      const cost = full[t];
-      if (count === keep && cost >= full[order[count - 1]]) continue;
+      if (avail[t] <= 0) continue;
+      const r = avail[t] === 1 ? this.cost(site, t, fullKWh, 1) : this.cost(site, t, fullKWh, avail[t]) / avail[t];
+      rate[t] = r;
+      if (count === keep && r >= rate[order[count - 1]]) continue;
       let i = count < keep ? count++ : count - 1;
-      while (i > 0 && full[order[i - 1]] > cost) {
+      while (i > 0 && rate[order[i - 1]] > r) {
         order[i] = order[i - 1];
         i--;
       }
       order[i] = t;
     }
-    let fullSum = option.transferScore; // the n−1 cheapest, run fully
-    for (let i = 0; i < Math.min(count, n - 1); i++) fullSum += full[order[i]];
-    if (!partialUsed) {
-      if (count < n || fullSum + full[order[n - 1]] >= toBeat) return null;
-      return this.candidate(option, Array.from(order.subarray(0, n)), -1);
-    }
-    if (count < n - 1) return null;
-    // Either the n cheapest with the one that saves most by running partly as the partial slot (inside),
-    // or the n−1 cheapest run fully and the partial share goes to the cheapest other free slot (outside).
+    // The cheapest m slots whose availability covers the work.
+    let m = 0;
+    let covered = 0;
+    while (m < count && covered < need - EPS) covered += avail[order[m++]];
+    if (covered < need - EPS) return null;
+    const excess = covered - need;
+    let allScore = option.transferScore;
+    for (let i = 0; i < m; i++) allScore += rate[order[i]] * avail[order[i]];
+    // Inside: the m slots, one of them cut by the excess where that saves most.
     let inside = -1;
-    if (count >= n) {
-      for (let i = 0; i < n; i++) {
+    let insideScore = Infinity;
+    if (excess <= EPS) {
+      insideScore = allScore;
+    } else {
+      let saving = -Infinity;
+      for (let i = 0; i < m; i++) {
         const t = order[i];
-        if (inside < 0 || full[t] - partial[t] > full[inside] - partial[inside]) inside = t;
+        if (avail[t] <= excess + EPS) continue;
+        const s = rate[t] * avail[t] - this.cost(site, t, fullKWh, avail[t] - excess);
+        if (s > saving) {
+          saving = s;
+          inside = t;
+        }
       }
+      if (inside >= 0) insideScore = allScore - saving;
     }
-    const mark = this.mark;
-    for (let i = 0; i < n - 1; i++) mark[order[i]] = 1;
+    // Outside: the m−1 cheapest used fully, the rest in the cheapest other slot that can hold it.
     let outside = -1;
-    for (let t = a; t <= b; t++) {
-      if (free[t] < units || mark[t] === 1) continue;
-      if (outside < 0 || partial[t] < partial[outside]) outside = t;
+    let outsideScore = Infinity;
+    if (excess > EPS) {
+      const last = order[m - 1];
+      const rest = need - (covered - avail[last]);
+      const mark = this.mark;
+      for (let i = 0; i < m - 1; i++) mark[order[i]] = 1;
+      let best = Infinity;
+      for (let t = a; t <= b; t++) {
+        if (mark[t] === 1 || avail[t] < rest - EPS) continue;
+        const c = this.cost(site, t, fullKWh, Math.min(rest, avail[t]));
+        if (c < best) {
+          best = c;
+          outside = t;
+        }
+      }
+      for (let i = 0; i < m - 1; i++) mark[order[i]] = 0;
+      if (outside >= 0) outsideScore = allScore - rate[last] * avail[last] + best;
     }
-    for (let i = 0; i < n - 1; i++) mark[order[i]] = 0;
-    if (inside < 0 && outside < 0) return null;
-    const insideScore = inside < 0 ? Infinity : full[order[n - 1]] - full[inside] + partial[inside];
-    const outsideScore = outside < 0 ? Infinity : partial[outside];
-    if (fullSum + Math.min(insideScore, outsideScore) >= toBeat) return null;
-    const chosen = Array.from(order.subarray(0, n - 1));
+    const score = Math.min(insideScore, outsideScore);
+    if (!(score < Infinity) || score >= toBeat) return null;
+    const chosen: [number, number][] = [];
     if (insideScore <= outsideScore) {
-      chosen.push(order[n - 1]);
-      return this.candidate(option, chosen, inside);
+      for (let i = 0; i < m; i++) {
+        const t = order[i];
+        chosen.push([t, t === inside ? avail[t] - excess : avail[t]]);
+      }
+    } else {
+      const last = order[m - 1];
+      for (let i = 0; i < m - 1; i++) chosen.push([order[i], avail[order[i]]]);
+      chosen.push([outside, Math.min(avail[outside], need - (covered - avail[last]))]);
     }
-    chosen.push(outside);
-    return this.candidate(option, chosen, outside);
+    chosen.sort((x, y) => x[0] - y[0]);
+    return this.slotsCandidate(
+      site,
+      option,
+      ctx,
+      fullKWh,
+      chosen.map((c) => c[0]),
+      chosen.map((c) => c[1]),
+    );
   }
 
-  /** A candidate from chosen slots (any order) and its partial slot, scored with the current arrays. */
-  private candidate(option: SiteOption, chosen: number[], partialSlot: number): Candidate {
-    chosen.sort((x, y) => x - y);
+  /**
+   * A candidate from chosen slots (ascending) and shares, scored with the current load. Shares are made
+   * whole milliseconds that add up to the job's run time. Within its slot, a part runs up to the slot's
+   * end when the next slot is chosen too (so the run goes on), else from the earliest instant the window allows.
+   */
+  private slotsCandidate(site: SiteState, option: SiteOption, ctx: JobContext, fullKWh: number, slots: number[], shares: number[]): Candidate {
+    const { slotMs, gridStartMs: g } = this;
+    const lengths = shares.map((share) => Math.round(share * slotMs));
+    let left = ctx.workMs - lengths.reduce((sum, x) => sum + x, 0);
+    for (let i = lengths.length - 1; i >= 0 && left !== 0; i--) {
+      const room = Math.min(option.endMs, g + (slots[i] + 1) * slotMs) - Math.max(option.readyMs, g + slots[i] * slotMs);
+      const change = Math.max(-lengths[i] + 1, Math.min(left, room - lengths[i]));
+      lengths[i] += change;
+      left -= change;
+    }
+    const runs: number[] = [];
     let score = option.transferScore;
-    for (const t of chosen) score += t === partialSlot ? this.partial[t] : this.full[t];
-    return { option, slots: chosen, partialSlot, score };
+    slots.forEach((t, i) => {
+      shares[i] = lengths[i] / slotMs;
+      score += this.cost(site, t, fullKWh, shares[i]);
+      const continues = slots[i + 1] === t + 1;
+      const from = continues ? g + (t + 1) * slotMs - lengths[i] : Math.max(option.readyMs, g + t * slotMs);
+      const to = from + lengths[i];
+      if (runs.length > 0 && runs[runs.length - 1] === from) runs[runs.length - 1] = to;
+      else runs.push(from, to);
+    });
+    return { option, slots, shares, runs, score };
   }
 }
