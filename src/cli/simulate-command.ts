@@ -48,7 +48,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--to <iso>', 'end of the simulated period (default: the scenario period)')
     .option('--slot-minutes <m>', 'slot length in minutes (default: the scenario\'s)')
     .option('--replan-minutes <m>', 'minutes between dispatch cycles', '60')
-    .option('--horizon-hours <h>', 'hours each dispatch cycle looks ahead', '48')
+    .option('--horizon-hours <h>', 'hours each dispatch cycle looks ahead at least (further when a waiting job\'s deadline is later)', '48')
     .option('--forecast-error <pct>', 'forecasts = actuals + seeded Gaussian noise with σ = pct % of the mean (carbon and renewables; tariffs are known)')
     .option('--seed <n>', 'seed of the forecast noise', '1')
     .option('--shift-hours <h>', 'temporal shifting: jobs may move ± h hours around their requested start (the release)', '0')
@@ -78,9 +78,12 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   if ((replanMinutes * 60_000) % slotMs !== 0) throw new CliError(`--replan-minutes: must be a multiple of the slot length (${slotMinutes} min)`);
   const horizonSlots = Math.max(1, Math.round((horizonHours * 3_600_000) / slotMs));
   const periodSlots = Math.ceil((toMs - fromMs) / slotMs);
-  let scenario = userInput(() => loadWithLookAhead(o.scenario, fromMs, periodSlots, horizonSlots, slotMinutes));
+  const jobs = userInput(() => parseJobsCsv(readText(o.jobs), o.jobs, { siteIds: defaults.network.sites.map((s) => s.id) })).filter((j) => j.releaseMs >= fromMs && j.releaseMs < toMs);
+  // Cycles look ahead to every waiting job's deadline: the signals reach the latest one (shifting windows included).
+  const latestEndMs = jobs.reduce((ms, j) => Math.max(ms, j.deadlineMs + shiftHours * 3_600_000), toMs);
+  const lookAheadSlots = Math.max(horizonSlots, Math.ceil((latestEndMs - toMs) / slotMs));
+  let scenario = userInput(() => loadWithLookAhead(o.scenario, fromMs, periodSlots, [lookAheadSlots, horizonSlots], slotMinutes));
   if (forecastErrorPct !== null) scenario = withForecastError(scenario, forecastErrorPct, seed);
-  const jobs = userInput(() => parseJobsCsv(readText(o.jobs), o.jobs, { siteIds: scenario.network.sites.map((s) => s.id) })).filter((j) => j.releaseMs >= fromMs && j.releaseMs < toMs);
 
   const outcomes: SimOutcome[] = [];
   for (const policy of policies) {
@@ -108,17 +111,20 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
 }
 
 /**
- * The scenario over the period plus the look-ahead; where its data ends with the period (a
- * scenario of one year, say), the last cycles look ahead only as far as the data goes.
+ * The scenario over the period plus the longest look-ahead its data covers, of those asked for (longest
+ * first); where its data ends with the period (a scenario of one year, say), the last cycles look ahead
+ * only as far as the data goes.
  */
-function loadWithLookAhead(name: string, fromMs: number, periodSlots: number, horizonSlots: number, slotMinutes: number): Scenario {
+function loadWithLookAhead(name: string, fromMs: number, periodSlots: number, lookAheads: number[], slotMinutes: number): Scenario {
   const start = new Date(fromMs).toISOString();
-  try {
-    return loadScenario(name, { start, slots: periodSlots + horizonSlots, slotMinutes });
-  } catch (err) {
-    if (!(err instanceof ScenarioError) || !/no data covers/.test(err.message)) throw err;
-    return loadScenario(name, { start, slots: periodSlots, slotMinutes });
+  for (const lookAhead of lookAheads) {
+    try {
+      return loadScenario(name, { start, slots: periodSlots + lookAhead, slotMinutes });
+    } catch (err) {
+      if (!(err instanceof ScenarioError) || !/no data covers/.test(err.message)) throw err;
+    }
   }
+  return loadScenario(name, { start, slots: periodSlots, slotMinutes });
 }
 
 /** Forecasts replaced by actuals plus seeded noise (carbon and renewables); prices stay as published. */
