@@ -33,6 +33,14 @@ for (const backend of API_BACKENDS) {
       expect(stored?.job.deadlineMs).toBe(Date.parse('2026-06-08T03:00:00Z'));
     });
 
+    test('POST /v1/jobs takes a deadline equal to release + duration (no slack: start at release)', async () => {
+      const { f } = api;
+      const key = await f.tenant('acme');
+      const res = await f.call(key, 'POST', '/v1/jobs', jobBody('now-1', { release: '2026-06-01T03:00Z', durationS: 3600, deadline: '2026-06-01T04:00Z' }));
+      expect(res.statusCode, res.body).toBe(201);
+      expect(res.json().jobs[0]).toMatchObject({ id: 'now-1', status: 'submitted', release: '2026-06-01T03:00:00Z', deadline: '2026-06-01T04:00:00Z' });
+    });
+
     test('POST /v1/jobs stores a batch whole, with offsets and allowed sites', async () => {
       const { f } = api;
       const key = await f.tenant('acme');

@@ -128,7 +128,7 @@ export function submitForm(sites: { id: string; name: string }[], onSubmitted: (
   const units = h('input', { name: 'units', type: 'number', min: 1, step: 1, required: true, value: 1 });
   const hours = h('input', { name: 'hours', type: 'number', min: 0.25, step: 0.25, required: true, value: 2 });
   const release = h('input', { name: 'release', placeholder: 'now', spellcheck: 'false', autocapitalize: 'off' });
-  const slackHours = h('input', { name: 'slack', type: 'number', min: 0.25, step: 0.25, required: true, value: 24 });
+  const slackHours = h('input', { name: 'slack', type: 'number', min: 0, step: 0.25, required: true, value: 24 });
   const origin = select('origin', sites.map((s) => [s.id, s.name]), sites[0]?.id ?? '');
   const inputGb = h('input', { name: 'inputGb', type: 'number', min: 0, step: 1, value: 0 });
   const interruptible = h('input', { name: 'interruptible', type: 'checkbox' });
@@ -146,7 +146,7 @@ export function submitForm(sites: { id: string; name: string }[], onSubmitted: (
       field('Units', units, 'accelerators, cores or nodes at once'),
       field('Duration, hours', hours),
       field('Release (UTC, ISO 8601)', release, 'earliest start, e.g. 2026-06-01T03:00Z; empty: now on the service’s clock'),
-      field('Slack, hours', slackHours, 'deadline = release + duration + slack'),
+      field('Slack, hours', slackHours, 'deadline = release + duration + slack; 0: start at release'),
       field('Input data at', origin),
       field('Input data, GB', inputGb),
       field('Interruptible', interruptible),

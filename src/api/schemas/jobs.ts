@@ -26,7 +26,7 @@ export const JobInput = z
     units: z.number().int().positive().max(1_000_000).meta({ description: 'Units needed at once (accelerators, cores or nodes of the pool class)' }),
     durationS: z.number().positive().max(366 * 86_400).meta({ description: 'Run time at full speed on `units` units, seconds' }),
     release: InstantInput.meta({ description: 'Earliest start' }),
-    deadline: InstantInput.optional().meta({ description: 'Latest end, after release + duration; default release + 7 days' }),
+    deadline: InstantInput.optional().meta({ description: 'Latest end, at or after release + duration (equal: no slack, start at release); default release + 7 days' }),
     origin: SiteId.meta({ description: 'Site where the input data is' }),
     inputGb: z.number().min(0).default(0).meta({ description: 'Input data to move if the job runs away from its origin, GB' }),
     interruptible: z.boolean().default(false).meta({ description: 'Can be paused at a slot boundary and resumed later at the same site' }),
@@ -46,8 +46,9 @@ export const JobInput = z
   .transform((job, ctx): JobSpec => {
     const deadlineMs = job.deadline ?? job.release + DEFAULT_DEADLINE_AFTER_RELEASE_MS;
     const earliestEndMs = job.release + job.durationS * 1000;
-    if (deadlineMs <= earliestEndMs) {
-      ctx.addIssue({ code: 'custom', path: ['deadline'], input: job.deadline, message: `${iso(deadlineMs)} is not after release + duration (${iso(Math.ceil(earliestEndMs))})` });
+    // Equal is "no slack": the job must start at its release.
+    if (deadlineMs < earliestEndMs) {
+      ctx.addIssue({ code: 'custom', path: ['deadline'], input: job.deadline, message: `${iso(deadlineMs)} is before release + duration (${iso(Math.ceil(earliestEndMs))})` });
     }
     const sites = job.allowedSites ?? [];
     sites.forEach((site, i) => {
