@@ -1,7 +1,7 @@
 /** Pieces the work and tenant views share: the jobs table, the job detail (plan, why, events), the submit form. */
 import { ApiError, api, currentSession } from './api.ts';
 import { duration, field, h, message, num, pct, select, table, utc } from './dom.ts';
-import { JOB_CLASSES, POOL_CLASSES, SCORE_UNITS, type Job, type JobEvent, type JobPlan } from './types.ts';
+import { JOB_CLASSES, POOL_CLASSES, SCORE_UNITS, type Job, type JobEvent, type JobPlan, type Unplaced } from './types.ts';
 import { serviceClock } from './view.ts';
 
 export const jobHref = (job: { tenant: string; id: string }) => `#/work/${encodeURIComponent(job.tenant)}/${encodeURIComponent(job.id)}`;
@@ -32,6 +32,8 @@ export function jobsTable(caption: string, jobs: Job[], showTenant: boolean): HT
 }
 
 function describeEvent(e: JobEvent): string {
+  // Events with the dispatcher's reasons (noteUnplaced, unplanJob, markMissed) say their summary; the page lists the rest.
+  if (typeof e.detail.reason === 'string' && Array.isArray(e.detail.reasons)) return e.detail.reason;
   const text = Object.keys(e.detail).length ? JSON.stringify(e.detail) : '';
   return text.length > 160 ? `${text.slice(0, 157)}…` : text;
 }
@@ -104,7 +106,9 @@ export async function jobDetail(tenant: string, id: string, onChange: () => void
           ),
           plan.explain.rejected.length ? table('Sites ruled out', ['Site', 'Reason'], plan.explain.rejected.map((r) => [r.site, r.reason])) : null,
         )
-      : h('p', { class: 'muted' }, 'Not planned yet: the dispatch loop plans it at its next cycle.'),
+      : planView.unplaced
+        ? unplacedSection(planView.unplaced, job.status)
+        : h('p', { class: 'muted' }, 'Not planned yet: the dispatch loop plans it at its next cycle.'),
     h('h3', null, 'Events'),
     table(
       'Events, oldest first',
@@ -112,6 +116,26 @@ export async function jobDetail(tenant: string, id: string, onChange: () => void
       events.events.map((e) => [String(e.version), utc(e.at), e.name, e.from ?? '–', e.to, describeEvent(e)]),
       { numeric: [0] },
     ),
+  );
+}
+
+/**
+ * Why a job has no plan: the dispatch loop's reasons (a summary line, then each site's), as of its latest cycle; for a
+ * missed job, why it could no longer meet its deadline. Shown by `jobDetail` in place of the plan.
+ */
+function unplacedSection(unplaced: Unplaced, status: string): HTMLElement {
+  const [summary, ...sites] = unplaced.reasons;
+  const bySite = sites.map((line) => {
+    const at = line.indexOf(': ');
+    return at > 0 ? [line.slice(0, at), line.slice(at + 2)] : ['', line];
+  });
+  const heading = status === 'missed' ? 'Missed: it could no longer meet its deadline' : 'No place yet: why the dispatch loop could not plan it';
+  return h(
+    'div',
+    { class: 'unplaced' },
+    h('p', { class: 'unplaced-summary' }, h('strong', null, `${heading}. `), summary),
+    h('p', { class: 'muted' }, `Reasons: ${unplaced.codes.join(', ')}. As of ${utc(unplaced.at)}${unplaced.since !== unplaced.at ? `, the same since ${utc(unplaced.since)}` : ''}.`),
+    bySite.length ? table('Why each site cannot run it', ['Site', 'Reason'], bySite) : null,
   );
 }
 
