@@ -229,6 +229,9 @@ describe('the dashboard in headless Chromium', () => {
     await expect.poll(() => why.locator('tbody tr').count()).toBe(6);
     expect(await why.locator('tbody tr', { hasText: 'hami' }).textContent()).toContain('cannot finish by the deadline after moving 50000 GB');
     await page.screenshot({ path: join(ARTIFACTS, 'job-missed-1280.png'), fullPage: true });
+    // The network view says how many waiting jobs have no place, and why (counts only).
+    await page.evaluate(() => (location.hash = '#/network'));
+    await expect.poll(() => page.locator('.unplaced-jobs').textContent()).toMatch(/^(Every waiting job has a place in the plan\.|\d+ waiting jobs? without a place at the last dispatch cycle: .+\.)$/);
 
     expect(foreign, 'requests to other origins').toEqual([]);
     expect(errors, 'errors in the page').toEqual([]);

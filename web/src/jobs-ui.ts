@@ -11,7 +11,7 @@ export function statusBadge(status: string): HTMLElement {
 }
 
 export function jobsTable(caption: string, jobs: Job[], showTenant: boolean): HTMLElement {
-  const headers = ['Job', ...(showTenant ? ['Tenant'] : []), 'Status', 'Class', 'Pool', 'Units', 'Duration', 'Release', 'Deadline', 'Origin'];
+  const headers = ['Job', ...(showTenant ? ['Tenant'] : []), 'Status', 'Class', 'Pool', 'Units', 'Duration', 'Release', 'Deadline', 'Origin', 'No place because'];
   return table(
     caption,
     headers,
@@ -26,6 +26,8 @@ export function jobsTable(caption: string, jobs: Job[], showTenant: boolean): HT
       utc(j.release),
       utc(j.deadline),
       j.origin,
+      // The reason codes of the last cycle that found no place for it (or of its miss); the job's page has the detail.
+      j.unplaced ? j.unplaced.codes.join(', ') : '–',
     ]),
     { numeric: [showTenant ? 5 : 4], empty: 'No jobs match.' },
   );

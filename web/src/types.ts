@@ -124,6 +124,13 @@ export interface Job {
   updated: string;
 }
 
+/** `GET /v1/dashboard/unplaced`: every tenant's waiting jobs without a place, by reason code. */
+export interface UnplacedSummary {
+  nowMs: number;
+  jobs: number;
+  reasons: { reason: string; jobs: number }[];
+}
+
 /** Why the dispatch loop found no place for a job (`unplaced` of `GET /v1/jobs/:id` and `/plan`). */
 export interface Unplaced {
   /** The latest cycle that found no place for it. */
