@@ -131,7 +131,12 @@ function unplacedSection(unplaced: Unplaced, status: string): HTMLElement {
     const at = line.indexOf(': ');
     return at > 0 ? [line.slice(0, at), line.slice(at + 2)] : ['', line];
   });
-  const heading = status === 'missed' ? 'Missed: it could no longer meet its deadline' : 'No place yet: why the dispatch loop could not plan it';
+  const heading =
+    status === 'missed'
+      ? 'Missed: it could no longer meet its deadline'
+      : FINAL.has(status)
+        ? 'It had no place when it ended'
+        : 'No place yet: why the dispatch loop could not plan it';
   return h(
     'div',
     { class: 'unplaced' },
