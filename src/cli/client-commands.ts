@@ -51,11 +51,16 @@ export function registerClientCommands(program: Command): void {
       }, o),
   );
 
-  connected(jobs.command('get').description('a job with its plan and events').argument('<id>', 'job id')).action((id: string, o: Connection) =>
+  // JSON: { job, plan, unplaced, events }. `unplaced` says why the dispatch loop found no place for the job (or why it
+  // was missed) while `plan` is null; stderr repeats its summary line so that a person sees it first.
+  connected(jobs.command('get').description('a job with its plan (or why it has none) and events').argument('<id>', 'job id')).action((id: string, o: Connection) =>
     call(async (api) => {
-      const job = await api.request<unknown>('GET', `/v1/jobs/${encodeURIComponent(id)}`);
-      const events = await api.request<unknown>('GET', `/v1/jobs/${encodeURIComponent(id)}/events`);
-      process.stdout.write(JSON.stringify({ job, events }, null, 2) + '\n');
+      const path = `/v1/jobs/${encodeURIComponent(id)}`;
+      const job = await api.request<unknown>('GET', path);
+      const { plan, unplaced } = await api.request<{ plan: unknown; unplaced: { reasons: string[] } | null }>('GET', `${path}/plan`);
+      const { events } = await api.request<{ events: unknown[] }>('GET', `${path}/events`);
+      if (plan === null && unplaced) process.stderr.write(`${id}: no place: ${unplaced.reasons[0]}\n`);
+      process.stdout.write(JSON.stringify({ job, plan, unplaced, events }, null, 2) + '\n');
     }, o),
   );
 

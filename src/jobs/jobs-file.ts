@@ -75,10 +75,11 @@ function parseJobRow(row: TableRow, siteIds: string[] | undefined): Job | null {
   };
   if (!allParsed(values)) return null;
   const earliestEndMs = values.releaseMs + values.durationS * 1000;
-  if (values.deadlineMs <= earliestEndMs) {
+  // Equal is "no slack": the job must start at its release.
+  if (values.deadlineMs < earliestEndMs) {
     row.fail(
       'deadline',
-      `${formatInstant(values.deadlineMs)} is not after release + duration (${formatInstant(Math.ceil(earliestEndMs))})`,
+      `${formatInstant(values.deadlineMs)} is before release + duration (${formatInstant(Math.ceil(earliestEndMs))})`,
     );
     return null;
   }

@@ -62,8 +62,9 @@ export function recurringJobs(spec: RecurringSpec): Job[] {
   const deadlineAfterMs = spec.deadlineAfterMs ?? durationMs + DEFAULT_DEADLINE_MARGIN_MS;
   if (spec.toMs <= spec.fromMs) throw new RecurringSpecError('--to', `${formatInstant(spec.toMs)} is not after --from (${formatInstant(spec.fromMs)})`);
   if (spec.everyMs <= 0 || spec.everyMs % MINUTE_MS !== 0) throw new RecurringSpecError('--every', `${spec.everyMs / 1000} s is not a positive whole number of minutes`);
-  if (deadlineAfterMs <= durationMs) {
-    throw new RecurringSpecError('--deadline-after', `${deadlineAfterMs / 1000} s is not longer than --duration (${spec.durationS} s)`);
+  // Equal is "no slack": each job must start at its release.
+  if (deadlineAfterMs < durationMs) {
+    throw new RecurringSpecError('--deadline-after', `${deadlineAfterMs / 1000} s is shorter than --duration (${spec.durationS} s)`);
   }
   const offsetMs = spec.offsetMinutes * MINUTE_MS;
   const localMidnightMs = Math.floor((spec.fromMs + offsetMs) / DAY_MS) * DAY_MS - offsetMs;

@@ -11,6 +11,7 @@ import type { MeteringFigures, SavingsBucket, Store, StoredJob } from '../store/
 import { runIndex } from './loop.ts';
 import { allJobs } from '../store/all-jobs.ts';
 import type { Outage } from '../exec/port.ts';
+import { countByReason } from './unplaced.ts';
 
 /** What the views read: the store, the clock's instant, and the scenario resolved over windows (ScenarioState). */
 export interface DashboardSource {
@@ -279,4 +280,24 @@ function poolKey(siteId: string, poolId: string): string {
 /** Links are bidirectional: one key for either direction. */
 function linkKey(a: string, b: string): string {
   return a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
+}
+
+// ---- jobs without a place ----
+
+export interface UnplacedSummary {
+  nowMs: number;
+  /** Submitted jobs, every tenant's, that the last dispatch cycle could not place. */
+  jobs: number;
+  /** By reason code, most jobs first (then by code); a job counts under each of its codes. */
+  reasons: { reason: string; jobs: number }[];
+}
+
+/**
+ * Why waiting jobs have no place, summed over every tenant (no job ids, no tenants): the counts the dispatch loop's
+ * `kumul_jobs_unplaced` gauge shows, read from the store so that any instance answers. The network view shows them.
+ */
+export async function unplacedSummary(store: Store, nowMs: number): Promise<UnplacedSummary> {
+  const waiting = (await allJobs(store, { statuses: ['submitted'] })).flatMap((s) => (s.unplaced ? [s.unplaced] : []));
+  const reasons = [...countByReason(waiting)].map(([reason, jobs]) => ({ reason, jobs })).sort((a, b) => b.jobs - a.jobs || (a.reason < b.reason ? -1 : 1));
+  return { nowMs, jobs: waiting.length, reasons };
 }

@@ -26,10 +26,11 @@ import { dispatch, type PlannedJob } from '../core/dispatch/plan.ts';
 import { builtinRegistry, policyProfile, type PolicyName } from '../core/dispatch/plugins/index.ts';
 import type { Objective } from '../core/dispatch/objective.ts';
 import { RunRejected, type Executor, type Outage, type RunStatus } from '../exec/port.ts';
-import type { JobStatus, StoredJob } from '../store/port.ts';
+import type { JobStatus, StoredJob, UnplacedItem } from '../store/port.ts';
 import { allJobs } from '../store/all-jobs.ts';
 import type { ServiceContext } from './context.ts';
 import { asapOriginBaseline } from './baseline.ts';
+import { UnplacedMetrics, judgeUnplaced } from './unplaced.ts';
 
 export interface LoopOptions {
   ctx: ServiceContext;
@@ -81,6 +82,7 @@ export class DispatchLoop {
   private out = new Map<string, Outage>();
   private readonly registry = builtinRegistry();
   private readonly count;
+  private readonly unplacedMetrics: UnplacedMetrics;
 
   constructor(private readonly options: LoopOptions) {
     const m = options.ctx.metrics;
@@ -99,6 +101,7 @@ export class DispatchLoop {
       requeued: m.counter('kumul_runs_requeued_total', 'Jobs returned to the queue after an outage, node failure or long wait, by site'),
       executorErrors: m.counter('kumul_executor_errors_total', 'Executor calls that failed (the job is skipped for the tick), by call'),
     };
+    this.unplacedMetrics = new UnplacedMetrics(m);
   }
 
   /** Asks for a dispatch cycle at the next tick (new or cancelled jobs). */
@@ -330,12 +333,23 @@ export class DispatchLoop {
     const results = await store.planJobs(items, nowMs);
     const placed = results.filter((r) => r.ok).length;
     this.count.placements(placed);
+    // Never silent (issue 10): a job that can no longer meet its deadline is missed now, with why; the others keep
+    // why they have no place (recordUnplaced: an event only when the reason codes change, no version bump otherwise).
+    const stillWaiting: UnplacedItem[] = [];
     for (const u of plan.unplaced) {
       const stored = byId.get(u.id)!;
       const ref = { tenantId: stored.job.tenant, jobId: stored.job.id };
-      if (nowMs + stored.job.durationS * 1000 > stored.job.deadlineMs) await store.markMissed(ref, { nowMs, expectedVersion: stored.version, detail: { reasons: u.reasons.slice(0, 1) } });
-      else if (stored.status === 'planned') await store.unplanJob(ref, u.reasons[0], { nowMs, expectedVersion: stored.version });
+      const { verdict, unplaced } = judgeUnplaced(stored.job, u.reasons, nowMs);
+      if (verdict === 'missed') {
+        const missed = await store.markMissed(ref, { nowMs, expectedVersion: stored.version, unplaced });
+        if (missed.ok) {
+          this.count.finished(1, { state: 'missed' });
+          this.unplacedMetrics.missed(unplaced.codes);
+        }
+      } else if (stored.status === 'planned') await store.unplanJob(ref, unplaced.reasons[0], { nowMs, expectedVersion: stored.version, unplaced });
+      else stillWaiting.push({ ref, ...unplaced, expectedVersion: stored.version });
     }
+    if (stillWaiting.length > 0) await store.recordUnplaced(stillWaiting, nowMs);
     this.count.cycleSeconds((performance.now() - began) / 1000);
     return placed;
   }
@@ -447,7 +461,9 @@ export class DispatchLoop {
   }
 
   private async updateGauges(): Promise<void> {
-    this.count.queue((await this.jobsIn(NOT_STARTED)).length);
+    const notStarted = await this.jobsIn(NOT_STARTED);
+    this.count.queue(notStarted.length);
+    this.unplacedMetrics.waiting(notStarted);
     this.count.running((await this.jobsIn(ACTIVE)).length);
   }
 

@@ -20,6 +20,8 @@ export function isFinal(status: JobStatus): boolean {
  * Every legal change of state, by transition name: from which states, to which state.
  * - `planJob` (re-)plans a waiting job: the dispatcher re-plans on a rolling horizon, so planned → planned is legal;
  * - `unplanJob` returns a planned job to the queue when a later cycle finds no place for it;
+ * - `noteUnplaced` records a new reason why a waiting job has no place (submitted → submitted; the same reason
+ *   again is stored without a transition: Store.recordUnplaced);
  * - `startTransfer` moves the job's input to the planned site; `startRun` starts it (after a transfer or directly);
  * - `pauseRun`/`resumeRun` interrupt and resume an interruptible job at its site;
  * - `requeueRun` returns a started job to the queue when its run was stopped for the site's sake (the pool went out of
@@ -30,6 +32,7 @@ export function isFinal(status: JobStatus): boolean {
 export const TRANSITIONS = {
   planJob: { from: ['submitted', 'planned'], to: 'planned' },
   unplanJob: { from: ['planned'], to: 'submitted' },
+  noteUnplaced: { from: ['submitted'], to: 'submitted' },
   startTransfer: { from: ['planned'], to: 'transferring' },
   startRun: { from: ['planned', 'transferring'], to: 'running' },
   pauseRun: { from: ['running'], to: 'paused' },

@@ -75,8 +75,39 @@ export interface StoredJob {
   executorRef: string | null;
   /** What the job's runs execute (JobSpec.command), or null. */
   command: string | null;
+  /**
+   * Why the dispatch loop found no place for the job (`recordUnplaced`), or why it was marked missed (`markMissed`
+   * with `unplaced`); null once a cycle plans it (`planJob` clears it) or before any cycle failed to place it.
+   */
+  unplaced: Unplaced | null;
   submittedMs: number;
   updatedMs: number;
+}
+
+/** Why the dispatch loop could not place a job: what `recordUnplaced` stores and the API shows. */
+export interface Unplaced {
+  /** The latest cycle that found no place for it. */
+  atMs: number;
+  /** The first cycle that found no place for it for these `codes` (a change of codes starts again). */
+  sinceMs: number;
+  /**
+   * Short codes of the reasons, distinct, from a bounded set (the dispatcher's filter codes, e.g. `too few units`,
+   * `no free capacity in its window`, `cannot finish by the deadline`): the metrics label jobs with them.
+   */
+  codes: string[];
+  /** The dispatcher's lines: a summary (`0/6 sites can run it: 4 too few units, 2 not allowed`), then each site's reason. */
+  reasons: string[];
+}
+
+/** What the dispatch loop found for a job it could not place; `Unplaced` without the instants, which the store sets. */
+export interface UnplacedInput {
+  codes: string[];
+  reasons: string[];
+}
+
+export interface UnplacedItem extends UnplacedInput {
+  ref: JobRef;
+  expectedVersion?: number;
 }
 
 export interface JobFilter {
@@ -293,7 +324,17 @@ export interface Store {
    * refused on its own (a lost race is its `version-mismatch`), the others apply. Results in item order.
    */
   planJobs(items: readonly PlanItem[], nowMs: number): Promise<TransitionResult[]>;
-  unplanJob(ref: JobRef, reason: string, options: TransitionOptions): Promise<TransitionResult>;
+  /** `unplaced`, when given, is stored as the job's `unplaced` (why the cycle found no place) and put in the event; `reason` is then its first line. */
+  unplanJob(ref: JobRef, reason: string, options: TransitionOptions & { unplaced?: UnplacedInput }): Promise<TransitionResult>;
+  /**
+   * A dispatch cycle's `submitted` jobs it could not place, with why, in one transaction (each item refused on its
+   * own, like `planJobs`). A job whose stored codes differ (or that had none) gets `noteUnplaced` (submitted →
+   * submitted: version + 1, an event with the reasons). A job with the same codes as stored keeps its version and
+   * gets no event: only `unplaced.atMs` and the reasons' text are updated (`replayed: true`), so a job waiting for
+   * many cycles neither grows the event log nor defeats callers' `expectedVersion`. Other states are
+   * `illegal-transition` (a planned job goes back with `unplanJob`).
+   */
+  recordUnplaced(items: readonly UnplacedItem[], nowMs: number): Promise<TransitionResult[]>;
   startTransfer(ref: JobRef, options: TransitionOptions): Promise<TransitionResult>;
   /** Records the run's executor ref; called again with the ref already recorded, returns the job as it is (`replayed`). */
   startRun(ref: JobRef, executorRef: string, options: TransitionOptions): Promise<TransitionResult>;
@@ -306,7 +347,8 @@ export interface Store {
   succeed(ref: JobRef, options: TransitionOptions): Promise<TransitionResult>;
   fail(ref: JobRef, reason: string, options: TransitionOptions): Promise<TransitionResult>;
   cancel(ref: JobRef, options: TransitionOptions): Promise<TransitionResult>;
-  markMissed(ref: JobRef, options: TransitionOptions): Promise<TransitionResult>;
+  /** `unplaced`, when given, is stored as the job's `unplaced` (why it can no longer meet its deadline) and put in the event. */
+  markMissed(ref: JobRef, options: TransitionOptions & { unplaced?: UnplacedInput }): Promise<TransitionResult>;
 
   /** Records one metering row; `inserted` is false when the key was already recorded for the job. */
   recordMetering(row: MeteringInput, nowMs: number): Promise<Result<{ inserted: boolean }>>;

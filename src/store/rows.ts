@@ -5,7 +5,7 @@ import type { Selectable } from 'kysely';
 import type { JobClass, PoolClass } from '../core/model/types.ts';
 import type { PlannedJob } from '../core/dispatch/plan.ts';
 import type { JobStatus } from './lifecycle.ts';
-import type { ApiKeyInfo, JobEvent, JobSpec, MeteringInput, MeteringRow, StoredJob, Tenant, TenantRole } from './port.ts';
+import type { ApiKeyInfo, JobEvent, JobSpec, MeteringInput, MeteringRow, StoredJob, Tenant, TenantRole, Unplaced } from './port.ts';
 import type { ApiKeysTable, JobEventsTable, JobsTable, MeteringTable, TenantsTable } from './schema.ts';
 
 export function toTenant(row: Selectable<TenantsTable>): Tenant {
@@ -36,6 +36,7 @@ export function jobRow(tenantId: string, spec: JobSpec, nowMs: number): JobsTabl
     plan: null,
     executor_ref: null,
     command: spec.command ?? null,
+    unplaced: null,
     submitted_ms: nowMs,
     updated_ms: nowMs,
   };
@@ -62,6 +63,7 @@ export function toStoredJob(row: Selectable<JobsTable>): StoredJob {
     plan: row.plan === null ? null : (JSON.parse(row.plan) as PlannedJob),
     executorRef: row.executor_ref,
     command: row.command,
+    unplaced: row.unplaced === null ? null : (JSON.parse(row.unplaced) as Unplaced),
     submittedMs: row.submitted_ms,
     updatedMs: row.updated_ms,
   };

@@ -44,6 +44,8 @@ export interface JobsTable {
   executor_ref: string | null;
   /** The job's command (shell script body), or null. */
   command: string | null;
+  /** JSON Unplaced (why the dispatch loop found no place for it) or null (migration 0006). */
+  unplaced: string | null;
   submitted_ms: number;
   updated_ms: number;
 }

@@ -4,7 +4,7 @@
  * and make the store's refusals name the field. Each returns the reason, or null when the value is fine.
  */
 import { JOB_CLASSES, POOL_CLASSES, PRECISIONS } from '../core/model/types.ts';
-import type { JobSpec, MeteringInput, TenantInput } from './port.ts';
+import type { JobSpec, MeteringInput, TenantInput, UnplacedInput } from './port.ts';
 
 /** Tenant, job and metering-key ids: 1-128 characters, letters, digits and `._:-`, starting with a letter or digit. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -84,5 +84,17 @@ export function checkMetering(row: MeteringInput): string | null {
     for (const field of ['energyKWh', 'greenKWh', 'carbonKg'] as const) if (!finite(row.baseline[field]) || row.baseline[field] < 0) return `${of} baseline.${field} must be a non-negative number`;
     if (!finite(row.baseline.costYuan)) return `${of} baseline.costYuan must be a number`;
   }
+  return null;
+}
+
+/** At most this many reason lines are kept per job (a summary and one line per site; more sites are cut). */
+export const MAX_UNPLACED_REASONS = 64;
+/** Longest reason line or code kept. */
+export const MAX_UNPLACED_CHARS = 500;
+
+export function checkUnplaced(input: UnplacedInput): string | null {
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string' && x !== '');
+  if (!strings(input.codes) || input.codes.length === 0) return 'unplaced.codes must be a non-empty list of non-empty strings';
+  if (!strings(input.reasons) || input.reasons.length === 0) return 'unplaced.reasons must be a non-empty list of non-empty strings';
   return null;
 }

@@ -33,6 +33,14 @@ for (const backend of API_BACKENDS) {
       expect(stored?.job.deadlineMs).toBe(Date.parse('2026-06-08T03:00:00Z'));
     });
 
+    test('POST /v1/jobs takes a deadline equal to release + duration (no slack: start at release)', async () => {
+      const { f } = api;
+      const key = await f.tenant('acme');
+      const res = await f.call(key, 'POST', '/v1/jobs', jobBody('now-1', { release: '2026-06-01T03:00Z', durationS: 3600, deadline: '2026-06-01T04:00Z' }));
+      expect(res.statusCode, res.body).toBe(201);
+      expect(res.json().jobs[0]).toMatchObject({ id: 'now-1', status: 'submitted', release: '2026-06-01T03:00:00Z', deadline: '2026-06-01T04:00:00Z' });
+    });
+
     test('POST /v1/jobs stores a batch whole, with offsets and allowed sites', async () => {
       const { f } = api;
       const key = await f.tenant('acme');
@@ -74,7 +82,7 @@ for (const backend of API_BACKENDS) {
       const key = await f.tenant('acme');
       await f.call(key, 'POST', '/v1/jobs', jobBody('llm-1'));
       const unplanned = await f.call(key, 'GET', '/v1/jobs/llm-1/plan');
-      expect(unplanned.json()).toEqual({ id: 'llm-1', tenant: 'acme', status: 'submitted', version: 1, plan: null });
+      expect(unplanned.json()).toEqual({ id: 'llm-1', tenant: 'acme', status: 'submitted', version: 1, plan: null, unplaced: null });
 
       f.clock.advance(60_000);
       const planned = await f.store.planJob({ tenantId: 'acme', jobId: 'llm-1' }, plannedJob('llm-1'), { nowMs: f.clock.nowMs() });
@@ -86,7 +94,7 @@ for (const backend of API_BACKENDS) {
 
       const plan = await f.call(key, 'GET', '/v1/jobs/llm-1/plan');
       expect(plan.statusCode).toBe(200);
-      expect(plan.json()).toEqual({ id: 'llm-1', tenant: 'acme', status: 'planned', version: 2, plan: plannedJob('llm-1') });
+      expect(plan.json()).toEqual({ id: 'llm-1', tenant: 'acme', status: 'planned', version: 2, plan: plannedJob('llm-1'), unplaced: null });
 
       const events = await f.call(key, 'GET', '/v1/jobs/llm-1/events');
       expect(events.json().events.map((e: { version: number; name: string; from: string | null; to: string; at: string }) => [e.version, e.name, e.from, e.to, e.at])).toEqual([

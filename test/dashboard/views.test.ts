@@ -240,8 +240,8 @@ for (const backend of API_BACKENDS) describe(backend, () => {
   describe('the dashboard in the API document', () => {
     it('lists the views and the event stream, with their schemas', async () => {
       const doc = (await get('/openapi.json')).json();
-      for (const path of ['/v1/dashboard/network', '/v1/dashboard/energy/{siteId}', '/v1/dashboard/savings', '/v1/events']) expect(doc.paths[path]?.get, path).toBeDefined();
-      expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['DashboardNetwork', 'DashboardEnergy', 'DashboardSavings', 'TickEvent']));
+      for (const path of ['/v1/dashboard/network', '/v1/dashboard/energy/{siteId}', '/v1/dashboard/savings', '/v1/dashboard/unplaced', '/v1/events']) expect(doc.paths[path]?.get, path).toBeDefined();
+      expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['DashboardNetwork', 'DashboardEnergy', 'DashboardSavings', 'DashboardUnplaced', 'Unplaced', 'TickEvent']));
       expect(doc.paths['/v1/dashboard/network'].get.security).toBeUndefined();
     });
   });

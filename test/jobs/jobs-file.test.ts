@@ -75,6 +75,11 @@ describe('parseJobsCsv reads good files', () => {
     expect(parseJobsCsv(file(GOOD_ROW), 'jobs.csv')).toEqual([GOOD_JOB]);
   });
 
+  it('accepts a deadline equal to release + duration (no slack: start at release)', () => {
+    const [job] = parseJobsCsv(file(withColumn('deadline', '2026-06-01T05:00Z')), 'jobs.csv');
+    expect(job.deadlineMs - job.releaseMs).toBe(job.durationS * 1000);
+  });
+
   it('accepts origin and allowed sites among the given sites', () => {
     expect(parseJobsCsv(file(GOOD_ROW), 'jobs.csv', { siteIds: ['hami', 'beijing'] })).toEqual([GOOD_JOB]);
   });
@@ -85,7 +90,7 @@ describe('parseJobsCsv names the line, column and reason of bad input', () => {
     { name: 'bad month', text: file(withColumn('deadline', '2026-13-01T00:00Z')), message: "jobs.csv line 2, column deadline: '2026-13-01T00:00Z' is not an ISO 8601 UTC instant" },
     { name: 'no time zone', text: file(withColumn('release', '2026-06-01T03:00')), message: "jobs.csv line 2, column release: '2026-06-01T03:00' is not an ISO 8601 UTC instant" },
     { name: 'February 30', text: file(withColumn('release', '2026-02-30T03:00Z')), message: "line 2, column release: '2026-02-30T03:00Z' is not an ISO 8601" },
-    { name: 'deadline too early', text: file(withColumn('deadline', '2026-06-01T05:00Z')), message: 'jobs.csv line 2, column deadline: 2026-06-01T05:00:00Z is not after release + duration (2026-06-01T05:00:00Z)' },
+    { name: 'deadline too early', text: file(withColumn('deadline', '2026-06-01T04:59Z')), message: 'jobs.csv line 2, column deadline: 2026-06-01T04:59:00Z is before release + duration (2026-06-01T05:00:00Z)' },
     { name: 'unknown class', text: file(withColumn('class', 'service')), message: "jobs.csv line 2, column class: 'service' is not one of training|inference|hpc|batch|backup" },
     { name: 'unknown pool class', text: file(withColumn('pool_class', 'gpu')), message: "jobs.csv line 2, column pool_class: 'gpu' is not one of ai|general|hpc" },
     { name: 'zero units', text: file(withColumn('units', '0')), message: "jobs.csv line 2, column units: '0' is not a positive integer" },

@@ -90,6 +90,10 @@ describe('recurringJobs', () => {
     for (const j of recurringJobs(spec({ deadlineAfterMs: 10 * HOUR }))) expect(j.deadlineMs - j.releaseMs).toBe(10 * HOUR);
   });
 
+  it('takes --deadline-after equal to --duration: no slack, each job starts at its release', () => {
+    for (const j of recurringJobs(spec({ durationS: 3600, deadlineAfterMs: HOUR }))) expect(j.deadlineMs - j.releaseMs).toBe(HOUR);
+  });
+
   it('writes a jobs file that reads back unchanged', () => {
     const jobs = recurringJobs(spec({ offsetMinutes: 60, interruptible: true }));
     expect(parseJobsCsv(formatJobsCsv(jobs), 'recurring.csv', { siteIds: ['de'] })).toEqual(jobs);
@@ -98,7 +102,7 @@ describe('recurringJobs', () => {
   it.each([
     [{ toMs: Date.UTC(2020, 0, 1) }, '--to: 2020-01-01T00:00:00Z is not after --from (2020-01-01T00:00:00Z)'],
     [{ everyMs: 90_000 }, '--every: 90 s is not a positive whole number of minutes'],
-    [{ deadlineAfterMs: HOUR }, '--deadline-after: 3600 s is not longer than --duration (3600 s)'],
+    [{ durationS: 3600, deadlineAfterMs: HOUR - 1000 }, '--deadline-after: 3599 s is shorter than --duration (3600 s)'],
     [{ everyMs: 60_000, toMs: Date.UTC(2022, 0, 1) }, '--every: makes 1052100 jobs between --from and --to; at most 527040'],
   ] as [Partial<RecurringSpec>, string][])('rejects options that do not fit together: %s', (over, message) => {
     expect(() => recurringJobs(spec(over))).toThrow(new RecurringSpecError(message.split(': ')[0], message.slice(message.indexOf(': ') + 2)));

@@ -113,3 +113,22 @@ describe('kumul plan rejects bad input', () => {
     expect(run.stderr).toMatch(/bad-origin\.csv line 4, column origin: .*xian/);
   });
 });
+
+describe('a no-slack deadline (deadline = release + duration) in a jobs file', () => {
+  it('is read by kumul jobs stats and kumul plan, and planned to start at its release', () => {
+    const file = join(dir, 'no-slack.csv');
+    writeFileSync(
+      file,
+      'id,tenant,class,pool_class,units,duration_s,release,deadline,origin,input_gb,interruptible,allowed_sites\n' +
+        'now-1,t1,training,ai,8,3600,2026-06-01T03:00:00Z,2026-06-01T04:00:00Z,hami,0,false,\n',
+    );
+    const stats = kumul('jobs', 'stats', file);
+    expect(stats.status, stats.stderr).toBe(0);
+    const out = join(dir, 'no-slack-plan.json');
+    const run = kumul('plan', '--scenario', 'hami', '--jobs', file, '--start', '2026-06-01T00:00Z', '--slots', '24', '--out', out);
+    expect(run.status, run.stderr).toBe(0);
+    const plan = JSON.parse(readFileSync(out, 'utf8')) as Plan;
+    expect(plan.unplaced).toEqual([]);
+    expect(plan.jobs[0].runs).toEqual([{ start: '2026-06-01T03:00:00.000Z', end: '2026-06-01T04:00:00.000Z', units: 8 }]);
+  });
+});

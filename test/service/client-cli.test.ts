@@ -62,6 +62,55 @@ describe('kumul as an API client', () => {
     expect(JSON.parse(bill.stdout)).toHaveProperty('totals');
   });
 
+  it('takes a no-slack deadline, and `jobs get` says why a job has no place or was missed', async () => {
+    const file = join(dir, 'why.csv');
+    writeFileSync(
+      file,
+      'id,tenant,class,pool_class,units,duration_s,release,deadline,origin,input_gb,interruptible,allowed_sites\n' +
+        // No slack: deadline = release + duration ("run it now").
+        'now,lab,batch,general,8,3600,2026-06-03T00:00:00Z,2026-06-03T01:00:00Z,hami,0,false,\n' +
+        // Fits urumqi's 32 accelerators today; the operator shrinks the pool below.
+        'narrow,lab,training,ai,32,3600,2026-06-03T00:00:00Z,2026-06-05T00:00:00Z,urumqi,0,true,urumqi\n' +
+        // 50,000 GB from beijing to hami at 10 Gbit/s take 11.1 h: it cannot reach hami before its deadline.
+        'far,lab,training,ai,8,3600,2026-06-01T00:00:00Z,2026-06-01T06:00:00Z,beijing,50000,false,hami\n',
+    );
+    const submit = kumul('jobs', 'submit', file);
+    expect(submit.status, submit.stderr).toBe(0);
+    expect(submit.stdout).toMatch(/submitted 3 jobs/);
+
+    const operator = { authorization: `Bearer ${operatorKey}`, 'content-type': 'application/json' };
+    const { scenario } = (await (await fetch(`${url}/v1/scenario`, { headers: operator })).json()) as { scenario: { sites: { id: string; pools: { class: string; units: number }[] }[] } };
+    const { id: _id, signals: _signals, ...urumqi } = scenario.sites.find((x) => x.id === 'urumqi') as { id: string; signals: unknown; pools: { class: string; units: number }[] };
+    const put = await fetch(`${url}/v1/sites/urumqi`, { method: 'PUT', headers: operator, body: JSON.stringify({ ...urumqi, pools: urumqi.pools.map((p) => (p.class === 'ai' ? { ...p, units: 16 } : p)) }) });
+    expect(put.status, await put.text()).toBe(200);
+
+    type Got = { job: { status: string; unplaced: unknown }; plan: unknown; unplaced: { codes: string[]; reasons: string[] } | null; events: { name: string }[] };
+    const get = async (id: string, until: (g: Got) => boolean): Promise<{ got: Got; stderr: string }> => {
+      for (let i = 0; ; i++) {
+        const run = kumul('jobs', 'get', id);
+        expect(run.status, run.stderr).toBe(0);
+        const got = JSON.parse(run.stdout) as Got;
+        if (until(got) || i === 40) return { got, stderr: run.stderr };
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+    const narrow = await get('narrow', (g) => g.unplaced?.codes.includes('too few units') ?? false);
+    expect(narrow.got).toMatchObject({ job: { status: 'submitted' }, plan: null, unplaced: { codes: ['not allowed', 'too few units'] } });
+    expect(narrow.got.unplaced!.reasons).toContain('urumqi: needs 32 units, ai pool has 16');
+    expect(narrow.got.job.unplaced).toEqual(narrow.got.unplaced);
+    expect(narrow.stderr).toBe('narrow: no place: 0/6 sites can run it: 5 not allowed, 1 too few units\n');
+
+    const far = await get('far', (g) => g.job.status === 'missed');
+    expect(far.got).toMatchObject({ job: { status: 'missed' }, plan: null });
+    expect(far.got.unplaced!.codes).toContain('cannot finish by the deadline');
+    expect(far.got.unplaced!.reasons.some((r) => r.startsWith('hami: cannot finish by the deadline after moving 50000 GB (11.1 h)'))).toBe(true);
+    expect(far.got.events.map((e) => e.name)).toEqual(['submit', 'markMissed']);
+
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/kumul_jobs_unplaced\{reason="too few units"\} 1/);
+    expect(metrics).toMatch(/kumul_jobs_missed_total\{reason="cannot finish by the deadline"\} 1/);
+  });
+
   it('exits 2 with the API error for a bad key or an unknown job', () => {
     const bad = spawnSync(process.execPath, [join(ROOT, 'bin/kumul.js'), 'jobs', 'list', '--url', url, '--key', 'kml_nonsense'], { cwd: ROOT, encoding: 'utf8' });
     expect(bad.status).toBe(2);

@@ -117,7 +117,69 @@ describe('dispatch loop', () => {
     expect((await store.cancel({ tenantId: 'lab', jobId: 'later' }, { nowMs: clock.nowMs() })).ok).toBe(true);
     await runUntil(T0 + 20 * HOUR);
     expect((await store.getJob({ tenantId: 'lab', jobId: 'later' }))!.status).toBe('cancelled');
-    expect((await store.getJob({ tenantId: 'lab', jobId: 'hopeless' }))!.status).toBe('missed');
+    const hopeless = (await store.getJob({ tenantId: 'lab', jobId: 'hopeless' }))!;
+    expect(hopeless.status).toBe('missed');
+    // Marked at the first cycle, not when the deadline passed, with why.
+    expect(hopeless.updatedMs).toBe(T0);
+    expect(hopeless.unplaced).toMatchObject({ atMs: T0, codes: ['deadline passed'] });
+    expect(hopeless.unplaced!.reasons[0]).toBe('deadline passed: 36000 s from now ends after the deadline 2026-06-01T05:00:00.000Z');
+  });
+
+  it('keeps why a job has no place, counts it by reason, and records the same reason once', async () => {
+    const ref = { tenantId: 'lab', jobId: 'huge' };
+    await store.submitJobs('lab', [spec('huge', { units: 999 })], T0);
+    await loop.tick();
+    const first = (await store.getJob(ref))!;
+    expect(first).toMatchObject({ status: 'submitted', plan: null, version: 2, unplaced: { atMs: T0, sinceMs: T0, codes: ['too few units'] } });
+    expect(first.unplaced!.reasons[0]).toBe('0/6 sites can run it: 6 too few units');
+    expect(first.unplaced!.reasons).toContain('hami: needs 999 units, ai pool has 64');
+    expect(metrics.render()).toContain('kumul_jobs_unplaced{reason="too few units"} 1');
+
+    // Later cycles give the same reason: stored as of the latest cycle, no new version, no new event.
+    await runUntil(T0 + 3 * HOUR);
+    const later = (await store.getJob(ref))!;
+    expect(later).toMatchObject({ status: 'submitted', version: 2, unplaced: { atMs: T0 + 3 * HOUR, sinceMs: T0, codes: ['too few units'] } });
+    expect((await store.jobEvents(ref)).map((e) => e.name)).toEqual(['submit', 'noteUnplaced']);
+    expect((await store.jobEvents(ref))[1].detail).toMatchObject({ reason: '0/6 sites can run it: 6 too few units', codes: ['too few units'] });
+    // The version the tenant saw still cancels it.
+    expect((await store.cancel(ref, { nowMs: clock.nowMs(), expectedVersion: 2 })).ok).toBe(true);
+    await loop.tick();
+    expect(metrics.render()).toContain('kumul_jobs_unplaced{reason="too few units"} 0');
+  });
+
+  it('misses at once a job whose deadline no site can reach (its input’s transfer included); one waiting for capacity stays submitted', async () => {
+    // hami's 64 accelerators are busy for 20 hours.
+    await store.submitJobs('lab', [spec('block', { units: 64, origin: 'hami', inputGb: 0, allowedSites: ['hami'], durationS: 20 * 3600, deadlineMs: T0 + 30 * HOUR })], T0);
+    await loop.tick();
+    expect((await store.getJob({ tenantId: 'lab', jobId: 'block' }))!.status).toBe('running');
+
+    clock.advance(15 * 60_000);
+    const nowMs = clock.nowMs();
+    await store.submitJobs(
+      'lab',
+      [
+        // 50,000 GB from beijing to hami at 10 Gbit/s take 11.1 h: it could run in 1 h, but not at hami before its deadline.
+        spec('far', { origin: 'beijing', allowedSites: ['hami'], inputGb: 50_000, durationS: 3600, deadlineMs: T0 + 6 * HOUR }),
+        spec('waits', { units: 8, origin: 'hami', inputGb: 0, allowedSites: ['hami'], durationS: 3600, deadlineMs: T0 + 10 * HOUR }),
+      ],
+      nowMs,
+    );
+    loop.wake();
+    await loop.tick();
+    const far = (await store.getJob({ tenantId: 'lab', jobId: 'far' }))!;
+    expect(far).toMatchObject({ status: 'missed', updatedMs: nowMs, unplaced: { atMs: nowMs } });
+    expect([...far.unplaced!.codes].sort()).toEqual(['cannot finish by the deadline', 'not allowed']);
+    expect(far.unplaced!.reasons).toContain('hami: cannot finish by the deadline after moving 50000 GB (11.1 h): needs 1 slot(s) of 60 min, 0 left');
+    expect((await store.jobEvents({ tenantId: 'lab', jobId: 'far' })).at(-1)).toMatchObject({ name: 'markMissed', from: 'submitted', to: 'missed', detail: { codes: far.unplaced!.codes } });
+    expect(metrics.render()).toContain('kumul_jobs_missed_total{reason="cannot finish by the deadline"} 1');
+    expect(metrics.render()).toContain('kumul_jobs_finished_total{state="missed"} 1');
+
+    const waits = (await store.getJob({ tenantId: 'lab', jobId: 'waits' }))!;
+    expect(waits.status).toBe('submitted');
+    expect([...waits.unplaced!.codes].sort()).toEqual(['no free capacity in its window', 'not allowed']);
+    expect(waits.unplaced!.reasons[0]).toBe('0/6 sites can run it: 5 not allowed, 1 no free capacity in its window');
+    expect(metrics.render()).toContain('kumul_jobs_unplaced{reason="no free capacity in its window"} 1');
+    expect(metrics.render()).toContain('kumul_jobs_unplaced{reason="not allowed"} 1');
   });
 
   it('stops the run of a job cancelled while it runs, also after a restart of the loop', async () => {

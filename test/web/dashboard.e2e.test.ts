@@ -212,6 +212,27 @@ describe('the dashboard in headless Chromium', () => {
     await page.locator('#job-title .badge', { hasText: 'cancelled' }).waitFor();
     expect(await page.getByRole('button', { name: 'Cancel job' }).count()).toBe(0);
 
+    // A job that cannot reach its only allowed site before its deadline (50,000 GB at 10 Gbit/s take 11.1 h): missed at
+    // once, and its page says why, site by site.
+    const { nowMs } = (await (await fetch(`${url}/v1/dashboard/network`)).json()) as { nowMs: number };
+    const releaseMs = Math.ceil(nowMs / 1000) * 1000;
+    const far = await fetch(`${url}/v1/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${labKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'far-1', class: 'training', poolClass: 'ai', units: 8, durationS: 3600, release: new Date(releaseMs).toISOString(), deadline: new Date(releaseMs + 6 * 3_600_000).toISOString(), origin: 'beijing', inputGb: 50_000, allowedSites: ['hami'] }),
+    });
+    expect(far.status).toBe(201);
+    await page.evaluate(() => (location.hash = '#/work/lab/far-1'));
+    await page.locator('#job-title .badge', { hasText: 'missed' }).waitFor();
+    await page.getByText('Missed: it could no longer meet its deadline.').waitFor();
+    const why = page.getByRole('region', { name: 'Why each site cannot run it' });
+    await expect.poll(() => why.locator('tbody tr').count()).toBe(6);
+    expect(await why.locator('tbody tr', { hasText: 'hami' }).textContent()).toContain('cannot finish by the deadline after moving 50000 GB');
+    await page.screenshot({ path: join(ARTIFACTS, 'job-missed-1280.png'), fullPage: true });
+    // The network view says how many waiting jobs have no place, and why (counts only).
+    await page.evaluate(() => (location.hash = '#/network'));
+    await expect.poll(() => page.locator('.unplaced-jobs').textContent()).toMatch(/^(Every waiting job has a place in the plan\.|\d+ waiting jobs? without a place at the last dispatch cycle: .+\.)$/);
+
     expect(foreign, 'requests to other origins').toEqual([]);
     expect(errors, 'errors in the page').toEqual([]);
     await context.close();

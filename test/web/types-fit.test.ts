@@ -6,7 +6,7 @@
  */
 import type { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import type { NetworkView, EnergyView, SavingsView, TickEvent } from '../../src/api/schemas/dashboard.ts';
+import type { NetworkView, EnergyView, SavingsView, TickEvent, UnplacedSummaryView } from '../../src/api/schemas/dashboard.ts';
 import type { EventView, JobView, PlanView } from '../../src/api/schemas/jobs.ts';
 import type { BillSchema } from '../../src/api/schemas/bill.ts';
 import type { TenantView } from '../../src/api/schemas/tenants.ts';
@@ -26,7 +26,8 @@ const fits: [
   (v: Out<typeof EventView>) => web.JobEvent,
   (v: Out<typeof BillSchema>) => web.Bill,
   (v: Out<typeof TenantView>) => web.Tenant,
-] = [(v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v];
+  (v: Out<typeof UnplacedSummaryView>) => web.UnplacedSummary,
+] = [(v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v];
 void fits;
 
 describe("the dashboard's types", () => {

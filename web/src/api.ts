@@ -2,7 +2,7 @@
  * The dashboard's calls to the API (same origin). Dashboard routes need no key; jobs, bills and tenants
  * take the logged-in key (`Authorization: Bearer …`), kept in sessionStorage for this tab only.
  */
-import type { ApiErrorBody, Bill, Job, JobEvent, JobPlan, NetworkNow, Savings, SiteEnergy, Tenant } from './types.ts';
+import type { ApiErrorBody, Bill, Job, JobEvent, JobPlan, NetworkNow, Savings, SiteEnergy, Tenant, UnplacedSummary } from './types.ts';
 
 /** An API answer that was not 2xx, with the API's error code and message when it sent one. */
 export class ApiError extends Error {
@@ -77,6 +77,7 @@ const q = (params: Record<string, string | number | undefined>) => {
 export const api = {
   network: () => request<NetworkNow>('/v1/dashboard/network'),
   energy: (siteId: string, hoursBack = 24, hoursAhead = 48) => request<SiteEnergy>(`/v1/dashboard/energy/${encodeURIComponent(siteId)}${q({ hoursBack, hoursAhead })}`),
+  unplaced: () => request<UnplacedSummary>('/v1/dashboard/unplaced'),
   savings: (bucket: 'hour' | 'day') => request<Savings>(`/v1/dashboard/savings${q({ bucket })}`),
   jobs: (filter: { status?: string; class?: string; poolClass?: string; tenant?: string; limit?: number }) =>
     request<{ jobs: Job[]; next: string | null }>(`/v1/jobs${q({ limit: 200, ...filter })}`),

@@ -1,7 +1,7 @@
 /** Pieces the work and tenant views share: the jobs table, the job detail (plan, why, events), the submit form. */
 import { ApiError, api, currentSession } from './api.ts';
 import { duration, field, h, message, num, pct, select, table, utc } from './dom.ts';
-import { JOB_CLASSES, POOL_CLASSES, SCORE_UNITS, type Job, type JobEvent, type JobPlan } from './types.ts';
+import { JOB_CLASSES, POOL_CLASSES, SCORE_UNITS, type Job, type JobEvent, type JobPlan, type Unplaced } from './types.ts';
 import { serviceClock } from './view.ts';
 
 export const jobHref = (job: { tenant: string; id: string }) => `#/work/${encodeURIComponent(job.tenant)}/${encodeURIComponent(job.id)}`;
@@ -11,7 +11,7 @@ export function statusBadge(status: string): HTMLElement {
 }
 
 export function jobsTable(caption: string, jobs: Job[], showTenant: boolean): HTMLElement {
-  const headers = ['Job', ...(showTenant ? ['Tenant'] : []), 'Status', 'Class', 'Pool', 'Units', 'Duration', 'Release', 'Deadline', 'Origin'];
+  const headers = ['Job', ...(showTenant ? ['Tenant'] : []), 'Status', 'Class', 'Pool', 'Units', 'Duration', 'Release', 'Deadline', 'Origin', 'No place because'];
   return table(
     caption,
     headers,
@@ -26,12 +26,16 @@ export function jobsTable(caption: string, jobs: Job[], showTenant: boolean): HT
       utc(j.release),
       utc(j.deadline),
       j.origin,
+      // The reason codes of the last cycle that found no place for it (or of its miss); the job's page has the detail.
+      j.unplaced ? j.unplaced.codes.join(', ') : '–',
     ]),
     { numeric: [showTenant ? 5 : 4], empty: 'No jobs match.' },
   );
 }
 
 function describeEvent(e: JobEvent): string {
+  // Events with the dispatcher's reasons (noteUnplaced, unplanJob, markMissed) say their summary; the page lists the rest.
+  if (typeof e.detail.reason === 'string' && Array.isArray(e.detail.reasons)) return e.detail.reason;
   const text = Object.keys(e.detail).length ? JSON.stringify(e.detail) : '';
   return text.length > 160 ? `${text.slice(0, 157)}…` : text;
 }
@@ -104,7 +108,9 @@ export async function jobDetail(tenant: string, id: string, onChange: () => void
           ),
           plan.explain.rejected.length ? table('Sites ruled out', ['Site', 'Reason'], plan.explain.rejected.map((r) => [r.site, r.reason])) : null,
         )
-      : h('p', { class: 'muted' }, 'Not planned yet: the dispatch loop plans it at its next cycle.'),
+      : planView.unplaced
+        ? unplacedSection(planView.unplaced, job.status)
+        : h('p', { class: 'muted' }, 'Not planned yet: the dispatch loop plans it at its next cycle.'),
     h('h3', null, 'Events'),
     table(
       'Events, oldest first',
@@ -112,6 +118,31 @@ export async function jobDetail(tenant: string, id: string, onChange: () => void
       events.events.map((e) => [String(e.version), utc(e.at), e.name, e.from ?? '–', e.to, describeEvent(e)]),
       { numeric: [0] },
     ),
+  );
+}
+
+/**
+ * Why a job has no plan: the dispatch loop's reasons (a summary line, then each site's), as of its latest cycle; for a
+ * missed job, why it could no longer meet its deadline. Shown by `jobDetail` in place of the plan.
+ */
+function unplacedSection(unplaced: Unplaced, status: string): HTMLElement {
+  const [summary, ...sites] = unplaced.reasons;
+  const bySite = sites.map((line) => {
+    const at = line.indexOf(': ');
+    return at > 0 ? [line.slice(0, at), line.slice(at + 2)] : ['', line];
+  });
+  const heading =
+    status === 'missed'
+      ? 'Missed: it could no longer meet its deadline'
+      : FINAL.has(status)
+        ? 'It had no place when it ended'
+        : 'No place yet: why the dispatch loop could not plan it';
+  return h(
+    'div',
+    { class: 'unplaced' },
+    h('p', { class: 'unplaced-summary' }, h('strong', null, `${heading}. `), summary),
+    h('p', { class: 'muted' }, `Reasons: ${unplaced.codes.join(', ')}. As of ${utc(unplaced.at)}${unplaced.since !== unplaced.at ? `, the same since ${utc(unplaced.since)}` : ''}.`),
+    bySite.length ? table('Why each site cannot run it', ['Site', 'Reason'], bySite) : null,
   );
 }
 
@@ -128,7 +159,7 @@ export function submitForm(sites: { id: string; name: string }[], onSubmitted: (
   const units = h('input', { name: 'units', type: 'number', min: 1, step: 1, required: true, value: 1 });
   const hours = h('input', { name: 'hours', type: 'number', min: 0.25, step: 0.25, required: true, value: 2 });
   const release = h('input', { name: 'release', placeholder: 'now', spellcheck: 'false', autocapitalize: 'off' });
-  const slackHours = h('input', { name: 'slack', type: 'number', min: 0.25, step: 0.25, required: true, value: 24 });
+  const slackHours = h('input', { name: 'slack', type: 'number', min: 0, step: 0.25, required: true, value: 24 });
   const origin = select('origin', sites.map((s) => [s.id, s.name]), sites[0]?.id ?? '');
   const inputGb = h('input', { name: 'inputGb', type: 'number', min: 0, step: 1, value: 0 });
   const interruptible = h('input', { name: 'interruptible', type: 'checkbox' });
@@ -146,7 +177,7 @@ export function submitForm(sites: { id: string; name: string }[], onSubmitted: (
       field('Units', units, 'accelerators, cores or nodes at once'),
       field('Duration, hours', hours),
       field('Release (UTC, ISO 8601)', release, 'earliest start, e.g. 2026-06-01T03:00Z; empty: now on the service’s clock'),
-      field('Slack, hours', slackHours, 'deadline = release + duration + slack'),
+      field('Slack, hours', slackHours, 'deadline = release + duration + slack; 0: start at release'),
       field('Input data at', origin),
       field('Input data, GB', inputGb),
       field('Interruptible', interruptible),

@@ -118,8 +118,29 @@ export interface Job {
   status: JobStatus;
   version: number;
   executorRef: string | null;
+  /** Why the dispatch loop found no place for the job, or why it was marked missed; null while it has a plan. */
+  unplaced: Unplaced | null;
   submitted: string;
   updated: string;
+}
+
+/** `GET /v1/dashboard/unplaced`: every tenant's waiting jobs without a place, by reason code. */
+export interface UnplacedSummary {
+  nowMs: number;
+  jobs: number;
+  reasons: { reason: string; jobs: number }[];
+}
+
+/** Why the dispatch loop found no place for a job (`unplaced` of `GET /v1/jobs/:id` and `/plan`). */
+export interface Unplaced {
+  /** The latest cycle that found no place for it. */
+  at: string;
+  /** The first cycle that found no place for it for these codes. */
+  since: string;
+  /** Short codes of the reasons. */
+  codes: string[];
+  /** A summary line, then each site and its reason. */
+  reasons: string[];
 }
 
 export interface ExplainCandidate {
@@ -151,6 +172,7 @@ export interface JobPlan {
     transferKWh: number;
     explain: { policy: string; candidates: ExplainCandidate[]; earliestHere: ExplainCandidate | null; rejected: { site: string; reason: string }[] };
   } | null;
+  unplaced: Unplaced | null;
 }
 
 /** `GET /v1/jobs/:id/events`. */

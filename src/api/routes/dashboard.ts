@@ -8,11 +8,11 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ScenarioError } from '../../scenario/index.ts';
-import { energyWindow, networkNow, savings, siteEnergy, type DashboardSource } from '../../service/dashboard.ts';
+import { energyWindow, networkNow, savings, siteEnergy, unplacedSummary, type DashboardSource } from '../../service/dashboard.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError, validationError } from '../errors.ts';
 import { errorResponses } from '../schemas/common.ts';
-import { EnergyParams, EnergyQuery, EnergyView, NetworkView, SavingsQuery, SavingsView, TickEvent } from '../schemas/dashboard.ts';
+import { EnergyParams, EnergyQuery, EnergyView, NetworkView, SavingsQuery, SavingsView, TickEvent, UnplacedSummaryView } from '../schemas/dashboard.ts';
 
 const TAGS = ['dashboard'];
 const DEFAULT_HOURS_BACK = 24;
@@ -45,6 +45,19 @@ export const dashboardRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx
         throw new ApiError('KUMUL_UNAVAILABLE', `the scenario's signals do not cover now: ${error.issues[0]?.reason ?? error.message}`);
       }
     },
+  );
+
+  app.get(
+    '/v1/dashboard/unplaced',
+    {
+      onRequest: auth.anonymous,
+      schema: {
+        summary: 'Why waiting jobs have no place: how many submitted jobs the last dispatch cycle could not place, by reason code (every tenant, no job ids)',
+        tags: TAGS,
+        response: { 200: UnplacedSummaryView, ...errorResponses('KUMUL_RATE_LIMITED', 'KUMUL_INTERNAL') },
+      },
+    },
+    async () => unplacedSummary(ctx.store, ctx.clock.nowMs()),
   );
 
   app.get(

@@ -13,7 +13,7 @@ import type { ApiDeps } from '../deps.ts';
 import { ApiError, fromRefusal, validationError } from '../errors.ts';
 import { networkProblems, quotaProblems } from '../job-checks.ts';
 import { AUTH_ERRORS, Id, SECURITY, TenantScope, errorResponses } from '../schemas/common.ts';
-import { EventView, JobView, PlanView, StatusList, SubmitBody, toEventView, toJobView } from '../schemas/jobs.ts';
+import { EventView, JobView, PlanView, StatusList, SubmitBody, toEventView, toJobView, toUnplacedView } from '../schemas/jobs.ts';
 
 const TAGS = ['jobs'];
 const JobParams = z.strictObject({ id: Id });
@@ -152,7 +152,7 @@ export const jobRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, auth
     {
       onRequest: auth.tenant,
       schema: {
-        summary: "A job's current plan: where, when, what it costs, and why (explain)",
+        summary: "A job's current plan: where, when, what it costs, and why (explain); without one, why the dispatch loop found no place for it (unplaced)",
         tags: TAGS,
         security: SECURITY,
         params: JobParams,
@@ -161,8 +161,8 @@ export const jobRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, auth
       },
     },
     async (request) => {
-      const { job, status, version, plan } = await findJob(request, request.params.id, request.query.tenant);
-      return { id: job.id, tenant: job.tenant, status, version, plan };
+      const { job, status, version, plan, unplaced } = await findJob(request, request.params.id, request.query.tenant);
+      return { id: job.id, tenant: job.tenant, status, version, plan, unplaced: toUnplacedView(unplaced) };
     },
   );
 

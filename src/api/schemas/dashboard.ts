@@ -130,6 +130,18 @@ export const SavingsView = z
   })
   .meta({ id: 'DashboardSavings' });
 
+// ---- GET /v1/dashboard/unplaced ----
+
+export const UnplacedSummaryView = z
+  .object({
+    nowMs: z.number().int(),
+    jobs: z.number().int().meta({ description: 'Submitted jobs, every tenant’s, that the last dispatch cycle could not place' }),
+    reasons: z
+      .array(z.object({ reason: z.string().meta({ description: "A reason code (the dispatcher's filter codes, e.g. 'too few units')" }), jobs: z.number().int() }))
+      .meta({ description: 'By reason code, most jobs first; a job counts under each of its codes' }),
+  })
+  .meta({ id: 'DashboardUnplaced' });
+
 // ---- GET /v1/events ----
 
 /** The data of one `tick` server-sent event (`event: tick`), published after each dispatch-loop tick. */
@@ -147,6 +159,7 @@ export type NetworkViewValue = z.output<typeof NetworkView>;
 export type EnergyViewValue = z.output<typeof EnergyView>;
 export type SavingsViewValue = z.output<typeof SavingsView>;
 export type TickEventValue = z.output<typeof TickEvent>;
+export type UnplacedSummaryValue = z.output<typeof UnplacedSummaryView>;
 
 // The schemas must carry every field of what they show: these fail to typecheck when a type gains one.
 const fits: [(report: TickReport) => z.input<typeof TickEvent>, (bucket: StoreSavingsBucket) => z.input<typeof SavingsBucket>] = [(report) => report, (bucket) => bucket];

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { JOB_CLASSES, POOL_CLASSES } from '../../core/model/types.ts';
 import { DEFAULT_DEADLINE_AFTER_RELEASE_MS } from '../../jobs/jobs-file.ts';
 import { JOB_STATUSES, TRANSITION_NAMES } from '../../store/lifecycle.ts';
-import type { JobEvent, JobSpec, StoredJob } from '../../store/port.ts';
+import type { JobEvent, JobSpec, StoredJob, Unplaced } from '../../store/port.ts';
 import { MAX_COMMAND_CHARS } from '../../store/validate.ts';
 import type { PlannedJob } from '../../core/dispatch/plan.ts';
 import { Id, Instant, InstantInput, iso } from './common.ts';
@@ -26,7 +26,7 @@ export const JobInput = z
     units: z.number().int().positive().max(1_000_000).meta({ description: 'Units needed at once (accelerators, cores or nodes of the pool class)' }),
     durationS: z.number().positive().max(366 * 86_400).meta({ description: 'Run time at full speed on `units` units, seconds' }),
     release: InstantInput.meta({ description: 'Earliest start' }),
-    deadline: InstantInput.optional().meta({ description: 'Latest end, after release + duration; default release + 7 days' }),
+    deadline: InstantInput.optional().meta({ description: 'Latest end, at or after release + duration (equal: no slack, start at release); default release + 7 days' }),
     origin: SiteId.meta({ description: 'Site where the input data is' }),
     inputGb: z.number().min(0).default(0).meta({ description: 'Input data to move if the job runs away from its origin, GB' }),
     interruptible: z.boolean().default(false).meta({ description: 'Can be paused at a slot boundary and resumed later at the same site' }),
@@ -46,8 +46,9 @@ export const JobInput = z
   .transform((job, ctx): JobSpec => {
     const deadlineMs = job.deadline ?? job.release + DEFAULT_DEADLINE_AFTER_RELEASE_MS;
     const earliestEndMs = job.release + job.durationS * 1000;
-    if (deadlineMs <= earliestEndMs) {
-      ctx.addIssue({ code: 'custom', path: ['deadline'], input: job.deadline, message: `${iso(deadlineMs)} is not after release + duration (${iso(Math.ceil(earliestEndMs))})` });
+    // Equal is "no slack": the job must start at its release.
+    if (deadlineMs < earliestEndMs) {
+      ctx.addIssue({ code: 'custom', path: ['deadline'], input: job.deadline, message: `${iso(deadlineMs)} is before release + duration (${iso(Math.ceil(earliestEndMs))})` });
     }
     const sites = job.allowedSites ?? [];
     sites.forEach((site, i) => {
@@ -73,6 +74,20 @@ export const SubmitBody = z.union([
   JobInput,
 ]);
 
+/** Why the dispatch loop found no place for a job (the store's `Unplaced`, instants as ISO 8601). */
+export const UnplacedView = z
+  .object({
+    at: Instant.meta({ description: 'The latest dispatch cycle that found no place for the job (or that marked it missed)' }),
+    since: Instant.meta({ description: 'The first cycle that found no place for it for these codes' }),
+    codes: z.array(z.string()).meta({ description: "Short codes of the reasons (the dispatcher's filter codes, e.g. 'too few units', 'no free capacity in its window', 'cannot finish by the deadline'); the metric kumul_jobs_unplaced counts jobs by them" }),
+    reasons: z.array(z.string()).meta({ description: 'A summary (0/6 sites can run it: 4 too few units, 2 not allowed), then each site and its reason' }),
+  })
+  .meta({ id: 'Unplaced' });
+
+export function toUnplacedView(unplaced: Unplaced | null): z.output<typeof UnplacedView> | null {
+  return unplaced && { at: iso(unplaced.atMs), since: iso(unplaced.sinceMs), codes: unplaced.codes, reasons: unplaced.reasons };
+}
+
 export const JobView = z
   .object({
     id: z.string(),
@@ -91,6 +106,7 @@ export const JobView = z
     version: z.number().int().meta({ description: 'Pass it back as expectedVersion to cancel only this version' }),
     executorRef: z.string().nullable(),
     command: z.string().nullable(),
+    unplaced: UnplacedView.nullable().meta({ description: "Why the dispatch loop found no place for the job, or why it was marked missed; null while it has a plan or before any cycle looked at it" }),
     submitted: Instant,
     updated: Instant,
   })
@@ -115,6 +131,7 @@ export function toJobView(stored: StoredJob): z.output<typeof JobView> {
     version: stored.version,
     executorRef: stored.executorRef,
     command: stored.command,
+    unplaced: toUnplacedView(stored.unplaced),
     submitted: iso(stored.submittedMs),
     updated: iso(stored.updatedMs),
   };
@@ -159,7 +176,10 @@ export const PlanView = z.object({
   tenant: z.string(),
   status: z.enum(JOB_STATUSES),
   version: z.number().int(),
-  plan: PlannedJobSchema.nullable().meta({ description: 'null until the dispatch loop has planned the job' }),
+  plan: PlannedJobSchema.nullable().meta({ description: 'null until the dispatch loop has planned the job (and again when a later cycle finds no place for it)' }),
+  unplaced: UnplacedView.nullable().meta({
+    description: 'With plan null: why the last dispatch cycle found no place for the job (it stays submitted), or why it was marked missed; null while it has a plan or before any cycle looked at it',
+  }),
 });
 
 export const EventView = z.object({

@@ -15,6 +15,7 @@ const ALL: JobStatus[] = [...NOT_FINAL, 'succeeded', 'failed', 'cancelled', 'mis
 const LEGAL: Record<TransitionName, { from: JobStatus[]; to: JobStatus }> = {
   planJob: { from: ['submitted', 'planned'], to: 'planned' },
   unplanJob: { from: ['planned'], to: 'submitted' },
+  noteUnplaced: { from: ['submitted'], to: 'submitted' },
   startTransfer: { from: ['planned'], to: 'transferring' },
   startRun: { from: ['planned', 'transferring'], to: 'running' },
   pauseRun: { from: ['running'], to: 'paused' },
@@ -33,6 +34,8 @@ function apply(store: Store, name: TransitionName, r: JobRef, options: Transitio
       return store.planJob(r, plannedJob(r.jobId, 'qingyang'), options);
     case 'unplanJob':
       return store.unplanJob(r, 'no capacity before the deadline', options);
+    case 'noteUnplaced':
+      return store.recordUnplaced([{ ref: r, codes: ['too few units'], reasons: ['0/1 sites can run it: 1 too few units', 'hami: needs 99 units'], expectedVersion: options.expectedVersion }], options.nowMs).then(([x]) => x);
     case 'startTransfer':
       return store.startTransfer(r, options);
     case 'startRun':
@@ -188,6 +191,74 @@ export function transitionContract(h: Harness): void {
     expect((await h.store.getJob(stale))).toMatchObject({ version: 2, plan: { site: 'qingyang' } });
     expect((await h.store.jobEvents(done)).length).toBe(4);
     expect(await h.store.planJobs([], at(51))).toEqual([]);
+  });
+
+  it('recordUnplaced stores why a waiting job has no place; the same codes again change no version and add no event', async () => {
+    await h.store.createTenant(tenant('acme'), 0);
+    const r = await jobIn(h.store, 'j1', 'submitted');
+    const first = { codes: ['too few units', 'not allowed'], reasons: ['0/2 sites can run it: 1 too few units, 1 not allowed', 'hami: needs 99 units, ai pool has 64', "beijing: not in the job's allowed sites"] };
+    const [noted] = await h.store.recordUnplaced([{ ref: r, ...first, expectedVersion: 1 }], at(10));
+    expect(noted).toMatchObject({ ok: true, replayed: false, job: { status: 'submitted', version: 2, updatedMs: at(10), unplaced: { atMs: at(10), sinceMs: at(10), ...first } } });
+    expect(await h.store.getJob(r)).toEqual(noted.ok && noted.job);
+    expect((await h.store.jobEvents(r)).at(-1)).toMatchObject({ version: 2, name: 'noteUnplaced', from: 'submitted', to: 'submitted', detail: { reason: first.reasons[0], ...first } });
+
+    // Next cycles: the same codes (in any order), with other text: stored in place, version and events unchanged.
+    const again = { codes: ['not allowed', 'too few units'], reasons: ['0/2 sites can run it: 1 not allowed, 1 too few units', 'hami: needs 99 units, ai pool has 48'] };
+    for (const minute of [20, 30]) {
+      const [same] = await h.store.recordUnplaced([{ ref: r, ...again, expectedVersion: 2 }], at(minute));
+      expect(same).toMatchObject({ ok: true, replayed: true, job: { version: 2, updatedMs: at(10), unplaced: { atMs: at(minute), sinceMs: at(10), codes: first.codes, reasons: again.reasons } } });
+    }
+    expect((await h.store.jobEvents(r)).length).toBe(2);
+    // A stale version changes nothing, even for the same codes.
+    expect(await h.store.recordUnplaced([{ ref: r, ...again, expectedVersion: 1 }], at(35))).toEqual([{ ok: false, code: 'version-mismatch', reason: 'job j1 is at version 2, not 1' }]);
+    expect((await h.store.getJob(r))?.unplaced?.atMs).toBe(at(30));
+
+    // Other codes: a new event, and the reasons start again.
+    const [changed] = await h.store.recordUnplaced([{ ref: r, codes: ['no free capacity in its window'], reasons: ['0/2 sites can run it: 2 no free capacity in its window'] }], at(40));
+    expect(changed).toMatchObject({ ok: true, replayed: false, job: { version: 3, unplaced: { atMs: at(40), sinceMs: at(40), codes: ['no free capacity in its window'] } } });
+    expect((await h.store.jobEvents(r)).map((e) => e.name)).toEqual(['submit', 'noteUnplaced', 'noteUnplaced']);
+
+    // A plan clears them; unplanJob with reasons stores them again and clears the plan.
+    expect((await expectOk(h.store.planJob(r, plannedJob('j1'), { nowMs: at(50) }))).job.unplaced).toBeNull();
+    const unplanned = await expectOk(h.store.unplanJob(r, 'ignored', { nowMs: at(60), unplaced: first }));
+    expect(unplanned.job).toMatchObject({ status: 'submitted', plan: null, version: 5, unplaced: { atMs: at(60), sinceMs: at(60), ...first } });
+    expect((await h.store.jobEvents(r)).at(-1)).toMatchObject({ name: 'unplanJob', detail: { reason: first.reasons[0], codes: first.codes } });
+  });
+
+  it('recordUnplaced refuses items one by one: other states, unknown jobs, empty reasons; keeps at most 64 lines', async () => {
+    await h.store.createTenant(tenant('acme'), 0);
+    const waiting = await jobIn(h.store, 'waiting', 'submitted');
+    const planned = await jobIn(h.store, 'planned', 'planned');
+    const many = await jobIn(h.store, 'many', 'submitted');
+    const lines = ['0/100 sites can run it: 100 too few units', ...Array.from({ length: 100 }, (_, i) => `site-${i}: needs 99 units`)];
+    const results = await h.store.recordUnplaced(
+      [
+        { ref: waiting, codes: ['no route'], reasons: ['0/1 sites can run it: 1 no route'] },
+        { ref: planned, codes: ['no route'], reasons: ['0/1 sites can run it: 1 no route'] },
+        { ref: ref('acme', 'ghost'), codes: ['no route'], reasons: ['x'] },
+        { ref: waiting, codes: [], reasons: ['x'] },
+        { ref: many, codes: ['too few units', 'too few units'], reasons: lines },
+      ],
+      at(10),
+    );
+    expect(results.map((x) => (x.ok ? `${x.job.job.id}:v${x.job.version}` : x.code))).toEqual(['waiting:v2', 'illegal-transition', 'not-found', 'invalid', 'many:v2']);
+    expect(await h.store.getJob(planned)).toMatchObject({ status: 'planned', version: 2, unplaced: null });
+    const kept = (await h.store.getJob(many))!.unplaced!;
+    expect(kept.codes).toEqual(['too few units']);
+    expect(kept.reasons).toHaveLength(64);
+    expect(kept.reasons[0]).toBe(lines[0]);
+    expect(kept.reasons[63]).toBe('… and 38 more');
+    expect(await h.store.recordUnplaced([], at(11))).toEqual([]);
+  });
+
+  it('markMissed with reasons stores them and puts them in its event', async () => {
+    await h.store.createTenant(tenant('acme'), 0);
+    const r = await jobIn(h.store, 'j1', 'submitted');
+    const why = { codes: ['cannot finish by the deadline'], reasons: ['0/1 sites can run it: 1 cannot finish by the deadline', 'hami: cannot finish by the deadline: needs 2 slot(s) of 60 min, 1 left'] };
+    const missed = await expectOk(h.store.markMissed(r, { nowMs: at(10), expectedVersion: 1, unplaced: why }));
+    expect(missed.job).toMatchObject({ status: 'missed', version: 2, unplaced: { atMs: at(10), sinceMs: at(10), ...why } });
+    expect((await h.store.jobEvents(r)).at(-1)).toMatchObject({ name: 'markMissed', from: 'submitted', to: 'missed', detail: { reason: why.reasons[0], ...why } });
+    expect(await h.store.markMissed(await jobIn(h.store, 'j2', 'submitted'), { nowMs: at(11), unplaced: { codes: ['x'], reasons: [] } })).toMatchObject({ ok: false, code: 'invalid' });
   });
 
   it('applies with the expected version only; refuses an unknown job', async () => {

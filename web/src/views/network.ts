@@ -36,6 +36,8 @@ export function networkView(root: HTMLElement): View {
   const mapBox = h('div', { class: 'chart map', role: 'img', 'aria-label': 'Map of the sites and links on an outline of China; the tables below give the same figures' });
   const sitesBox = h('div');
   const linksBox = h('div');
+  // Why waiting jobs have no place (every tenant's, counts only): GET /v1/dashboard/unplaced.
+  const unplacedBox = h('p', { class: 'muted unplaced-jobs' });
   fill(
     root,
     h('h1', null, 'Network'),
@@ -48,6 +50,7 @@ export function networkView(root: HTMLElement): View {
       h('div', null, sitesBox),
     ),
     linksBox,
+    unplacedBox,
     h('p', { class: 'muted small' }, 'Outline: Natural Earth (public domain), 1:50m; not an authoritative boundary.'),
   );
   const map = chart(mapBox);
@@ -122,8 +125,11 @@ export function networkView(root: HTMLElement): View {
 
   return {
     async refresh() {
-      const net = await api.network();
+      const [net, unplaced] = await Promise.all([api.network(), api.unplaced()]);
       serviceClock.nowMs = net.nowMs;
+      unplacedBox.textContent = unplaced.jobs === 0
+        ? 'Every waiting job has a place in the plan.'
+        : `${unplaced.jobs} waiting job${unplaced.jobs === 1 ? '' : 's'} without a place at the last dispatch cycle: ${unplaced.reasons.map((r) => `${r.reason} (${r.jobs})`).join(', ')}.`;
       status.textContent = `${net.sites.length} sites, ${net.links.length} links · simulated time ${utc(net.nowMs)} · ${net.slotMinutes}-minute slots`;
       draw(net);
       const names = new Map(net.sites.map((s) => [s.id, s.name]));
