@@ -4,9 +4,10 @@
  *      runs of jobs cancelled in the store are stopped;
  *   2. start due work: the next run of every planned, transferring or paused job whose time has
  *      come (after its input has moved), within the tenant's quota;
- *   3. every `replanMinutes` (or when woken), a dispatch cycle: the core dispatcher plans every job not
- *      yet started around the work already running, over the next `horizonHours` of forecasts, and the
- *      plans are written in one transaction.
+ *   3. every `replanMinutes` (or when woken: a job submitted or cancelled, an outage; or when a job waiting for a
+ *      place must start before the next cycle), a dispatch cycle: the core dispatcher plans every job not yet
+ *      started around the work already running, over the next `horizonHours` of forecasts or further, as far as
+ *      the longest job needs (core/dispatch/horizon.ts), and the plans are written in one transaction.
  * All state is in the store (and the executor), so a kill -9 at any point followed by a restart loses
  * nothing: runs are named `<tenant>/<job>/<n>` (the n-th run of the job's plan; `<n>r<k>` after the job was
  * requeued k times), the executor returns a run it already started instead of starting another, and the
@@ -23,6 +24,7 @@ import { busyUnitFacilityKW } from '../core/model/power.ts';
 import { computeRoutes } from '../core/network/routes.ts';
 import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
 import { dispatch, type PlannedJob } from '../core/dispatch/plan.ts';
+import { lookAheadEndMs } from '../core/dispatch/horizon.ts';
 import { builtinRegistry, policyProfile, type PolicyName } from '../core/dispatch/plugins/index.ts';
 import type { Objective } from '../core/dispatch/objective.ts';
 import { RunRejected, type Executor, type Outage, type RunStatus } from '../exec/port.ts';
@@ -115,7 +117,7 @@ export class DispatchLoop {
     const finished = await this.reconcile(nowMs);
     let started = await this.startDue(nowMs);
     let planned = 0;
-    const replanned = this.woken || nowMs - this.lastPlanMs >= this.options.replanMinutes * 60_000;
+    const replanned = this.woken || nowMs - this.lastPlanMs >= this.options.replanMinutes * 60_000 || (await this.urgentWaiting());
     if (replanned) {
       this.woken = false;
       this.lastPlanMs = nowMs;
@@ -126,6 +128,15 @@ export class DispatchLoop {
     const report = { nowMs, started, finished, planned, replanned };
     this.options.ctx.live?.publish({ name: 'tick', data: report });
     return report;
+  }
+
+  /**
+   * Whether a job waiting for a place must start before the next regular cycle (its latest start comes first):
+   * then the cycle runs now, so that it still starts in time.
+   */
+  private async urgentWaiting(): Promise<boolean> {
+    const nextCycleMs = this.lastPlanMs + this.options.replanMinutes * 60_000;
+    return (await this.jobsIn(['submitted'])).some((s) => s.job.deadlineMs - s.job.durationS * 1000 < nextCycleMs);
   }
 
   /** The executor's outages now; a change wakes the cycle (work moves off a pool that went out, or back to one that returned). */
@@ -311,7 +322,13 @@ export class DispatchLoop {
     if (pending.length === 0) return 0;
     const slotMs = this.options.slotMinutes * 60_000;
     const startMs = Math.floor(nowMs / slotMs) * slotMs;
-    const slots = Math.max(1, Math.round((this.options.horizonHours * 3_600_000) / slotMs));
+    // The look-ahead reaches far enough to plan every job whole, however long (core/dispatch/horizon.ts).
+    const endMs = lookAheadEndMs(
+      pending.map((s) => s.job),
+      nowMs,
+      nowMs + this.options.horizonHours * 3_600_000,
+    );
+    const slots = Math.max(1, Math.ceil((endMs - startMs) / slotMs));
     const scenario = withoutOutages(this.options.scenarioWindow(startMs, slots), this.out);
     const signals: Record<string, SiteSignals> = Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.forecast]));
     const snapshot: Snapshot = {

@@ -5,7 +5,7 @@
  *
  * Events, ordered by (time, priority, sequence): jobs arrive at their release; every
  * `replanMinutes` a dispatch cycle plans all waiting work with the *forecast* signals over a look-ahead
- * that reaches at least `horizonSlots` and every waiting job's deadline, and commits what starts before
+ * of at least `horizonSlots` that reaches far enough to place every waiting job (core/dispatch/horizon.ts), and commits what starts before
  * the next cycle; an arrival that cannot wait for the next cycle (its slack is shorter than the cycle
  * period, or the policy is an `asap` one, which starts work at its release) is planned when it arrives,
  * around the committed work. Committed work starts, pauses (interruptible jobs, at the next cycle),
@@ -17,6 +17,7 @@ import { slotMs as slotLengthMs } from '../core/model/types.ts';
 import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
 import type { Registry } from '../core/dispatch/framework.ts';
 import { planCycle, slotEnergies, type Placement } from '../core/dispatch/planner.ts';
+import { lookAheadEndMs } from '../core/dispatch/horizon.ts';
 import { builtinRegistry, policyProfile, type PolicyName } from '../core/dispatch/plugins/index.ts';
 import type { Objective } from '../core/dispatch/objective.ts';
 import type { Route } from '../core/network/routes.ts';
@@ -155,13 +156,17 @@ export function simulate(input: SimulationInput): SimOutcome {
   const asap = profile.strategy === 'asap';
 
   /**
-   * Plans `pending` at `nowMs` over a look-ahead reaching `horizonSlots` and their deadlines, commits what
-   * starts before the next regular cycle, and returns the jobs it committed.
+   * Plans `pending` at `nowMs` over a look-ahead of at least `minSlots` that reaches far enough for each of them,
+   * and commits what starts before the next regular cycle.
    */
   const planAndCommit = (pending: JobRecord[], nowMs: number, minSlots: number): void => {
     const cur = Math.floor((nowMs - grid.startMs) / slotMs);
-    const latestDeadline = pending.reduce((ms, r) => Math.max(ms, r.planned.deadlineMs), 0);
-    const horizon = Math.min(grid.slots - cur, Math.max(minSlots, Math.ceil((latestDeadline - grid.startMs) / slotMs) - cur));
+    const endMs = lookAheadEndMs(
+      pending.map((r) => r.planned),
+      nowMs,
+      grid.startMs + (cur + minSlots) * slotMs,
+    );
+    const horizon = Math.min(grid.slots - cur, Math.ceil((endMs - grid.startMs) / slotMs) - cur);
     if (horizon <= 0) return;
     const cycleStartMs = grid.startMs + cur * slotMs;
     const nextCycleMs = fromMs + Math.floor((nowMs - fromMs) / replanMs + 1) * replanMs;

@@ -60,7 +60,7 @@ for (const backend of API_BACKENDS) describe(backend, () => {
     const far = (await get('/v1/jobs/far/plan', key)).json();
     expect(far).toMatchObject({ status: 'missed', version: 2, plan: null, unplaced: { at: iso(NOW), codes: ['cannot finish by the deadline', 'not allowed'] } });
     expect(far.unplaced.reasons[0]).toBe('0/3 sites can run it: 1 cannot finish by the deadline, 2 not allowed');
-    expect(far.unplaced.reasons).toContain('hami: cannot finish by the deadline after moving 50000 GB (11.1 h): needs 1 slot(s) of 60 min, 0 left');
+    expect(far.unplaced.reasons).toContain('hami: cannot finish by the deadline after moving 50000 GB (11.1 h): needs 1 h 00 min, 0 s left');
     const events = (await get('/v1/jobs/far/events', key)).json().events;
     expect(events.at(-1)).toMatchObject({ name: 'markMissed', at: iso(NOW), from: 'submitted', to: 'missed', detail: { reason: far.unplaced.reasons[0] } });
 

@@ -111,6 +111,78 @@ describe('dispatch loop', () => {
     expect(metrics.render()).toMatch(/kumul_runs_started_total\{site="\w+"\} \d/);
   });
 
+  it('plans and runs jobs longer than the look-ahead: 72 hours and 30 days, whole', async () => {
+    await store.submitJobs(
+      'lab',
+      [
+        spec('three-days', { units: 8, durationS: 72 * 3600, deadlineMs: T0 + 96 * HOUR, origin: 'hami', inputGb: 0 }),
+        spec('month', { poolClass: 'hpc', units: 4, durationS: 30 * 86_400, deadlineMs: T0 + 33 * 24 * HOUR, origin: 'hami', inputGb: 0, interruptible: true }),
+      ],
+      T0,
+    );
+    await loop.tick();
+    for (const id of ['three-days', 'month']) {
+      const job = (await store.getJob({ tenantId: 'lab', jobId: id }))!;
+      expect(job.plan, id).not.toBeNull();
+      const ran = job.plan!.runs.reduce((ms, r) => ms + Date.parse(r.end) - Date.parse(r.start), 0);
+      expect(ran, id).toBe(job.job.durationS * 1000);
+      expect(Date.parse(job.plan!.runs.at(-1)!.end)).toBeLessThanOrEqual(job.job.deadlineMs);
+    }
+    while (clock.nowMs() < T0 + 33 * 24 * HOUR) {
+      await loop.tick();
+      clock.advance(3 * HOUR);
+    }
+    await loop.tick();
+    for (const id of ['three-days', 'month']) {
+      const job = (await store.getJob({ tenantId: 'lab', jobId: id }))!;
+      expect(job.status, id).toBe('succeeded');
+      const metering = await store.jobMetering({ tenantId: 'lab', jobId: id });
+      expect(metering.reduce((ms, m) => ms + m.endMs - m.startMs, 0), id).toBe(job.job.durationS * 1000);
+    }
+  });
+
+  it('runs a 10-minute job inside a 30-minute window on hourly slots, started within a tick of its release', async () => {
+    const inside = T0 + 2 * HOUR + (22 * 60 + 58) * 1000; // 02:22:58, due 02:52:58: inside one slot
+    const straddles = T0 + 5 * HOUR + 45 * 60_000; // 05:45, due 06:15: across a slot boundary
+    await store.submitJobs(
+      'lab',
+      [
+        spec('inside', { units: 1, durationS: 600, releaseMs: inside, deadlineMs: inside + 30 * 60_000, origin: 'hami', inputGb: 0 }),
+        spec('straddles', { units: 1, durationS: 600, releaseMs: straddles, deadlineMs: straddles + 30 * 60_000, origin: 'hami', inputGb: 0 }),
+        spec('no-slack', { units: 1, durationS: 900, releaseMs: inside, deadlineMs: inside + 900_000, origin: 'hami', inputGb: 0 }),
+      ],
+      T0,
+    );
+    await loop.tick();
+    for (const [id, release] of [['inside', inside], ['straddles', straddles], ['no-slack', inside]] as const) {
+      const job = (await store.getJob({ tenantId: 'lab', jobId: id }))!;
+      expect(job.status, id).toBe('planned');
+      const [run] = job.plan!.runs;
+      expect(Date.parse(run.start), id).toBeGreaterThanOrEqual(release);
+      expect(Date.parse(run.end), id).toBeLessThanOrEqual(job.job.deadlineMs);
+      if (id === 'no-slack') expect(Date.parse(run.start)).toBe(release);
+    }
+    // Ticks every 15 minutes from the release on: each run starts at the first tick at or after its planned start.
+    clock.set(inside);
+    await loop.tick();
+    expect((await store.getJob({ tenantId: 'lab', jobId: 'no-slack' }))!.status).toBe('running');
+    await runUntil(T0 + 8 * HOUR);
+    for (const id of ['inside', 'straddles', 'no-slack']) expect((await store.getJob({ tenantId: 'lab', jobId: id }))!.status, id).toBe('succeeded');
+  });
+
+  it('a job that must start before the next cycle gets a cycle at once', async () => {
+    await loop.tick(); // the hourly cycle of T0
+    clock.advance(5 * 60_000);
+    // Stored without waking the loop (as by another instance); it must start at 00:10 sharp, before the 01:00 cycle.
+    await store.submitJobs('lab', [spec('urgent', { units: 1, durationS: 1800, releaseMs: T0 + 10 * 60_000, deadlineMs: T0 + 40 * 60_000, origin: 'hami', inputGb: 0 })], clock.nowMs());
+    const report = await loop.tick();
+    expect(report.replanned).toBe(true);
+    expect((await store.getJob({ tenantId: 'lab', jobId: 'urgent' }))!.plan!.runs[0].start).toBe(new Date(T0 + 10 * 60_000).toISOString());
+    clock.set(T0 + 10 * 60_000);
+    await loop.tick();
+    expect((await store.getJob({ tenantId: 'lab', jobId: 'urgent' }))!.status).toBe('running');
+  });
+
   it('cancels a job before it starts, and misses one that cannot finish in time', async () => {
     await store.submitJobs('lab', [spec('later', { releaseMs: T0 + 10 * HOUR, deadlineMs: T0 + 40 * HOUR }), spec('hopeless', { durationS: 10 * 3600, deadlineMs: T0 + 5 * HOUR })], T0);
     await loop.tick();
@@ -169,7 +241,7 @@ describe('dispatch loop', () => {
     const far = (await store.getJob({ tenantId: 'lab', jobId: 'far' }))!;
     expect(far).toMatchObject({ status: 'missed', updatedMs: nowMs, unplaced: { atMs: nowMs } });
     expect([...far.unplaced!.codes].sort()).toEqual(['cannot finish by the deadline', 'not allowed']);
-    expect(far.unplaced!.reasons).toContain('hami: cannot finish by the deadline after moving 50000 GB (11.1 h): needs 1 slot(s) of 60 min, 0 left');
+    expect(far.unplaced!.reasons).toContain('hami: cannot finish by the deadline after moving 50000 GB (11.1 h): needs 1 h 00 min, 0 s left');
     expect((await store.jobEvents({ tenantId: 'lab', jobId: 'far' })).at(-1)).toMatchObject({ name: 'markMissed', from: 'submitted', to: 'missed', detail: { codes: far.unplaced!.codes } });
     expect(metrics.render()).toContain('kumul_jobs_missed_total{reason="cannot finish by the deadline"} 1');
     expect(metrics.render()).toContain('kumul_jobs_finished_total{state="missed"} 1');

@@ -254,7 +254,7 @@ export function transitionContract(h: Harness): void {
   it('markMissed with reasons stores them and puts them in its event', async () => {
     await h.store.createTenant(tenant('acme'), 0);
     const r = await jobIn(h.store, 'j1', 'submitted');
-    const why = { codes: ['cannot finish by the deadline'], reasons: ['0/1 sites can run it: 1 cannot finish by the deadline', 'hami: cannot finish by the deadline: needs 2 slot(s) of 60 min, 1 left'] };
+    const why = { codes: ['cannot finish by the deadline'], reasons: ['0/1 sites can run it: 1 cannot finish by the deadline', 'hami: cannot finish by the deadline: needs 2 h 00 min, 1 h 00 min left'] };
     const missed = await expectOk(h.store.markMissed(r, { nowMs: at(10), expectedVersion: 1, unplaced: why }));
     expect(missed.job).toMatchObject({ status: 'missed', version: 2, unplaced: { atMs: at(10), sinceMs: at(10), ...why } });
     expect((await h.store.jobEvents(r)).at(-1)).toMatchObject({ name: 'markMissed', from: 'submitted', to: 'missed', detail: { reason: why.reasons[0], ...why } });
