@@ -48,7 +48,9 @@ export const PlanSchema = z.strictObject({
   slots: z.number().int().positive(),
   signals: z.literal('forecast').meta({ description: 'the series the figures were computed with' }),
   jobs: z.array(PlanJobSchema),
-  unplaced: z.array(z.strictObject({ id: z.string(), reasons: z.array(z.string()).min(1) })).meta({ description: 'jobs that fit nowhere: a summary reason first, then one per site' }),
+  unplaced: z
+    .array(z.strictObject({ id: z.string(), codes: z.array(z.string()).min(1).meta({ description: 'the distinct kinds of reason, e.g. "too few units"' }), reasons: z.array(z.string()).min(1) }))
+    .meta({ description: 'jobs that fit nowhere: a summary reason first, then one per site' }),
   totals: z.strictObject({
     energyKWh: z.number(),
     greenKWh: z.number(),

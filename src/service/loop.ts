@@ -356,7 +356,7 @@ export class DispatchLoop {
     for (const u of plan.unplaced) {
       const stored = byId.get(u.id)!;
       const ref = { tenantId: stored.job.tenant, jobId: stored.job.id };
-      const { verdict, unplaced } = judgeUnplaced(stored.job, u.reasons, nowMs);
+      const { verdict, unplaced } = judgeUnplaced(stored.job, u, nowMs);
       if (verdict === 'missed') {
         const missed = await store.markMissed(ref, { nowMs, expectedVersion: stored.version, unplaced });
         if (missed.ok) {

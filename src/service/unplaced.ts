@@ -1,7 +1,6 @@
 /**
- * Why a dispatch cycle found no place for a job, read from the dispatcher's reason lines (src/core/dispatch/planner.ts
- * `unplacedReasons`: a summary `0/6 sites can run it: 4 too few units, 2 not allowed`, then one line per site), and
- * whether waiting can still help. The dispatch loop (src/service/loop.ts `replan`) calls these for each unplaced job:
+ * Why a dispatch cycle found no place for a job (the plan's `unplaced` entry: its reason codes, a summary `0/6 sites
+ * can run it: 4 too few units, 2 not allowed` and one line per site), and whether waiting can still help. The dispatch loop (src/service/loop.ts `replan`) calls these for each unplaced job:
  * to store the reasons (Store.recordUnplaced), to mark a job `missed` at once when its deadline can no longer be met,
  * and to count unplaced jobs by reason code in the metrics. Pure functions.
  */
@@ -23,20 +22,6 @@ export const MAX_REASON_CODES = 24;
  */
 const PERMANENT = [/^no \S+ pool$/, /^too few units$/, /^not allowed$/, /^no route$/, /^not the origin$/];
 
-const SUMMARY = /^0\/\d+ sites can run it: (.+)$/;
-
-/** The distinct reason codes of a job the cycle could not place, from its summary line (`OTHER_REASON` when it gives none). */
-export function reasonCodes(reasons: readonly string[]): string[] {
-  const match = SUMMARY.exec(reasons[0] ?? '');
-  const codes = match
-    ? match[1]
-        .split(', ')
-        .map((part) => /^\d+ (.+)$/.exec(part)?.[1])
-        .filter((code): code is string => code !== undefined && code !== '')
-    : [];
-  return codes.length > 0 ? [...new Set(codes)] : [OTHER_REASON];
-}
-
 /**
  * What the loop does with a job the cycle could not place: `missed` when it can no longer meet its deadline (now +
  * its duration is past the deadline, or every site rejects it because the deadline cannot be reached or for a reason
@@ -44,15 +29,15 @@ export function reasonCodes(reasons: readonly string[]): string[] {
  */
 export function judgeUnplaced(
   job: { durationS: number; deadlineMs: number },
-  reasons: readonly string[],
+  why: { codes: readonly string[]; reasons: readonly string[] },
   nowMs: number,
 ): { verdict: 'missed' | 'waiting'; unplaced: UnplacedInput } {
-  const lines = reasons.length > 0 ? [...reasons] : ['no reason given by the dispatcher'];
+  const lines = why.reasons.length > 0 ? [...why.reasons] : ['no reason given by the dispatcher'];
   if (nowMs + job.durationS * 1000 > job.deadlineMs) {
     const line = `${DEADLINE_PASSED}: ${job.durationS} s from now ends after the deadline ${new Date(job.deadlineMs).toISOString()}`;
     return { verdict: 'missed', unplaced: { codes: [DEADLINE_PASSED], reasons: [line, ...lines] } };
   }
-  const codes = reasonCodes(lines);
+  const codes = why.codes.length > 0 ? [...why.codes] : [OTHER_REASON];
   const hopeless = codes.includes(DEADLINE_UNREACHABLE) && codes.every((c) => c === DEADLINE_UNREACHABLE || PERMANENT.some((p) => p.test(c)));
   return { verdict: hopeless ? 'missed' : 'waiting', unplaced: { codes, reasons: lines } };
 }

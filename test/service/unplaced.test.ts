@@ -1,35 +1,24 @@
 /**
- * Reading the dispatcher's reasons for a job it could not place (src/service/unplaced.ts): the codes of its summary
- * line, whether waiting can still help, and the counts by reason the metrics show, with bounded labels.
+ * The dispatcher's reasons for a job it could not place (src/service/unplaced.ts): whether waiting can still help, and the counts by reason the metrics show, with bounded labels.
  * The dispatch-loop tests (loop.test.ts) check the same against the real core dispatcher's lines.
  */
 import { describe, expect, it } from 'vitest';
 import { Metrics } from '../../src/service/metrics.ts';
-import { MAX_REASON_CODES, UnplacedMetrics, countByReason, judgeUnplaced, reasonCodes } from '../../src/service/unplaced.ts';
+import { MAX_REASON_CODES, UnplacedMetrics, countByReason, judgeUnplaced } from '../../src/service/unplaced.ts';
 import type { StoredJob } from '../../src/store/port.ts';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
 const HOUR = 3_600_000;
 const job = { durationS: 3600, deadlineMs: NOW + 10 * HOUR };
 
-describe('reasonCodes', () => {
-  it('reads the distinct codes of the summary line', () => {
-    expect(reasonCodes(['0/6 sites can run it: 4 too few units, 1 no hpc pool, 1 cannot finish by the deadline', 'hami: …'])).toEqual(['too few units', 'no hpc pool', 'cannot finish by the deadline']);
-  });
-
-  it('says "other" when the lines give no summary', () => {
-    expect(reasonCodes([])).toEqual(['other']);
-    expect(reasonCodes(['something else'])).toEqual(['other']);
-    expect(reasonCodes(['0/0 sites can run it: '])).toEqual(['other']);
-  });
-});
-
 describe('judgeUnplaced', () => {
   const lines = (summary: string) => [`0/3 sites can run it: ${summary}`, 'a: …', 'b: …', 'c: …'];
+  /** A plan's unplaced entry for a summary such as '1 too few units, 2 not allowed'. */
+  const why = (summary: string) => ({ codes: summary.split(', ').map((part) => part.replace(/^\d+ /, '')), reasons: lines(summary) });
 
   it('misses a job every site rejects for its deadline or for good, at least one for its deadline', () => {
-    expect(judgeUnplaced(job, lines('3 cannot finish by the deadline'), NOW).verdict).toBe('missed');
-    expect(judgeUnplaced(job, lines('1 cannot finish by the deadline, 1 not allowed, 1 too few units'), NOW)).toEqual({
+    expect(judgeUnplaced(job, why('3 cannot finish by the deadline'), NOW).verdict).toBe('missed');
+    expect(judgeUnplaced(job, why('1 cannot finish by the deadline, 1 not allowed, 1 too few units'), NOW)).toEqual({
       verdict: 'missed',
       unplaced: { codes: ['cannot finish by the deadline', 'not allowed', 'too few units'], reasons: lines('1 cannot finish by the deadline, 1 not allowed, 1 too few units') },
     });
@@ -37,18 +26,18 @@ describe('judgeUnplaced', () => {
 
   it('keeps waiting a job that a later cycle could still place, or that no deadline rules out', () => {
     for (const summary of ['1 cannot finish by the deadline, 2 no free capacity in its window', '2 cannot finish by the horizon end, 1 cannot finish by the deadline', '3 too few units', '3 after the horizon', '3 some new code']) {
-      expect(judgeUnplaced(job, lines(summary), NOW).verdict, summary).toBe('waiting');
+      expect(judgeUnplaced(job, why(summary), NOW).verdict, summary).toBe('waiting');
     }
   });
 
   it('misses a job whose duration from now ends after its deadline, whatever the sites say', () => {
-    const late = judgeUnplaced(job, lines('3 no free capacity in its window'), NOW + 9.5 * HOUR);
+    const late = judgeUnplaced(job, why('3 no free capacity in its window'), NOW + 9.5 * HOUR);
     expect(late.verdict).toBe('missed');
     expect(late.unplaced.codes).toEqual(['deadline passed']);
     expect(late.unplaced.reasons[0]).toBe('deadline passed: 3600 s from now ends after the deadline 2026-06-01T10:00:00.000Z');
     expect(late.unplaced.reasons.slice(1)).toEqual(lines('3 no free capacity in its window'));
     // No slack at all (deadline = now + duration) is not late.
-    expect(judgeUnplaced(job, lines('3 no free capacity in its window'), NOW + 9 * HOUR).verdict).toBe('waiting');
+    expect(judgeUnplaced(job, why('3 no free capacity in its window'), NOW + 9 * HOUR).verdict).toBe('waiting');
   });
 });
 

@@ -58,7 +58,7 @@ export interface Plan {
   /** Which series priced the plan. */
   signals: 'forecast';
   jobs: PlannedJob[];
-  unplaced: { id: string; reasons: string[] }[];
+  unplaced: { id: string; codes: string[]; reasons: string[] }[];
   totals: { energyKWh: number; greenKWh: number; costYuan: number; carbonKg: number; jobsPlaced: number; jobsUnplaced: number };
   bound: Bound | null;
 }
@@ -114,7 +114,7 @@ export function dispatch(snapshot: Snapshot, options: DispatchOptions): Plan {
     slots: snapshot.grid.slots,
     signals: 'forecast',
     jobs,
-    unplaced: outcome.unplaced.map((u) => ({ id: u.job.id, reasons: u.reasons })),
+    unplaced: outcome.unplaced.map((u) => ({ id: u.job.id, codes: u.codes, reasons: u.reasons })),
     totals: { ...sum, jobsPlaced: jobs.length, jobsUnplaced: outcome.unplaced.length },
     bound: bound && {
       objective: options.objectiveName,

@@ -18,6 +18,9 @@ export interface Placement {
 
 export interface Unplaced {
   job: Job;
+  /** The distinct kinds of reason (filter codes, or 'no free capacity in its window'), in the order of `reasons`. */
+  codes: string[];
+  /** A summary counting the sites by kind, then each site's reason. */
   reasons: string[];
 }
 
@@ -107,7 +110,7 @@ function planOnce(snapshot: Snapshot, options: PlanOptions): CycleOutcome {
       apply(cycle, ctx, best, +1);
       placed[ctx.index] = { ctx, candidate: best };
     } else {
-      unplaced.push({ job: ctx.job, reasons: unplacedReasons(cycle, ctx) });
+      unplaced.push({ job: ctx.job, ...unplacedReasons(cycle, ctx) });
     }
     if (options.onProgress && ++done % 1000 === 0) options.onProgress(done, contexts.length);
   }
@@ -243,14 +246,15 @@ function objectiveOf(cycle: Cycle, placed: readonly (Placement | null)[]): numbe
   return total;
 }
 
-/** Why a job fits nowhere: one line counting the sites by kind of reason, then each site's reason. */
-function unplacedReasons(cycle: Cycle, ctx: JobContext): string[] {
+/** Why a job fits nowhere: the kinds of reason, and one line counting the sites by kind, then each site's reason. */
+function unplacedReasons(cycle: Cycle, ctx: JobContext): { codes: string[]; reasons: string[] } {
   const full = ctx.options.map((o) => ({ site: cycle.sites[o.siteIndex].site.id, code: 'no free capacity in its window', reason: 'no free capacity in its window' }));
   const all = [...ctx.rejected, ...full];
+  if (all.length === 0) return { codes: ['no sites'], reasons: ['0/0 sites can run it: the network has no sites'] };
   const counts = new Map<string, number>();
   for (const r of all) counts.set(r.code, (counts.get(r.code) ?? 0) + 1);
   const summary = `0/${cycle.sites.length} sites can run it: ${[...counts].map(([code, n]) => `${n} ${code}`).join(', ')}`;
-  return [summary, ...all.map((r) => `${r.site}: ${r.reason}`)];
+  return { codes: [...counts.keys()], reasons: [summary, ...all.map((r) => `${r.site}: ${r.reason}`)] };
 }
 
 const byRelease = (x: JobContext, y: JobContext) => x.job.releaseMs - y.job.releaseMs || compareIds(x.job.id, y.job.id);
