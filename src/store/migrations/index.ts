@@ -10,6 +10,7 @@ import { meteringBaselineMigration } from './0002-metering-baseline.ts';
 import { probesMigration } from './0003-probes.ts';
 import { jobCommandMigration } from './0004-job-command.ts';
 import { jobsUpdatedMigration } from './0005-jobs-updated.ts';
+import { signalPointsMigration } from './0006-signal-points.ts';
 
 function migrations(backend: Backend): Record<string, Migration> {
   return {
@@ -18,6 +19,7 @@ function migrations(backend: Backend): Record<string, Migration> {
     '0003-probes': probesMigration(backend),
     '0004-job-command': jobCommandMigration(),
     '0005-jobs-updated': jobsUpdatedMigration(),
+    '0006-signal-points': signalPointsMigration(backend),
   };
 }
 
