@@ -212,3 +212,28 @@ export function describeFallback(f: SignalFallback): string {
 function isoMinute(ms: number): string {
   return new Date(ms).toISOString().slice(0, 16) + 'Z';
 }
+
+/**
+ * The notes a plan's explain carries when its runs fall on slots whose forecasts came from the fallback: one per
+ * fallback range at the plan's site that its runs overlap, over the slots they overlap (`hami renewableKW forecast
+ * 2026-06-08T00:00Z–2026-06-08T03:00Z: no forecast stored, the actual one week earlier`). Called by the dispatch loop
+ * after the core's dispatch, with the window the cycle planned on.
+ */
+export function planSignalNotes(scenario: Scenario, site: string, runs: readonly { start: string; end: string }[]): string[] {
+  const slotMs = scenario.grid.slotMinutes * 60_000;
+  const notes: string[] = [];
+  for (const f of fallbacksOf(scenario)) {
+    if (f.siteId !== site || f.series !== 'forecast') continue;
+    let fromMs = Infinity;
+    let toMs = -Infinity;
+    for (const run of runs) {
+      const startMs = Math.floor(Date.parse(run.start) / slotMs) * slotMs;
+      const endMs = Math.ceil(Date.parse(run.end) / slotMs) * slotMs;
+      if (endMs <= f.fromMs || startMs >= f.toMs) continue;
+      fromMs = Math.min(fromMs, Math.max(startMs, f.fromMs));
+      toMs = Math.max(toMs, Math.min(endMs, f.toMs));
+    }
+    if (fromMs < toMs) notes.push(describeFallback({ ...f, fromMs, toMs }));
+  }
+  return notes;
+}

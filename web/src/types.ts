@@ -46,9 +46,16 @@ export interface LinkNow {
   loadGbps: number;
 }
 
+/** Where a slot's value came from when no data was stored (the service's fallback; docs/service.md, "Live signals"). */
+export type FallbackKind = 'forecast' | 'week-ago' | 'seasonal-mean' | 'last-known' | 'next-known' | 'none';
+
 export interface ForecastActual {
   forecast: number[];
   actual: (number | null)[];
+  /** Per slot, the fallback the forecast came from, or null for stored data. */
+  forecastFallback: (FallbackKind | null)[];
+  /** The same for the actual (null for slots after now). */
+  actualFallback: (FallbackKind | null)[];
 }
 
 /** `GET /v1/dashboard/energy/:siteId`: one site's series, slot by slot from `startMs`. */
@@ -62,6 +69,8 @@ export interface SiteEnergy {
   demandKW: number[];
   priceYuanPerKWh: ForecastActual;
   carbonGPerKWh: ForecastActual;
+  /** The fallback ranges of these slots in words. */
+  signalNotes: string[];
 }
 
 export interface SavingsFigures {
@@ -149,7 +158,7 @@ export interface JobPlan {
     costYuan: number;
     carbonKg: number;
     transferKWh: number;
-    explain: { policy: string; candidates: ExplainCandidate[]; earliestHere: ExplainCandidate | null; rejected: { site: string; reason: string }[] };
+    explain: { policy: string; candidates: ExplainCandidate[]; earliestHere: ExplainCandidate | null; rejected: { site: string; reason: string }[]; signalNotes?: string[] };
   } | null;
 }
 
