@@ -9,6 +9,11 @@ import type { SignalPointName, SignalSeries, Store } from '../store/port.ts';
 
 /** How long after its time stamp a point still stands for a slot with no point of its own: points mark interval starts. */
 export const POINT_HOLD_MS = 60 * 60_000;
+/**
+ * Points of a series kept in memory: those less than this much older than its newest point (the store keeps them all).
+ * Covers the dashboard's 14 days back, the fallback's 28 days of history and metering of long runs.
+ */
+export const RETAIN_MS = 90 * 86_400_000;
 
 interface Series {
   /** Value (and, for forecasts, issue instant: the latest issue wins) by time stamp. */
@@ -29,7 +34,7 @@ export class PushedSignals {
   async refresh(store: Store): Promise<boolean> {
     const read = await store.signalPoints({ history: true, ...(this.recordedSinceMs === undefined ? {} : { recordedSinceMs: this.recordedSinceMs }) });
     if (!read.ok) throw new Error(`reading pushed signal points: ${read.reason}`);
-    let changed = false;
+    const changed = new Set<Series>();
     for (const p of read.points) {
       this.recordedSinceMs = Math.max(this.recordedSinceMs ?? p.recordedMs, p.recordedMs);
       const key = seriesKey(p.siteId, p.signal, p.series);
@@ -40,10 +45,11 @@ export class PushedSignals {
       if (had && (had.issuedMs > issuedMs || (had.issuedMs === issuedMs && had.value === p.value))) continue;
       s.byTime.set(p.timeMs, { value: p.value, issuedMs });
       s.sorted = null;
-      changed = true;
+      changed.add(s);
     }
-    if (changed) this.version++;
-    return changed;
+    for (const s of changed) forgetOld(s);
+    if (changed.size > 0) this.version++;
+    return changed.size > 0;
   }
 
   /** Whether any point of this site's signal and series is held. */
@@ -98,6 +104,13 @@ export class PushedSignals {
     }
     return { times: s.sorted, values: s.sortedValues };
   }
+}
+
+/** Drops the points more than RETAIN_MS older than the series' newest. */
+function forgetOld(s: Series): void {
+  let newest = -Infinity;
+  for (const t of s.byTime.keys()) newest = Math.max(newest, t);
+  for (const t of s.byTime.keys()) if (t < newest - RETAIN_MS) s.byTime.delete(t);
 }
 
 function seriesKey(siteId: string, signal: string, series: string): string {
