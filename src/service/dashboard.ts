@@ -53,6 +53,8 @@ export interface SiteNow {
   greenShare: number | null;
   priceYuanPerKWh: number;
   carbonGPerKWh: number;
+  /** Which of the signals now came from the service's fallback, as `signal: kind` (`carbonGPerKWh: week-ago`); empty for stored data. */
+  signalFallbacks: string[];
 }
 
 export interface LinkNow {
@@ -96,6 +98,9 @@ export async function networkNow(src: DashboardSource): Promise<NetworkNow> {
     });
     const actual = scenario.signals[site.id].actual;
     const renewableKW = actual.renewableKW[0];
+    const signalFallbacks = fallbacksOf(scenario)
+      .filter((f) => f.siteId === site.id && f.series === 'actual')
+      .map((f) => `${f.signal}: ${f.kind}`);
     return {
       id: site.id,
       name: site.name,
@@ -110,6 +115,7 @@ export async function networkNow(src: DashboardSource): Promise<NetworkNow> {
       greenShare: demandKW > 0 ? Math.min(1, renewableKW / demandKW) : null,
       priceYuanPerKWh: actual.priceYuanPerKWh[0],
       carbonGPerKWh: actual.carbonGPerKWh[0],
+      signalFallbacks,
     };
   });
 

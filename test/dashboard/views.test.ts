@@ -109,6 +109,9 @@ for (const backend of API_BACKENDS) describe(backend, () => {
       expect(hami.renewableKW).toBeCloseTo(signal.renewableKW.actual(weekAgo), 9);
       expect(hami.priceYuanPerKWh).toBeCloseTo(signal.priceYuanPerKWh.actual(weekAgo), 9);
       expect(hami.carbonGPerKWh).toBeCloseTo(signal.carbonGPerKWh.actual(weekAgo), 9);
+      expect(hami.signalFallbacks).toEqual(['priceYuanPerKWh: week-ago', 'carbonGPerKWh: week-ago', 'renewableKW: week-ago']);
+      h.f.clock.set(NOW);
+      expect((await get('/v1/dashboard/network')).json().sites.every((x: { signalFallbacks: string[] }) => x.signalFallbacks.length === 0)).toBe(true);
     });
 
     it('shows an idle network as idle', async () => {

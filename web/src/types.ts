@@ -36,6 +36,8 @@ export interface SiteNow {
   greenShare: number | null;
   priceYuanPerKWh: number;
   carbonGPerKWh: number;
+  /** Which of the values now the service filled in from history (`carbonGPerKWh: week-ago`); empty for stored data. */
+  signalFallbacks: string[];
 }
 
 export interface LinkNow {

@@ -9,7 +9,7 @@ import { POOL_CLASSES } from '../../core/model/types.ts';
 import type { TickReport } from '../../service/loop.ts';
 import type { SavingsBucket as StoreSavingsBucket } from '../../store/port.ts';
 import { FALLBACK_KINDS, type FallbackKind } from '../../service/signal-overlay.ts';
-import type { SiteEnergy } from '../../service/dashboard.ts';
+import type { NetworkNow, SiteEnergy } from '../../service/dashboard.ts';
 
 /** A whole number in a query string (`?hoursBack=24`). */
 function queryInt(min: number, max: number, description: string) {
@@ -46,6 +46,9 @@ export const DashboardSite = z.object({
   greenShare: z.number().nullable().meta({ description: 'min(1, renewableKW / demandKW); null when demandKW is 0' }),
   priceYuanPerKWh: z.number().meta({ description: 'Actual grid price now (this slot)' }),
   carbonGPerKWh: z.number().meta({ description: 'Actual grid carbon intensity now (this slot)' }),
+  signalFallbacks: z
+    .array(z.string())
+    .meta({ description: "Which of the values now came from the service's fallback because no data was stored, as `signal: kind` (e.g. `carbonGPerKWh: week-ago`; docs/service.md); empty for stored data" }),
 });
 
 export const DashboardLink = z.object({
@@ -157,9 +160,10 @@ export type SavingsViewValue = z.output<typeof SavingsView>;
 export type TickEventValue = z.output<typeof TickEvent>;
 
 // The schemas must carry every field of what they show: these fail to typecheck when a type gains one.
-const fits: [(report: TickReport) => z.input<typeof TickEvent>, (bucket: StoreSavingsBucket) => z.input<typeof SavingsBucket>, (view: SiteEnergy) => z.input<typeof EnergyView>] = [
-  (report) => report,
-  (bucket) => bucket,
-  (view) => view,
-];
+const fits: [
+  (report: TickReport) => z.input<typeof TickEvent>,
+  (bucket: StoreSavingsBucket) => z.input<typeof SavingsBucket>,
+  (view: SiteEnergy) => z.input<typeof EnergyView>,
+  (view: NetworkNow) => z.input<typeof NetworkView>,
+] = [(report) => report, (bucket) => bucket, (view) => view, (view) => view];
 void fits;
