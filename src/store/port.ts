@@ -307,8 +307,8 @@ export interface SignalPointQuery {
   fromMs?: number;
   toMs?: number;
   /**
-   * The points as they were stored at this instant: forecast issues issued and recorded by then, actuals recorded by
-   * then (an actual overwritten since shows its new value: actuals keep no history).
+   * The forecasts as they were stored at this instant: the issues issued and recorded by then (the latest of them per
+   * time stamp). Actuals keep no history: they are read as they are now.
    */
   asOfMs?: number;
   /** Every forecast issue, not only the latest of each time stamp. */

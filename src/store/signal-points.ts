@@ -88,7 +88,9 @@ export function signalMethods(db: Db): SignalMethods {
       if (query.fromMs !== undefined) q = q.where('time_ms', '>=', query.fromMs);
       if (query.toMs !== undefined) q = q.where('time_ms', '<', query.toMs);
       if (query.recordedSinceMs !== undefined) q = q.where('recorded_ms', '>=', query.recordedSinceMs);
-      if (query.asOfMs !== undefined) q = q.where('recorded_ms', '<=', query.asOfMs).where('issued_ms', '<=', query.asOfMs);
+      const asOfMs = query.asOfMs;
+      // Forecast issues issued and recorded by then; actuals keep no history and are read as they are.
+      if (asOfMs !== undefined) q = q.where((eb) => eb.or([eb('series', '=', 'actual'), eb.and([eb('recorded_ms', '<=', asOfMs), eb('issued_ms', '<=', asOfMs)])]));
       const rows = await q.orderBy('site').orderBy('signal').orderBy('series').orderBy('time_ms').orderBy('issued_ms').execute();
       let points = rows.map(toPoint);
       // The latest issue of each forecast time stamp: rows are ordered by issue within a time stamp.

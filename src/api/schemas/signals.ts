@@ -64,7 +64,7 @@ export const PointsQuery = z.strictObject({
   series: Series.default('actual'),
   from: InstantInput.optional().meta({ description: 'First time stamp (inclusive); default 24 h before now' }),
   to: InstantInput.optional().meta({ description: 'End of the range (exclusive); default 48 h after now' }),
-  asOf: InstantInput.optional().meta({ description: 'The points as they were stored at this instant (forecast issues issued and recorded by then)' }),
+  asOf: InstantInput.optional().meta({ description: 'Forecasts as they were stored at this instant (the issues issued and recorded by then); actuals keep no history' }),
   history: BooleanText.optional().meta({ description: 'true: every forecast issue of each time stamp, not only the latest' }),
   limit: z
     .string()

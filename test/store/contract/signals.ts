@@ -50,6 +50,10 @@ export function signalContract(h: Harness): void {
     ]);
     const asStored = await h.store.signalPoints({ series: 'forecast', asOfMs: T0 + H / 2 });
     expect(asStored.ok && asStored.points.map((p) => p.value)).toEqual([400, 410, 420]);
+    // Actuals keep no history: as of any instant they read as they are.
+    await h.store.putSignalPoints(actual([1]), T0 + 3 * H);
+    const actualsThen = await h.store.signalPoints({ series: 'actual', asOfMs: T0 });
+    expect(actualsThen.ok && actualsThen.points.map((p) => p.value)).toEqual([1]);
     const history = await h.store.signalPoints({ series: 'forecast', history: true });
     expect(history.ok && history.points.map((p) => [p.timeMs - T0, p.value])).toEqual([
       [0, 400],
