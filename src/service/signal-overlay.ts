@@ -48,7 +48,10 @@ export interface LiveScenario extends Scenario {
   signalFallbacks: SignalFallback[];
 }
 
-/** The fallbacks a window (from ScenarioState, possibly wrapped) recorded; none for a plain scenario. */
+/**
+ * The fallbacks a window (from ScenarioState, possibly wrapped by the measured capability or the loop's outages)
+ * recorded; none for a plain scenario. Read by the loop's plan notes, the baseline and the dashboard's views.
+ */
 export function fallbacksOf(scenario: Scenario): SignalFallback[] {
   return (scenario as Partial<LiveScenario>).signalFallbacks ?? [];
 }
@@ -195,7 +198,10 @@ function ranges(siteId: string, signal: SignalPointName, series: SignalSeries, f
   return out;
 }
 
-/** A fallback range as a sentence: `hami carbonGPerKWh forecast 2026-06-08T00:00Z–2026-06-08T05:00Z: the actual one week earlier`. */
+/**
+ * A fallback range as a sentence, for plans' `explain.signalNotes` and the energy view's `signalNotes`:
+ * `hami carbonGPerKWh forecast 2026-06-08T00:00Z–2026-06-08T05:00Z: no forecast stored, the actual one week earlier`.
+ */
 export function describeFallback(f: SignalFallback): string {
   const what: Record<FallbackKind, string> = {
     forecast: 'no actual stored, the forecast of the slot',
