@@ -2,7 +2,8 @@
  * Live signals in the service: a dispatch loop whose clock runs past the end of the scenario's data (de-2020: German
  * grid carbon for 2020 only) keeps planning, running and metering jobs on the documented fallback, says so in the plans'
  * explain, and the dashboard's network and energy views keep answering; points pushed through the API are used by the
- * next cycle (forecasts) and by metering (actuals). Real SQLite store, simulated executor, hand-moved clock.
+ * next cycle (forecasts) and by metering (actuals). Real SQLite store (and PostgreSQL where KUMUL_TEST_PG names one, as
+ * scripts/test.sh does), simulated executor, hand-moved clock.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
@@ -15,6 +16,8 @@ import { Metrics } from '../../src/service/metrics.ts';
 import { ScenarioState } from '../../src/service/scenario-state.ts';
 import { openStore } from '../../src/store/kysely-store.ts';
 import type { JobSpec, Store } from '../../src/store/port.ts';
+import { API_BACKENDS } from '../api/fixtures.ts';
+import { useBackend } from '../store/harness.ts';
 
 const HOUR = 3_600_000;
 /** The end of de-2020's carbon data (2020 in UTC). */
@@ -24,7 +27,8 @@ function spec(id: string, releaseMs: number, over: Partial<JobSpec> = {}): JobSp
   return { id, class: 'batch', poolClass: 'general', units: 640, durationS: 2 * 3600, releaseMs, deadlineMs: releaseMs + 20 * HOUR, origin: 'de', inputGb: 0, interruptible: false, allowedSites: null, ...over };
 }
 
-describe('a service whose clock runs past the end of its scenario data', () => {
+for (const backend of API_BACKENDS) describe(`${backend}: a service whose clock runs past the end of its scenario data`, () => {
+  const pg = backend === 'postgres' ? useBackend('postgres') : null;
   let store: Store;
   let clock: FixedClock;
   let state: ScenarioState;
@@ -33,7 +37,7 @@ describe('a service whose clock runs past the end of its scenario data', () => {
   let operator: string;
 
   async function open(nowMs: number): Promise<void> {
-    store = await openStore('sqlite::memory:');
+    store = pg?.store ?? (await openStore('sqlite::memory:'));
     clock = new FixedClock(nowMs);
     state = await ScenarioState.open(store, { scenario: 'de-2020', dispatch: { policy: 'optimize', objective: 'carbon' }, horizonHours: 24 }, nowMs);
     const ctx: ServiceContext = { store, clock, metrics: new Metrics(), network: () => state.network(), scenario: state, wake: () => loop.wake() };
@@ -58,7 +62,7 @@ describe('a service whose clock runs past the end of its scenario data', () => {
 
   afterEach(async () => {
     await app?.close();
-    await store?.close();
+    if (!pg) await store?.close();
   });
 
   /** Ticks every 15 simulated minutes until `untilMs`, reading what changed in the store first as the runtime does. */
