@@ -35,6 +35,10 @@ export const PlanJobSchema = z.strictObject({
     candidates: z.array(Candidate).min(1).meta({ description: 'best candidate per site, best first; the first is the one chosen' }),
     earliestHere: Candidate.nullable().meta({ description: 'the earliest start at the chosen site (what waiting bought)' }),
     rejected: z.array(z.strictObject({ site: z.string(), reason: z.string() })).meta({ description: 'sites that could not run the job, and why' }),
+    signalNotes: z
+      .array(z.string())
+      .optional()
+      .meta({ description: 'kumul serve only: where the forecasts the plan used came from a fallback because none was stored (site, signal, slots, kind)' }),
   }),
 });
 

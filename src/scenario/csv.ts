@@ -46,10 +46,11 @@ export function readCsvSeries(absPath: string, timeColumn: string, valueColumn: 
 
 /**
  * The same from CSV text, not cached, with each row's line number: the operator API turns uploaded signal
- * CSVs into inline series this way (src/service/signal-upload.ts).
+ * CSVs into inline series this way (src/scenario/series-csv.ts), and reads pushed points (src/api/routes/signals.ts,
+ * which allows a single row: `minRows` 1; `spacingMs` is then 0).
  */
-export function parseCsvSeries(text: string, timeColumn: string, valueColumn: string, offsetMinutes: number, where: CsvWhere): CsvSeries & { lines: number[] } {
-  const table = parseTable(text, where);
+export function parseCsvSeries(text: string, timeColumn: string, valueColumn: string, offsetMinutes: number, where: CsvWhere, minRows = 2): CsvSeries & { lines: number[] } {
+  const table = parseTable(text, where, minRows);
   return { ...tableSeries(table, timeColumn, valueColumn, offsetMinutes, where, null), lines: table.lines };
 }
 
@@ -86,7 +87,7 @@ function readTimes(absPath: string | null, table: CsvTable, timeColumn: string, 
     timesMs[r] = t;
   });
   const diffs = timesMs.subarray(1).map((t, i) => t - timesMs[i]).sort();
-  const result = { timesMs, spacingMs: diffs[Math.floor(diffs.length / 2)] };
+  const result = { timesMs, spacingMs: diffs.length === 0 ? 0 : diffs[Math.floor(diffs.length / 2)] };
   if (key !== null) timeColumns.set(key, result);
   return result;
 }
@@ -107,7 +108,7 @@ function readTable(absPath: string, where: CsvWhere): CsvTable {
   return table;
 }
 
-function parseTable(textContent: string, where: CsvWhere): CsvTable {
+function parseTable(textContent: string, where: CsvWhere, minRows = 2): CsvTable {
   const table: CsvTable = { header: [], rows: [], lines: [] };
   const lines = textContent.replace(/^\uFEFF/, '').split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -119,7 +120,7 @@ function parseTable(textContent: string, where: CsvWhere): CsvTable {
       table.lines.push(i + 1);
     }
   }
-  if (table.rows.length < 2) fail(where.scenarioFile, `${where.jsonPath}.file`, `${where.csvName}: needs a header and at least two rows`);
+  if (table.rows.length < minRows) fail(where.scenarioFile, `${where.jsonPath}.file`, `${where.csvName}: needs a header and at least ${minRows === 1 ? 'one row' : 'two rows'}`);
   return table;
 }
 

@@ -22,6 +22,12 @@ export interface PeriodRequest {
   slotMinutes?: number;
 }
 
+/** How a resolution treats slots its data does not cover (ResolveContext['uncovered']): the CLI throws, `kumul serve` asks for `missing`. */
+export interface ResolveOptions {
+  /** `throw` (default): a ScenarioError "no data covers …"; `missing`: NaN in those slots, for the caller to fill. */
+  uncovered?: 'throw' | 'missing';
+}
+
 /** Folder of the built-in scenarios, found from this file (not the working directory). */
 export const BUILTIN_SCENARIOS_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
 
@@ -59,15 +65,17 @@ export function loadScenario(nameOrPath: string, period?: PeriodRequest): Scenar
  * Validates a parsed scenario document (a scenario file, or an export document) and resolves it onto the
  * requested grid; relative CSV paths are relative to `baseDir`. `name` is what errors call the document
  * (default: `<baseDir>/scenario.json`). Called by `loadScenario` and by `kumul serve`, whose scenario
- * document lives in the store (src/service/scenario-state.ts).
+ * document lives in the store (src/service/scenario-state.ts) and which resolves with `{ uncovered: 'missing' }`:
+ * slots the data does not cover are NaN instead of an error (every other problem still throws).
  */
-export function resolveScenarioDocument(json: unknown, baseDir: string, period?: PeriodRequest, name = join(baseDir, 'scenario.json')): Scenario {
-  if (isExportDocument(json)) return sliceToPeriod(scenarioFromExportJson(json, name), period, name);
+export function resolveScenarioDocument(json: unknown, baseDir: string, period?: PeriodRequest, name = join(baseDir, 'scenario.json'), options: ResolveOptions = {}): Scenario {
+  const uncovered = options.uncovered ?? 'throw';
+  if (isExportDocument(json)) return sliceToPeriod(scenarioFromExportJson(json, name), period, name, uncovered);
   const doc = parseScenarioDocument(json, name);
   const grid = requestedGrid(doc.period, period, name);
   const signals: Record<string, SiteSignalPair> = {};
   doc.sites.forEach((site, s) => {
-    signals[site.id] = siteSignals(site, { scenarioFile: name, dir: baseDir, grid, siteId: site.id }, `sites[${s}].signals`);
+    signals[site.id] = siteSignals(site, { scenarioFile: name, dir: baseDir, grid, siteId: site.id, uncovered }, `sites[${s}].signals`);
   });
   return {
     id: doc.id,
@@ -175,18 +183,21 @@ function toSite(spec: SiteSpec, curves: Record<string, PowerPoint[]>): Site {
 
 /**
  * An export document covers one grid; a different period is served by cutting a window out of it
- * (same slot length, start on a slot boundary inside it).
+ * (same slot length, start on a slot boundary inside it). With `uncovered: 'missing'` the window may reach outside
+ * the export: those slots are NaN.
  */
-function sliceToPeriod(s: Scenario, request: PeriodRequest | undefined, file: string): Scenario {
+function sliceToPeriod(s: Scenario, request: PeriodRequest | undefined, file: string, uncovered: 'throw' | 'missing' = 'throw'): Scenario {
   const want = requestedGrid({ start: formatIsoMinute(s.grid.startMs), slots: s.grid.slots, slotMinutes: s.grid.slotMinutes }, request, file);
   if (want.startMs === s.grid.startMs && want.slots === s.grid.slots && want.slotMinutes === s.grid.slotMinutes) return s;
   const lengthMs = s.grid.slotMinutes * 60_000;
   const offset = (want.startMs - s.grid.startMs) / lengthMs;
   const covers = `the export covers ${s.grid.slots} slots of ${s.grid.slotMinutes} min from ${formatIsoMinute(s.grid.startMs)}`;
   if (want.slotMinutes !== s.grid.slotMinutes) fail(file, 'requested period.slotMinutes', `must be ${s.grid.slotMinutes} for an export document (${covers})`);
-  if (!Number.isInteger(offset) || offset < 0 || offset + want.slots > s.grid.slots)
+  const inside = Number.isInteger(offset) && offset >= 0 && offset + want.slots <= s.grid.slots;
+  if (!inside && !(uncovered === 'missing' && Number.isInteger(offset)))
     fail(file, 'requested period', `${formatIsoMinute(want.startMs)} + ${want.slots} slots is not a window of the export (${covers})`);
-  const cut = (signals: SiteSignals): SiteSignals => mapSignals((name) => signals[name].slice(offset, offset + want.slots));
+  const cut = (signals: SiteSignals): SiteSignals =>
+    mapSignals((name) => Array.from({ length: want.slots }, (_, i) => (offset + i >= 0 && offset + i < s.grid.slots ? signals[name][offset + i] : NaN)));
   const signals = Object.fromEntries(Object.entries(s.signals).map(([id, pair]) => [id, { forecast: cut(pair.forecast), actual: cut(pair.actual) }]));
   return { ...s, grid: want, signals };
 }

@@ -18,11 +18,18 @@ export interface ResolveContext {
   dir: string;
   grid: TimeGrid;
   siteId: string;
+  /**
+   * What a slot the data does not cover gives: `throw` (default: a ScenarioError "no data covers …", what the CLI,
+   * plans and the simulator want) or `missing` (NaN, for `kumul serve`, which fills such slots from pushed points
+   * and its documented fallback: src/service/signal-overlay.ts).
+   */
+  uncovered?: 'throw' | 'missing';
 }
 
 /** Actual and forecast values of one signal, one number per slot. Renewables and carbon are clipped at 0. */
 export function resolveSignal(signal: SignalName, spec: SignalSpec, ctx: ResolveContext, jsonPath: string): { actual: number[]; forecast: number[] } {
-  const clip = (values: number[]) => (signal === 'priceYuanPerKWh' ? values : values.map((v) => (v > 0 ? v : 0)));
+  // NaN (a slot the data does not cover, with `uncovered: 'missing'`) stays NaN.
+  const clip = (values: number[]) => (signal === 'priceYuanPerKWh' ? values : values.map((v) => (v > 0 || Number.isNaN(v) ? v : 0)));
   const actual = clip(resolveSeries(signal, spec.actual, ctx, `${jsonPath}.actual`));
   return { actual, forecast: clip(resolveForecast(signal, spec.forecast, actual, ctx, `${jsonPath}.forecast`)) };
 }
@@ -40,10 +47,11 @@ function withNoise(actual: number[], noise: NoiseSpec, signal: SignalName, ctx: 
 /**
  * The actual series plus Gaussian noise with σ = sigmaPercentOfMean % of the series' mean over the grid.
  * The noise of a slot depends only on (seed, site, signal, slot start), so it is reproducible.
- * Also used by the simulator's `--forecast-error`.
+ * Also used by the simulator's `--forecast-error`. Missing values (NaN) stay missing and are left out of the mean.
  */
 export function actualPlusNoise(actual: readonly number[], sigmaPercentOfMean: number, seed: number, siteId: string, signal: string, grid: TimeGrid): number[] {
-  const mean = actual.reduce((sum, v) => sum + v, 0) / actual.length;
+  const known = actual.filter((v) => !Number.isNaN(v));
+  const mean = known.length === 0 ? 0 : known.reduce((sum, v) => sum + v, 0) / known.length;
   const sigma = (sigmaPercentOfMean / 100) * Math.abs(mean);
   return actual.map((value, i) => value + sigma * gaussian(mulberry32(hashSeed(seed, siteId, signal, slotStartMs(grid, i)))));
 }
@@ -124,8 +132,9 @@ function resolveSamples(signal: SignalName, data: CsvSeries, src: SampleOptions,
   const mapping = src.timeMapping ?? { kind: 'exact' as const };
   const shiftMs = (src.shiftMinutes ?? 0) * MINUTE_MS;
   const lengthMs = slotMs(ctx.grid);
-  const noData = (slotStart: number, detail: string): never =>
-    fail(ctx.scenarioFile, jsonPath, `${ctx.name}: no data covers ${formatIsoMinute(slotStart)} (${detail})`);
+  const lenient = ctx.uncovered === 'missing';
+  const noData = (slotStart: number, detail: string): number =>
+    lenient ? NaN : fail(ctx.scenarioFile, jsonPath, `${ctx.name}: no data covers ${formatIsoMinute(slotStart)} (${detail})`);
 
   return Array.from({ length: ctx.grid.slots }, (_, i) => {
     const slotStart = slotStartMs(ctx.grid, i);
@@ -134,7 +143,7 @@ function resolveSamples(signal: SignalName, data: CsvSeries, src: SampleOptions,
     const from = middle - lengthMs / 2;
     if (middle < coverFrom || middle > coverTo) {
       const mapped = from === slotStart ? '' : `mapped to ${formatIsoMinute(from)}; `;
-      noData(slotStart, `${mapped}the data runs from ${formatIsoMinute(coverFrom)} to ${formatIsoMinute(coverTo)}`);
+      return noData(slotStart, `${mapped}the data runs from ${formatIsoMinute(coverFrom)} to ${formatIsoMinute(coverTo)}`);
     }
     const lo = lowerBound(points, from);
     const hi = lowerBound(points, from + lengthMs);
@@ -149,7 +158,7 @@ function resolveSamples(signal: SignalName, data: CsvSeries, src: SampleOptions,
     if (before < 0) return values[after] * factor;
     if (after >= points.length) return values[before] * factor;
     if (points[after] - points[before] > 2 * spacing)
-      noData(slotStart, `the data has no values from ${formatIsoMinute(points[before])} to ${formatIsoMinute(points[after])}`);
+      return noData(slotStart, `the data has no values from ${formatIsoMinute(points[before])} to ${formatIsoMinute(points[after])}`);
     const w = (middle - points[before]) / (points[after] - points[before]);
     return (values[before] + w * (values[after] - values[before])) * factor;
   });

@@ -13,6 +13,7 @@ import { accountUses } from '../core/energy/accounting.ts';
 import { busyUnitFacilityKW } from '../core/model/power.ts';
 import type { Job, Scenario } from '../core/model/types.ts';
 import type { MeteringFigures } from '../store/port.ts';
+import { fallbacksOf } from './signal-overlay.ts';
 
 export interface BaselineRun {
   job: Job;
@@ -45,6 +46,8 @@ export function asapOriginBaseline(run: BaselineRun, slotMinutes: number, scenar
   const origin = scenario.network.sites.find((s) => s.id === job.origin);
   const pool = origin?.pools.find((p) => p.class === job.poolClass && p.units >= job.units);
   if (!origin || !pool) return null;
+  // The service's windows never fail for lack of data (they fall back on history); with no data at all, no baseline.
+  if (fallbacksOf(scenario).some((f) => f.siteId === origin.id && f.series === 'actual' && f.kind === 'none')) return null;
   const kW = job.units * busyUnitFacilityKW(pool, origin.pue);
   const used: number[] = [];
   const energyKWh: number[] = [];

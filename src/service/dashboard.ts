@@ -12,13 +12,15 @@ import { runIndex } from './loop.ts';
 import { allJobs } from '../store/all-jobs.ts';
 import type { Outage } from '../exec/port.ts';
 import { countByReason } from './unplaced.ts';
+import type { SignalPointName } from '../store/port.ts';
+import { describeFallback, fallbacksOf, type FallbackKind } from './signal-overlay.ts';
 
 /** What the views read: the store, the clock's instant, and the scenario resolved over windows (ScenarioState). */
 export interface DashboardSource {
   store: Store;
   nowMs: number;
   slotMinutes: number;
-  /** The scenario resolved over `slots` slots from `startMs` (throws ScenarioError where its signals do not reach). */
+  /** The scenario resolved over `slots` slots from `startMs` (ScenarioState.window: pushed points and the fallback fill in where its data ends). */
   window(startMs: number, slots: number): Scenario;
   /** Pools out of service now, as the dispatch loop saw them at its last tick. */
   outages: readonly Outage[];
@@ -52,6 +54,8 @@ export interface SiteNow {
   greenShare: number | null;
   priceYuanPerKWh: number;
   carbonGPerKWh: number;
+  /** Which of the signals now came from the service's fallback, as `signal: kind` (`carbonGPerKWh: week-ago`); empty for stored data. */
+  signalFallbacks: string[];
 }
 
 export interface LinkNow {
@@ -95,6 +99,9 @@ export async function networkNow(src: DashboardSource): Promise<NetworkNow> {
     });
     const actual = scenario.signals[site.id].actual;
     const renewableKW = actual.renewableKW[0];
+    const signalFallbacks = fallbacksOf(scenario)
+      .filter((f) => f.siteId === site.id && f.series === 'actual')
+      .map((f) => `${f.signal}: ${f.kind}`);
     return {
       id: site.id,
       name: site.name,
@@ -109,6 +116,7 @@ export async function networkNow(src: DashboardSource): Promise<NetworkNow> {
       greenShare: demandKW > 0 ? Math.min(1, renewableKW / demandKW) : null,
       priceYuanPerKWh: actual.priceYuanPerKWh[0],
       carbonGPerKWh: actual.carbonGPerKWh[0],
+      signalFallbacks,
     };
   });
 
@@ -134,6 +142,10 @@ export async function networkNow(src: DashboardSource): Promise<NetworkNow> {
 export interface ForecastActual {
   forecast: number[];
   actual: (number | null)[];
+  /** Per slot, the fallback the forecast came from (src/service/signal-overlay.ts), or null for stored data (pushed or the scenario's). */
+  forecastFallback: (FallbackKind | null)[];
+  /** The same for the actual; null for slots that start after now. */
+  actualFallback: (FallbackKind | null)[];
 }
 
 export interface SiteEnergy {
@@ -146,6 +158,8 @@ export interface SiteEnergy {
   demandKW: number[];
   priceYuanPerKWh: ForecastActual;
   carbonGPerKWh: ForecastActual;
+  /** The fallback ranges of the view's slots as sentences (forecasts, and actuals up to now): `hami carbonGPerKWh forecast …: …`. */
+  signalNotes: string[];
 }
 
 /** The slots a site's energy view covers: from the slot `hoursBack` before now to the end of the slot `hoursAhead` after, the current slot always in. */
@@ -160,7 +174,8 @@ export function energyWindow(nowMs: number, slotMinutes: number, hoursBack: numb
  * A site's forecast and actual signals per slot (actuals null for slots starting after now), and its demand: the mean
  * facility power per slot of finished runs (metering rows, spread over their run at the pool's busy power) plus the
  * runs still to come or going in the stored plans of jobs running, paused, transferring or planned there.
- * Null when the site is not in the network. Throws the loader's ScenarioError when the signals do not cover the window.
+ * Slots whose signals came from the service's fallback are marked per series and named in `signalNotes`.
+ * Null when the site is not in the network.
  */
 export async function siteEnergy(src: DashboardSource, siteId: string, hoursBack: number, hoursAhead: number): Promise<SiteEnergy | null> {
   const { nowMs, slotMinutes } = src;
@@ -187,17 +202,33 @@ export async function siteEnergy(src: DashboardSource, siteId: string, hoursBack
   }
   const slotHours = slotMinutes / 60;
   const { forecast, actual } = scenario.signals[siteId];
-  const known = (values: number[]) => values.map((v, t) => (startMs + t * slotMs <= nowMs ? v : null));
+  const known = <T>(values: T[]) => values.map((v, t) => (startMs + t * slotMs <= nowMs ? v : null));
+  const fallbacks = fallbacksOf(scenario).filter((f) => f.siteId === siteId && (f.series === 'forecast' || f.fromMs <= nowMs));
+  const marks = (signal: SignalPointName, series: 'forecast' | 'actual') => {
+    const out: (FallbackKind | null)[] = new Array(slots).fill(null);
+    for (const f of fallbacks) {
+      if (f.signal !== signal || f.series !== series) continue;
+      for (let t = Math.max(0, (f.fromMs - startMs) / slotMs); t < slots && startMs + t * slotMs < f.toMs; t++) out[t] = f.kind;
+    }
+    return out;
+  };
+  const both = (signal: SignalPointName): ForecastActual => ({
+    forecast: forecast[signal],
+    actual: known(actual[signal]),
+    forecastFallback: marks(signal, 'forecast'),
+    actualFallback: known(marks(signal, 'actual')),
+  });
   return {
     siteId,
     nowMs,
     startMs,
     slotMinutes,
     slots,
-    renewableKW: { forecast: forecast.renewableKW, actual: known(actual.renewableKW) },
+    renewableKW: both('renewableKW'),
     demandKW: Array.from(energyKWh, (kWh) => kWh / slotHours),
-    priceYuanPerKWh: { forecast: forecast.priceYuanPerKWh, actual: known(actual.priceYuanPerKWh) },
-    carbonGPerKWh: { forecast: forecast.carbonGPerKWh, actual: known(actual.carbonGPerKWh) },
+    priceYuanPerKWh: both('priceYuanPerKWh'),
+    carbonGPerKWh: both('carbonGPerKWh'),
+    signalNotes: fallbacks.map((f) => describeFallback(f.series === 'actual' ? { ...f, toMs: Math.min(f.toMs, Math.floor(nowMs / slotMs) * slotMs + slotMs) } : f)),
   };
 }
 

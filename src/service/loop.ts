@@ -33,6 +33,7 @@ import { allJobs } from '../store/all-jobs.ts';
 import type { ServiceContext } from './context.ts';
 import { asapOriginBaseline } from './baseline.ts';
 import { UnplacedMetrics, judgeUnplaced } from './unplaced.ts';
+import { planSignalNotes } from './signal-overlay.ts';
 
 export interface LoopOptions {
   ctx: ServiceContext;
@@ -345,7 +346,10 @@ export class DispatchLoop {
     const byId = new Map(pending.map((s) => [cycleId(s), s]));
     const items = plan.jobs.map((planned: PlannedJob) => {
       const stored = byId.get(planned.id)!;
-      return { ref: { tenantId: stored.job.tenant, jobId: stored.job.id }, plan: { ...planned, id: stored.job.id }, expectedVersion: stored.version };
+      // Forecasts the window filled from history (no forecast stored) are named in the plan's explain.
+      const signalNotes = planSignalNotes(scenario, planned.site, planned.runs);
+      const explain = signalNotes.length > 0 ? { ...planned.explain, signalNotes } : planned.explain;
+      return { ref: { tenantId: stored.job.tenant, jobId: stored.job.id }, plan: { ...planned, id: stored.job.id, explain }, expectedVersion: stored.version };
     });
     const results = await store.planJobs(items, nowMs);
     const placed = results.filter((r) => r.ok).length;

@@ -4,14 +4,20 @@
  * `startRuntime` opens it (storing the configured scenario on a first start); the dispatch loop reads
  * the network, windows and settings from it; the operator routes (src/api/routes/scenario.ts) change it
  * through `put`, which validates the whole new document with the scenario loader before storing it.
+ *
+ * Windows never fail for lack of data: the document is resolved with uncovered slots left missing, the points
+ * operators pushed (src/service/live-signals.ts) are laid over it, and what is still missing comes from the
+ * documented fallback (src/service/signal-overlay.ts), which the window records.
  */
 import { dirname } from 'node:path';
-import type { Network, Scenario } from '../core/model/types.ts';
+import type { Network, Scenario, TimeGrid } from '../core/model/types.ts';
 import type { Objective } from '../core/dispatch/objective.ts';
 import type { PolicyName } from '../core/dispatch/plugins/index.ts';
 import { objectiveFrom, policyFrom } from '../planning/plan-jobs.ts';
-import { documentOutline, readScenarioJson, resolveScenarioDocument, scenarioPath } from '../scenario/index.ts';
-import type { Store } from '../store/port.ts';
+import { ScenarioError, documentOutline, readScenarioJson, resolveScenarioDocument, scenarioPath } from '../scenario/index.ts';
+import { SIGNAL_POINT_NAMES, type SignalPointName, type Store } from '../store/port.ts';
+import { PushedSignals } from './live-signals.ts';
+import { overlaySignals, type LiveScenario } from './signal-overlay.ts';
 
 /** How dispatch cycles plan: `PUT /v1/policies` changes it. */
 export interface DispatchSettings {
@@ -32,6 +38,9 @@ export interface ServiceDocument {
 /** What errors call the stored document. */
 const DOCUMENT_NAME = 'scenario';
 const MAX_CACHED_WINDOWS = 64;
+/** Blocks of the document's history (a week of slots each) kept for the fallback, per version. */
+const MAX_CACHED_BLOCKS = 256;
+const WEEK_MS = 7 * 86_400_000;
 
 interface Current {
   version: number;
@@ -41,8 +50,14 @@ interface Current {
 }
 
 export class ScenarioState {
-  private windows = new Map<string, Scenario>();
+  private windows = new Map<string, LiveScenario>();
+  /** The pushed points' version the cached windows were made with. */
+  private windowsPushedVersion = 0;
+  /** The current document's actuals over whole weeks of slots (NaN where its data does not reach), by week number. */
+  private blocks = new Map<number, Scenario>();
   private updating: Promise<unknown> = Promise.resolve();
+  /** The points operators pushed, overlaid on every window. */
+  readonly pushed = new PushedSignals();
 
   private constructor(
     private readonly store: Store,
@@ -67,7 +82,9 @@ export class ScenarioState {
     }
     const current = outline(stored.document as ServiceDocument, stored.version);
     const slotMinutes = documentOutline(current.document.scenario, DOCUMENT_NAME).slotMinutes;
-    return new ScenarioState(store, current, slotMinutes, Math.max(1, Math.round((configured.horizonHours * 60) / slotMinutes)));
+    const state = new ScenarioState(store, current, slotMinutes, Math.max(1, Math.round((configured.horizonHours * 60) / slotMinutes)));
+    await state.pushed.refresh(store);
+    return state;
   }
 
   get version(): number {
@@ -88,16 +105,33 @@ export class ScenarioState {
     return { policy: this.current.document.dispatch.policy, objective: this.current.objective };
   }
 
-  /** The current version resolved over `slots` slots from `startMs`; cached per version. */
-  window(startMs: number, slots: number): Scenario {
+  /**
+   * The current version resolved over `slots` slots from `startMs`, with the pushed points laid over it and the
+   * fallback where neither has a value (`signalFallbacks` says where); never throws for lack of data. Cached per
+   * version and pushed points. Called by the dispatch loop (plans, metering, baselines) and the dashboard's views.
+   */
+  window(startMs: number, slots: number): LiveScenario {
+    if (this.windowsPushedVersion !== this.pushed.version) {
+      this.windows.clear();
+      this.windowsPushedVersion = this.pushed.version;
+    }
     const key = `${startMs}/${slots}`;
     let s = this.windows.get(key);
     if (!s) {
       if (this.windows.size >= MAX_CACHED_WINDOWS) this.windows.clear();
-      s = this.resolve(this.current.document, startMs, slots);
+      s = overlaySignals(this.resolve(this.current.document, startMs, slots), {
+        pushed: (siteId, signal, series, grid) => this.pushed.slotValues(siteId, signal, series, grid),
+        knownActual: (siteId, signal, grid) => this.knownActual(siteId, signal, grid),
+        lastKnownActual: (siteId, signal, beforeMs, notBeforeMs) => this.lastKnownActual(siteId, signal, beforeMs, notBeforeMs),
+      });
       this.windows.set(key, s);
     }
     return s;
+  }
+
+  /** Reads the points pushed since the last look; called before each tick (refresh) and by the push route after storing. */
+  async refreshSignals(): Promise<void> {
+    await this.pushed.refresh(this.store);
   }
 
   /**
@@ -105,20 +139,31 @@ export class ScenarioState {
    * the next version number first (a primary-key miss, not the whole document) so an unchanged scenario costs little.
    */
   async refresh(): Promise<void> {
+    await this.refreshSignals();
     if ((await this.store.getScenario(this.current.version + 1)) === null) return;
     const stored = await this.store.currentScenario();
     if (stored && stored.version > this.current.version) this.adopt(outline(stored.document as ServiceDocument, stored.version));
   }
 
   /**
-   * Validates `document` (schema, cross-references, dispatch settings, and every signal resolved over the loop's
-   * horizon from `nowMs`), then stores it as the next version and runs on it. Throws the loader's ScenarioError
-   * (or an Error for bad settings) and stores nothing when it is invalid.
+   * Validates `document` (schema, cross-references, dispatch settings, every source readable, and no signal losing
+   * data over the loop's horizon from `nowMs` that the version in force has: data may end where the stored data
+   * ends, and the pushed points and the fallback fill the rest), then stores it as the next version and runs on it.
+   * Throws the loader's ScenarioError (or an Error for bad settings) and stores nothing when it is invalid.
    */
   async put(document: ServiceDocument, nowMs: number): Promise<number> {
     const checked = outline(document);
     const slotMs = this.slotMinutes * 60_000;
-    this.resolve(document, Math.floor(nowMs / slotMs) * slotMs, this.checkSlots);
+    const startMs = Math.floor(nowMs / slotMs) * slotMs;
+    const next = this.resolve(document, startMs, this.checkSlots);
+    let inForce: Scenario | null = null;
+    try {
+      inForce = this.resolve(this.current.document, startMs, this.checkSlots);
+    } catch {
+      inForce = null; // the version in force cannot be read any more (a CSV gone): nothing to lose
+    }
+    const lost = lostCoverage(document.scenario as { sites: { id: string }[] }, next, inForce);
+    if (lost) throw new ScenarioError(DOCUMENT_NAME, [lost]);
     const stored = await this.store.putScenario(document, nowMs);
     this.adopt({ ...checked, version: stored.version });
     return stored.version;
@@ -140,11 +185,84 @@ export class ScenarioState {
   private adopt(current: Current): void {
     this.current = current;
     this.windows = new Map();
+    this.blocks = new Map();
   }
 
+  /** A document over a grid, slots its data does not cover NaN (other problems throw ScenarioError). */
   private resolve(document: ServiceDocument, startMs: number, slots: number): Scenario {
-    return resolveScenarioDocument(document.scenario, document.baseDir, { start: new Date(startMs).toISOString(), slots, slotMinutes: this.slotMinutes }, DOCUMENT_NAME);
+    return resolveScenarioDocument(document.scenario, document.baseDir, { start: new Date(startMs).toISOString(), slots, slotMinutes: this.slotMinutes }, DOCUMENT_NAME, { uncovered: 'missing' });
   }
+
+  private get blockSlots(): number {
+    return Math.max(1, Math.round(WEEK_MS / (this.slotMinutes * 60_000)));
+  }
+
+  /** The current document's actuals over week `index` (slots from `index × blockSlots` since the epoch); cached. */
+  private block(index: number): Scenario {
+    let b = this.blocks.get(index);
+    if (!b) {
+      if (this.blocks.size >= MAX_CACHED_BLOCKS) this.blocks.clear();
+      b = this.resolve(this.current.document, index * this.blockSlots * this.slotMinutes * 60_000, this.blockSlots);
+      this.blocks.set(index, b);
+    }
+    return b;
+  }
+
+  /** The document's actual of absolute slot `slot` (slots since the epoch), NaN where it has none or no such site. */
+  private documentActual(siteId: string, signal: SignalPointName, slot: number): number {
+    const index = Math.floor(slot / this.blockSlots);
+    return this.block(index).signals[siteId]?.actual[signal][slot - index * this.blockSlots] ?? NaN;
+  }
+
+  /** Known actuals per slot: pushed, else the document's; NaN where neither has one. The fallback's history. */
+  private knownActual(siteId: string, signal: SignalPointName, grid: TimeGrid): Float64Array {
+    const slotMs = this.slotMinutes * 60_000;
+    const pushed = this.pushed.slotValues(siteId, signal, 'actual', grid);
+    if (grid.startMs % slotMs !== 0 || grid.slotMinutes !== this.slotMinutes) {
+      const own = this.resolve(this.current.document, grid.startMs, grid.slots).signals[siteId]?.actual[signal];
+      return pushed.map((v, i) => (Number.isNaN(v) ? (own?.[i] ?? NaN) : v));
+    }
+    const first = grid.startMs / slotMs;
+    return pushed.map((v, i) => (Number.isNaN(v) ? this.documentActual(siteId, signal, first + i) : v));
+  }
+
+  /** The last actual known (pushed or the document's) before `beforeMs`, not before `notBeforeMs`, or null. */
+  private lastKnownActual(siteId: string, signal: SignalPointName, beforeMs: number, notBeforeMs: number): { timeMs: number; value: number } | null {
+    const slotMs = this.slotMinutes * 60_000;
+    const pushed = this.pushed.lastBefore(siteId, signal, 'actual', beforeMs);
+    const fromPushed = pushed && pushed.timeMs >= notBeforeMs ? pushed : null;
+    const lowest = Math.ceil(notBeforeMs / slotMs);
+    for (let slot = Math.ceil(beforeMs / slotMs) - 1; slot >= lowest; slot--) {
+      if (fromPushed && slot * slotMs < fromPushed.timeMs) break;
+      const v = this.documentActual(siteId, signal, slot);
+      if (!Number.isNaN(v)) return { timeMs: slot * slotMs, value: v };
+    }
+    return fromPushed;
+  }
+}
+
+/**
+ * The first signal of `document` (resolved as `next`) that has no data over the check window where the version in
+ * force (`inForce`) has some, as a scenario issue naming it; null when the change takes no data away. A site new in
+ * `next` must cover the window.
+ */
+function lostCoverage(document: { sites: { id: string }[] }, next: Scenario, inForce: Scenario | null): { path: string; reason: string } | null {
+  const slotMs = next.grid.slotMinutes * 60_000;
+  for (const [s, site] of document.sites.entries()) {
+    const before = inForce?.signals[site.id];
+    for (const signal of SIGNAL_POINT_NAMES) {
+      for (const series of ['actual', 'forecast'] as const) {
+        const values = next.signals[site.id][series][signal];
+        const had = before?.[series][signal];
+        const i = values.findIndex((v, k) => Number.isNaN(v) && (had === undefined || !Number.isNaN(had[k])));
+        if (i < 0) continue;
+        const at = new Date(next.grid.startMs + i * slotMs).toISOString().slice(0, 16) + 'Z';
+        const why = had === undefined ? 'a new site must have data over the loop\'s horizon' : 'the version in force has data there, and a change may not take data away';
+        return { path: `sites[${s}].signals.${signal}.${series}`, reason: `no data covers ${at} (${why}; where the stored data ends, pushed points and the fallback fill in)` };
+      }
+    }
+  }
+  return null;
 }
 
 /** A document's network and settings, checked (throws ScenarioError or Error when invalid). */

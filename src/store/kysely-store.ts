@@ -11,6 +11,7 @@ import { migrateToLatest } from './migrations/index.ts';
 import type { Store } from './port.ts';
 import { probeMethods } from './probes.ts';
 import { scenarioMethods } from './scenarios.ts';
+import { signalMethods } from './signal-points.ts';
 import { tenantMethods, type RandomBytes } from './tenants.ts';
 import { transitionMethods } from './transitions.ts';
 
@@ -39,5 +40,6 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     ...meteringMethods(db),
     ...scenarioMethods(db),
     ...probeMethods(db),
+    ...signalMethods(db),
   };
 }

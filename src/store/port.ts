@@ -288,6 +288,68 @@ export interface ProbeFilter {
   limit?: number;
 }
 
+// ---- energy signals pushed by operators ----
+
+/** The per-site signals, each in its own unit: yuan/kWh, gCO2/kWh, kW (the scenario format's, src/scenario/schema.ts). */
+export const SIGNAL_POINT_NAMES = ['priceYuanPerKWh', 'carbonGPerKWh', 'renewableKW'] as const;
+export type SignalPointName = (typeof SIGNAL_POINT_NAMES)[number];
+/** Plans use forecasts, metering uses actuals. */
+export type SignalSeries = 'actual' | 'forecast';
+
+/**
+ * One push of points of one site's signal and series (POST /v1/sites/{id}/signals/{signal}/points). A point's time
+ * stamp is the start of the interval its value averages. Actuals are overwritten by time stamp; a forecast point is
+ * stored with its issue instant (`issuedMs`, default the push's `nowMs`), so earlier issues are kept.
+ */
+export interface SignalPointsInput {
+  siteId: string;
+  signal: SignalPointName;
+  series: SignalSeries;
+  /** Forecasts only: when the forecast was issued; default the caller's nowMs. */
+  issuedMs?: number;
+  /** Values in the signal's own unit, time stamps unique within the push. */
+  points: readonly { timeMs: number; value: number }[];
+}
+
+/** What a push changed: new points (or new forecast issues), points whose value changed, points already stored as given. */
+export interface SignalPushCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+export interface SignalPoint {
+  siteId: string;
+  signal: SignalPointName;
+  series: SignalSeries;
+  timeMs: number;
+  value: number;
+  /** The forecast's issue instant; null for actuals. */
+  issuedMs: number | null;
+  /** When the store last wrote the point (the caller's clock). */
+  recordedMs: number;
+}
+
+export interface SignalPointQuery {
+  siteId?: string;
+  signal?: SignalPointName;
+  series?: SignalSeries;
+  /** Time stamps in [fromMs, toMs); unbounded when absent. */
+  fromMs?: number;
+  toMs?: number;
+  /**
+   * The forecasts as they were stored at this instant: the issues issued and recorded by then (the latest of them per
+   * time stamp). Actuals keep no history: they are read as they are now.
+   */
+  asOfMs?: number;
+  /** Every forecast issue, not only the latest of each time stamp. */
+  history?: boolean;
+  /** Only points written at or after this instant (with `history`: the service's refresh of what changed). */
+  recordedSinceMs?: number;
+  /** At most this many points (1 to 1,000,000), the earliest time stamps first. */
+  limit?: number;
+}
+
 // ---- the port ----
 
 export interface Store {
@@ -373,4 +435,12 @@ export interface Store {
   listProbes(filter?: ProbeFilter): Promise<Result<{ probes: ProbeRecord[] }>>;
   /** The latest probe without an error of each pool, by site and pool: what the measured capability uses. */
   latestProbes(): Promise<ProbeRecord[]>;
+
+  /**
+   * Stores pushed signal points, all or none (a bad point is `invalid` naming it). Idempotent: points already stored
+   * with the same value change nothing (a forecast point equal to the current forecast of its time stamp adds no issue).
+   */
+  putSignalPoints(input: SignalPointsInput, nowMs: number): Promise<Result<SignalPushCounts>>;
+  /** Pushed points by site, signal, series, time stamp (and issue); forecasts: the latest issue of each time stamp unless `history`. */
+  signalPoints(query?: SignalPointQuery): Promise<Result<{ points: SignalPoint[] }>>;
 }

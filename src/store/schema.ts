@@ -121,6 +121,18 @@ export interface ProbesTable {
   recorded_ms: number;
 }
 
+/** Pushed energy signal points (migration 0006); `issued_ms` is 0 for actuals, the issue instant for forecasts. */
+export interface SignalPointsTable {
+  site: string;
+  signal: string;
+  series: string;
+  time_ms: number;
+  issued_ms: number;
+  /** In the signal's own unit: yuan/kWh, gCO2/kWh or kW. */
+  value: number;
+  recorded_ms: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -129,4 +141,5 @@ export interface Database {
   metering: MeteringTable;
   scenarios: ScenariosTable;
   probes: ProbesTable;
+  signal_points: SignalPointsTable;
 }

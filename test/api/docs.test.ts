@@ -47,7 +47,7 @@ describe('OpenAPI document and docs page', () => {
         'POST /v1/jobs', 'GET /v1/jobs', 'GET /v1/jobs/{id}', 'POST /v1/jobs/{id}/cancel', 'GET /v1/jobs/{id}/plan', 'GET /v1/jobs/{id}/events',
         'POST /v1/tenants', 'GET /v1/tenants', 'GET /v1/tenants/{id}', 'PATCH /v1/tenants/{id}', 'POST /v1/tenants/{id}/keys', 'DELETE /v1/keys/{keyId}',
         'GET /v1/tenants/{id}/bill', 'GET /v1/sites', 'GET /v1/links',
-        'GET /v1/scenario', 'PUT /v1/sites/{id}', 'DELETE /v1/sites/{id}', 'PUT /v1/links', 'DELETE /v1/links/{from}/{to}', 'PUT /v1/sites/{id}/signals/{signal}', 'GET /v1/policies', 'PUT /v1/policies',
+        'GET /v1/scenario', 'PUT /v1/sites/{id}', 'DELETE /v1/sites/{id}', 'PUT /v1/links', 'DELETE /v1/links/{from}/{to}', 'PUT /v1/sites/{id}/signals/{signal}', 'POST /v1/sites/{id}/signals/{signal}/points', 'GET /v1/sites/{id}/signals/{signal}/points', 'GET /v1/policies', 'PUT /v1/policies',
         'POST /v1/probes', 'GET /v1/probes', 'GET /v1/probes/runs/{id}',
         'GET /v1/dashboard/network', 'GET /v1/dashboard/energy/{siteId}', 'GET /v1/dashboard/savings', 'GET /v1/dashboard/unplaced', 'GET /v1/events',
       ].sort(),

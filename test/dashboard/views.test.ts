@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { MeteringInput } from '../../src/store/port.ts';
 import { API_BACKENDS } from '../api/fixtures.ts';
 import { buildApp } from '../../src/api/app.ts';
-import { AI_BUSY_W, GENERAL_BUSY_W, HOUR, NOW, PUE, hourIndex, jobIn, plan, signal, spec, useDashboard } from './fixtures.ts';
+import { AI_BUSY_W, GENERAL_BUSY_W, HOUR, NOW, PUE, SERIES_HOURS, hourIndex, jobIn, plan, signal, spec, useDashboard } from './fixtures.ts';
 
 const AI_KW = (AI_BUSY_W * PUE) / 1000; // 1 kW per busy accelerator
 const GENERAL_KW = (GENERAL_BUSY_W * PUE) / 1000; // 0.0125 kW per busy core
@@ -98,12 +98,20 @@ for (const backend of API_BACKENDS) describe(backend, () => {
       ]);
     });
 
-    it('answers 503 naming the cause once the clock has run past the scenario\'s signals', async () => {
-      h.f.clock.set(NOW + 10 * 365 * 24 * HOUR);
+    it('keeps answering once the clock has run past the scenario\'s signals, with the fallback\'s values', async () => {
+      // The series end on 2026-06-06 at 00:00; a week after NOW, the current slot has neither an actual nor a
+      // forecast stored, and takes the actual of the same slot a week earlier.
+      h.f.clock.set(NOW + 7 * 24 * HOUR);
       const res = await get('/v1/dashboard/network');
-      expect(res.statusCode).toBe(503);
-      expect(res.json().error).toMatchObject({ code: 'KUMUL_UNAVAILABLE' });
-      expect(res.json().error.message).toMatch(/^the scenario's signals do not cover now: /);
+      expect(res.statusCode, res.body).toBe(200);
+      const hami = res.json().sites.find((x: { id: string }) => x.id === 'hami');
+      const weekAgo = hourIndex(NOW);
+      expect(hami.renewableKW).toBeCloseTo(signal.renewableKW.actual(weekAgo), 9);
+      expect(hami.priceYuanPerKWh).toBeCloseTo(signal.priceYuanPerKWh.actual(weekAgo), 9);
+      expect(hami.carbonGPerKWh).toBeCloseTo(signal.carbonGPerKWh.actual(weekAgo), 9);
+      expect(hami.signalFallbacks).toEqual(['priceYuanPerKWh: week-ago', 'carbonGPerKWh: week-ago', 'renewableKW: week-ago']);
+      h.f.clock.set(NOW);
+      expect((await get('/v1/dashboard/network')).json().sites.every((x: { signalFallbacks: string[] }) => x.signalFallbacks.length === 0)).toBe(true);
     });
 
     it('shows an idle network as idle', async () => {
@@ -144,7 +152,42 @@ for (const backend of API_BACKENDS) describe(backend, () => {
       expect(none.renewableKW.actual[0]).toBeCloseTo(0.001 * signal.renewableKW.actual(hourIndex(NOW)), 9);
     });
 
-    it('answers 404 naming an unknown site, and 400 naming a bad or uncovered query field', async () => {
+    it('marks the slots past the end of the scenario\'s series as the fallback\'s, and names them', async () => {
+      // Now is 2026-06-06T10:30Z; the series (from 2026-05-31, six days) end at 00:00 that day: from slot 14 (00:00) on,
+      // slots take the actual a week earlier where the series has it (from slot 38, 06-07T00:00), and before that the
+      // mean of the same hour over the days before (the series start less than a week before those slots).
+      h.f.clock.set(NOW + 5 * 24 * HOUR);
+      const res = await get('/v1/dashboard/energy/hami');
+      expect(res.statusCode, res.body).toBe(200);
+      const body = res.json();
+      const h0 = hourIndex(body.startMs);
+      const stored = (h: number) => h >= 0 && h < SERIES_HOURS;
+      const fill = (key: keyof typeof signal, h: number): [string, number] => {
+        if (stored(h - 168)) return ['week-ago', signal[key].actual(h - 168)];
+        const days = Array.from({ length: 28 }, (_, d) => h - 24 * (d + 1)).filter(stored);
+        return ['seasonal-mean', days.reduce((sum, x) => sum + signal[key].actual(x), 0) / days.length];
+      };
+      for (const key of ['renewableKW', 'priceYuanPerKWh', 'carbonGPerKWh'] as const) {
+        body[key].forecast.forEach((v: number, t: number) => {
+          const [kind, value] = fill(key, h0 + t);
+          expect(v, `${key} ${t}`).toBeCloseTo(t < 14 ? signal[key].forecast(h0 + t) : value, 9);
+          expect(body[key].forecastFallback[t], `${key} ${t}`).toBe(t < 14 ? null : kind);
+          expect(body[key].actualFallback[t], `${key} ${t}`).toBe(t < 14 || t > 24 ? null : kind);
+          if (t <= 24) expect(body[key].actual[t], `${key} ${t}`).toBeCloseTo(t < 14 ? signal[key].actual(h0 + t) : value, 9);
+          else expect(body[key].actual[t]).toBeNull();
+        });
+      }
+      expect(body.signalNotes).toContain('hami renewableKW forecast 2026-06-06T00:00Z–2026-06-07T00:00Z: no forecast stored, the mean actual at that time of day over the 28 days before');
+      expect(body.signalNotes).toContain('hami renewableKW forecast 2026-06-07T00:00Z–2026-06-08T11:00Z: no forecast stored, the actual one week earlier');
+      expect(body.signalNotes).toContain('hami renewableKW actual 2026-06-06T00:00Z–2026-06-06T11:00Z: no actual or forecast stored, the mean actual at that time of day over the 28 days before');
+      // Before the clock ran out, nothing is marked.
+      h.f.clock.set(NOW);
+      const before = (await get('/v1/dashboard/energy/hami')).json();
+      expect(before.signalNotes).toEqual([]);
+      expect(before.renewableKW.forecastFallback.every((k: string | null) => k === null)).toBe(true);
+    });
+
+    it('answers 404 naming an unknown site, and 400 naming a bad query field', async () => {
       const unknown = await get('/v1/dashboard/energy/atlantis');
       expect(unknown.statusCode).toBe(404);
       expect(unknown.json().error).toMatchObject({ code: 'KUMUL_NOT_FOUND', message: expect.stringContaining('atlantis') });
@@ -154,9 +197,6 @@ for (const backend of API_BACKENDS) describe(backend, () => {
         ['hoursAhead=100000', 'hoursAhead'],
         ['hoursAhead=soon', 'hoursAhead'],
         ['hours=3', 'hours'],
-        // The series start on 2026-05-31 at 00:00 and last six days.
-        ['hoursBack=48', 'hoursBack'],
-        ['hoursAhead=168', 'hoursAhead'],
       ]) {
         const res = await get(`/v1/dashboard/energy/hami?${query}`);
         expect(res.statusCode, query).toBe(400);

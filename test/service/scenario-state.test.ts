@@ -44,9 +44,18 @@ describe('scenario state', () => {
     expect(state.window(T0, 2)).not.toBe(before);
     expect(state.window(T0, 2).signals.west.actual.priceYuanPerKWh).toEqual([1, 2]);
     expect(state.network().sites[1].pue).toBe(1.5);
-    // A series that stops before the loop's horizon is refused: the next cycle could not plan on it.
-    await expect(state.put(doc, T0 + 3 * 3_600_000)).rejects.toBeInstanceOf(ScenarioError);
+    // A change that takes data away over the loop's horizon is refused, naming the signal...
+    const shorter = structuredClone(doc);
+    shorter.scenario.sites[1].signals.priceYuanPerKWh = { actual: { source: 'series', start: '2026-02-28T23:00Z', stepMinutes: 60, values: [1, 2], unit: 'yuan/kWh' } };
+    const refused = await state.put(shorter, T0).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ScenarioError);
+    expect((refused as ScenarioError).issues[0]).toMatchObject({ path: 'sites[1].signals.priceYuanPerKWh.actual', reason: expect.stringMatching(/^no data covers 2026-03-01T01:00Z \(the version in force has data there/) });
     expect((await store.currentScenario())!.version).toBe(2);
+    // ...but a document whose data has ended where the stored data ends is stored: windows fill in (signal-overlay.ts).
+    expect(await state.put(doc, T0 + 3 * 3_600_000)).toBe(3);
+    const past = state.window(T0 + 3 * 3_600_000, 2);
+    expect(past.signals.west.actual.priceYuanPerKWh.every(Number.isFinite)).toBe(true);
+    expect(past.signalFallbacks.some((f) => f.siteId === 'west' && f.signal === 'priceYuanPerKWh')).toBe(true);
   });
 
   it('refresh adopts a version another writer stored', async () => {

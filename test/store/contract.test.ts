@@ -10,6 +10,7 @@ import { meteringContract } from './contract/metering.ts';
 import { migrationContract } from './contract/migrations.ts';
 import { probeContract } from './contract/probes.ts';
 import { scenarioContract } from './contract/scenarios.ts';
+import { signalContract } from './contract/signals.ts';
 import { tenantContract } from './contract/tenants.ts';
 import { transitionContract } from './contract/transitions.ts';
 
@@ -24,5 +25,6 @@ for (const backend of BACKENDS) {
     describe('metering', () => meteringContract(h));
     describe('scenario', () => scenarioContract(h));
     describe('probes', () => probeContract(h));
+    describe('pushed signals', () => signalContract(h));
   });
 }

@@ -4,7 +4,7 @@
  * and the time axis is labelled in UTC like the rest of the page.
  */
 import { describe, expect, it } from 'vitest';
-import { points, slotLine, UTC_TIME_AXIS, type Point } from '../../web/src/time-series.ts';
+import { fallbackAreas, points, slotLine, UTC_TIME_AXIS, type Point } from '../../web/src/time-series.ts';
 
 const HOUR = 3_600_000;
 const START = Date.parse('2026-06-01T00:00:00Z');
@@ -32,5 +32,15 @@ describe('the energy view’s series', () => {
   it('are lines stepped at each point’s end, on a UTC time axis', () => {
     expect(slotLine({ name: 'a', data: [], color: '#000' })).toMatchObject({ type: 'line', step: 'end', connectNulls: false });
     expect(UTC_TIME_AXIS).toMatchObject({ useUTC: true, xAxis: { type: 'time' } });
+  });
+
+  it('shade the spans of slots the service filled in from history, merging series and adjacent slots', () => {
+    const forecast = [null, 'week-ago', 'week-ago', null, null, 'last-known'];
+    const actual = [null, null, null, 'forecast', null, null];
+    expect(fallbackAreas({ startMs: START, slotMinutes: 60 }, [forecast, actual])).toEqual([
+      [{ xAxis: START + HOUR }, { xAxis: START + 4 * HOUR }],
+      [{ xAxis: START + 5 * HOUR }, { xAxis: START + 6 * HOUR }],
+    ]);
+    expect(fallbackAreas({ startMs: START, slotMinutes: 60 }, [[null, null]])).toEqual([]);
   });
 });

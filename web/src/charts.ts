@@ -5,11 +5,11 @@
  */
 import * as echarts from 'echarts/core';
 import { BarChart, LineChart, LinesChart, ScatterChart } from 'echarts/charts';
-import { GeoComponent, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent } from 'echarts/components';
+import { GeoComponent, GridComponent, LegendComponent, MarkAreaComponent, MarkLineComponent, TooltipComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 import china from './china.geo.json';
 
-echarts.use([BarChart, LineChart, LinesChart, ScatterChart, GeoComponent, GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, CanvasRenderer]);
+echarts.use([BarChart, LineChart, LinesChart, ScatterChart, GeoComponent, GridComponent, LegendComponent, MarkAreaComponent, MarkLineComponent, TooltipComponent, CanvasRenderer]);
 // Not under the name 'china': echarts adds insets of its own to a map of that name; this draws only the outline shipped.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 echarts.registerMap('china-outline', china as any);

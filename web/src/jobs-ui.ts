@@ -107,6 +107,14 @@ export async function jobDetail(tenant: string, id: string, onChange: () => void
             { numeric: [4, ...parts.map((_, i) => 5 + i)] },
           ),
           plan.explain.rejected.length ? table('Sites ruled out', ['Site', 'Reason'], plan.explain.rejected.map((r) => [r.site, r.reason])) : null,
+          plan.explain.signalNotes?.length
+            ? h(
+                'div',
+                { class: 'signal-notes' },
+                h('p', null, 'Planned on fallback forecasts (no forecast was stored for these slots):'),
+                h('ul', null, ...plan.explain.signalNotes.map((note) => h('li', null, note))),
+              )
+            : null,
         )
       : planView.unplaced
         ? unplacedSection(planView.unplaced, job.status)

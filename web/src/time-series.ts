@@ -34,3 +34,23 @@ export function slotLine(s: { name: string; data: Point[]; color: string; dashed
 
 /** Time axes labelled in UTC (echarts uses the browser's time zone otherwise). */
 export const UTC_TIME_AXIS = { useUTC: true, xAxis: { type: 'time' as const, axisLabel: { hideOverlap: true } } };
+
+/**
+ * The spans of slots where any of `marks` (per-slot fallback kinds, null for stored data) is set, as echarts mark-area
+ * pairs: the energy view shades them so that values the service filled in from history stand apart.
+ */
+export function fallbackAreas(window: { startMs: number; slotMinutes: number }, marks: readonly (readonly (string | null)[])[]): [{ xAxis: number }, { xAxis: number }][] {
+  const slotMs = window.slotMinutes * 60_000;
+  const slots = Math.max(0, ...marks.map((m) => m.length));
+  const areas: [{ xAxis: number }, { xAxis: number }][] = [];
+  let from: number | null = null;
+  for (let i = 0; i <= slots; i++) {
+    const marked = i < slots && marks.some((m) => m[i] !== null && m[i] !== undefined);
+    if (marked && from === null) from = i;
+    if (!marked && from !== null) {
+      areas.push([{ xAxis: window.startMs + from * slotMs }, { xAxis: window.startMs + i * slotMs }]);
+      from = null;
+    }
+  }
+  return areas;
+}

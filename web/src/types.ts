@@ -36,6 +36,8 @@ export interface SiteNow {
   greenShare: number | null;
   priceYuanPerKWh: number;
   carbonGPerKWh: number;
+  /** Which of the values now the service filled in from history (`carbonGPerKWh: week-ago`); empty for stored data. */
+  signalFallbacks: string[];
 }
 
 export interface LinkNow {
@@ -46,9 +48,16 @@ export interface LinkNow {
   loadGbps: number;
 }
 
+/** Where a slot's value came from when no data was stored (the service's fallback; docs/service.md, "Live signals"). */
+export type FallbackKind = 'forecast' | 'week-ago' | 'seasonal-mean' | 'last-known' | 'next-known' | 'none';
+
 export interface ForecastActual {
   forecast: number[];
   actual: (number | null)[];
+  /** Per slot, the fallback the forecast came from, or null for stored data. */
+  forecastFallback: (FallbackKind | null)[];
+  /** The same for the actual (null for slots after now). */
+  actualFallback: (FallbackKind | null)[];
 }
 
 /** `GET /v1/dashboard/energy/:siteId`: one site's series, slot by slot from `startMs`. */
@@ -62,6 +71,8 @@ export interface SiteEnergy {
   demandKW: number[];
   priceYuanPerKWh: ForecastActual;
   carbonGPerKWh: ForecastActual;
+  /** The fallback ranges of these slots in words. */
+  signalNotes: string[];
 }
 
 export interface SavingsFigures {
@@ -170,7 +181,7 @@ export interface JobPlan {
     costYuan: number;
     carbonKg: number;
     transferKWh: number;
-    explain: { policy: string; candidates: ExplainCandidate[]; earliestHere: ExplainCandidate | null; rejected: { site: string; reason: string }[] };
+    explain: { policy: string; candidates: ExplainCandidate[]; earliestHere: ExplainCandidate | null; rejected: { site: string; reason: string }[]; signalNotes?: string[] };
   } | null;
   unplaced: Unplaced | null;
 }

@@ -8,9 +8,9 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ScenarioError } from '../../scenario/index.ts';
-import { energyWindow, networkNow, savings, siteEnergy, unplacedSummary, type DashboardSource } from '../../service/dashboard.ts';
+import { networkNow, savings, siteEnergy, unplacedSummary, type DashboardSource } from '../../service/dashboard.ts';
 import type { ApiDeps } from '../deps.ts';
-import { ApiError, validationError } from '../errors.ts';
+import { ApiError } from '../errors.ts';
 import { errorResponses } from '../schemas/common.ts';
 import { EnergyParams, EnergyQuery, EnergyView, NetworkView, SavingsQuery, SavingsView, TickEvent, UnplacedSummaryView } from '../schemas/dashboard.ts';
 
@@ -40,9 +40,10 @@ export const dashboardRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx
       try {
         return await networkNow(source());
       } catch (error) {
-        // The service clock has run past the scenario's signals: nothing can be shown (or planned) until they are extended.
+        // Windows never fail for lack of data (pushed points and the fallback fill in); a source that cannot be read
+        // any more (a CSV file gone) can: nothing can be shown until the document is mended.
         if (!(error instanceof ScenarioError)) throw error;
-        throw new ApiError('KUMUL_UNAVAILABLE', `the scenario's signals do not cover now: ${error.issues[0]?.reason ?? error.message}`);
+        throw new ApiError('KUMUL_UNAVAILABLE', `the scenario's signals cannot be read: ${error.issues[0]?.reason ?? error.message}`);
       }
     },
   );
@@ -66,11 +67,11 @@ export const dashboardRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx
       onRequest: auth.anonymous,
       schema: {
         summary: 'One site’s energy per slot: forecast and actual renewables, price and carbon, and the demand of finished and planned work',
-        description: `From the slot hoursBack (default ${DEFAULT_HOURS_BACK}) before now to the end of the slot hoursAhead (default ${DEFAULT_HOURS_AHEAD}) after; actuals are null for slots that start after now.`,
+        description: `From the slot hoursBack (default ${DEFAULT_HOURS_BACK}) before now to the end of the slot hoursAhead (default ${DEFAULT_HOURS_AHEAD}) after; actuals are null for slots that start after now. Slots where no data is stored take the documented fallback, marked per slot (forecastFallback, actualFallback) and named in signalNotes.`,
         tags: TAGS,
         params: EnergyParams,
         querystring: EnergyQuery,
-        response: { 200: EnergyView, ...errorResponses('KUMUL_VALIDATION', 'KUMUL_NOT_FOUND', 'KUMUL_RATE_LIMITED', 'KUMUL_INTERNAL') },
+        response: { 200: EnergyView, ...errorResponses('KUMUL_VALIDATION', 'KUMUL_NOT_FOUND', 'KUMUL_RATE_LIMITED', 'KUMUL_UNAVAILABLE', 'KUMUL_INTERNAL') },
       },
     },
     async (request) => {
@@ -84,7 +85,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx
         view = await siteEnergy(src, siteId, hoursBack, hoursAhead);
       } catch (error) {
         if (!(error instanceof ScenarioError)) throw error;
-        throw validationError([{ field: uncoveredField(src, hoursAhead), message: `the scenario's signals do not cover the window: ${error.issues[0]?.reason ?? error.message}` }]);
+        throw new ApiError('KUMUL_UNAVAILABLE', `the scenario's signals cannot be read: ${error.issues[0]?.reason ?? error.message}`);
       }
       if (!view) throw new ApiError('KUMUL_NOT_FOUND', `no site ${siteId}`);
       return view;
@@ -161,13 +162,3 @@ export const dashboardRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx
   );
 };
 
-/** Which query field asks for slots the signals do not cover: hoursAhead when the window from now on fails too, else hoursBack. */
-function uncoveredField(src: DashboardSource, hoursAhead: number): 'hoursBack' | 'hoursAhead' {
-  const ahead = energyWindow(src.nowMs, src.slotMinutes, 0, hoursAhead);
-  try {
-    src.window(ahead.startMs, ahead.slots);
-    return 'hoursBack';
-  } catch {
-    return 'hoursAhead';
-  }
-}

@@ -8,6 +8,8 @@ import { z } from 'zod';
 import { POOL_CLASSES } from '../../core/model/types.ts';
 import type { TickReport } from '../../service/loop.ts';
 import type { SavingsBucket as StoreSavingsBucket } from '../../store/port.ts';
+import { FALLBACK_KINDS, type FallbackKind } from '../../service/signal-overlay.ts';
+import type { NetworkNow, SiteEnergy } from '../../service/dashboard.ts';
 
 /** A whole number in a query string (`?hoursBack=24`). */
 function queryInt(min: number, max: number, description: string) {
@@ -44,6 +46,9 @@ export const DashboardSite = z.object({
   greenShare: z.number().nullable().meta({ description: 'min(1, renewableKW / demandKW); null when demandKW is 0' }),
   priceYuanPerKWh: z.number().meta({ description: 'Actual grid price now (this slot)' }),
   carbonGPerKWh: z.number().meta({ description: 'Actual grid carbon intensity now (this slot)' }),
+  signalFallbacks: z
+    .array(z.string())
+    .meta({ description: "Which of the values now came from the service's fallback because no data was stored, as `signal: kind` (e.g. `carbonGPerKWh: week-ago`; docs/service.md); empty for stored data" }),
 });
 
 export const DashboardLink = z.object({
@@ -72,10 +77,15 @@ export const EnergyQuery = z.strictObject({
   hoursAhead: queryInt(0, 24 * 7, 'Hours of forecast after now (default 48)').optional(),
 });
 
+const Fallback = z.enum(FALLBACK_KINDS as [FallbackKind, ...FallbackKind[]]);
 const ForecastActual = (unit: string) =>
   z.object({
     forecast: z.array(z.number()).meta({ description: `Forecast per slot, ${unit} (what plans use)` }),
     actual: z.array(z.number().nullable()).meta({ description: `Actual per slot, ${unit} (what metering uses); null for slots that start after now` }),
+    forecastFallback: z
+      .array(Fallback.nullable())
+      .meta({ description: 'Per slot, the fallback the forecast came from where no forecast is stored (week-ago, seasonal-mean, last-known, next-known, none; docs/service.md), or null for stored data (pushed points or the scenario)' }),
+    actualFallback: z.array(Fallback.nullable()).meta({ description: "Per slot, the fallback the actual came from (forecast: the slot's forecast; or the forecast's fallbacks), or null for stored data; null for slots that start after now" }),
   });
 
 export const EnergyView = z
@@ -91,6 +101,7 @@ export const EnergyView = z
       .meta({ description: "Mean facility power per slot, kW: finished runs (metering) plus the stored plans' runs of work not yet finished (running, paused, transferring, planned)" }),
     priceYuanPerKWh: ForecastActual('yuan/kWh'),
     carbonGPerKWh: ForecastActual('gCO2/kWh'),
+    signalNotes: z.array(z.string()).meta({ description: 'The fallback ranges of these slots in words: site, signal, series, slots, and where the values came from' }),
   })
   .meta({ id: 'DashboardEnergy' });
 
@@ -162,5 +173,10 @@ export type TickEventValue = z.output<typeof TickEvent>;
 export type UnplacedSummaryValue = z.output<typeof UnplacedSummaryView>;
 
 // The schemas must carry every field of what they show: these fail to typecheck when a type gains one.
-const fits: [(report: TickReport) => z.input<typeof TickEvent>, (bucket: StoreSavingsBucket) => z.input<typeof SavingsBucket>] = [(report) => report, (bucket) => bucket];
+const fits: [
+  (report: TickReport) => z.input<typeof TickEvent>,
+  (bucket: StoreSavingsBucket) => z.input<typeof SavingsBucket>,
+  (view: SiteEnergy) => z.input<typeof EnergyView>,
+  (view: NetworkNow) => z.input<typeof NetworkView>,
+] = [(report) => report, (bucket) => bucket, (view) => view, (view) => view];
 void fits;

@@ -163,6 +163,10 @@ export const PlannedJobSchema = z
       candidates: z.array(ExplainCandidate).meta({ description: 'Best candidate per site, best first; the first is the one chosen' }),
       earliestHere: ExplainCandidate.nullable().meta({ description: 'The earliest start at the chosen site, to show what waiting bought' }),
       rejected: z.array(z.object({ site: z.string(), reason: z.string() })),
+      signalNotes: z
+        .array(z.string())
+        .optional()
+        .meta({ description: 'Where the forecasts this plan used came from a fallback because none was stored: site, signal, slots and kind (docs/service.md, "Live signals"); absent when none did' }),
     }),
   })
   .meta({ id: 'PlannedJob' });

@@ -36,6 +36,11 @@ export interface Explain {
   earliestHere: ExplainCandidate | null;
   /** Sites that could not run the job, and why. */
   rejected: { site: string; reason: string }[];
+  /**
+   * Set by `kumul serve`'s dispatch loop (never by the core): where the forecasts the job was planned on came from a
+   * fallback because no forecast was stored (site, signal, slots and kind; src/service/signal-overlay.ts).
+   */
+  signalNotes?: string[];
 }
 
 export interface PlannedJob extends JobFigures {

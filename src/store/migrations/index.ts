@@ -11,6 +11,7 @@ import { probesMigration } from './0003-probes.ts';
 import { jobCommandMigration } from './0004-job-command.ts';
 import { jobsUpdatedMigration } from './0005-jobs-updated.ts';
 import { jobUnplacedMigration } from './0006-job-unplaced.ts';
+import { signalPointsMigration } from './0007-signal-points.ts';
 
 function migrations(backend: Backend): Record<string, Migration> {
   return {
@@ -20,6 +21,7 @@ function migrations(backend: Backend): Record<string, Migration> {
     '0004-job-command': jobCommandMigration(),
     '0005-jobs-updated': jobsUpdatedMigration(),
     '0006-job-unplaced': jobUnplacedMigration(),
+    '0007-signal-points': signalPointsMigration(backend),
   };
 }
 

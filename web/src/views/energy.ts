@@ -7,7 +7,7 @@ import { api } from '../api.ts';
 import { chart, COLORS, type Option } from '../charts.ts';
 import { field, fill, h, num, select, table, utc } from '../dom.ts';
 import type { ForecastActual, SiteEnergy } from '../types.ts';
-import { points, slotLine, UTC_TIME_AXIS } from '../time-series.ts';
+import { fallbackAreas, points, slotLine, UTC_TIME_AXIS } from '../time-series.ts';
 import { router, serviceClock, type View } from '../view.ts';
 
 /** The value in the slot that holds `nowMs`, or null. */
@@ -16,7 +16,9 @@ function atNow(energy: SiteEnergy, values: readonly (number | null)[]): number |
   return i >= 0 && i < values.length ? values[i] : null;
 }
 
-function timeChart(energy: SiteEnergy, unit: string, series: Parameters<typeof slotLine>[0][]): Option {
+/** A time chart of per-slot series with a line at now, the slots filled in by the service's fallback (`fallback`) shaded. */
+function timeChart(energy: SiteEnergy, unit: string, series: Parameters<typeof slotLine>[0][], fallback: ForecastActual[] = []): Option {
+  const areas = fallbackAreas(energy, fallback.flatMap((fa) => [fa.forecastFallback, fa.actualFallback]));
   return {
     animation: false,
     ...UTC_TIME_AXIS,
@@ -30,8 +32,22 @@ function timeChart(energy: SiteEnergy, unit: string, series: Parameters<typeof s
         i === 0
           ? { symbol: 'none', silent: true, label: { formatter: 'now' }, lineStyle: { color: '#d32f2f', type: 'solid' }, data: [{ xAxis: energy.nowMs }] }
           : undefined,
+      markArea:
+        i === 0 && areas.length > 0
+          ? { silent: true, label: { show: true, formatter: 'fallback', position: 'insideTop', color: '#555' }, itemStyle: { color: '#9e9e9e', opacity: 0.15 }, data: areas }
+          : undefined,
     })),
   };
+}
+
+/** The fallbacks of slot `i` in words for the table (`renewable forecast: week-ago; …`), or `–`. */
+function slotFallbacks(e: SiteEnergy, i: number): string {
+  const named: [string, ForecastActual][] = [['renewable', e.renewableKW], ['price', e.priceYuanPerKWh], ['carbon', e.carbonGPerKWh]];
+  const parts = named.flatMap(([name, fa]) => [
+    ...(fa.forecastFallback[i] ? [`${name} forecast: ${fa.forecastFallback[i]}`] : []),
+    ...(fa.actualFallback[i] ? [`${name} actual: ${fa.actualFallback[i]}`] : []),
+  ]);
+  return parts.length ? parts.join('; ') : '–';
 }
 
 export function energyView(root: HTMLElement, siteId: string | undefined): View {
@@ -46,6 +62,7 @@ export function energyView(root: HTMLElement, siteId: string | undefined): View 
   const summary = h('p', { class: 'muted' }, 'Loading…');
   const boxes = [0, 1, 2].map((i) => h('div', { class: 'chart', role: 'img', 'aria-label': ['Renewable supply and demand, kW', 'Grid price, yuan per kWh', 'Grid carbon intensity, gCO2 per kWh'][i] }));
   const now = h('div');
+  const notes = h('div', { class: 'signal-notes' });
   const perSlot = h('div');
   const form = h('form', { class: 'filters', onsubmit: (e: Event) => e.preventDefault() }, field('Site', siteSelect), field('Time window', windowSelect));
   fill(
@@ -54,6 +71,7 @@ export function energyView(root: HTMLElement, siteId: string | undefined): View 
     form,
     summary,
     now,
+    notes,
     h('h2', null, 'Renewable supply and demand'),
     boxes[0],
     h('h2', null, 'Price'),
@@ -86,7 +104,13 @@ export function energyView(root: HTMLElement, siteId: string | undefined): View 
       heading.textContent = `Energy at ${name}`;
       const [back, ahead] = windowSelect.value.split(',').map(Number);
       const e = await api.energy(current, back, ahead);
-      summary.textContent = `${e.slots} slots of ${e.slotMinutes} min from ${utc(e.startMs)} · now ${utc(e.nowMs)} · solid: actual, dashed: forecast`;
+      summary.textContent = `${e.slots} slots of ${e.slotMinutes} min from ${utc(e.startMs)} · now ${utc(e.nowMs)} · solid: actual, dashed: forecast${e.signalNotes.length ? ' · shaded: filled in by the fallback' : ''}`;
+      fill(
+        notes,
+        e.signalNotes.length
+          ? [h('p', null, 'No data stored for some slots: the service filled them in from history (docs/service.md, "Live signals"):'), h('ul', null, ...e.signalNotes.map((n) => h('li', null, n)))]
+          : [],
+      );
       const nowOf = (fa: ForecastActual) => atNow(e, fa.actual) ?? atNow(e, fa.forecast);
       fill(
         now,
@@ -104,7 +128,7 @@ export function energyView(root: HTMLElement, siteId: string | undefined): View 
         perSlot,
         table(
           'Per slot (start, UTC)',
-          ['Start', 'Renewable actual kW', 'Renewable forecast kW', 'Demand kW', 'Price actual yuan/kWh', 'Price forecast yuan/kWh', 'Carbon actual gCO2/kWh', 'Carbon forecast gCO2/kWh'],
+          ['Start', 'Renewable actual kW', 'Renewable forecast kW', 'Demand kW', 'Price actual yuan/kWh', 'Price forecast yuan/kWh', 'Carbon actual gCO2/kWh', 'Carbon forecast gCO2/kWh', 'Filled in by the fallback'],
           e.demandKW.map((demand, i) => [
             utc(e.startMs + i * slotMs),
             num(e.renewableKW.actual[i], 0),
@@ -114,6 +138,7 @@ export function energyView(root: HTMLElement, siteId: string | undefined): View 
             num(e.priceYuanPerKWh.forecast[i], 3),
             num(e.carbonGPerKWh.actual[i], 0),
             num(e.carbonGPerKWh.forecast[i], 0),
+            slotFallbacks(e, i),
           ]),
           { numeric: [1, 2, 3, 4, 5, 6, 7] },
         ),
@@ -124,21 +149,21 @@ export function energyView(root: HTMLElement, siteId: string | undefined): View 
           { name: 'Renewable actual', data: points(e, e.renewableKW.actual), color: COLORS.green, area: true },
           { name: 'Renewable forecast', data: points(e, e.renewableKW.forecast), color: COLORS.green, dashed: true },
           { name: 'Demand', data: points(e, e.demandKW), color: COLORS.demand },
-        ]),
+        ], [e.renewableKW]),
         { replaceMerge: ['series'] },
       );
       charts[1].chart.setOption(
         timeChart(e, 'yuan/kWh', [
           { name: 'Price actual', data: points(e, e.priceYuanPerKWh.actual), color: COLORS.price },
           { name: 'Price forecast', data: points(e, e.priceYuanPerKWh.forecast), color: COLORS.price, dashed: true },
-        ]),
+        ], [e.priceYuanPerKWh]),
         { replaceMerge: ['series'] },
       );
       charts[2].chart.setOption(
         timeChart(e, 'gCO2/kWh', [
           { name: 'Carbon actual', data: points(e, e.carbonGPerKWh.actual), color: COLORS.carbon },
           { name: 'Carbon forecast', data: points(e, e.carbonGPerKWh.forecast), color: COLORS.carbon, dashed: true },
-        ]),
+        ], [e.carbonGPerKWh]),
         { replaceMerge: ['series'] },
       );
     },

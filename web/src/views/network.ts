@@ -137,7 +137,7 @@ export function networkView(root: HTMLElement): View {
         sitesBox,
         table(
           'Sites now',
-          ['Site', 'Out of service', 'Utilisation', 'Green share', 'Price yuan/kWh', 'Carbon gCO2/kWh', 'Demand kW', 'Renewable kW'],
+          ['Site', 'Out of service', 'Utilisation', 'Green share', 'Price yuan/kWh', 'Carbon gCO2/kWh', 'Demand kW', 'Renewable kW', 'Filled in by the fallback'],
           net.sites.map((s) => [
             h('a', { href: `#/energy/${encodeURIComponent(s.id)}`, title: `Energy at ${s.name}` }, s.name),
             outages(s).join('; ') || '–',
@@ -147,6 +147,7 @@ export function networkView(root: HTMLElement): View {
             num(s.carbonGPerKWh, 0),
             num(s.demandKW, 0),
             num(s.renewableKW, 0),
+            s.signalFallbacks.join('; ') || '–',
           ]),
           { numeric: [2, 3, 4, 5, 6, 7] },
         ),
