@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 // Recomputes every per-job and total figure of a plan from the scenario export and the plan alone,
 // following docs/energy-model.md, without any of Kumul's code; also checks pool capacity per slot.
-// Usage: node scripts/verify-plan.mjs SCENARIO_EXPORT.json PLAN.json
+// Given the jobs file too, it checks each job's runs against its window, to the millisecond: they start
+// no earlier than its release (and the plan's start, and its input's arrival), end by its deadline, add
+// up to its duration, and are one run for a job that cannot be interrupted (docs/plan-format.md, "Runs").
+// Usage: node scripts/verify-plan.mjs SCENARIO_EXPORT.json PLAN.json [JOBS.csv]
 // Prints the largest relative difference and exits 1 when a figure differs by more than 1e-6
-// (relative) or a pool is over capacity.
+// (relative), a pool is over capacity, or a run is outside its job's window.
 import { readFileSync } from 'node:fs';
 
-const [exportFile, planFile] = process.argv.slice(2);
+const [exportFile, planFile, jobsFile] = process.argv.slice(2);
 if (!exportFile || !planFile) {
-  console.error('usage: verify-plan.mjs SCENARIO_EXPORT.json PLAN.json');
+  console.error('usage: verify-plan.mjs SCENARIO_EXPORT.json PLAN.json [JOBS.csv]');
   process.exit(2);
 }
 const scenario = JSON.parse(readFileSync(exportFile, 'utf8'));
@@ -123,6 +126,61 @@ for (const [key, units] of unitsUsed) {
   if (units > capacity) over.push(`${poolId} slot ${t}: ${units} units of ${capacity}`);
 }
 
-console.log(`${plan.jobs.length} jobs recomputed; largest relative difference ${worst.toExponential(2)}${worst > 0 ? ` (${worstWhat})` : ''}; ${over.length} pool-slots over capacity`);
+// 5. With the jobs file: every job's runs inside its window, adding up to its duration.
+const outside = [];
+if (jobsFile) {
+  const [header, ...rows] = csvRows(readFileSync(jobsFile, 'utf8'));
+  const col = (name) => header.indexOf(name);
+  const jobs = new Map(rows.map((r) => [r[col('id')], r]));
+  const instant = (text) => Date.parse(/(Z|[+-]\d{2}:?\d{2})$/.test(text.trim()) ? text.trim() : `${text.trim().replace(' ', 'T')}Z`);
+  for (const p of plan.jobs) {
+    const row = jobs.get(p.id);
+    if (!row) {
+      outside.push(`${p.id}: not in ${jobsFile}`);
+      continue;
+    }
+    const release = Math.max(instant(row[col('release')]), startMs, p.transfer ? Date.parse(p.transfer.end) : -Infinity);
+    const deadline = instant(row[col('deadline')]);
+    const runs = p.runs.map((r) => [Date.parse(r.start), Date.parse(r.end)]);
+    const ranMs = runs.reduce((ms, [a, b]) => ms + b - a, 0);
+    const durationMs = Number(row[col('duration_s')]) * 1000;
+    if (runs[0][0] < Math.ceil(release)) outside.push(`${p.id}: starts ${p.runs[0].start}, before ${new Date(Math.ceil(release)).toISOString()}`);
+    if (runs[runs.length - 1][1] > deadline) outside.push(`${p.id}: ends ${p.runs[p.runs.length - 1].end}, after its deadline ${new Date(deadline).toISOString()}`);
+    if (Math.abs(ranMs - durationMs) > runs.length) outside.push(`${p.id}: runs ${ranMs / 1000} s, needs ${durationMs / 1000} s`);
+    if (row[col('interruptible')].trim() !== 'true' && runs.length > 1) outside.push(`${p.id}: cannot be interrupted but runs ${runs.length} times`);
+  }
+}
+
+console.log(
+  `${plan.jobs.length} jobs recomputed; largest relative difference ${worst.toExponential(2)}${worst > 0 ? ` (${worstWhat})` : ''}; ${over.length} pool-slots over capacity${jobsFile ? `; ${outside.length} jobs outside their windows` : ''}`,
+);
 for (const o of over.slice(0, 10)) console.log(`over capacity: ${o}`);
-process.exit(worst > 1e-6 || over.length > 0 ? 1 : 0);
+for (const o of outside.slice(0, 10)) console.log(`outside its window: ${o}`);
+process.exit(worst > 1e-6 || over.length > 0 || outside.length > 0 ? 1 : 0);
+
+/** Rows of an RFC 4180 CSV text (quoted fields, doubled quotes, CRLF or LF); blank lines dropped. */
+function csvRows(text) {
+  const rows = [];
+  let row = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(field), (field = '');
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      if (row.some((f) => f.trim() !== '')) rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  row.push(field);
+  if (row.some((f) => f.trim() !== '')) rows.push(row);
+  return rows.map((r) => r.map((f) => f.trim()).map((f, i) => (i === 0 ? f.replace(/^\uFEFF/, '') : f)));
+}

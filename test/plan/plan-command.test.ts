@@ -45,10 +45,22 @@ describe('kumul plan on hami', () => {
 
   it('has every figure recomputed by an independent program from the scenario export and the plan', () => {
     for (const objective of Object.keys(plans)) {
-      const check = spawnSync(process.execPath, [join(ROOT, 'scripts/verify-plan.mjs'), exportFile, join(dir, `plan-${objective}.json`)], { encoding: 'utf8' });
+      const check = spawnSync(process.execPath, [join(ROOT, 'scripts/verify-plan.mjs'), exportFile, join(dir, `plan-${objective}.json`), JOBS], { encoding: 'utf8' });
       expect(check.status, check.stdout + check.stderr).toBe(0);
-      expect(check.stdout).toMatch(/0 pool-slots over capacity/);
+      expect(check.stdout).toMatch(/0 pool-slots over capacity; 0 jobs outside their windows/);
     }
+  });
+
+  it('has the independent program catch a run outside its job’s window', () => {
+    const plan = structuredClone(plans.cost);
+    const job = plan.jobs.find((j) => j.id === 'infer-local')!;
+    const early = (iso: string) => new Date(Date.parse(iso) - 60_000).toISOString();
+    job.runs = job.runs.map((r) => ({ ...r, start: early(r.start), end: early(r.end) }));
+    const moved = join(dir, 'plan-moved.json');
+    writeFileSync(moved, JSON.stringify(plan));
+    const check = spawnSync(process.execPath, [join(ROOT, 'scripts/verify-plan.mjs'), exportFile, moved, JOBS], { encoding: 'utf8' });
+    expect(check.status).toBe(1);
+    expect(check.stdout).toMatch(/outside its window: infer-local: starts .*, before 2026-06-01T09:30:00.000Z/);
   });
 
   it('places the golden jobs where and when the golden summary says', async () => {
@@ -79,6 +91,36 @@ describe('kumul plan on hami', () => {
       expect(plan.bound).not.toBeNull();
       expect(plan.bound!.gapPct).toBeGreaterThanOrEqual(-1e-6);
       expect(plan.bound!.value).toBeLessThanOrEqual(plan.bound!.planValue * (1 + 1e-9));
+    }
+  });
+});
+
+describe('kumul plan: windows shorter than a slot, on hourly slots', () => {
+  it('places a 10-minute job inside its 30-minute window, straddling a slot boundary or not, and one with no slack at its release', () => {
+    const jobs = join(dir, 'short-windows.csv');
+    writeFileSync(
+      jobs,
+      [
+        'id,tenant,class,pool_class,units,duration_s,release,deadline,origin,input_gb,interruptible,allowed_sites',
+        'inside,t,inference,ai,1,600,2026-06-01T02:22:58Z,2026-06-01T02:52:58Z,hami,0,false,',
+        'straddles,t,inference,ai,1,600,2026-06-01T05:45:00Z,2026-06-01T06:15:00Z,hami,0,false,',
+        'split,t,batch,general,64,900,2026-06-01T07:50:00Z,2026-06-01T08:10:00Z,hami,0,true,',
+        'now,t,inference,ai,2,1500,2026-06-01T09:17:00Z,2026-06-01T09:42:00Z,hami,0,false,',
+      ].join('\n') + '\n',
+    );
+    const period = ['--start', '2026-06-01T00:00Z', '--slots', '24'];
+    const exported = join(dir, 'short-export.json');
+    writeFileSync(exported, kumul('scenario', 'export', 'hami', ...period).stdout);
+    for (const objective of ['cost', 'carbon']) {
+      const out = join(dir, `short-${objective}.json`);
+      const run = kumul('plan', '--scenario', 'hami', '--jobs', jobs, '--objective', objective, ...period, '--out', out);
+      expect(run.status, run.stderr).toBe(0);
+      const plan = JSON.parse(readFileSync(out, 'utf8')) as Plan;
+      expect(plan.unplaced).toEqual([]);
+      expect(plan.jobs.find((j) => j.id === 'now')!.runs).toEqual([{ start: '2026-06-01T09:17:00.000Z', end: '2026-06-01T09:42:00.000Z', units: 2 }]);
+      const check = spawnSync(process.execPath, [join(ROOT, 'scripts/verify-plan.mjs'), exported, out, jobs], { encoding: 'utf8' });
+      expect(check.status, check.stdout + check.stderr).toBe(0);
+      expect(check.stdout).toMatch(/0 jobs outside their windows/);
     }
   });
 });
