@@ -14,6 +14,7 @@ import type { SiteRoutedExecutor } from '../exec/site-routed.ts';
 import { objectiveFrom, policyFrom } from '../planning/plan-jobs.ts';
 import { scaledClock } from './clock.ts';
 import { Metrics } from './metrics.ts';
+import { loadHighsSolver } from '../solver/highs.ts';
 import { DispatchLoop } from './loop.ts';
 import { DemoWorkload } from './demo.ts';
 import type { ServiceContext } from './context.ts';
@@ -82,6 +83,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     horizonHours: o.horizonHours,
     ...(capability ? { withheld: () => capability.withheld() } : {}),
     log: o.log,
+    solver: await loadHighsSolver(),
   });
   ctx.outages = () => loop!.outages();
   const demo = o.demo ? new DemoWorkload(startMs) : null;

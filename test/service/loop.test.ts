@@ -16,6 +16,7 @@ import { SimulatedExecutor } from '../../src/exec/simulated.ts';
 import type { Executor, Outage } from '../../src/exec/port.ts';
 import { loadScenario } from '../../src/scenario/index.ts';
 import { objectiveFrom } from '../../src/planning/plan-jobs.ts';
+import { loadHighsSolver } from '../../src/solver/highs.ts';
 import type { ServiceContext } from '../../src/service/context.ts';
 
 const T0 = Date.parse('2026-06-01T00:00:00Z');
@@ -139,6 +140,22 @@ describe('dispatch loop', () => {
       const metering = await store.jobMetering({ tenantId: 'lab', jobId: id });
       expect(metering.reduce((ms, m) => ms + m.endMs - m.startMs, 0), id).toBe(job.job.durationS * 1000);
     }
+  });
+
+  it('each plan carries the bound of the cycle that made it, long jobs too', async () => {
+    loop = new DispatchLoop({ ...loopOptions, solver: await loadHighsSolver() });
+    await store.submitJobs('lab', [spec('long', { durationS: 72 * 3600, deadlineMs: T0 + 96 * HOUR }), spec('short', { interruptible: true })], T0);
+    await loop.tick();
+    for (const id of ['long', 'short']) {
+      const { plan } = (await store.getJob({ tenantId: 'lab', jobId: id }))!;
+      expect(plan!.cycle, id).toMatchObject({ at: new Date(T0).toISOString(), jobsPlaced: 2, bound: { objective: 'cost' } });
+      const bound = plan!.cycle!.bound!;
+      expect(bound.value).toBeGreaterThan(0);
+      expect(bound.value).toBeLessThanOrEqual(bound.planValue * (1 + 1e-9));
+      expect(bound.gapPct).toBeGreaterThanOrEqual(-1e-9);
+      expect(bound.method).toMatch(/^LP relaxation solved by HiGHS/);
+    }
+    expect(metrics.render()).toMatch(/kumul_plan_gap_percent -?\d/);
   });
 
   it('runs a 10-minute job inside a 30-minute window on hourly slots, started within a tick of its release', async () => {

@@ -168,6 +168,17 @@ export const PlannedJobSchema = z
         .optional()
         .meta({ description: 'Where the forecasts this plan used came from a fallback because none was stored: site, signal, slots and kind (docs/service.md, "Live signals"); absent when none did' }),
     }),
+    cycle: z
+      .object({
+        at: Instant,
+        jobsPlaced: z.number().int(),
+        bound: z
+          .object({ objective: z.string(), value: z.number(), planValue: z.number(), gapPct: z.number(), method: z.string() })
+          .nullable()
+          .meta({ description: "A proven lower bound on the objective of the cycle's placements (all its jobs together), and the gap of the cycle's plan to it; null when the relaxation could not be solved" }),
+      })
+      .optional()
+      .meta({ description: 'The dispatch cycle that made this plan (docs/service.md)' }),
   })
   .meta({ id: 'PlannedJob' });
 

@@ -50,6 +50,8 @@ export interface PlannedJob extends JobFigures {
   runs: Run[];
   transfer: { route: string[]; gb: number; start: string; end: string } | null;
   explain: Explain;
+  /** Set by the service, which keeps each job's plan apart: the cycle that made it, its jobs and its bound. */
+  cycle?: { at: string; jobsPlaced: number; bound: Bound | null };
 }
 
 export interface Plan {
