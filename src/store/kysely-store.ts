@@ -14,6 +14,8 @@ import { scenarioMethods } from './scenarios.ts';
 import { signalMethods } from './signal-points.ts';
 import { tenantMethods, type RandomBytes } from './tenants.ts';
 import { transitionMethods } from './transitions.ts';
+import { checkFence, leaseMethods } from './leases.ts';
+import type { Db } from './support.ts';
 
 /** The embedded default: one SQLite file under ./data/ (relative to the service's working directory). */
 export const DEFAULT_STORE_URL = 'sqlite:./data/kumul.db';
@@ -31,7 +33,7 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     await db.destroy();
     throw error;
   }
-  return {
+  const store: Store = {
     migrate: () => migrateToLatest(db, backend, options.schema),
     close: () => db.destroy(),
     ...tenantMethods(db, options.randomBytes ?? cryptoRandomBytes),
@@ -41,5 +43,12 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     ...scenarioMethods(db),
     ...probeMethods(db),
     ...signalMethods(db),
+    ...leaseMethods(db),
+    // The dispatch loop's writes (transitions, metering) check the lease first; the rest is this store's.
+    fenced: (fence) => {
+      const guard = (trx: Db) => checkFence(trx, backend, fence);
+      return { ...store, ...transitionMethods(db, guard), ...meteringMethods(db, guard) };
+    },
   };
+  return store;
 }

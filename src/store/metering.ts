@@ -7,7 +7,7 @@
 import { sql } from 'kysely';
 import type { MonthlyUsage, SavingsBucket, Store } from './port.ts';
 import { meteringRow, toMeteringRow } from './rows.ts';
-import { count, refuse, type Db } from './support.ts';
+import { count, inTransaction, refuse, type Db, type WriteGuard } from './support.ts';
 import { checkMetering } from './validate.ts';
 
 type MeteringMethods = Pick<Store, 'recordMetering' | 'jobMetering' | 'monthlyUsage' | 'savingsByBucket' | 'siteMetering'>;
@@ -23,15 +23,21 @@ export function monthBoundsMs(month: string): { startMs: number; endMs: number }
   return { startMs: Date.UTC(year, index, 1), endMs: Date.UTC(year, index + 1, 1) };
 }
 
-export function meteringMethods(db: Db): MeteringMethods {
+export function meteringMethods(db: Db, guard: WriteGuard = null): MeteringMethods {
   return {
     async recordMetering(input, nowMs) {
       const bad = checkMetering(input);
       if (bad) return refuse('invalid', bad);
-      const job = await db.selectFrom('jobs').select('job_id').where('tenant_id', '=', input.tenantId).where('job_id', '=', input.jobId).executeTakeFirst();
-      if (!job) return refuse('not-found', `no job ${input.jobId} for tenant ${input.tenantId}`);
-      const result = await db.insertInto('metering').values(meteringRow(input, nowMs)).onConflict((oc) => oc.doNothing()).executeTakeFirst();
-      return { ok: true, inserted: count(result.numInsertedOrUpdatedRows) === 1 };
+      return inTransaction(
+        db,
+        async (trx) => {
+          const job = await trx.selectFrom('jobs').select('job_id').where('tenant_id', '=', input.tenantId).where('job_id', '=', input.jobId).executeTakeFirst();
+          if (!job) return refuse('not-found', `no job ${input.jobId} for tenant ${input.tenantId}`);
+          const result = await trx.insertInto('metering').values(meteringRow(input, nowMs)).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+          return { ok: true as const, inserted: count(result.numInsertedOrUpdatedRows) === 1 };
+        },
+        guard,
+      );
     },
 
     async jobMetering(ref) {

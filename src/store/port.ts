@@ -443,4 +443,52 @@ export interface Store {
   putSignalPoints(input: SignalPointsInput, nowMs: number): Promise<Result<SignalPushCounts>>;
   /** Pushed points by site, signal, series, time stamp (and issue); forecasts: the latest issue of each time stamp unless `history`. */
   signalPoints(query?: SignalPointQuery): Promise<Result<{ points: SignalPoint[] }>>;
+
+  /**
+   * Takes lease `name` for `holder` until nowMs + ttlMs: a renewal when `holder` has it (same token); a takeover when
+   * it is free, expired, or `takeOver` says its holder is gone (token + 1). Refused (with the lease as it is) while
+   * another holder has it. Of two instances taking it at once, exactly one gets it.
+   */
+  acquireLease(name: string, holder: string, ttlMs: number, nowMs: number, takeOver?: (lease: Lease) => boolean): Promise<LeaseResult>;
+  /** Gives the lease up at once (a clean stop), if `holder` still has it at `token`. */
+  releaseLease(name: string, holder: string, token: number): Promise<void>;
+  /** The lease as stored, or null when nobody ever took it. */
+  lease(name: string): Promise<Lease | null>;
+  /**
+   * This store, with every write of the dispatch loop (job transitions and metering) checking in its own
+   * transaction that `fence` still holds its lease; when another holder has taken it the write changes nothing and
+   * throws LeaseLost. Reads and the API's writes (submissions, cancellations) are not fenced.
+   */
+  fenced(fence: Fence): Store;
+}
+
+// ---- leases ----
+
+/** A lease as stored: one holder at a time; `token` grows by one at every change of holder (a fencing token). */
+export interface Lease {
+  name: string;
+  holder: string;
+  token: number;
+  acquiredMs: number;
+  expiresMs: number;
+}
+
+export type LeaseResult = { ok: true; lease: Lease; takenOver: boolean } | { ok: false; lease: Lease };
+
+/** What a fenced write checks: the lease is still `holder`'s at `token`. */
+export interface Fence {
+  name: string;
+  holder: string;
+  token: number;
+}
+
+/** A fenced write found the lease taken by another holder: the caller is no longer the leader. */
+export class LeaseLost extends Error {
+  constructor(
+    readonly fence: Fence,
+    readonly current: { holder: string; token: number } | null,
+  ) {
+    super(`lease ${fence.name} lost: ${fence.holder} held it at token ${fence.token}, ${current ? `${current.holder} holds it at token ${current.token}` : 'nobody holds it'}`);
+    this.name = 'LeaseLost';
+  }
 }

@@ -133,6 +133,15 @@ export interface SignalPointsTable {
   recorded_ms: number;
 }
 
+/** Leases (migration 0009): one holder at a time, with a fencing token that grows at every change of holder. */
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  token: number;
+  acquired_ms: number;
+  expires_ms: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -142,4 +151,5 @@ export interface Database {
   scenarios: ScenariosTable;
   probes: ProbesTable;
   signal_points: SignalPointsTable;
+  leases: LeasesTable;
 }

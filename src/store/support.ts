@@ -11,14 +11,19 @@ export function refuse(code: Refusal['code'], reason: string): Refusal {
   return { ok: false, code, reason };
 }
 
+/** What every write transaction of a fenced store checks first (leases.ts `checkFence`); null when the store is not fenced. */
+export type WriteGuard = ((trx: Db) => Promise<void>) | null;
+
 /**
  * Runs `work` in one transaction: commits when it returns `ok`, rolls back when it returns a refusal or throws.
+ * `guard` runs first in the same transaction (a fenced store's lease check; it throws to refuse).
  * On SQLite Kysely runs one transaction at a time on its single connection; on PostgreSQL each takes a pool client.
  */
-export async function inTransaction<T extends { ok: boolean }>(db: Db, work: (trx: Db) => Promise<T>): Promise<T> {
+export async function inTransaction<T extends { ok: boolean }>(db: Db, work: (trx: Db) => Promise<T>, guard: WriteGuard = null): Promise<T> {
   const trx = await db.startTransaction().execute();
   let result: T;
   try {
+    if (guard) await guard(trx);
     result = await work(trx);
   } catch (error) {
     await trx.rollback().execute().catch(() => {});

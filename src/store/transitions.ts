@@ -10,7 +10,7 @@ import { TRANSITIONS, refuseTransition, type JobStatus, type TransitionName } fr
 import type { JobRef, Store, TransitionOptions, TransitionResult, Unplaced, UnplacedInput, UnplacedItem } from './port.ts';
 import { toStoredJob } from './rows.ts';
 import type { JobsTable } from './schema.ts';
-import { inTransaction, refuse, type Db } from './support.ts';
+import { inTransaction, refuse, type Db, type WriteGuard } from './support.ts';
 import { MAX_UNPLACED_CHARS, MAX_UNPLACED_REASONS, checkExecutorRef, checkUnplaced } from './validate.ts';
 
 /** What one transition changes besides status, version and time. */
@@ -150,7 +150,7 @@ async function attempt(trx: Db, ref: JobRef, change: Change, options: Transition
   return { ok: true, job: toStoredJob(updated), replayed: false };
 }
 
-export function transitionMethods(db: Db): TransitionMethods {
+export function transitionMethods(db: Db, guard: WriteGuard = null): TransitionMethods {
   /** Applies one transition; a lost race is retried (re-checked against the new state) unless the caller pinned a version. */
   async function transition(ref: JobRef, change: Change, options: TransitionOptions): Promise<TransitionResult> {
     if (change.executorRef !== undefined) {
@@ -158,7 +158,7 @@ export function transitionMethods(db: Db): TransitionMethods {
       if (bad) return refuse('invalid', bad);
     }
     for (let i = 1; ; i++) {
-      const result = await inTransaction(db, (trx) => attempt(trx, ref, change, options));
+      const result = await inTransaction(db, (trx) => attempt(trx, ref, change, options), guard);
       const lostRace = !result.ok && result.code === 'version-mismatch' && options.expectedVersion === undefined;
       if (!lostRace || i === RACE_ATTEMPTS) return result;
     }
@@ -172,7 +172,7 @@ export function transitionMethods(db: Db): TransitionMethods {
         // A refusal writes nothing, so the transaction goes on with the next item.
         for (const item of items) results.push(await attempt(trx, item.ref, planChange(item.plan), { nowMs, expectedVersion: item.expectedVersion }));
         return { ok: true as const, results };
-      });
+      }, guard);
       return batch.results;
     },
     async recordUnplaced(items, nowMs) {
@@ -181,7 +181,7 @@ export function transitionMethods(db: Db): TransitionMethods {
         // A refusal writes nothing, so the transaction goes on with the next item.
         for (const item of items) results.push(await recordOne(trx, item, nowMs));
         return { ok: true as const, results };
-      });
+      }, guard);
       return batch.results;
     },
     unplanJob(ref, reason, options) {
