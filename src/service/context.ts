@@ -9,6 +9,7 @@ import type { Executor } from '../exec/port.ts';
 import type { Store } from '../store/port.ts';
 import type { Clock } from './clock.ts';
 import type { LiveEvents } from './live-events.ts';
+import type { LeadershipView } from './leadership.ts';
 import type { Metrics } from './metrics.ts';
 import type { ScenarioState } from './scenario-state.ts';
 
@@ -34,4 +35,6 @@ export interface ServiceContext {
   live?: LiveEvents;
   /** The executor the dispatch loop runs work on; POST /v1/probes runs probes through it (404 without one). */
   executor?: Executor;
+  /** Which instance runs the dispatch loop (src/service/leadership.ts); absent without a runtime (tests of routes). */
+  leadership?(): LeadershipView;
 }

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../store/kysely-store.ts';
-import type { Store } from '../store/port.ts';
+import { LeaseLost, type Fence, type Store } from '../store/port.ts';
 import { SimulatedExecutor } from '../exec/simulated.ts';
 import { MeasuredCapability, type Capability } from '../probe/capability.ts';
 import { buildExecutor, checkAgainstNetwork, type ExecutorsConfig } from '../exec/config.ts';
@@ -20,6 +20,7 @@ import { DemoWorkload } from './demo.ts';
 import type { ServiceContext } from './context.ts';
 import { ScenarioState } from './scenario-state.ts';
 import { LiveEvents } from './live-events.ts';
+import { Leadership } from './leadership.ts';
 
 export interface RuntimeOptions {
   dbUrl: string;
@@ -46,7 +47,6 @@ export interface RuntimeOptions {
 
 export interface Runtime {
   ctx: ServiceContext;
-  loop: DispatchLoop;
   executor: SiteRoutedExecutor;
   /** The operator key, when this start created it (first start only). */
   operatorKey: string | null;
@@ -73,19 +73,24 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   // Slurm keeps real time: a job without a command waits its work's length divided by the time scale.
   const executor = buildExecutor(o.executors, simulated, { workSecondsPerSecond: 1 / o.timeScale, serviceMs: clock.atRealMs });
   ctx.executor = executor;
-  loop = new DispatchLoop({
-    ctx,
-    executor,
-    scenarioWindow: (windowStartMs, slots) => (capability ? capability.scenario(scenario.window(windowStartMs, slots)) : scenario.window(windowStartMs, slots)),
-    slotMinutes: scenario.slotMinutes,
-    dispatch: () => scenario.dispatch(),
-    replanMinutes: o.replanMinutes,
-    horizonHours: o.horizonHours,
-    ...(capability ? { withheld: () => capability.withheld() } : {}),
-    log: o.log,
-    solver: await loadHighsSolver(),
-  });
-  ctx.outages = () => loop!.outages();
+  const solver = await loadHighsSolver();
+  const leadership = new Leadership(store, o.tickMs, o.log, metrics);
+  ctx.leadership = () => leadership.view();
+  /** A fresh loop on the fenced store for each term as leader (its memory starts as after a restart). */
+  const newLoop = (fence: Fence): DispatchLoop =>
+    new DispatchLoop({
+      ctx: { ...ctx, store: store.fenced(fence) },
+      executor,
+      scenarioWindow: (windowStartMs, slots) => (capability ? capability.scenario(scenario.window(windowStartMs, slots)) : scenario.window(windowStartMs, slots)),
+      slotMinutes: scenario.slotMinutes,
+      dispatch: () => scenario.dispatch(),
+      replanMinutes: o.replanMinutes,
+      horizonHours: o.horizonHours,
+      ...(capability ? { withheld: () => capability.withheld() } : {}),
+      log: o.log,
+      solver,
+    });
+  ctx.outages = () => loop?.outages() ?? [];
   const demo = o.demo ? new DemoWorkload(startMs) : null;
   if (demo) {
     await demo.ensureTenants(store, clock.nowMs());
@@ -93,12 +98,25 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   }
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
+  /** One tick: take or renew the dispatch lease; the leader submits the demo's work, refreshes and ticks its loop. */
   const tick = async () => {
-    if (demo) await demo.submitDue(store, clock.nowMs());
-    await scenario.refresh();
-    await capability?.refresh();
-    await loop!.tick();
-    saveInstant(clockFile, clock.nowMs());
+    const fence = await leadership.renew();
+    if (fence === null) {
+      loop = null;
+      return;
+    }
+    if (loop === null || leadership.changed) loop = newLoop(fence);
+    try {
+      if (demo) await demo.submitDue(store, clock.nowMs());
+      await scenario.refresh();
+      await capability?.refresh();
+      await loop.tick();
+      saveInstant(clockFile, clock.nowMs());
+    } catch (err) {
+      if (!(err instanceof LeaseLost)) throw err;
+      leadership.lost(err);
+      loop = null;
+    }
   };
   const timer = setInterval(() => {
     if (stopped) return;
@@ -106,13 +124,13 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   }, o.tickMs);
   return {
     ctx,
-    loop,
     executor,
     operatorKey,
     stop: async () => {
       stopped = true;
       clearInterval(timer);
       await running;
+      await leadership.release();
       await store.close();
     },
   };

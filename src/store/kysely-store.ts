@@ -34,6 +34,7 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     throw error;
   }
   const store: Store = {
+    backend,
     migrate: () => migrateToLatest(db, backend, options.schema),
     close: () => db.destroy(),
     ...tenantMethods(db, options.randomBytes ?? cryptoRandomBytes),

@@ -353,6 +353,8 @@ export interface SignalPointQuery {
 // ---- the port ----
 
 export interface Store {
+  /** Which database the store runs on. */
+  readonly backend: 'sqlite' | 'postgres';
   /** Applies pending migrations (openStore already did); returns the names applied now. */
   migrate(): Promise<string[]>;
   close(): Promise<void>;

@@ -12,9 +12,18 @@ export const healthRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx })
     '/healthz',
     {
       schema: {
-        summary: 'Liveness: the service answers and its store does',
+        summary: 'Liveness: the service answers and its store does; which instance runs the dispatch loop',
         tags: TAGS,
-        response: { 200: z.object({ status: z.literal('ok'), store: z.literal('ok') }), ...errorResponses('KUMUL_UNAVAILABLE') },
+        response: {
+          200: z.object({
+            status: z.literal('ok'),
+            store: z.literal('ok'),
+            instance: z.string().optional().meta({ description: "This instance's id (<host>:<pid>:<random>)" }),
+            role: z.enum(['leader', 'follower']).optional().meta({ description: 'Whether this instance runs the dispatch loop or only serves the API' }),
+            leader: z.string().nullable().optional().meta({ description: 'The instance that runs the dispatch loop (holds its lease), null when none does' }),
+          }),
+          ...errorResponses('KUMUL_UNAVAILABLE'),
+        },
       },
     },
     async (request) => {
@@ -25,7 +34,8 @@ export const healthRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx })
         request.log.error({ err: error }, 'healthz: the store failed');
         throw new ApiError('KUMUL_UNAVAILABLE', 'the store is not answering');
       }
-      return { status: 'ok' as const, store: 'ok' as const };
+      const leadership = ctx.leadership?.();
+      return { status: 'ok' as const, store: 'ok' as const, ...(leadership ? { instance: leadership.instance, role: leadership.role, leader: leadership.leader } : {}) };
     },
   );
 
