@@ -54,6 +54,7 @@ export class RateLimits {
   ) {
     if (!(Number.isSafeInteger(options.perMinute) && options.perMinute > 0)) throw new Error(`rateLimitPerMinute: must be a positive integer, got ${options.perMinute}`);
     this.countErrors = options.metrics.counter('kumul_rate_limit_store_errors_total', 'Requests let through unlimited because the rate-limit store (Redis) failed');
+    this.countErrors(0); // shown from the start, so that an alert on it has a series to watch
     app.register(rateLimitPlugin, {
       global: false, // only the routes whose auth hooks call take()
       max: options.perMinute,
