@@ -23,6 +23,14 @@ if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || echo "could not start PostgreSQL"
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done
 fi
+# Shared rate limits (test/api/rate-limit-redis, test/service/instances-shared) need Redis: start the machine's if it
+# is down (nothing kept on disk), and tell them where it is. They fail, not skip, when it cannot be reached.
+if command -v redis-server >/dev/null && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log || echo "could not start Redis"
+  for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+export KUMUL_TEST_REDIS="${KUMUL_TEST_REDIS:-redis://127.0.0.1:6379}"
 # The executor contract (test/exec) runs on a real local Slurm too: start it (idempotent; installs Slurm if
 # missing) and tell the tests where its env file is. They fail, not skip, when it cannot be reached.
 bash scripts/slurm-up.sh || echo "could not start Slurm"

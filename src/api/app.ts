@@ -17,7 +17,8 @@ import { Auth } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
 import { ApiError, internalError, toApiError } from './errors.ts';
 import { swaggerOptions } from './openapi.ts';
-import { RateLimiter } from './rate-limit.ts';
+import type { Redis } from 'ioredis';
+import { RateLimits } from './rate-limit.ts';
 import { SubmitQueue } from './submit-queue.ts';
 import { billRoutes } from './routes/bills.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
@@ -37,13 +38,19 @@ export const API_VERSION = '0.1.0';
 export interface AppOptions {
   /** Largest request body, bytes (default 1 MiB); larger ones get 413. */
   bodyLimitBytes?: number;
-  /** Requests per minute per API key (default 6000); a key may burst a minute's worth at once. */
+  /** Requests per minute per API key, and per client address on keyless routes (default 6000); a key may burst a minute's worth at once. */
   rateLimitPerMinute?: number;
+  /** Where the rate-limit counters are shared with other instances (rate-limit.ts, `connectRedis`); absent: in this instance's memory. */
+  rateLimitRedis?: Redis | null;
+  /** Prefix of the counters' Redis keys (default `kumul:rate-limit:`). */
+  rateLimitNamespace?: string;
+  /** Where the API reports trouble that does not fail a request (the rate-limit store failing); default: fastify's logger. */
+  warn?: (line: string) => void;
   /** How long a key's lookup is cached, ms (default 5000). */
   keyCacheTtlMs?: number;
   /** Fastify's logger (pino); off by default. */
   logger?: boolean;
-  /** Monotonic real time for the rate limit and key cache (default `performance.now`); tests move it by hand. */
+  /** Monotonic real time for the key cache (default `performance.now`); tests move it by hand. */
   monotonicNowMs?: () => number;
 }
 
@@ -60,8 +67,14 @@ export function buildApp(ctx: ServiceContext, options: AppOptions = {}): Fastify
   app.removeContentTypeParser('text/plain');
 
   const nowMs = options.monotonicNowMs ?? (() => performance.now());
-  const rateLimiter = new RateLimiter({ perMinute: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE, nowMs });
-  const auth = new Auth({ store: ctx.store, rateLimiter, cacheTtlMs: options.keyCacheTtlMs ?? DEFAULT_KEY_CACHE_TTL_MS, nowMs });
+  const rateLimits = new RateLimits(app, {
+    perMinute: options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
+    redis: options.rateLimitRedis ?? null,
+    ...(options.rateLimitNamespace !== undefined ? { namespace: options.rateLimitNamespace } : {}),
+    metrics: ctx.metrics,
+    warn: options.warn ?? ((line) => app.log.warn(line)),
+  });
+  const auth = new Auth({ store: ctx.store, rateLimits, cacheTtlMs: options.keyCacheTtlMs ?? DEFAULT_KEY_CACHE_TTL_MS, nowMs });
 
   const countRequest = ctx.metrics.counter('kumul_api_requests_total', 'API requests answered, by route, method and status');
   const countSeconds = ctx.metrics.counter('kumul_api_request_seconds_total', 'Time spent answering API requests, by route (divide by requests for the mean)');

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Store, Tenant } from '../store/port.ts';
 import { ApiError } from './errors.ts';
-import type { RateLimiter } from './rate-limit.ts';
+import type { RateLimits } from './rate-limit.ts';
 
 export interface Principal {
   tenant: Tenant;
@@ -28,7 +28,8 @@ declare module 'fastify' {
 
 export interface AuthOptions {
   store: Store;
-  rateLimiter: RateLimiter;
+  /** The per-key and per-address limits (rate-limit.ts), shared across instances through Redis when configured. */
+  rateLimits: RateLimits;
   /** How long a lookup is trusted, ms. */
   cacheTtlMs: number;
   /** Monotonic real time, ms. */
@@ -63,7 +64,7 @@ export class Auth {
 
   /** Hook for routes without a key (the dashboard's aggregate views): the rate limit applies per client address. */
   readonly anonymous: onRequestAsyncHookHandler = async (request) => {
-    const waitS = this.options.rateLimiter.take(`address:${request.ip}`);
+    const waitS = await this.options.rateLimits.take(request, `address:${request.ip}`);
     if (waitS > 0) throw new ApiError('KUMUL_RATE_LIMITED', `too many requests from ${request.ip}; retry in ${waitS} s`, undefined, { 'retry-after': String(waitS) });
   };
 
@@ -90,7 +91,7 @@ export class Auth {
     const match = BEARER.exec(header);
     if (!match) throw unauthorized('the Authorization header must be Bearer <key>');
     const hash = createHash('sha256').update(match[1]).digest('base64url');
-    const waitS = this.options.rateLimiter.take(hash);
+    const waitS = await this.options.rateLimits.take(request, hash);
     if (waitS > 0) throw new ApiError('KUMUL_RATE_LIMITED', `too many requests with this key; retry in ${waitS} s`, undefined, { 'retry-after': String(waitS) });
     const principal = await this.lookup(hash, match[1]);
     if (!principal) throw unauthorized('unknown or revoked API key');

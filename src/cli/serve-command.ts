@@ -4,12 +4,13 @@
  * On a first start it prints the URL and the operator API key it created.
  */
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DEFAULT_STORE_URL } from '../store/kysely-store.ts';
 import { startRuntime } from '../service/runtime.ts';
 import { buildApp } from '../api/app.ts';
 import { listen } from '../api/server.ts';
-import { instant, numberAtLeast } from './options.ts';
+import { DEFAULT_RATE_LIMIT_NAMESPACE, connectRedis, redactUrl } from '../api/rate-limit.ts';
+import { instant, numberAtLeast, positiveInteger } from './options.ts';
 import { CliError } from './errors.ts';
 import { ExecutorsConfigError, loadExecutorsConfig } from '../exec/config.ts';
 import { CAPABILITIES, type Capability } from '../probe/capability.ts';
@@ -30,6 +31,9 @@ interface ServeOptions {
   tickMs: string;
   executors?: string;
   capability: string;
+  redis?: string;
+  redisPrefix: string;
+  rateLimitPerMinute: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -51,11 +55,20 @@ export function registerServeCommand(program: Command): void {
     .option('--tick-ms <ms>', 'real milliseconds between loop ticks', '1000')
     .option('--executors <file>', 'JSON file mapping site pools to Slurm partitions (docs/slurm.md); other pools run simulated')
     .option('--capability <which>', 'peak compute for metering and views: advertised | measured (the latest kumul probe of each pool)', 'advertised')
+    .addOption(new Option('--redis <url>', 'Redis (redis://HOST:PORT[/DB]) where the instances share rate-limit counters; without it each instance counts its own').env('KUMUL_REDIS_URL'))
+    .addOption(new Option('--redis-prefix <prefix>', 'prefix of the counters\' Redis keys: deployments sharing one Redis each need their own').env('KUMUL_REDIS_PREFIX').default(DEFAULT_RATE_LIMIT_NAMESPACE))
+    .option('--rate-limit-per-minute <n>', 'API requests per key (per client address without a key) per minute', '6000')
     .action(serve);
 }
 
 async function serve(o: ServeOptions): Promise<void> {
   const startMs = o.start === undefined ? Math.floor(Date.now() / 3_600_000) * 3_600_000 : instant('--start', o.start);
+  const rateLimitPerMinute = positiveInteger('--rate-limit-per-minute', o.rateLimitPerMinute);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  // Before the runtime: a Redis that does not answer only delays the start by its wait, and is said on stderr.
+  const redis = o.redis === undefined ? null : await connectRedis(o.redis, log).catch((err: Error) => {
+    throw new CliError(err.message);
+  });
   const runtime = await startRuntime({
     dbUrl: o.db,
     dataDir: o.data,
@@ -70,17 +83,20 @@ async function serve(o: ServeOptions): Promise<void> {
     tickMs: numberAtLeast('--tick-ms', o.tickMs, 10),
     executors: o.executors === undefined ? null : executorsFile(o.executors),
     capability: capabilityOption(o.capability),
-    log: (line) => process.stderr.write(`${line}\n`),
+    log,
   }).catch((err: unknown) => {
+    redis?.disconnect();
     throw err instanceof ExecutorsConfigError ? new CliError(err.message) : err;
   });
-  const app = buildApp(runtime.ctx);
+  const app = buildApp(runtime.ctx, { rateLimitPerMinute, rateLimitRedis: redis, rateLimitNamespace: o.redisPrefix, warn: log });
   const { url } = await listen(app, { host: o.host, port: numberAtLeast('--port', o.port, 0) });
   // The key line comes first: whoever waits for the URL line has the key too.
   if (runtime.operatorKey) process.stdout.write(`Operator API key (shown once; keep it): ${runtime.operatorKey}\n`);
-  process.stdout.write(`Kumul is serving at ${url} (store ${o.db}, scenario ${o.scenario}, time ×${o.timeScale}; data in ${join(o.data)})\n`);
+  const limits = redis ? `rate limits shared in Redis at ${redactUrl(o.redis!)}` : 'rate limits per instance';
+  process.stdout.write(`Kumul is serving at ${url} (store ${o.db}, scenario ${o.scenario}, time ×${o.timeScale}; data in ${join(o.data)}; ${limits})\n`);
   const shutdown = async () => {
     await app.close();
+    redis?.disconnect();
     await runtime.stop();
     process.exit(0);
   };

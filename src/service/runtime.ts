@@ -19,7 +19,9 @@ import { DispatchLoop } from './loop.ts';
 import { DemoWorkload } from './demo.ts';
 import type { ServiceContext } from './context.ts';
 import { ScenarioState } from './scenario-state.ts';
-import { LiveEvents } from './live-events.ts';
+import { InProcessLiveEvents, type LiveEvents } from './live-events.ts';
+import { PostgresLiveEvents } from './live-events-pg.ts';
+import { parseStoreUrl } from '../store/dialects.ts';
 import { Leadership } from './leadership.ts';
 
 export interface RuntimeOptions {
@@ -67,7 +69,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const metrics = new Metrics();
   const capability = o.capability === 'measured' ? new MeasuredCapability(store) : null;
   await capability?.refresh();
-  const ctx: ServiceContext = { store, clock, metrics, network: () => (capability ? capability.network(scenario.network()) : scenario.network()), scenario, live: new LiveEvents(), wake: () => loop?.wake() };
+  const live = await openLiveEvents(o.dbUrl, metrics, o.log);
+  const ctx: ServiceContext = { store, clock, metrics, network: () => (capability ? capability.network(scenario.network()) : scenario.network()), scenario, live, wake: () => loop?.wake() };
   if (o.executors) checkAgainstNetwork(o.executors, scenario.network(), o.executors.file);
   const simulated = new SimulatedExecutor(join(o.dataDir, 'simulated-executor.json'));
   // Slurm keeps real time: a job without a command waits its work's length divided by the time scale.
@@ -131,9 +134,20 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       clearInterval(timer);
       await running;
       await leadership.release();
+      await live.close();
       await store.close();
     },
   };
+}
+
+/**
+ * The live events of the store's backend: on PostgreSQL, LISTEN/NOTIFY, so that every instance on the database streams
+ * the dispatch loop's ticks (src/service/live-events-pg.ts); on SQLite (one instance), in process.
+ */
+async function openLiveEvents(dbUrl: string, metrics: Metrics, log: (line: string) => void): Promise<LiveEvents> {
+  const target = parseStoreUrl(dbUrl);
+  if (target.backend === 'sqlite') return new InProcessLiveEvents();
+  return PostgresLiveEvents.open({ connectionString: target.connectionString, metrics, log });
 }
 
 /** On a first start, an operator tenant and its key (printed once); later starts create nothing. */

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listen } from '../../src/api/server.ts';
-import { LiveEvents } from '../../src/service/live-events.ts';
+import { InProcessLiveEvents } from '../../src/service/live-events.ts';
 import { NOW, dispatchLoop, openDashboard, type DashboardFixture } from './fixtures.ts';
 
 /** An open event stream: what it has received so far, and a way to wait for more. */
@@ -133,9 +133,9 @@ describe('GET /v1/events', () => {
   });
 });
 
-describe('LiveEvents', () => {
+describe('InProcessLiveEvents', () => {
   it('hands each event to every subscriber once, drops one that throws, and keeps to its cap', () => {
-    const live = new LiveEvents({ maxSubscribers: 3 });
+    const live = new InProcessLiveEvents({ maxSubscribers: 3 });
     const seen: number[] = [];
     const listener = (e: { data: { nowMs: number } }) => void seen.push(e.data.nowMs);
     const first = live.subscribe(listener)!;

@@ -15,7 +15,7 @@ import { FixedClock } from '../../src/service/clock.ts';
 import { DispatchLoop } from '../../src/service/loop.ts';
 import { SimulatedExecutor } from '../../src/exec/simulated.ts';
 import type { ServiceContext } from '../../src/service/context.ts';
-import { LiveEvents, type LiveEventsOptions } from '../../src/service/live-events.ts';
+import { InProcessLiveEvents, type LiveEvents, type LiveEventsOptions } from '../../src/service/live-events.ts';
 import { Metrics } from '../../src/service/metrics.ts';
 import { ScenarioState } from '../../src/service/scenario-state.ts';
 import { openStore } from '../../src/store/kysely-store.ts';
@@ -106,7 +106,7 @@ export async function openDashboard(options: { store?: Store; live?: LiveEventsO
   writeFileSync(file, JSON.stringify(scenarioDocument()));
   const clock = new FixedClock(NOW);
   const scenario = await ScenarioState.open(store, { scenario: file, dispatch: { policy: 'optimize', objective: 'cost' }, horizonHours: 24 }, NOW);
-  const live = new LiveEvents(options.live);
+  const live = new InProcessLiveEvents(options.live);
   const ctx: ServiceContext = { store, clock, metrics: new Metrics(), network: () => scenario.network(), scenario, live, wake: () => {} };
   const app = buildApp(ctx);
   const created = await store.createTenant({ id: 'lab', name: 'Lab', role: 'tenant', maxConcurrentUnits: { ai: null, general: null, hpc: null } }, NOW);
