@@ -67,7 +67,7 @@ async function probe(siteId: string, o: ProbeOptions): Promise<void> {
         throw err instanceof ExecutorsConfigError ? new CliError(err.message) : err;
       }
     }
-    const executor = buildExecutor(config, new SimulatedExecutor(null), { workSecondsPerSecond: 1, serviceMs: (ms) => ms });
+    const executor = buildExecutor(config, new SimulatedExecutor(), { workSecondsPerSecond: 1, serviceMs: (ms) => ms });
     const engines = [...new Set(targets.pools.map((p) => `${p.id} on ${executor.executorFor(siteId, p.id).name}`))];
     if (!o.json) process.stdout.write(`Probing site ${siteId}: ${engines.join(', ')}; flagged below ${threshold} of advertised\n`);
     const probes = await probeSite(executor, store, targets.site, targets.pools, {

@@ -1,57 +1,64 @@
 /**
  * The embedded default executor: runs take exactly their work's time on the service's clock and
- * complete on their own, as on a real cluster, even while the service is down. Its memory of started
- * runs is kept in a JSON file (written before `submit` returns), so a restarted service finds the runs
- * it started — the same guarantee a real engine gives by naming jobs.
+ * complete on their own, as on a real cluster, even while the service is down. Its runs are kept in the
+ * store (written before `submit` returns), so a restarted service, or another instance that takes over the
+ * dispatch loop, finds the runs that were started — the same guarantee a real engine gives by naming jobs.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { runLocalProbe } from './local-probe.ts';
 import type { Executor, Outage, RunRequest, RunStatus } from './port.ts';
 import type { ProbeRequest, ProbeResult } from './port.ts';
+import type { SimulatedRunRecord, Store } from '../store/port.ts';
 
 interface SimRun {
+  ref: string;
   request: RunRequest;
   /** Null while the run waits for its pool to come back from an outage. */
   startedMs: number | null;
   cancelledMs: number | null;
 }
 
+/** Where the simulated executor keeps its runs: the store's (Store.putSimulatedRun, simulatedRun), or a map in memory. */
+export type SimulatedRunBook = Pick<Store, 'putSimulatedRun' | 'simulatedRun' | 'simulatedRunRefs'>;
+
+/** A run book in memory, for tests and one-off commands (`kumul probe`). */
+export function memoryRunBook(): SimulatedRunBook {
+  const runs = new Map<string, SimulatedRunRecord>();
+  return {
+    putSimulatedRun: async (run) => void runs.set(run.ref, structuredClone(run)),
+    simulatedRun: async (ref) => structuredClone(runs.get(ref) ?? null),
+    simulatedRunRefs: async () => [...runs.keys()].sort(),
+  };
+}
+
 export class SimulatedExecutor implements Executor {
   readonly name = 'simulated';
-  private readonly runs = new Map<string, SimRun>();
   /** Pools taken out by `setOutage`, by `site/pool`. */
   private readonly out = new Map<string, Outage>();
 
-  /** `file`: where runs are remembered across restarts; null keeps them in memory only (tests). */
-  constructor(private readonly file: string | null) {
-    if (file) {
-      try {
-        for (const run of JSON.parse(readFileSync(file, 'utf8')) as SimRun[]) this.runs.set(run.request.ref, run);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
-    }
-  }
+  constructor(private readonly book: SimulatedRunBook = memoryRunBook()) {}
 
   async submit(request: RunRequest, nowMs: number): Promise<RunStatus> {
-    const known = this.runs.get(request.ref);
+    const known = await this.run(request.ref);
     if (known) return this.statusOf(known, nowMs);
-    const run: SimRun = { request, startedMs: this.isOut(request) ? null : nowMs, cancelledMs: null };
-    this.runs.set(request.ref, run);
-    this.save();
+    const run: SimRun = { ref: request.ref, request, startedMs: this.isOut(request) ? null : nowMs, cancelledMs: null };
+    await this.book.putSimulatedRun(run);
     return this.statusOf(run, nowMs);
   }
 
   async status(ref: string, nowMs: number): Promise<RunStatus | null> {
-    const run = this.runs.get(ref);
+    const run = await this.run(ref);
     return run ? this.statusOf(run, nowMs) : null;
   }
 
   async cancel(ref: string, nowMs: number): Promise<void> {
-    const run = this.runs.get(ref);
-    if (!run || run.cancelledMs !== null || this.statusOf(run, nowMs).state === 'completed') return;
+    const run = await this.run(ref);
+    if (!run || run.cancelledMs !== null || (await this.statusOf(run, nowMs)).state === 'completed') return;
     run.cancelledMs = nowMs;
-    this.save();
+    await this.book.putSimulatedRun(run);
+  }
+
+  private async run(ref: string): Promise<SimRun | null> {
+    return (await this.book.simulatedRun(ref)) as SimRun | null;
   }
 
   async outages(): Promise<Outage[]> {
@@ -64,22 +71,15 @@ export class SimulatedExecutor implements Executor {
     else this.out.set(`${siteId}/${poolId}`, { siteId, poolId, reason });
   }
 
-  private save(): void {
-    if (!this.file) return;
-    const temp = `${this.file}.tmp-${process.pid}`;
-    writeFileSync(temp, JSON.stringify([...this.runs.values()]));
-    renameSync(temp, this.file);
-  }
-
   private isOut(request: RunRequest): boolean {
     return this.out.has(`${request.siteId}/${request.poolId}`);
   }
 
   /** A run waiting out an outage starts when its pool is back (seen at the next look). */
-  private statusOf(run: SimRun, nowMs: number): RunStatus {
+  private async statusOf(run: SimRun, nowMs: number): Promise<RunStatus> {
     if (run.startedMs === null && run.cancelledMs === null && !this.isOut(run.request)) {
       run.startedMs = nowMs;
-      this.save();
+      await this.book.putSimulatedRun(run);
     }
     return statusOf(run, nowMs);
   }

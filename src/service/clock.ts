@@ -10,13 +10,23 @@ export interface Clock {
 export interface ScaledClock extends Clock {
   /** The service instant of a wall-clock instant (for engines that keep real time, like Slurm). */
   atRealMs(realMs: number): number;
+  /** Moves the clock forward to `ms` if it is behind (never back): an instance that does not lead follows the leader's saved instant. */
+  catchUp(ms: number): void;
 }
 
 /** Real time × `scale` from `startMs` (scale 60: one simulated minute per second). */
 export function scaledClock(startMs: number, scale: number, realNowMs: () => number = Date.now): ScaledClock {
   const realStart = realNowMs();
-  const atRealMs = (realMs: number) => Math.round(startMs + (realMs - realStart) * scale);
-  return { nowMs: () => atRealMs(realNowMs()), atRealMs };
+  let from = startMs;
+  const atRealMs = (realMs: number) => Math.round(from + (realMs - realStart) * scale);
+  return {
+    nowMs: () => atRealMs(realNowMs()),
+    atRealMs,
+    catchUp: (ms) => {
+      const behind = ms - atRealMs(realNowMs());
+      if (behind > 0) from += behind;
+    },
+  };
 }
 
 export class FixedClock implements Clock {

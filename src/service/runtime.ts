@@ -58,8 +58,8 @@ export interface Runtime {
 export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   mkdirSync(o.dataDir, { recursive: true });
   const store = await openStore(o.dbUrl);
-  const clockFile = join(o.dataDir, 'clock.json');
-  const startMs = resumeInstant(clockFile, o.startMs);
+  // A restarted service, or a new instance, goes on from the simulated instant the leader saved, never back.
+  const startMs = Math.max(o.startMs, (await store.serviceInstant()) ?? -Infinity);
   const clock = scaledClock(startMs, o.timeScale);
   const operatorKey = await bootstrapOperator(store, clock.nowMs());
   // The stored scenario document wins over --scenario, --policy and --objective after a first start.
@@ -72,7 +72,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const live = await openLiveEvents(o.dbUrl, metrics, o.log);
   const ctx: ServiceContext = { store, clock, metrics, network: () => (capability ? capability.network(scenario.network()) : scenario.network()), scenario, live, wake: () => loop?.wake() };
   if (o.executors) checkAgainstNetwork(o.executors, scenario.network(), o.executors.file);
-  const simulated = new SimulatedExecutor(join(o.dataDir, 'simulated-executor.json'));
+  const simulated = new SimulatedExecutor(store);
   // Slurm keeps real time: a job without a command waits its work's length divided by the time scale.
   const executor = buildExecutor(o.executors, simulated, { workSecondsPerSecond: 1 / o.timeScale, serviceMs: clock.atRealMs });
   ctx.executor = executor;
@@ -106,6 +106,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     const fence = await leadership.renew();
     if (fence === null) {
       loop = null;
+      const saved = await store.serviceInstant();
+      if (saved !== null) clock.catchUp(saved);
       return;
     }
     if (loop === null || leadership.changed) loop = newLoop(fence);
@@ -114,7 +116,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       await scenario.refresh();
       await capability?.refresh();
       await loop.tick();
-      saveInstant(clockFile, clock.nowMs());
+      await store.saveServiceInstant(clock.nowMs());
     } catch (err) {
       if (!(err instanceof LeaseLost)) throw err;
       leadership.lost(err);
@@ -160,19 +162,3 @@ async function bootstrapOperator(store: Store, nowMs: number): Promise<string | 
   return key.plaintext;
 }
 
-/** A restarted service continues simulated time where it stopped (saved after every tick), never going back. */
-function resumeInstant(file: string, startMs: number): number {
-  try {
-    const saved = (JSON.parse(readFileSync(file, 'utf8')) as { nowMs: number }).nowMs;
-    return Math.max(startMs, saved);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return startMs;
-    throw err;
-  }
-}
-
-function saveInstant(file: string, nowMs: number): void {
-  const temp = `${file}.tmp-${process.pid}`;
-  writeFileSync(temp, JSON.stringify({ nowMs }));
-  renameSync(temp, file);
-}

@@ -15,6 +15,7 @@ import { signalMethods } from './signal-points.ts';
 import { tenantMethods, type RandomBytes } from './tenants.ts';
 import { transitionMethods } from './transitions.ts';
 import { checkFence, leaseMethods } from './leases.ts';
+import { runtimeStateMethods } from './runtime-state.ts';
 import type { Db } from './support.ts';
 
 /** The embedded default: one SQLite file under ./data/ (relative to the service's working directory). */
@@ -45,6 +46,7 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     ...probeMethods(db),
     ...signalMethods(db),
     ...leaseMethods(db),
+    ...runtimeStateMethods(db),
     // The dispatch loop's writes (transitions, metering) check the lease first; the rest is this store's.
     fenced: (fence) => {
       const guard = (trx: Db) => checkFence(trx, backend, fence);

@@ -446,6 +446,16 @@ export interface Store {
   /** Pushed points by site, signal, series, time stamp (and issue); forecasts: the latest issue of each time stamp unless `history`. */
   signalPoints(query?: SignalPointQuery): Promise<Result<{ points: SignalPoint[] }>>;
 
+  /** Stores a run of the simulated executor (a new one, or its start or cancellation), keyed by its ref. */
+  putSimulatedRun(run: SimulatedRunRecord): Promise<void>;
+  simulatedRun(ref: string): Promise<SimulatedRunRecord | null>;
+  /** Every simulated run's ref, sorted (tests check that none was started twice). */
+  simulatedRunRefs(): Promise<string[]>;
+  /** Saves the service's simulated instant; a later instant already saved stays (the clock never goes back). */
+  saveServiceInstant(nowMs: number): Promise<void>;
+  /** The latest saved simulated instant, or null before the first save. */
+  serviceInstant(): Promise<number | null>;
+
   /**
    * Takes lease `name` for `holder` until nowMs + ttlMs: a renewal when `holder` has it (same token); a takeover when
    * it is free, expired, or `takeOver` says its holder is gone (token + 1). Refused (with the lease as it is) while
@@ -462,6 +472,17 @@ export interface Store {
    * throws LeaseLost. Reads and the API's writes (submissions, cancellations) are not fenced.
    */
   fenced(fence: Fence): Store;
+}
+
+// ---- what instances share besides jobs ----
+
+/** A run of the simulated executor (src/exec/simulated.ts); `request` is its run request, as JSON. */
+export interface SimulatedRunRecord {
+  ref: string;
+  request: unknown;
+  /** Null while it waits for its pool to come back from an outage. */
+  startedMs: number | null;
+  cancelledMs: number | null;
 }
 
 // ---- leases ----

@@ -142,6 +142,20 @@ export interface LeasesTable {
   expires_ms: number;
 }
 
+/** The simulated executor's runs (migration 0010): `request` is the run request as JSON. */
+export interface SimulatedRunsTable {
+  ref: string;
+  request: string;
+  started_ms: number | null;
+  cancelled_ms: number | null;
+}
+
+/** Instants the instances share (migration 0010): `instant`, the service's simulated now, saved by the leader. */
+export interface ServiceStateTable {
+  name: string;
+  value_ms: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -152,4 +166,6 @@ export interface Database {
   probes: ProbesTable;
   signal_points: SignalPointsTable;
   leases: LeasesTable;
+  simulated_runs: SimulatedRunsTable;
+  service_state: ServiceStateTable;
 }

@@ -167,7 +167,7 @@ export async function jobIn(store: Store, status: 'planned' | 'transferring' | '
 export function dispatchLoop(f: DashboardFixture): DispatchLoop {
   return new DispatchLoop({
     ctx: f.ctx,
-    executor: new SimulatedExecutor(null),
+    executor: new SimulatedExecutor(),
     scenarioWindow: (startMs, slots) => f.scenario.window(startMs, slots),
     slotMinutes: f.scenario.slotMinutes,
     dispatch: () => f.scenario.dispatch(),

@@ -102,7 +102,7 @@ describe('site-routed executor', () => {
 
   it('sends each run to its pool engine and finds runs again from a fresh instance', async () => {
     const slurm = new FakeEngine('slurm');
-    const simulated = new SimulatedExecutor(null);
+    const simulated = new SimulatedExecutor();
     const routes = [{ executor: slurm, pools: [{ siteId: 'hami', poolId: 'hami-ai' }] }];
     const routed = new SiteRoutedExecutor(simulated, routes);
     expect(routed.name).toBe('simulated+slurm');
@@ -118,7 +118,7 @@ describe('site-routed executor', () => {
 
   it('an engine that cannot be reached makes its pools out of service', async () => {
     const slurm = new FakeEngine('slurm');
-    const routed = new SiteRoutedExecutor(new SimulatedExecutor(null), [{ executor: slurm, pools: [{ siteId: 'hami', poolId: 'hami-ai' }, { siteId: 'zhengzhou', poolId: 'zhengzhou-ai' }] }]);
+    const routed = new SiteRoutedExecutor(new SimulatedExecutor(), [{ executor: slurm, pools: [{ siteId: 'hami', poolId: 'hami-ai' }, { siteId: 'zhengzhou', poolId: 'zhengzhou-ai' }] }]);
     expect(await routed.outages(0)).toEqual([]);
     slurm.reachable = false;
     const outages = await routed.outages(0);
@@ -127,7 +127,7 @@ describe('site-routed executor', () => {
   });
 
   it('without a file every pool runs simulated', async () => {
-    const simulated = new SimulatedExecutor(null);
+    const simulated = new SimulatedExecutor();
     const routed = buildExecutor(null, simulated, { workSecondsPerSecond: 1, serviceMs: (ms) => ms });
     expect(routed.executorFor('hami', 'hami-ai')).toBe(simulated);
   });

@@ -3,11 +3,8 @@
  * one on the real local Slurm that scripts/slurm-up.sh starts (scripts/test.sh runs it first; its env file
  * says where slurmrestd is). The Slurm variant fails, not skips, when that cluster cannot be reached.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe } from 'vitest';
-import { SimulatedExecutor } from '../../src/exec/simulated.ts';
+import { describe } from 'vitest';
+import { SimulatedExecutor, memoryRunBook } from '../../src/exec/simulated.ts';
 import { SlurmExecutor } from '../../src/exec/slurm.ts';
 import { executorContract, type ExecutorHarness } from './contract.ts';
 import { localSlurm, scontrol, slurmJobs } from './slurm-env.ts';
@@ -17,15 +14,14 @@ const SITES: ExecutorHarness['sites'] = [{ siteId: 'hami', poolId: 'ai' }, { sit
 const OUTAGE_SITE = { siteId: 'beijing', poolId: 'ai' };
 
 function simulated(): ExecutorHarness {
-  const dir = mkdtempSync(join(tmpdir(), 'kumul-exec-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'runs.json');
+  // One run book for every executor made: a restarted one finds the runs (as the store keeps them for kumul serve).
+  const book = memoryRunBook();
   let clock = 1_800_000_000_000;
   return {
-    make: () => new SimulatedExecutor(file),
+    make: () => new SimulatedExecutor(book),
     now: () => clock,
     tick: async () => void (clock += 250),
-    countRuns: async (ref) => (JSON.parse(readFileSync(file, 'utf8')) as { request: { ref: string } }[]).filter((r) => r.request.ref === ref).length,
+    countRuns: async (ref) => (await book.simulatedRunRefs()).filter((r) => r === ref).length,
     sites: SITES,
     maxPolls: 20,
     outageSite: OUTAGE_SITE,

@@ -24,7 +24,7 @@ let tenant = '';
 async function start(withExecutor: boolean): Promise<void> {
   store = await openStore('sqlite::memory:');
   const clock = new FixedClock(T0);
-  const ctx: ServiceContext = { store, clock, metrics: new Metrics(), network: () => network, wake: () => {}, ...(withExecutor ? { executor: new SimulatedExecutor(null) } : {}) };
+  const ctx: ServiceContext = { store, clock, metrics: new Metrics(), network: () => network, wake: () => {}, ...(withExecutor ? { executor: new SimulatedExecutor() } : {}) };
   app = buildApp(ctx);
   for (const [id, role] of [['ops', 'operator'], ['lab', 'tenant']] as const) {
     await store.createTenant({ id, name: id, role, maxConcurrentUnits: { ai: null, general: null, hpc: null } }, T0);

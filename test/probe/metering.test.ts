@@ -41,7 +41,7 @@ describe('metering with measured capability', () => {
       const ctx: ServiceContext = { store, clock, metrics: new Metrics(), network: () => capability.network(network), wake: () => loop?.wake() };
       loop = new DispatchLoop({
         ctx,
-        executor: new SimulatedExecutor(null),
+        executor: new SimulatedExecutor(),
         scenarioWindow: (startMs, slots) => capability.scenario(loadScenario('hami', { start: new Date(startMs).toISOString(), slots })),
         slotMinutes: 60,
         dispatch: () => ({ policy: 'optimize', objective: objectiveFrom('cost') }),
@@ -82,7 +82,7 @@ describe('metering with measured capability', () => {
       const ctx: ServiceContext = { store, clock, metrics: new Metrics(), network: () => network, wake: () => loop?.wake() };
       loop = new DispatchLoop({
         ctx,
-        executor: new SimulatedExecutor(null),
+        executor: new SimulatedExecutor(),
         scenarioWindow: (startMs, slots) => loadScenario('hami', { start: new Date(startMs).toISOString(), slots }),
         slotMinutes: 60,
         dispatch: () => ({ policy: 'optimize', objective: objectiveFrom('cost') }),

@@ -43,7 +43,7 @@ for (const backend of API_BACKENDS) describe(`${backend}: a service whose clock 
     const ctx: ServiceContext = { store, clock, metrics: new Metrics(), network: () => state.network(), scenario: state, wake: () => loop.wake() };
     loop = new DispatchLoop({
       ctx,
-      executor: new SimulatedExecutor(null),
+      executor: new SimulatedExecutor(),
       scenarioWindow: (startMs, slots) => state.window(startMs, slots),
       slotMinutes: state.slotMinutes,
       dispatch: () => state.dispatch(),

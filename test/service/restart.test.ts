@@ -79,7 +79,7 @@ describe('kumul serve survives kill -9', () => {
       await exited(last);
       expect(open, `jobs still open; serve stderr: ${stderr.slice(0, 2000)}`).toBe(0);
 
-      const executorRuns = (JSON.parse(readFileSync(join(data, 'simulated-executor.json'), 'utf8')) as { request: { ref: string } }[]).map((r) => r.request.ref);
+      const executorRuns = await store.simulatedRunRefs();
       expect(new Set(executorRuns).size, 'the executor started a ref twice').toBe(executorRuns.length);
       const recorded: string[] = [];
       for (const spec of jobs()) {

@@ -6,7 +6,7 @@ import { describe } from 'vitest';
 import { BACKENDS, useBackend } from './harness.ts';
 import { concurrencyContract } from './contract/concurrency.ts';
 import { jobContract } from './contract/jobs.ts';
-import { leaseContract } from './contract/leases.ts';
+import { leaseContract, runtimeStateContract } from './contract/leases.ts';
 import { meteringContract } from './contract/metering.ts';
 import { migrationContract } from './contract/migrations.ts';
 import { probeContract } from './contract/probes.ts';
@@ -28,5 +28,6 @@ for (const backend of BACKENDS) {
     describe('probes', () => probeContract(h));
     describe('pushed signals', () => signalContract(h));
     describe('leases and fencing', () => leaseContract(h));
+    describe('shared runtime state', () => runtimeStateContract(h));
   });
 }

@@ -13,6 +13,7 @@ import { jobsUpdatedMigration } from './0005-jobs-updated.ts';
 import { jobUnplacedMigration } from './0006-job-unplaced.ts';
 import { signalPointsMigration } from './0007-signal-points.ts';
 import { leasesMigration } from './0009-leases.ts';
+import { sharedRuntimeMigration } from './0010-shared-runtime.ts';
 
 function migrations(backend: Backend): Record<string, Migration> {
   return {
@@ -24,6 +25,7 @@ function migrations(backend: Backend): Record<string, Migration> {
     '0006-job-unplaced': jobUnplacedMigration(),
     '0007-signal-points': signalPointsMigration(backend),
     '0009-leases': leasesMigration(),
+    '0010-shared-runtime': sharedRuntimeMigration(),
   };
 }
 

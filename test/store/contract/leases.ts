@@ -77,3 +77,31 @@ export function leaseContract(h: Harness): void {
     expect((await b.succeed(ref('lab', 'j1'), { nowMs: at(5) })).ok).toBe(true);
   });
 }
+
+/** What instances share besides jobs: the simulated executor's runs and the service's simulated instant. */
+export function runtimeStateContract(h: Harness): void {
+  it('keeps the simulated executor’s runs by ref, for any instance to read', async () => {
+    expect(await h.store.simulatedRun('lab/j1/0')).toBeNull();
+    const run = { ref: 'lab/j1/0', request: { ref: 'lab/j1/0', units: 8, durationS: 3600 }, startedMs: null, cancelledMs: null };
+    await h.store.putSimulatedRun(run);
+    await h.store.putSimulatedRun({ ...run, ref: 'lab/j0/0', request: { ref: 'lab/j0/0' } });
+    const other = await h.reopen();
+    try {
+      expect(await other.simulatedRun('lab/j1/0')).toEqual(run);
+      await other.putSimulatedRun({ ...run, startedMs: 1000, cancelledMs: 2000 });
+      expect(await h.store.simulatedRun('lab/j1/0')).toEqual({ ...run, startedMs: 1000, cancelledMs: 2000 });
+      expect(await h.store.simulatedRunRefs()).toEqual(['lab/j0/0', 'lab/j1/0']);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('keeps the latest simulated instant saved, never going back', async () => {
+    expect(await h.store.serviceInstant()).toBeNull();
+    await h.store.saveServiceInstant(5000);
+    await h.store.saveServiceInstant(4000);
+    expect(await h.store.serviceInstant()).toBe(5000);
+    await h.store.saveServiceInstant(9000);
+    expect(await h.store.serviceInstant()).toBe(9000);
+  });
+}

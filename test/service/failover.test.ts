@@ -1,0 +1,174 @@
+/**
+ * Several `kumul serve` instances on one PostgreSQL database (a fresh one for this file): exactly one runs the
+ * dispatch loop (the holder of the dispatch lease), the others serve the API. The leader is killed with SIGKILL
+ * 20 times at random moments, and each time another instance leads within two ticks (a killed instance is started
+ * again, so that three run). At the end every job has ended once, and no run was started twice: each job's runs are
+ * numbered 0, 1, … without repeats, and the simulated executor (its runs kept in the store) knows exactly those.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/kysely-store.ts';
+import type { JobSpec, Store } from '../../src/store/port.ts';
+import { mulberry32 } from '../../src/scenario/random.ts';
+import { TEST_PG_URL } from '../store/harness.ts';
+import { exited, sleep, startServe, type ServeProcess } from '../support/serve-process.ts';
+
+const T0 = Date.parse('2026-06-01T00:00:00Z');
+const HOUR = 3_600_000;
+const TICK_MS = 150;
+const KILLS = 20;
+
+function jobs(): JobSpec[] {
+  return Array.from({ length: 30 }, (_, i) => ({
+    id: `j${i}`,
+    class: i % 3 === 0 ? 'inference' : 'training',
+    poolClass: i % 4 === 3 ? 'general' : 'ai',
+    units: i % 4 === 3 ? 64 : 1 + (i % 4),
+    durationS: 1800 + (i % 5) * 2700,
+    releaseMs: T0 + (i % 8) * HOUR,
+    deadlineMs: T0 + 60 * HOUR,
+    origin: ['beijing', 'hami', 'zhengzhou', 'chongqing'][i % 4],
+    inputGb: (i % 3) * 20,
+    interruptible: i % 2 === 0,
+    allowedSites: null,
+  }));
+}
+
+interface Health {
+  instance: string;
+  role: 'leader' | 'follower';
+  leader: string | null;
+}
+
+async function health(p: ServeProcess): Promise<Health | null> {
+  try {
+    const response = await fetch(`${p.url}/healthz`, { signal: AbortSignal.timeout(2000) });
+    return response.status === 200 ? ((await response.json()) as Health) : null;
+  } catch {
+    return null;
+  }
+}
+
+describe('three kumul serve instances on one PostgreSQL, the leader killed 20 times', () => {
+  const database = `kumul_failover_${randomBytes(6).toString('hex')}`;
+  let admin: pg.Client;
+  let dbUrl = '';
+  let store: Store;
+  const instances: ServeProcess[] = [];
+  const args = () => ['--db', dbUrl, '--no-demo', '--time-scale', '3600', '--start', '2026-06-01T00:00Z', '--tick-ms', String(TICK_MS), '--replan-minutes', '30'];
+
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 5000 });
+    await admin.connect().catch((error: Error) => {
+      throw new Error(`PostgreSQL at ${TEST_PG_URL} is unreachable (${error.message}); start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`);
+    });
+    await admin.query(`create database ${database}`);
+    const url = new URL(TEST_PG_URL);
+    url.pathname = `/${database}`;
+    dbUrl = url.toString();
+    // The first start makes the store, the operator and the scenario document; the others join it.
+    for (let i = 0; i < 3; i++) instances.push(await startServe(args()));
+    store = await openStore(dbUrl);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const p of instances) {
+      p.child.kill('SIGTERM');
+      await exited(p.child);
+    }
+    await store?.close();
+    await admin?.query(`drop database if exists ${database} with (force)`);
+    await admin?.end();
+  }, 60_000);
+
+  it('has exactly one leader at a time, a new one within two ticks of each kill, and every job run once', async () => {
+    expect((await store.createTenant({ id: 'lab', name: 'Lab', role: 'tenant', maxConcurrentUnits: { ai: null, general: null, hpc: null } }, T0)).ok).toBe(true);
+    expect((await store.submitJobs('lab', jobs(), T0)).ok).toBe(true);
+
+    const random = mulberry32(20261202);
+    const takeovers: number[] = [];
+    for (let kill = 0; kill < KILLS; kill++) {
+      await sleep(200 + Math.floor(random() * 600));
+      const views = await Promise.all(instances.map(health));
+      const leaders = views.filter((v) => v?.role === 'leader');
+      expect(leaders.length, `kill ${kill}: leaders ${JSON.stringify(views)}`).toBeLessThanOrEqual(1);
+      if (leaders.length === 0) continue; // between two terms: look again at the next round
+      const index = views.findIndex((v) => v?.role === 'leader');
+      const victim = instances[index];
+      victim.child.kill('SIGKILL');
+      await exited(victim.child);
+      const killedMs = Date.now();
+      // Another instance leads within two ticks (with room for process scheduling on a loaded machine).
+      let ledMs = -1;
+      while (Date.now() - killedMs < 20 * TICK_MS) {
+        const others = await Promise.all(instances.filter((_, i) => i !== index).map(health));
+        if (others.some((v) => v?.role === 'leader')) {
+          ledMs = Date.now() - killedMs;
+          break;
+        }
+        await sleep(20);
+      }
+      expect(ledMs, `kill ${kill}: no new leader within ${20 * TICK_MS} ms`).toBeGreaterThanOrEqual(0);
+      takeovers.push(ledMs);
+      instances[index] = await startServe(args());
+    }
+    expect(takeovers.length).toBeGreaterThanOrEqual(KILLS / 2);
+    expect(Math.max(...takeovers), `takeovers (ms): ${takeovers.join(', ')}`).toBeLessThanOrEqual(2 * TICK_MS + 400);
+
+    // Let them finish.
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const page = await store.listJobs({ tenantId: 'lab', statuses: ['submitted', 'planned', 'transferring', 'running', 'paused'] });
+      if (page.ok && page.jobs.length === 0) break;
+      if (Date.now() > deadline) throw new Error(`jobs still open: ${page.ok ? page.jobs.map((j) => `${j.job.id} ${j.status}`).join(', ') : page.reason}`);
+      await sleep(300);
+    }
+    const recorded: string[] = [];
+    for (const spec of jobs()) {
+      const job = (await store.getJob({ tenantId: 'lab', jobId: spec.id }))!;
+      expect(job.status, spec.id).toBe('succeeded');
+      const events = await store.jobEvents({ tenantId: 'lab', jobId: spec.id });
+      expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
+      expect(events.filter((e) => e.name === 'succeed').length).toBe(1);
+      const refs = events.filter((e) => e.name === 'startRun' || e.name === 'resumeRun').map((e) => String(e.detail.executorRef));
+      expect(new Set(refs).size, `${spec.id} runs ${refs.join(', ')}`).toBe(refs.length);
+      recorded.push(...refs);
+      const metering = await store.jobMetering({ tenantId: 'lab', jobId: spec.id });
+      expect(metering.length, `${spec.id} metering rows`).toBe(refs.length);
+    }
+    const executorRuns = await store.simulatedRunRefs();
+    expect(new Set(executorRuns).size).toBe(executorRuns.length);
+    expect([...recorded].sort()).toEqual([...executorRuns].filter((r) => r.startsWith('lab/')).sort());
+  }, 400_000);
+});
+
+describe('a second kumul serve instance on the same SQLite file', () => {
+  it('serves the API but does not start its dispatch loop, and says why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kumul-sqlite-two-'));
+    const common = ['--db', `sqlite:${join(dir, 'k.db')}`, '--no-demo', '--tick-ms', '100'];
+    const first = await startServe(common);
+    const second = await startServe(common);
+    try {
+      let said = false;
+      for (let i = 0; i < 100 && !said; i++) {
+        said = /dispatch loop not started: \S+ runs it on this SQLite store; this instance serves the API only\. SQLite serves one instance: run several on PostgreSQL/.test(second.stderr());
+        await sleep(50);
+      }
+      expect(said, second.stderr()).toBe(true);
+      const [a, b] = [await health(first), await health(second)];
+      expect(a).toMatchObject({ role: 'leader' });
+      expect(b).toMatchObject({ role: 'follower', leader: a!.instance });
+      expect(await (await fetch(`${second.url}/metrics`)).text()).toContain(`kumul_leader{instance="${b!.instance}"} 0`);
+    } finally {
+      for (const p of [first, second]) {
+        p.child.kill('SIGTERM');
+        await exited(p.child);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
