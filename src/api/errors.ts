@@ -5,6 +5,7 @@
  * `{ error: { code, message, status, fields? } }` described by `ErrorBody`.
  */
 import { z } from 'zod';
+import { isStoreUnreachable } from '../store/dialects.ts';
 import type { Refusal } from '../store/port.ts';
 
 export const ERROR_STATUS = {
@@ -113,6 +114,10 @@ const BY_STATUS: Partial<Record<number, ErrorCode>> = { 400: 'KUMUL_VALIDATION',
 export function toApiError(error: unknown): ApiError | null {
   if (error instanceof ApiError) return error;
   if (!(error instanceof Error)) return null;
+  if (isStoreUnreachable(error)) {
+    const why = error.message || String((error as Error & { code?: string }).code);
+    return new ApiError('KUMUL_UNAVAILABLE', `the store cannot be reached (${why}); nothing was changed: retry later`, undefined, { 'retry-after': '5' });
+  }
   const { code, statusCode } = error as Error & { code?: string; statusCode?: number };
   const known = code !== undefined ? FASTIFY_ERRORS[code] : undefined;
   if (known) return known(error);

@@ -21,7 +21,7 @@ import type { ServiceContext } from './context.ts';
 import { ScenarioState } from './scenario-state.ts';
 import { InProcessLiveEvents, type LiveEvents } from './live-events.ts';
 import { PostgresLiveEvents } from './live-events-pg.ts';
-import { parseStoreUrl } from '../store/dialects.ts';
+import { isStoreUnreachable, parseStoreUrl } from '../store/dialects.ts';
 import { Leadership } from './leadership.ts';
 
 export interface RuntimeOptions {
@@ -123,9 +123,21 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       loop = null;
     }
   };
+  // A failing tick is logged once while it fails the same way (a store down for a minute is one line, not 600).
+  let failing: string | null = null;
   const timer = setInterval(() => {
     if (stopped) return;
-    running = running.then(tick).catch((err) => o.log(`dispatch loop: ${String(err)}`));
+    running = running
+      .then(tick)
+      .then(() => {
+        if (failing !== null) o.log('dispatch loop: ticks succeed again');
+        failing = null;
+      })
+      .catch((err) => {
+        const line = `dispatch loop: ${isStoreUnreachable(err) ? 'the store cannot be reached: ' : ''}${String(err)}`;
+        if (line !== failing) o.log(line);
+        failing = line;
+      });
   }, o.tickMs);
   return {
     ctx,

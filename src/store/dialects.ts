@@ -111,3 +111,18 @@ function openPostgresPool(connectionString: string, options: ConnectOptions): pg
 export function idType(backend: Backend): RawBuilder<unknown> {
   return backend === 'postgres' ? sql`text collate "C"` : sql`text`;
 }
+
+/** Error codes of a store that cannot be reached: sockets, and PostgreSQL's connection and shutdown classes (08, 57P0x). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+
+/**
+ * Whether an error thrown by the store means the database cannot be reached now (stopped, restarting, network down),
+ * not a bug: the API answers 503 and the dispatch loop tries again at its next tick. Called by the API's error mapping.
+ */
+export function isStoreUnreachable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as Error & { code?: string }).code;
+  if (code !== undefined && UNREACHABLE_CODES.has(code)) return true;
+  // node-postgres: a connection that dies mid-query, or a pool that cannot get one in time.
+  return /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(error.message) || (error instanceof AggregateError && error.errors.some(isStoreUnreachable));
+}

@@ -29,7 +29,7 @@ export const JobInput = z
     deadline: InstantInput.optional().meta({ description: 'Latest end, at or after release + duration (equal: no slack, start at release); default release + 7 days' }),
     origin: SiteId.meta({ description: 'Site where the input data is' }),
     inputGb: z.number().min(0).default(0).meta({ description: 'Input data to move if the job runs away from its origin, GB' }),
-    interruptible: z.boolean().default(false).meta({ description: 'Can be paused at a slot boundary and resumed later at the same site' }),
+    interruptible: z.boolean().default(false).meta({ description: 'Can be paused and resumed later at the same site' }),
     allowedSites: z
       .array(SiteId)
       .min(1)
