@@ -12,6 +12,12 @@ if ! command -v chromium >/dev/null; then
     { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; } ||
     echo "could not install chromium"
 fi
+# Debian's haproxy runs deploy/haproxy.cfg in front of several instances (test/service/load-balancer.test.ts).
+if ! command -v haproxy >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends haproxy >/dev/null 2>&1 ||
+    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends haproxy >/dev/null; } ||
+    echo "could not install haproxy"
+fi
 if ! npx tsc --noEmit || ! npx tsc --noEmit -p web/tsconfig.json || ! npx tsc --noEmit -p web/tsconfig.node.json; then
   echo "typecheck failed"
   echo "0 passed, 1 failed"
