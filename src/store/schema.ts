@@ -133,6 +133,14 @@ export interface SignalPointsTable {
   recorded_ms: number;
 }
 
+/** The deployment's ids (migration 0008): `current` is 1 for the id in force, null for those it replaced. */
+export interface DeploymentsTable {
+  id: string;
+  created_ms: number;
+  replaced_ms: number | null;
+  current: number | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -142,4 +150,5 @@ export interface Database {
   scenarios: ScenariosTable;
   probes: ProbesTable;
   signal_points: SignalPointsTable;
+  deployments: DeploymentsTable;
 }

@@ -5,6 +5,7 @@
 import { describe } from 'vitest';
 import { BACKENDS, useBackend } from './harness.ts';
 import { concurrencyContract } from './contract/concurrency.ts';
+import { deploymentContract } from './contract/deployment.ts';
 import { jobContract } from './contract/jobs.ts';
 import { meteringContract } from './contract/metering.ts';
 import { migrationContract } from './contract/migrations.ts';
@@ -26,5 +27,6 @@ for (const backend of BACKENDS) {
     describe('scenario', () => scenarioContract(h));
     describe('probes', () => probeContract(h));
     describe('pushed signals', () => signalContract(h));
+    describe('deployment id', () => deploymentContract(h));
   });
 }

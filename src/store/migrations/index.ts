@@ -12,6 +12,7 @@ import { jobCommandMigration } from './0004-job-command.ts';
 import { jobsUpdatedMigration } from './0005-jobs-updated.ts';
 import { jobUnplacedMigration } from './0006-job-unplaced.ts';
 import { signalPointsMigration } from './0007-signal-points.ts';
+import { deploymentMigration } from './0008-deployment.ts';
 
 function migrations(backend: Backend): Record<string, Migration> {
   return {
@@ -22,6 +23,7 @@ function migrations(backend: Backend): Record<string, Migration> {
     '0005-jobs-updated': jobsUpdatedMigration(),
     '0006-job-unplaced': jobUnplacedMigration(),
     '0007-signal-points': signalPointsMigration(backend),
+    '0008-deployment': deploymentMigration(backend),
   };
 }
 
