@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_STORE_URL } from '../store/kysely-store.ts';
-import { startRuntime } from '../service/runtime.ts';
+import { DeploymentIdRefused, startRuntime } from '../service/runtime.ts';
 import { buildApp } from '../api/app.ts';
 import { listen } from '../api/server.ts';
 import { instant, numberAtLeast } from './options.ts';
@@ -30,6 +30,8 @@ interface ServeOptions {
   tickMs: string;
   executors?: string;
   capability: string;
+  newDeploymentId?: boolean;
+  requeueRunning?: boolean;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -51,6 +53,8 @@ export function registerServeCommand(program: Command): void {
     .option('--tick-ms <ms>', 'real milliseconds between loop ticks', '1000')
     .option('--executors <file>', 'JSON file mapping site pools to Slurm partitions (docs/slurm.md); other pools run simulated')
     .option('--capability <which>', 'peak compute for metering and views: advertised | measured (the latest kumul probe of each pool)', 'advertised')
+    .option('--new-deployment-id', 'give the store a new deployment id (a copied or restored store running beside the original); refused while jobs run')
+    .option('--requeue-running', 'with --new-deployment-id: return running jobs to the queue first, leaving their runs to the deployment that started them')
     .action(serve);
 }
 
@@ -70,15 +74,17 @@ async function serve(o: ServeOptions): Promise<void> {
     tickMs: numberAtLeast('--tick-ms', o.tickMs, 10),
     executors: o.executors === undefined ? null : executorsFile(o.executors),
     capability: capabilityOption(o.capability),
+    newDeploymentId: o.newDeploymentId === true,
+    requeueRunning: o.requeueRunning === true,
     log: (line) => process.stderr.write(`${line}\n`),
   }).catch((err: unknown) => {
-    throw err instanceof ExecutorsConfigError ? new CliError(err.message) : err;
+    throw err instanceof ExecutorsConfigError || err instanceof DeploymentIdRefused ? new CliError(err.message) : err;
   });
   const app = buildApp(runtime.ctx);
   const { url } = await listen(app, { host: o.host, port: numberAtLeast('--port', o.port, 0) });
   // The key line comes first: whoever waits for the URL line has the key too.
   if (runtime.operatorKey) process.stdout.write(`Operator API key (shown once; keep it): ${runtime.operatorKey}\n`);
-  process.stdout.write(`Kumul is serving at ${url} (store ${o.db}, scenario ${o.scenario}, time ×${o.timeScale}; data in ${join(o.data)})\n`);
+  process.stdout.write(`Kumul is serving at ${url} (deployment ${runtime.deployment.id}, store ${o.db}, scenario ${o.scenario}, time ×${o.timeScale}; data in ${join(o.data)})\n`);
   const shutdown = async () => {
     await app.close();
     await runtime.stop();

@@ -38,3 +38,13 @@ export async function migrateToLatest(db: Kysely<Database>, backend: Backend, sc
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
+
+/**
+ * Migrates up or down to the named migration. Only tests call it: they build a store as an earlier version of Kumul
+ * left it (e.g. before 0008-deployment) and check that an upgrade keeps what it holds.
+ */
+export async function migrateTo(db: Kysely<Database>, backend: Backend, name: string, schema?: string): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations(backend) }, ...(schema ? { migrationTableSchema: schema } : {}) });
+  const { error } = await migrator.migrateTo(name);
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+}
