@@ -2,7 +2,9 @@
  * The embedded default executor: runs take exactly their work's time on the service's clock and
  * complete on their own, as on a real cluster, even while the service is down. Its memory of started
  * runs is kept in a JSON file (written before `submit` returns), so a restarted service finds the runs
- * it started — the same guarantee a real engine gives by naming jobs.
+ * it started — the same guarantee a real engine gives by naming jobs. Runs are known by the same refs as Slurm's
+ * job names (`<deployment>/<tenant>/<job>/<n>`), so a data directory copied with its store keeps the runs of the
+ * deployment that started them apart from those of a copy given a new deployment id.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { runLocalProbe } from './local-probe.ts';
