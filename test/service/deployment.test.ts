@@ -16,6 +16,7 @@ import { FixedClock } from '../../src/service/clock.ts';
 import { Metrics } from '../../src/service/metrics.ts';
 import { DispatchLoop, attemptOf, refDeployment, runIndex, runRef } from '../../src/service/loop.ts';
 import { startRuntime, type RuntimeOptions } from '../../src/service/runtime.ts';
+import { DEPLOYMENT_ID_LENGTH, isDeploymentId, newDeploymentId } from '../../src/store/deployment.ts';
 import { SimulatedExecutor } from '../../src/exec/simulated.ts';
 import type { Executor, RunRequest } from '../../src/exec/port.ts';
 import { loadScenario } from '../../src/scenario/index.ts';
@@ -101,6 +102,19 @@ describe('run names', () => {
       expect(attemptOf(ref), ref).toBe(attempt);
       expect(refDeployment(ref), ref).toBe(deployment);
     }
+  });
+
+  it('deployment ids are 8 lowercase base32 characters of 40 random bits', () => {
+    expect(DEPLOYMENT_ID_LENGTH).toBe(8);
+    expect(newDeploymentId(() => Buffer.alloc(5, 0))).toBe('aaaaaaaa');
+    expect(newDeploymentId(() => Buffer.alloc(5, 0xff))).toBe('77777777');
+    expect(newDeploymentId(() => Buffer.from([0x08, 0x42, 0x10, 0x84, 0x21]))).toBe('bbbbbbbb');
+    expect(isDeploymentId('q7mhx2ka')).toBe(true);
+    for (const bad of ['q7mhx2k', 'q7mhx2kaa', 'Q7MHX2KA', 'q7mhx1ka', 'lab']) expect(isDeploymentId(bad), bad).toBe(false);
+  });
+
+  it('the longest name fits Slurm’s 1024 characters: tenant and job ids of 128, a large run number, requeued', () => {
+    expect(runRef('q7mhx2ka', 't'.repeat(128), 'j'.repeat(128), 99_999, 3).length).toBeLessThan(300);
   });
 
   it('a loop refuses an id that is not a deployment id, naming the field', async () => {
