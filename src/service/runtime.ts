@@ -66,6 +66,8 @@ export interface Runtime {
 }
 
 export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
+  // Before anything is stored (a first start's operator key is shown once).
+  if (o.requeueRunning && !o.newDeploymentId) throw new DeploymentIdRefused('--requeue-running: only with --new-deployment-id');
   mkdirSync(o.dataDir, { recursive: true });
   const store = await openStore(o.dbUrl);
   const clockFile = join(o.dataDir, 'clock.json');
@@ -145,7 +147,6 @@ export class DeploymentIdRefused extends Error {}
  * to the deployment that started them (never stopped or followed from here).
  */
 async function deploymentOf(store: Store, o: RuntimeOptions, nowMs: number): Promise<Deployment> {
-  if (o.requeueRunning && !o.newDeploymentId) throw new DeploymentIdRefused('--requeue-running: only with --new-deployment-id');
   if (!o.newDeploymentId) return store.deployment(nowMs);
   const old = await store.deployment(nowMs);
   if (o.requeueRunning) {

@@ -4,7 +4,7 @@
  * are followed after the upgrade, and `kumul serve --new-deployment-id` replaces the id only when asked (refused while
  * jobs run, unless they are requeued). The same on the real local Slurm: test/service/deployment-slurm.test.ts.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -260,6 +260,9 @@ describe('kumul serve and the deployment id', () => {
   it('makes the id on the first start and keeps it; --new-deployment-id replaces it, logged', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kumul-serve-deployment-'));
     const log: string[] = [];
+    // A refused first start stores nothing: its operator key would be lost.
+    await expect(startRuntime(options(dir, log, { requeueRunning: true }))).rejects.toThrow('--requeue-running: only with --new-deployment-id');
+    expect(existsSync(join(dir, 'kumul.db'))).toBe(false);
     const first = await start(dir, log);
     expect(await start(dir, log)).toBe(first);
     const renewed = await start(dir, log, { newDeploymentId: true });
