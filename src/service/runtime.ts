@@ -138,7 +138,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   };
 }
 
-/** The operator asked for a new deployment id and the store refused it (jobs running): `kumul serve` exits with the reason. */
+/** A deployment-id option the service cannot carry out (jobs running, --requeue-running alone): `kumul serve` exits with the reason. */
 export class DeploymentIdRefused extends Error {}
 
 /**

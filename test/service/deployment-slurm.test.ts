@@ -1,8 +1,8 @@
 /**
  * Runs belong to one deployment, on the real local Slurm (scripts/slurm-up.sh; issue 11, item 3). Three deployments
  * run one after the other on one cluster with the same tenant, the same job ids and the same commands, as a staging
- * copy or a restored store would: two fresh stores, then a copy of the first store started with
- * `--new-deployment-id --requeue-running`. Every job's command appends its run's name (`$KUMUL_REF`, which starts with
+ * copy or a restored store would: two fresh stores, then a copy of the first store, taken while some of its jobs
+ * ran, started with `--new-deployment-id --requeue-running` (those jobs run again in the copy, under its id). Every job's command appends its run's name (`$KUMUL_REF`, which starts with
  * the deployment id) to one log; every command of every deployment must have run exactly once, none adopted from
  * another deployment's finished Slurm jobs (Slurm keeps those for MinJobAge, 300 s, longer than this test).
  */
@@ -51,7 +51,7 @@ function jobs(log: string): Record<string, unknown>[] {
     deadline: '2026-06-01T06:00:00Z',
     origin: i % 2 ? 'zhengzhou' : 'hami',
     allowedSites: i % 3 === 2 ? ['hami'] : ['hami', 'zhengzhou'],
-    command: `echo "$KUMUL_REF" >> ${log}; sleep 1`,
+    command: `echo "$KUMUL_REF" >> ${log}; sleep 3`,
   }));
 }
 
@@ -97,8 +97,10 @@ describe('deployments sharing one Slurm cluster', () => {
     const log = join(root, 'runs.log');
     const dirs = ['first', 'second', 'copy'].map((name) => join(root, name));
 
-    // 1. A fresh store; copied (stopped first, so the copy is consistent) with its jobs just submitted.
+    // 1. A fresh store; copied (stopped first, so the copy is consistent) once some of its jobs run in Slurm.
     let first = await freshDeployment(dirs[0], log);
+    const running = async () => (await api(first.server, first.key, 'GET', '/v1/jobs?limit=1000')).body.jobs.filter((j: { status: string }) => j.status === 'running').map((j: { id: string }) => j.id);
+    for (let i = 0; i < 100 && (await running()).length === 0; i++) await sleep(100);
     await stop(first.server);
     cpSync(dirs[0], dirs[2], { recursive: true });
     first = { ...first, server: await startServe(serveArgs(dirs[0])) };
@@ -124,6 +126,10 @@ describe('deployments sharing one Slurm cluster', () => {
     ids.push(copy.deploymentId);
     try {
       expect(copy.stderr()).toContain(`deployment id ${ids[0]} replaced by ${ids[2]} (--new-deployment-id)`);
+      // The jobs the first had running when it was copied went back to the copy's queue, their runs left to the first.
+      const requeued = [...copy.stderr().matchAll(/job lab\/(j\d) requeued; its run (\S+) was left to deployment (\w+)/g)];
+      expect(requeued.length, copy.stderr()).toBeGreaterThanOrEqual(1);
+      for (const [, job, ref, owner] of requeued) expect([ref, owner]).toEqual([`${ids[0]}/${TENANT}/${job}/0`, ids[0]]);
       expect((await waitAllEnded(copy, first.key, 120_000)).map((j) => j.status)).toEqual(Array(JOBS).fill('succeeded'));
     } finally {
       await stop(copy);
