@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { DEFAULT_STORE_URL } from '../store/kysely-store.ts';
-import { startRuntime } from '../service/runtime.ts';
+import { DeploymentIdRefused, startRuntime } from '../service/runtime.ts';
 import { buildApp } from '../api/app.ts';
 import { listen } from '../api/server.ts';
 import { DEFAULT_RATE_LIMIT_NAMESPACE, connectRedis, redactUrl } from '../api/rate-limit.ts';
@@ -34,6 +34,8 @@ interface ServeOptions {
   redis?: string;
   redisPrefix: string;
   rateLimitPerMinute: string;
+  newDeploymentId?: boolean;
+  requeueRunning?: boolean;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -58,6 +60,8 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--redis <url>', 'Redis (redis://HOST:PORT[/DB]) where the instances share rate-limit counters; without it each instance counts its own').env('KUMUL_REDIS_URL'))
     .addOption(new Option('--redis-prefix <prefix>', 'prefix of the counters\' Redis keys: deployments sharing one Redis each need their own').env('KUMUL_REDIS_PREFIX').default(DEFAULT_RATE_LIMIT_NAMESPACE))
     .option('--rate-limit-per-minute <n>', 'API requests per key (per client address without a key) per minute', '6000')
+    .option('--new-deployment-id', 'give the store a new deployment id (a copied or restored store running beside the original); refused while jobs run')
+    .option('--requeue-running', 'with --new-deployment-id: return running jobs to the queue first, leaving their runs to the deployment that started them')
     .action(serve);
 }
 
@@ -83,17 +87,19 @@ async function serve(o: ServeOptions): Promise<void> {
     tickMs: numberAtLeast('--tick-ms', o.tickMs, 10),
     executors: o.executors === undefined ? null : executorsFile(o.executors),
     capability: capabilityOption(o.capability),
+    newDeploymentId: o.newDeploymentId === true,
+    requeueRunning: o.requeueRunning === true,
     log,
   }).catch((err: unknown) => {
     redis?.disconnect();
-    throw err instanceof ExecutorsConfigError ? new CliError(err.message) : err;
+    throw err instanceof ExecutorsConfigError || err instanceof DeploymentIdRefused ? new CliError(err.message) : err;
   });
   const app = buildApp(runtime.ctx, { rateLimitPerMinute, rateLimitRedis: redis, rateLimitNamespace: o.redisPrefix, warn: log });
   const { url } = await listen(app, { host: o.host, port: numberAtLeast('--port', o.port, 0) });
   // The key line comes first: whoever waits for the URL line has the key too.
   if (runtime.operatorKey) process.stdout.write(`Operator API key (shown once; keep it): ${runtime.operatorKey}\n`);
   const limits = redis ? `rate limits shared in Redis at ${redactUrl(o.redis!)}` : 'rate limits per instance';
-  process.stdout.write(`Kumul is serving at ${url} (store ${o.db}, scenario ${o.scenario}, time ×${o.timeScale}; data in ${join(o.data)}; ${limits})\n`);
+  process.stdout.write(`Kumul is serving at ${url} (deployment ${runtime.deployment.id}, store ${o.db}, scenario ${o.scenario}, time ×${o.timeScale}; ${limits})\n`);
   const shutdown = async () => {
     await app.close();
     redis?.disconnect();

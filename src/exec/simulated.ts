@@ -3,6 +3,8 @@
  * complete on their own, as on a real cluster, even while the service is down. Its runs are kept in the
  * store (written before `submit` returns), so a restarted service, or another instance that takes over the
  * dispatch loop, finds the runs that were started — the same guarantee a real engine gives by naming jobs.
+ * Runs are known by the same refs as Slurm's job names (`<deployment>/<tenant>/<job>/<n>`), so a copy of the store
+ * given a new deployment id keeps its runs apart from those of the deployment it was copied from.
  */
 import { runLocalProbe } from './local-probe.ts';
 import type { Executor, Outage, RunRequest, RunStatus } from './port.ts';

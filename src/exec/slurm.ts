@@ -2,9 +2,11 @@
  * The Slurm executor: runs on a real Slurm cluster through slurmrestd (OpenAPI v0.0.38, JWT headers).
  * The dispatch loop calls it like any executor; each site (and pool) maps to a partition and account.
  *
- * A run is a batch job named after its ref. Before submitting, the executor looks for a job with that
- * name, so a restarted service finds the runs it started and never submits one twice. The ref → job id
- * cache only saves that lookup; Slurm stays the source of truth.
+ * A run is a batch job named after its ref (`<deployment>/<tenant>/<job>/<n>`, src/service/loop.ts runRef; at
+ * most 1024 characters in Slurm 22.05, error 2012 beyond). Before submitting, the executor looks for a job with
+ * exactly that name, so a restarted service finds the runs it started and never submits one twice, and another
+ * deployment on the same cluster (another deployment id) never finds them. The ref → job id cache only saves that
+ * lookup; Slurm stays the source of truth.
  *
  * Slurm keeps its own clock: the `nowMs` arguments of the port are ignored and times come from Slurm.
  */

@@ -9,9 +9,11 @@
  *      started around the work already running, over the next `horizonHours` of forecasts or further, as far as
  *      the longest job needs (core/dispatch/horizon.ts), and the plans are written in one transaction.
  * All state is in the store (and the executor), so a kill -9 at any point followed by a restart loses
- * nothing: runs are named `<tenant>/<job>/<n>` (the n-th run of the job's plan; `<n>r<k>` after the job was
- * requeued k times), the executor returns a run it already started instead of starting another, and the
- * store records each start once.
+ * nothing: runs are named `<deployment>/<tenant>/<job>/<n>` (the store's deployment id; the n-th run of the job's
+ * plan; `<n>r<k>` after the job was requeued k times), the executor returns a run it already started instead of
+ * starting another, and the store records each start once. The deployment id keeps two deployments on one cluster
+ * (a staging copy, a restored store) from taking each other's runs; runs a store started before it had an id
+ * (`<tenant>/<job>/<n>`, before migration 0008) are followed under their names to their end.
  *
  * Outages: at every tick the executor says which pools take no new work (a drained or down Slurm partition).
  * A run still waiting to start there is cancelled and its job requeued; plans there are made again; the cycle
@@ -31,6 +33,7 @@ import type { LpSolver } from '../core/lp/model.ts';
 import { RunRejected, type Executor, type Outage, type RunStatus } from '../exec/port.ts';
 import type { JobStatus, StoredJob, UnplacedItem } from '../store/port.ts';
 import { allJobs } from '../store/all-jobs.ts';
+import { isDeploymentId } from '../store/deployment.ts';
 import type { ServiceContext } from './context.ts';
 import { asapOriginBaseline } from './baseline.ts';
 import { UnplacedMetrics, judgeUnplaced } from './unplaced.ts';
@@ -39,6 +42,8 @@ import { planSignalNotes } from './signal-overlay.ts';
 export interface LoopOptions {
   ctx: ServiceContext;
   executor: Executor;
+  /** The store's deployment id (Store.deployment, read by the runtime at start): the first part of every run's name. */
+  deploymentId: string;
   /** The scenario resolved over `slots` slots from `startMs` (forecasts plan, actuals meter). */
   scenarioWindow(startMs: number, slots: number): Scenario;
   slotMinutes: number;
@@ -94,6 +99,7 @@ export class DispatchLoop {
   private readonly unplacedMetrics: UnplacedMetrics;
 
   constructor(private readonly options: LoopOptions) {
+    if (!isDeploymentId(options.deploymentId)) throw new Error(`deploymentId: '${options.deploymentId}' is not a deployment id (8 lowercase base32 characters)`);
     const m = options.ctx.metrics;
     this.count = {
       queue: m.gauge('kumul_queue_depth', 'Jobs submitted or planned, not yet started'),
@@ -247,7 +253,8 @@ export class DispatchLoop {
     // since the last look (the first look after a start goes back a week, to cover the time the service was down).
     const since = this.stopScanMs ?? nowMs - STOP_LOOKBACK_MS;
     this.stopScanMs = nowMs;
-    for (const stored of await this.jobsIn(['cancelled', 'failed', 'missed'], since)) if (stored.executorRef) this.stopsLeft.add(stored.executorRef);
+    // Never a run of another deployment (a store copied and given a new id keeps the original's refs on old jobs).
+    for (const stored of await this.jobsIn(['cancelled', 'failed', 'missed'], since)) if (stored.executorRef && this.ownRun(stored.executorRef)) this.stopsLeft.add(stored.executorRef);
     for (const ref of [...this.stopsLeft]) {
       if (await this.stop(ref, nowMs)) this.stopsLeft.delete(ref);
     }
@@ -279,7 +286,7 @@ export class DispatchLoop {
       if (limit !== null && (busy.get(key) ?? 0) + job.units > limit) continue;
       // A job back from a requeue (planned, with the last run's ref kept) starts its next attempt.
       const attempt = stored.executorRef === null ? 0 : attemptOf(stored.executorRef) + (stored.status === 'paused' ? 0 : 1);
-      const ref = runRef(job.tenant, job.id, index, attempt);
+      const ref = runRef(this.options.deploymentId, job.tenant, job.id, index, attempt);
       const durationS = (Date.parse(run.end) - Date.parse(run.start)) / 1000;
       let status: RunStatus;
       try {
@@ -524,6 +531,12 @@ export class DispatchLoop {
     this.failing.set(ref, line);
   }
 
+  /** Whether this deployment started the run: its ref carries this deployment's id, or no id (started before 0008). */
+  private ownRun(ref: string): boolean {
+    const deployment = refDeployment(ref);
+    return deployment === null || deployment === this.options.deploymentId;
+  }
+
   /** Every job (all tenants) in these states (changed since `updatedSinceMs`, when given). */
   private jobsIn(statuses: JobStatus[], updatedSinceMs?: number): Promise<StoredJob[]> {
     return allJobs(this.options.ctx.store, { statuses, ...(updatedSinceMs === undefined ? {} : { updatedSinceMs }) });
@@ -537,19 +550,32 @@ function runSeconds(stored: StoredJob, index: number): number {
   return run ? (Date.parse(run.end) - Date.parse(run.start)) / 1000 : 0;
 }
 
-/** The name of run `index` of a job's plan, on the job's `attempt`-th plan (0 until it is first requeued). */
-export function runRef(tenantId: string, jobId: string, index: number, attempt: number): string {
-  return `${tenantId}/${jobId}/${index}${attempt > 0 ? `r${attempt}` : ''}`;
+/**
+ * The name of run `index` of a job's plan, on the job's `attempt`-th plan (0 until it is first requeued), in the
+ * deployment `deploymentId`: `<deployment>/<tenant>/<job>/<n>[r<k>]`. The loop names runs with it, the executors
+ * name the engine's jobs after it (Slurm job names), so a lookup by name finds only this deployment's runs.
+ */
+export function runRef(deploymentId: string, tenantId: string, jobId: string, index: number, attempt: number): string {
+  return `${deploymentId}/${tenantId}/${jobId}/${index}${attempt > 0 ? `r${attempt}` : ''}`;
 }
 
-/** The run number in a ref `<tenant>/<job>/<n>[r<k>]` (runRef's). */
+/**
+ * The deployment id a run was started under, or null for a ref made before stores had one (`<tenant>/<job>/<n>`:
+ * tenant and job ids hold no `/`, so the parts tell the two apart).
+ */
+export function refDeployment(ref: string): string | null {
+  const parts = ref.split('/');
+  return parts.length === 4 ? parts[0] : null;
+}
+
+/** The run number in a ref `[<deployment>/]<tenant>/<job>/<n>[r<k>]` (runRef's, or one made before deployment ids). */
 export function runIndex(ref: string): number {
   return Number.parseInt(ref.slice(ref.lastIndexOf('/') + 1), 10);
 }
 
-/** How many times the job had been requeued when this run started. */
-function attemptOf(ref: string): number {
-  const match = /r(\d+)$/.exec(ref);
+/** How many times the job had been requeued when this run started (the `r<k>` of the ref's last part). */
+export function attemptOf(ref: string): number {
+  const match = /\/\d+r(\d+)$/.exec(ref);
   return match ? Number(match[1]) : 0;
 }
 

@@ -6,7 +6,8 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../store/kysely-store.ts';
-import { LeaseLost, type Fence, type Store } from '../store/port.ts';
+import { LeaseLost, type Deployment, type Fence, type Store } from '../store/port.ts';
+import { allJobs } from '../store/all-jobs.ts';
 import { SimulatedExecutor } from '../exec/simulated.ts';
 import { MeasuredCapability, type Capability } from '../probe/capability.ts';
 import { buildExecutor, checkAgainstNetwork, type ExecutorsConfig } from '../exec/config.ts';
@@ -45,6 +46,16 @@ export interface RuntimeOptions {
   log: (line: string) => void;
   /** Peak compute metering and the views use: the network's stated (`advertised`, default) or the latest probes' (`measured`, docs/probes.md). */
   capability?: Capability;
+  /**
+   * Replace the store's deployment id before the loop starts (`--new-deployment-id`: a copied or restored store that
+   * runs beside the original on the same clusters); logged. Refused while jobs are running, unless `requeueRunning`.
+   */
+  newDeploymentId?: boolean;
+  /**
+   * With `newDeploymentId`: first return the running jobs to the queue, leaving their runs (named with the old id)
+   * untouched to the deployment that started them; they run again under the new id (`--requeue-running`).
+   */
+  requeueRunning?: boolean;
 }
 
 export interface Runtime {
@@ -52,10 +63,14 @@ export interface Runtime {
   executor: SiteRoutedExecutor;
   /** The operator key, when this start created it (first start only). */
   operatorKey: string | null;
+  /** The store's deployment id, which names every run this service starts (docs/service.md, "Deployment id"). */
+  deployment: Deployment;
   stop(): Promise<void>;
 }
 
 export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
+  // Before anything is stored (a first start's operator key is shown once).
+  if (o.requeueRunning && !o.newDeploymentId) throw new DeploymentIdRefused('--requeue-running: only with --new-deployment-id');
   mkdirSync(o.dataDir, { recursive: true });
   const store = await openStore(o.dbUrl);
   // A restarted service, or a new instance, goes on from the simulated instant the leader saved, never back.
@@ -72,6 +87,11 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const live = await openLiveEvents(o.dbUrl, metrics, o.log);
   const ctx: ServiceContext = { store, clock, metrics, network: () => (capability ? capability.network(scenario.network()) : scenario.network()), scenario, live, wake: () => loop?.wake() };
   if (o.executors) checkAgainstNetwork(o.executors, scenario.network(), o.executors.file);
+  // After the checks: a new id is the last thing decided before the loop may start runs under it.
+  const deployment = await deploymentOf(store, o, clock.nowMs()).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   const simulated = new SimulatedExecutor(store);
   // Slurm keeps real time: a job without a command waits its work's length divided by the time scale.
   const executor = buildExecutor(o.executors, simulated, { workSecondsPerSecond: 1 / o.timeScale, serviceMs: clock.atRealMs });
@@ -84,6 +104,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     new DispatchLoop({
       ctx: { ...ctx, store: store.fenced(fence) },
       executor,
+      deploymentId: deployment.id,
       scenarioWindow: (windowStartMs, slots) => (capability ? capability.scenario(scenario.window(windowStartMs, slots)) : scenario.window(windowStartMs, slots)),
       slotMinutes: scenario.slotMinutes,
       dispatch: () => scenario.dispatch(),
@@ -143,6 +164,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     ctx,
     executor,
     operatorKey,
+    deployment,
     stop: async () => {
       stopped = true;
       clearInterval(timer);
@@ -162,6 +184,33 @@ async function openLiveEvents(dbUrl: string, metrics: Metrics, log: (line: strin
   const target = parseStoreUrl(dbUrl);
   if (target.backend === 'sqlite') return new InProcessLiveEvents();
   return PostgresLiveEvents.open({ connectionString: target.connectionString, metrics, log });
+}
+
+/** A deployment-id option the service cannot carry out (jobs running, --requeue-running alone): `kumul serve` exits with the reason. */
+export class DeploymentIdRefused extends Error {}
+
+/**
+ * The store's deployment id (made on a first start), or a new one when the operator asks (`--new-deployment-id`),
+ * logged with the one it replaces. With `requeueRunning`, running jobs go back to the queue first, their runs left
+ * to the deployment that started them (never stopped or followed from here).
+ */
+async function deploymentOf(store: Store, o: RuntimeOptions, nowMs: number): Promise<Deployment> {
+  if (!o.newDeploymentId) return store.deployment(nowMs);
+  const old = await store.deployment(nowMs);
+  if (o.requeueRunning) {
+    for (const stored of await allJobs(store, { statuses: ['running'] })) {
+      const why = `its run ${stored.executorRef} was left to deployment ${old.id}: the store was given a new deployment id (--new-deployment-id --requeue-running)`;
+      const moved = await store.requeueRun({ tenantId: stored.job.tenant, jobId: stored.job.id }, why, { nowMs, expectedVersion: stored.version });
+      if (!moved.ok) throw new DeploymentIdRefused(`--requeue-running: job ${stored.job.tenant}/${stored.job.id}: ${moved.reason}`);
+      o.log(`job ${stored.job.tenant}/${stored.job.id} requeued; ${why}`);
+    }
+  }
+  const renewed = await store.renewDeployment(nowMs);
+  if (!renewed.ok) {
+    throw new DeploymentIdRefused(`--new-deployment-id: ${renewed.reason}. If this store is a copy whose runs belong to the original, add --requeue-running; if it is the same deployment, keep its id`);
+  }
+  o.log(`deployment id ${renewed.previousId} replaced by ${renewed.deployment.id} (--new-deployment-id); runs are now named ${renewed.deployment.id}/<tenant>/<job>/<n>`);
+  return renewed.deployment;
 }
 
 /** On a first start, an operator tenant and its key (printed once); later starts create nothing. */

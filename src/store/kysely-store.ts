@@ -5,6 +5,7 @@
  */
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { connect, type ConnectOptions } from './dialects.ts';
+import { deploymentMethods } from './deployment.ts';
 import { jobMethods } from './jobs.ts';
 import { meteringMethods } from './metering.ts';
 import { migrateToLatest } from './migrations/index.ts';
@@ -22,12 +23,13 @@ import type { Db } from './support.ts';
 export const DEFAULT_STORE_URL = 'sqlite:./data/kumul.db';
 
 export interface StoreOptions extends ConnectOptions {
-  /** Source of API key secrets; node:crypto's by default (tests may pass a seeded one). */
+  /** Source of API key secrets and deployment ids; node:crypto's by default (tests may pass a seeded one). */
   randomBytes?: RandomBytes;
 }
 
 export async function openStore(url: string, options: StoreOptions = {}): Promise<Store> {
   const { db, backend } = connect(url, options);
+  const randomBytes = options.randomBytes ?? cryptoRandomBytes;
   try {
     await migrateToLatest(db, backend, options.schema);
   } catch (error) {
@@ -38,13 +40,14 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     backend,
     migrate: () => migrateToLatest(db, backend, options.schema),
     close: () => db.destroy(),
-    ...tenantMethods(db, options.randomBytes ?? cryptoRandomBytes),
+    ...tenantMethods(db, randomBytes),
     ...jobMethods(db),
     ...transitionMethods(db),
     ...meteringMethods(db),
     ...scenarioMethods(db),
     ...probeMethods(db),
     ...signalMethods(db),
+    ...deploymentMethods(db, randomBytes),
     ...leaseMethods(db),
     ...runtimeStateMethods(db),
     // The dispatch loop's writes (transitions, metering) check the lease first; the rest is this store's.

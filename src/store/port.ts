@@ -350,6 +350,19 @@ export interface SignalPointQuery {
   limit?: number;
 }
 
+// ---- the deployment ----
+
+/**
+ * The deployment a store belongs to. `id` (DEPLOYMENT_ID_LENGTH characters of lowercase base32, e.g. `q7mhx2ka`) is
+ * in the name of every run the service starts in an engine (`<id>/<tenant>/<job>/<n>`, src/service/loop.ts runRef),
+ * so that deployments sharing one cluster never take each other's runs. Made on the first start; kept by restarts,
+ * upgrades, backups and restores; replaced only when the operator asks (`kumul serve --new-deployment-id`).
+ */
+export interface Deployment {
+  id: string;
+  createdMs: number;
+}
+
 // ---- the port ----
 
 export interface Store {
@@ -424,6 +437,19 @@ export interface Store {
   savingsByBucket(bucketMs: number): Promise<Result<{ buckets: SavingsBucket[] }>>;
   /** Every tenant's rows at a site whose run overlaps [fromMs, toMs), by start: the dashboard's history of a site's load. */
   siteMetering(siteId: string, fromMs: number, toMs: number): Promise<MeteringRow[]>;
+
+  /**
+   * The deployment's id, read by the service at every start; the first call on a store makes it and stores it
+   * (instances starting at once on one database all get the same one).
+   */
+  deployment(nowMs: number): Promise<Deployment>;
+  /**
+   * A new id for the deployment, the old one kept as replaced (`kumul serve --new-deployment-id`, for a copied or
+   * restored store that runs beside the original). Refused (`illegal-transition`, naming how many and one of them)
+   * while jobs are `running`: their runs carry the old id, and whether they are this store's to follow or the
+   * original's is the operator's call (requeue them first, or keep the id). `previousId` is null when the store had none.
+   */
+  renewDeployment(nowMs: number): Promise<Result<{ deployment: Deployment; previousId: string | null }>>;
 
   /** Stores a new version of the network scenario document (JSON-serializable). */
   putScenario(document: unknown, nowMs: number): Promise<ScenarioVersion>;

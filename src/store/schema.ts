@@ -156,6 +156,14 @@ export interface ServiceStateTable {
   value_ms: number;
 }
 
+/** The deployment's ids (migration 0008): `current` is 1 for the id in force, null for those it replaced. */
+export interface DeploymentsTable {
+  id: string;
+  created_ms: number;
+  replaced_ms: number | null;
+  current: number | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -168,4 +176,5 @@ export interface Database {
   leases: LeasesTable;
   simulated_runs: SimulatedRunsTable;
   service_state: ServiceStateTable;
+  deployments: DeploymentsTable;
 }

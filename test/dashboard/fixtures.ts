@@ -168,6 +168,7 @@ export function dispatchLoop(f: DashboardFixture): DispatchLoop {
   return new DispatchLoop({
     ctx: f.ctx,
     executor: new SimulatedExecutor(),
+    deploymentId: 'fixtured',
     scenarioWindow: (startMs, slots) => f.scenario.window(startMs, slots),
     slotMinutes: f.scenario.slotMinutes,
     dispatch: () => f.scenario.dispatch(),

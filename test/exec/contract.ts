@@ -3,7 +3,10 @@
  * (src/exec/port.ts). executors.test.ts runs it against every executor; a new executor passes it unchanged.
  */
 import { expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import type { Executor, RunRequest, RunState, RunStatus } from '../../src/exec/port.ts';
+import { newDeploymentId } from '../../src/store/deployment.ts';
+import { runRef } from '../../src/service/loop.ts';
 
 export interface ExecutorHarness {
   /** A fresh executor over the same engine: a second one stands for a restarted service. */
@@ -84,6 +87,25 @@ export function executorContract(h: ExecutorHarness): void {
     await until(h, executor, req.ref, ['cancelled']);
     await executor.cancel(req.ref, h.now());
     expect((await executor.status(req.ref, h.now()))!.state).toBe('cancelled');
+  });
+
+  it('two deployments naming the same tenant and job: the second gets a run of its own, never the first one’s finished run', async () => {
+    const executor = h.make();
+    const n = count++;
+    const [first, second] = [newDeploymentId(randomBytes), newDeploymentId(randomBytes)].map((id) => ({
+      ref: runRef(id, `contract-${unique}`, `job-${n}`, 0, 0), tenantId: `contract-${unique}`, jobId: `job-${n}`, ...h.sites[0], units: 1, durationS: 1,
+    }));
+    await executor.submit(first, h.now());
+    expect((await until(h, executor, first.ref, ['completed', 'failed', 'cancelled'])).at(-1)!.state).toBe('completed');
+    // Another executor (the second deployment's service) over the same engine.
+    const other = h.make();
+    expect(await other.status(second.ref, h.now())).toBeNull();
+    const own = await other.submit(second, h.now());
+    expect(own.ref).toBe(second.ref);
+    expect(['pending', 'running']).toContain(own.state);
+    expect(await h.countRuns(first.ref)).toBe(1);
+    expect(await h.countRuns(second.ref)).toBe(1);
+    expect((await until(h, other, second.ref, ['completed', 'failed', 'cancelled'])).at(-1)!.state).toBe('completed');
   });
 
   it('an unknown ref has no status, and cancelling it does nothing', async () => {

@@ -42,6 +42,7 @@ describe('metering with measured capability', () => {
       loop = new DispatchLoop({
         ctx,
         executor: new SimulatedExecutor(),
+        deploymentId: 'testdepa',
         scenarioWindow: (startMs, slots) => capability.scenario(loadScenario('hami', { start: new Date(startMs).toISOString(), slots })),
         slotMinutes: 60,
         dispatch: () => ({ policy: 'optimize', objective: objectiveFrom('cost') }),
@@ -83,6 +84,7 @@ describe('metering with measured capability', () => {
       loop = new DispatchLoop({
         ctx,
         executor: new SimulatedExecutor(),
+        deploymentId: 'testdepa',
         scenarioWindow: (startMs, slots) => loadScenario('hami', { start: new Date(startMs).toISOString(), slots }),
         slotMinutes: 60,
         dispatch: () => ({ policy: 'optimize', objective: objectiveFrom('cost') }),

@@ -44,6 +44,7 @@ for (const backend of API_BACKENDS) describe(`${backend}: a service whose clock 
     loop = new DispatchLoop({
       ctx,
       executor: new SimulatedExecutor(),
+      deploymentId: 'testdepa',
       scenarioWindow: (startMs, slots) => state.window(startMs, slots),
       slotMinutes: state.slotMinutes,
       dispatch: () => state.dispatch(),

@@ -39,10 +39,13 @@ describe('dispatch loop', () => {
   /** Runs whose status and cancel calls fail, as if their cluster could not be reached. */
   let unreachable: Set<string>;
   let logged: string[];
+  /** The store's deployment id: the first part of every run's name. */
+  let deploymentId: string;
 
   beforeEach(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kumul-loop-'));
     store = await openStore(`sqlite:${join(dir, 'kumul.db')}`);
+    deploymentId = (await store.deployment(T0)).id;
     clock = new FixedClock(T0);
     metrics = new Metrics();
     executor = new SimulatedExecutor();
@@ -65,6 +68,7 @@ describe('dispatch loop', () => {
     loopOptions = {
       ctx,
       executor: seen,
+      deploymentId,
       scenarioWindow: (startMs, slots) => loadScenario('hami', { start: new Date(startMs).toISOString(), slots }),
       slotMinutes: 60,
       dispatch: () => ({ policy: 'optimize', objective: objectiveFrom('cost') }),
@@ -278,23 +282,23 @@ describe('dispatch loop', () => {
     clock.advance(60_000);
     expect((await store.cancel({ tenantId: 'lab', jobId: 'run1' }, { nowMs: clock.nowMs() })).ok).toBe(true);
     await loop.tick();
-    expect((await executor.status('lab/run1/0', clock.nowMs()))!.state).toBe('cancelled');
+    expect((await executor.status(`${deploymentId}/lab/run1/0`, clock.nowMs()))!.state).toBe('cancelled');
     // Cancelled while no loop ran: a new loop (a restarted service) stops it at its first tick.
     clock.advance(60_000);
     expect((await store.cancel({ tenantId: 'lab', jobId: 'run2' }, { nowMs: clock.nowMs() })).ok).toBe(true);
     const restarted = new DispatchLoop({ ...loopOptions, ctx: { ...loopOptions.ctx, metrics: new Metrics() } });
     await restarted.tick();
-    expect((await executor.status('lab/run2/0', clock.nowMs()))!.state).toBe('cancelled');
+    expect((await executor.status(`${deploymentId}/lab/run2/0`, clock.nowMs()))!.state).toBe('cancelled');
   });
 
   it('a run whose executor cannot be reached is skipped for the tick, logged once, and followed again once it answers', async () => {
     await store.submitJobs('lab', [spec('near', { origin: 'hami', inputGb: 0, deadlineMs: T0 + 3 * HOUR }), spec('far', { origin: 'hami', inputGb: 0, deadlineMs: T0 + 3 * HOUR })], T0);
     await loop.tick();
-    unreachable.add('lab/far/0');
+    unreachable.add(`${deploymentId}/lab/far/0`);
     await runUntil(T0 + 3 * HOUR);
     expect((await store.getJob({ tenantId: 'lab', jobId: 'near' }))!.status).toBe('succeeded');
     expect((await store.getJob({ tenantId: 'lab', jobId: 'far' }))!.status).toBe('running');
-    expect(logged).toEqual(['executor simulated: status lab/far/0: connect ECONNREFUSED 10.0.0.5:6820']);
+    expect(logged).toEqual([`executor simulated: status ${deploymentId}/lab/far/0: connect ECONNREFUSED 10.0.0.5:6820`]);
     expect(metrics.render()).toMatch(/kumul_executor_errors_total\{call="status"\} (1[0-9]|[2-9])/);
     unreachable.clear();
     await loop.tick();
@@ -351,8 +355,8 @@ describe('dispatch loop', () => {
     reportedOutages = [{ siteId: 'zhengzhou', poolId: 'zhengzhou-ai', reason: 'test' }];
     await loop.tick();
     const first = (await store.getJob({ tenantId: 'lab', jobId: 'w' }))!;
-    expect(first).toMatchObject({ status: 'running', executorRef: 'lab/w/0' });
-    expect((await executor.status('lab/w/0', clock.nowMs()))!.state).toBe('pending');
+    expect(first).toMatchObject({ status: 'running', executorRef: `${deploymentId}/lab/w/0` });
+    expect((await executor.status(`${deploymentId}/lab/w/0`, clock.nowMs()))!.state).toBe('pending');
     // Next tick the loop sees the truth.
     reportedOutages = null;
     clock.advance(60_000);
@@ -360,13 +364,13 @@ describe('dispatch loop', () => {
     const moved = (await store.getJob({ tenantId: 'lab', jobId: 'w' }))!;
     expect(['planned', 'running']).toContain(moved.status);
     expect(moved.plan!.site).toBe('zhengzhou');
-    expect((await executor.status('lab/w/0', clock.nowMs()))!.state).toBe('cancelled');
+    expect((await executor.status(`${deploymentId}/lab/w/0`, clock.nowMs()))!.state).toBe('cancelled');
     const names = (await store.jobEvents({ tenantId: 'lab', jobId: 'w' })).map((e) => e.name);
     expect(names.slice(0, 5)).toEqual(['submit', 'planJob', 'startRun', 'requeueRun', 'planJob']);
     await runUntil(T0 + 48 * HOUR);
     // The second attempt has its own run name, so the executor starts it rather than returning the cancelled one.
-    expect((await store.getJob({ tenantId: 'lab', jobId: 'w' }))!).toMatchObject({ status: 'succeeded', executorRef: 'lab/w/0r1' });
-    expect((await executor.status('lab/w/0r1', clock.nowMs()))!.state).toBe('completed');
+    expect((await store.getJob({ tenantId: 'lab', jobId: 'w' }))!).toMatchObject({ status: 'succeeded', executorRef: `${deploymentId}/lab/w/0r1` });
+    expect((await executor.status(`${deploymentId}/lab/w/0r1`, clock.nowMs()))!.state).toBe('completed');
     // Metered once, under the second attempt's run name (never confused with the first attempt's).
     expect((await store.jobMetering({ tenantId: 'lab', jobId: 'w' })).map((r) => r.key)).toEqual(['run-0r1']);
   });
@@ -379,7 +383,7 @@ describe('dispatch loop', () => {
     await loop.tick();
     reportedOutages = [];
     const first = (await store.getJob({ tenantId: 'lab', jobId: 'stuck' }))!;
-    expect(first).toMatchObject({ status: 'running', executorRef: 'lab/stuck/0' });
+    expect(first).toMatchObject({ status: 'running', executorRef: `${deploymentId}/lab/stuck/0` });
     const plannedStart = Date.parse(first.plan!.runs[0].start);
     clock.set(plannedStart + 4 * HOUR); // exactly four cycles of 60 min: not yet
     await loop.tick();
@@ -388,8 +392,8 @@ describe('dispatch loop', () => {
     await loop.tick();
     const events = await store.jobEvents({ tenantId: 'lab', jobId: 'stuck' });
     const requeued = events.find((e) => e.name === 'requeueRun')!;
-    expect(requeued.detail.reason).toMatch(/^run lab\/stuck\/0 still waits to start 241 min after its planned start/);
-    expect((await executor.status('lab/stuck/0', clock.nowMs()))!.state).toBe('cancelled');
+    expect(requeued.detail.reason).toMatch(new RegExp(`^run ${deploymentId}/lab/stuck/0 still waits to start 241 min after its planned start`));
+    expect((await executor.status(`${deploymentId}/lab/stuck/0`, clock.nowMs()))!.state).toBe('cancelled');
   });
 
   it('meters runs with the actual signals, sharing renewables between runs at a site', async () => {

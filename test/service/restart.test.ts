@@ -82,13 +82,14 @@ describe('kumul serve survives kill -9', () => {
       const executorRuns = await store.simulatedRunRefs();
       expect(new Set(executorRuns).size, 'the executor started a ref twice').toBe(executorRuns.length);
       const recorded: string[] = [];
+      const deploymentId = (await store.deployment(0)).id;
       for (const spec of jobs()) {
         const job = (await store.getJob({ tenantId: 'lab', jobId: spec.id }))!;
         expect(job.status, `${spec.id}`).toBe('succeeded');
         const events = await store.jobEvents({ tenantId: 'lab', jobId: spec.id });
         expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
         const refs = events.filter((e) => e.name === 'startRun' || e.name === 'resumeRun').map((e) => String(e.detail.executorRef));
-        expect(refs, `${spec.id} runs`).toEqual(refs.map((_, i) => `lab/${spec.id}/${i}`));
+        expect(refs, `${spec.id} runs`).toEqual(refs.map((_, i) => `${deploymentId}/lab/${spec.id}/${i}`));
         recorded.push(...refs);
         const metering = await store.jobMetering({ tenantId: 'lab', jobId: spec.id });
         expect(metering.length, `${spec.id} metering rows`).toBe(refs.length);

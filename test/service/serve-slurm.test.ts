@@ -110,11 +110,11 @@ describe('kumul serve on Slurm', () => {
     expect(submitted.body.jobs[0].command).toMatch(/^echo/);
     const ended = await waitAllEnded(() => server, key, 120_000);
     expect(ended.map((j) => j.status)).toEqual(Array(6).fill('succeeded'));
-    const inSlurm = (await slurmJobs(localSlurm())).filter((j) => String(j.name).startsWith(`${tenant}/`));
+    const inSlurm = (await slurmJobs(localSlurm())).filter((j) => String(j.name).startsWith(`${server.deploymentId}/${tenant}/`));
     expect(inSlurm).toHaveLength(6);
     for (const spec of jobs(6)) {
       const refs = await runRefs(server, key, String(spec.id));
-      expect(refs).toEqual([`${tenant}/${spec.id}/0`]);
+      expect(refs).toEqual([`${server.deploymentId}/${tenant}/${spec.id}/0`]);
       const job = inSlurm.find((j) => j.name === refs[0])!;
       expect(job.job_state, String(spec.id)).toBe('COMPLETED');
       if (spec.id === 'j0') expect(readFileSync(join(dir, 'j0.out'), 'utf8').trim()).toBe(`${refs[0]} ran on ${job.partition}`);
@@ -131,7 +131,7 @@ describe('kumul serve on Slurm', () => {
     // A large input at urumqi makes it the earliest start there; anywhere else waits for the transfer.
     const job = { id: 'outage', class: 'training', poolClass: 'ai', units: 1, durationS: 4 * 3600, release: '2026-06-01T00:00:00Z', deadline: '2026-06-09T00:00:00Z', origin: 'urumqi', inputGb: 5000, allowedSites: ['urumqi', 'zhengzhou'] };
     expect((await api(server, key, 'POST', '/v1/jobs', job)).status).toBe(201);
-    const ref = `${tenant}/outage/0`;
+    const ref = `${server.deploymentId}/${tenant}/outage/0`;
     const runningInSlurm = async () => (await slurmJobs(localSlurm())).find((j) => j.name === ref)?.job_state === 'RUNNING';
     for (let i = 0; i < 120 && !(await runningInSlurm()); i++) await sleep(250);
     expect(await runningInSlurm(), 'the job should run at urumqi first').toBe(true);
@@ -184,7 +184,8 @@ describe('kumul serve on Slurm survives kill -9', () => {
     try {
       const ended = await waitAllEnded(() => server, key, 150_000);
       expect(ended.map((j) => j.status)).toEqual(Array(8).fill('succeeded'));
-      const inSlurm = (await slurmJobs(localSlurm())).filter((j) => String(j.name).startsWith(`${tenant}/`));
+      expect(server.deploymentId).toMatch(/^[a-z2-7]{8}$/);
+      const inSlurm = (await slurmJobs(localSlurm())).filter((j) => String(j.name).startsWith(`${server.deploymentId}/${tenant}/`));
       const names = inSlurm.map((j) => String(j.name));
       expect(new Set(names).size, 'a run was submitted to Slurm twice').toBe(names.length);
       const recorded: string[] = [];

@@ -5,6 +5,7 @@
 import { describe } from 'vitest';
 import { BACKENDS, useBackend } from './harness.ts';
 import { concurrencyContract } from './contract/concurrency.ts';
+import { deploymentContract } from './contract/deployment.ts';
 import { jobContract } from './contract/jobs.ts';
 import { leaseContract, runtimeStateContract } from './contract/leases.ts';
 import { meteringContract } from './contract/metering.ts';
@@ -29,5 +30,6 @@ for (const backend of BACKENDS) {
     describe('pushed signals', () => signalContract(h));
     describe('leases and fencing', () => leaseContract(h));
     describe('shared runtime state', () => runtimeStateContract(h));
+    describe('deployment id', () => deploymentContract(h));
   });
 }

@@ -13,6 +13,8 @@ export interface ServeProcess {
   url: string;
   /** Null on a restart (the key is printed on the first start only). */
   operatorKey: string | null;
+  /** The store's deployment id, as the serving line prints it: the first part of every run's name. */
+  deploymentId: string;
   /** What the process wrote to stderr so far (for failure messages). */
   stderr(): string;
 }
@@ -35,7 +37,7 @@ export function startServe(args: string[], timeoutMs = 30_000): Promise<ServePro
       if (!url || !out.includes('\n', url.index)) return;
       clearTimeout(timer);
       child.removeAllListeners('exit');
-      resolve({ child, url: url[1], operatorKey: /Operator API key[^:]*: (kml_\S+)/.exec(out)?.[1] ?? null, stderr: () => err });
+      resolve({ child, url: url[1], operatorKey: /Operator API key[^:]*: (kml_\S+)/.exec(out)?.[1] ?? null, deploymentId: /\(deployment ([a-z2-7]+),/.exec(out)?.[1] ?? '', stderr: () => err });
     });
   });
 }

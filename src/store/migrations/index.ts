@@ -12,6 +12,7 @@ import { jobCommandMigration } from './0004-job-command.ts';
 import { jobsUpdatedMigration } from './0005-jobs-updated.ts';
 import { jobUnplacedMigration } from './0006-job-unplaced.ts';
 import { signalPointsMigration } from './0007-signal-points.ts';
+import { deploymentMigration } from './0008-deployment.ts';
 import { leasesMigration } from './0009-leases.ts';
 import { sharedRuntimeMigration } from './0010-shared-runtime.ts';
 
@@ -24,6 +25,7 @@ function migrations(backend: Backend): Record<string, Migration> {
     '0005-jobs-updated': jobsUpdatedMigration(),
     '0006-job-unplaced': jobUnplacedMigration(),
     '0007-signal-points': signalPointsMigration(backend),
+    '0008-deployment': deploymentMigration(backend),
     '0009-leases': leasesMigration(),
     '0010-shared-runtime': sharedRuntimeMigration(),
   };
@@ -39,4 +41,14 @@ export async function migrateToLatest(db: Kysely<Database>, backend: Backend, sc
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * Migrates up or down to the named migration. Only tests call it: they build a store as an earlier version of Kumul
+ * left it (e.g. before 0008-deployment) and check that an upgrade keeps what it holds.
+ */
+export async function migrateTo(db: Kysely<Database>, backend: Backend, name: string, schema?: string): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations(backend) }, ...(schema ? { migrationTableSchema: schema } : {}) });
+  const { error } = await migrator.migrateTo(name);
+  if (error) throw error instanceof Error ? error : new Error(String(error));
 }
