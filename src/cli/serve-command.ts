@@ -19,7 +19,6 @@ interface ServeOptions {
   port: string;
   host: string;
   db: string;
-  data: string;
   scenario: string;
   timeScale: string;
   start?: string;
@@ -45,7 +44,6 @@ export function registerServeCommand(program: Command): void {
     .option('--port <n>', 'TCP port (0: any free port)', '8080')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--db <url>', 'store: sqlite:FILE, sqlite::memory: or postgres://…', DEFAULT_STORE_URL)
-    .option('--data <dir>', 'directory for the simulated executor and the clock', 'data')
     .option('--scenario <name|file>', 'the network to run', 'hami')
     .option('--time-scale <x>', 'simulated seconds per real second (1: real time)', '60')
     .option('--start <iso>', 'simulated start on a first start (default: now)')
@@ -75,7 +73,6 @@ async function serve(o: ServeOptions): Promise<void> {
   });
   const runtime = await startRuntime({
     dbUrl: o.db,
-    dataDir: o.data,
     scenario: o.scenario,
     timeScale: numberAtLeast('--time-scale', o.timeScale, 0),
     startMs,

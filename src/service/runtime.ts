@@ -3,8 +3,6 @@
  * store; every cycle runs on its latest version) and its windows, the simulated executor, the dispatch loop
  * ticking on a timer, and the demo workload. `kumul serve` starts it and puts the API in front; the restart tests start it as a child process.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { openStore } from '../store/kysely-store.ts';
 import { LeaseLost, type Deployment, type Fence, type Store } from '../store/port.ts';
 import { allJobs } from '../store/all-jobs.ts';
@@ -27,8 +25,6 @@ import { Leadership } from './leadership.ts';
 
 export interface RuntimeOptions {
   dbUrl: string;
-  /** Directory for the SQLite file's neighbours: the simulated executor's memory. */
-  dataDir: string;
   scenario: string;
   /** Simulated seconds per real second. */
   timeScale: number;
@@ -71,7 +67,6 @@ export interface Runtime {
 export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   // Before anything is stored (a first start's operator key is shown once).
   if (o.requeueRunning && !o.newDeploymentId) throw new DeploymentIdRefused('--requeue-running: only with --new-deployment-id');
-  mkdirSync(o.dataDir, { recursive: true });
   const store = await openStore(o.dbUrl);
   // A restarted service, or a new instance, goes on from the simulated instant the leader saved, never back.
   const startMs = Math.max(o.startMs, (await store.serviceInstant()) ?? -Infinity);

@@ -59,7 +59,7 @@ describe('executors file', () => {
   it('kumul serve refuses a bad file before it starts, naming file and field (exit 2)', () => {
     const bad = file('serve-bad.json', { ...good, sites: { hami: { cluster: 'east', pools: { 'hami-tpu': { partition: 'x', units: 'gpus' } } } } });
     writeFileSync(join(dir, 'east.jwt'), 'a.b.c');
-    const run = spawnSync(process.execPath, [join(ROOT, 'bin/kumul.js'), 'serve', '--db', 'sqlite::memory:', '--data', join(dir, 'data'), '--port', '0', '--no-demo', '--executors', bad], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    const run = spawnSync(process.execPath, [join(ROOT, 'bin/kumul.js'), 'serve', '--db', 'sqlite::memory:', '--port', '0', '--no-demo', '--executors', bad], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/serve-bad\.json: sites\.hami\.pools\.hami-tpu: site hami has no pool hami-tpu/);
     expect(run.stderr).not.toMatch(/ at /);

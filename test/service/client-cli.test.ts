@@ -20,7 +20,7 @@ function kumul(...args: string[]) {
 }
 
 beforeAll(async () => {
-  server = await startServe(['--db', `sqlite:${join(dir, 'k.db')}`, '--data', dir, '--no-demo', '--time-scale', '600', '--start', '2026-06-01T00:00Z', '--tick-ms', '100']);
+  server = await startServe(['--db', `sqlite:${join(dir, 'k.db')}`, '--no-demo', '--time-scale', '600', '--start', '2026-06-01T00:00Z', '--tick-ms', '100']);
   url = server.url;
   operatorKey = server.operatorKey!;
   const created = await fetch(`${url}/v1/tenants`, {

@@ -35,7 +35,7 @@ function executorsFile(dir: string): string {
 }
 
 function serveArgs(dir: string, ...more: string[]): string[] {
-  return ['--db', `sqlite:${join(dir, 'kumul.db')}`, '--data', join(dir, 'data'), '--no-demo', '--time-scale', String(SCALE), '--start', '2026-06-01T00:00Z',
+  return ['--db', `sqlite:${join(dir, 'kumul.db')}`, '--no-demo', '--time-scale', String(SCALE), '--start', '2026-06-01T00:00Z',
     '--tick-ms', '100', '--replan-minutes', '30', '--policy', 'asap-any', '--executors', executorsFile(dir), ...more];
 }
 

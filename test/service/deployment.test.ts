@@ -233,7 +233,6 @@ describe('kumul serve and the deployment id', () => {
   function options(dir: string, log: string[], over: Partial<RuntimeOptions> = {}): RuntimeOptions {
     return {
       dbUrl: `sqlite:${join(dir, 'kumul.db')}`,
-      dataDir: join(dir, 'data'),
       scenario: 'hami',
       timeScale: 60,
       startMs: T0,

@@ -6,9 +6,6 @@
  * Until the dispatch lease lands (issue 11 item 1) both processes run a loop; the second ticks once an hour
  * (`--tick-ms 3600000`), so every tick either stream gets within the test comes from the first instance's loop.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,7 +60,6 @@ async function eventually(check: () => boolean, what: string, timeoutMs = 15_000
 
 describe('two kumul serve instances on one PostgreSQL and one Redis', () => {
   const database = `kumul_instances_${randomBytes(6).toString('hex')}`;
-  const dataDirs: string[] = [];
   let admin: pg.Client;
   let leader: ServeProcess;
   let other: ServeProcess;
@@ -80,14 +76,9 @@ describe('two kumul serve instances on one PostgreSQL and one Redis', () => {
     dbUrl.pathname = `/${database}`;
     const prefix = `kumul-test:${database}:`; // counters of this file only
     const common = ['--db', dbUrl.toString(), '--no-demo', '--redis', TEST_REDIS_URL, '--redis-prefix', prefix, '--rate-limit-per-minute', String(LIMIT_PER_MINUTE)];
-    const dataDir = () => {
-      const dir = mkdtempSync(join(tmpdir(), 'kumul-instance-'));
-      dataDirs.push(dir);
-      return dir;
-    };
     // One after the other: the first start creates the operator and the scenario document.
-    leader = await startServe([...common, '--data', dataDir(), '--tick-ms', '200']);
-    other = await startServe([...common, '--data', dataDir(), '--tick-ms', '3600000']);
+    leader = await startServe([...common, '--tick-ms', '200']);
+    other = await startServe([...common, '--tick-ms', '3600000']);
     operatorKey = leader.operatorKey!;
     expect(operatorKey).toMatch(/^kml_/);
     expect(other.operatorKey).toBeNull();
@@ -99,7 +90,6 @@ describe('two kumul serve instances on one PostgreSQL and one Redis', () => {
       p.child.kill('SIGTERM');
       await exited(p.child);
     }
-    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
     await admin?.query(`drop database if exists ${database} with (force)`);
     await admin?.end();
   }, 30_000);

@@ -38,7 +38,7 @@ function jobs(): JobSpec[] {
 function startServe(db: string, data: string): ChildProcess {
   return spawn(
     process.execPath,
-    [join(ROOT, 'bin/kumul.js'), 'serve', '--db', `sqlite:${db}`, '--data', data, '--port', '0', '--no-demo', '--time-scale', '3600', '--start', '2026-06-01T00:00Z', '--tick-ms', '40', '--replan-minutes', '30'],
+    [join(ROOT, 'bin/kumul.js'), 'serve', '--db', `sqlite:${db}`, '--port', '0', '--no-demo', '--time-scale', '3600', '--start', '2026-06-01T00:00Z', '--tick-ms', '40', '--replan-minutes', '30'],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
 }

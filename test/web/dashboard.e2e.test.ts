@@ -54,7 +54,7 @@ beforeAll(async () => {
   expect(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (scripts/test.sh does)`).toBe(true);
   expect(existsSync(join(ROOT, 'dist/web/index.html')), 'the dashboard is not built: npm run build:web').toBe(true);
   mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startServe(['--db', `sqlite:${join(dir, 'k.db')}`, '--data', dir, '--no-demo', '--time-scale', '300', '--start', '2026-06-01T00:00Z', '--tick-ms', '100']);
+  server = await startServe(['--db', `sqlite:${join(dir, 'k.db')}`, '--no-demo', '--time-scale', '300', '--start', '2026-06-01T00:00Z', '--tick-ms', '100']);
   const started = { url: server.url, operatorKey: server.operatorKey! };
   url = started.url;
   operatorKey = started.operatorKey;
