@@ -4,8 +4,9 @@
  * SQLite file, and then a fresh PostgreSQL schema when `--pg URL` or KUMUL_TEST_PG is given); this process runs
  * autocannon against it for 10 s with 10 connections, each request one new job, and prints req/s and p99 latency
  * with their ratios to the targets (≥ 5,000 req/s, p99 ≤ 25 ms), after checking that every 201 stored its job.
- * A second run posts batches of 100 jobs (jobs/s through the batch path). Both processes share this machine's
- * cores, and so does PostgreSQL.
+ * A second run posts batches of 100 jobs (jobs/s through the batch path). On PostgreSQL a third run serves the API
+ * from three processes on the same schema (as three `kumul serve` instances behind a load balancer) and spreads the
+ * connections over them (issue 11's figure). Every process shares this machine's cores, and so does PostgreSQL.
  *
  * The server's rate limit is raised for the run (the default, 6,000/min per key, would hold one key to 100/s):
  * this measures the API and its store, not the limit.
@@ -33,8 +34,8 @@ interface Served {
   key: string;
 }
 
-/** The child: the API on a store URL, listening on a random port; prints `{ port, key }` once ready. */
-async function serve(url: string, schema: string | undefined): Promise<void> {
+/** The child: the API on a store URL, listening on a random port; prints `{ port, key }` once ready. With `joinKey`, another instance on a store the first one set up. */
+async function serve(url: string, schema: string | undefined, joinKey: string | undefined): Promise<void> {
   const { buildApp } = await import('../src/api/app.ts');
   const { listen } = await import('../src/api/server.ts');
   const { openStore } = await import('../src/store/kysely-store.ts');
@@ -44,22 +45,26 @@ async function serve(url: string, schema: string | undefined): Promise<void> {
   const network = (await loadScenario('hami')).network;
   const nowMs = Date.parse('2026-06-01T00:00:00Z');
   const quotas = { ai: null, general: null, hpc: null };
-  for (const r of [await store.createTenant({ id: 'bench', name: 'Bench', role: 'tenant', maxConcurrentUnits: quotas }, nowMs)]) if (!r.ok) throw new Error(r.reason);
-  const key = await store.createApiKey('bench', 'bench', nowMs);
-  if (!key.ok) throw new Error(key.reason);
+  let plaintext = joinKey;
+  if (plaintext === undefined) {
+    for (const r of [await store.createTenant({ id: 'bench', name: 'Bench', role: 'tenant', maxConcurrentUnits: quotas }, nowMs)]) if (!r.ok) throw new Error(r.reason);
+    const key = await store.createApiKey('bench', 'bench', nowMs);
+    if (!key.ok) throw new Error(key.reason);
+    plaintext = key.plaintext;
+  }
   const ctx = { store, clock: { nowMs: () => Date.now() }, metrics: new Metrics(), network: () => network, wake: () => {} };
   const app = buildApp(ctx, { rateLimitPerMinute: 1e9 });
   const { port } = await listen(app, { host: '127.0.0.1', port: 0 });
-  console.log(JSON.stringify({ port, key: key.plaintext } satisfies Served));
+  console.log(JSON.stringify({ port, key: plaintext } satisfies Served));
   process.on('SIGTERM', () => void app.close().then(() => store.close()).then(() => process.exit(0)));
 }
 
 /** Starts the child and waits for its `{ port, key }` line. */
-async function startServer(url: string, schema?: string): Promise<{ child: ChildProcess; served: Served }> {
+async function startServer(url: string, schema?: string, joinKey?: string): Promise<{ child: ChildProcess; served: Served }> {
   const self = fileURLToPath(import.meta.url);
   // KUMUL_BENCH_SERVER_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, profiles the server.
   const nodeArgs = (process.env.KUMUL_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', self, '--serve', url, ...(schema ? ['--schema', schema] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', self, '--serve', url, ...(schema ? ['--schema', schema] : []), ...(joinKey ? ['--key', joinKey] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const served = await new Promise<Served>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the API process exited (${code}) before listening`)));
@@ -165,8 +170,44 @@ async function measureBackend(label: string, open: () => Promise<{ url: string; 
   }
 }
 
+/**
+ * Single-job submissions spread over `instances` API processes on one store: each gets its share of the connections;
+ * req/s is the sum, p99 the largest of the instances' p99s (an upper bound of the combined p99).
+ */
+async function measureInstances(label: string, url: string, schema: string | undefined, instances: number): Promise<void> {
+  const first = await startServer(url, schema);
+  const servers = [first, ...(await Promise.all(Array.from({ length: instances - 1 }, () => startServer(url, schema, first.served.key))))];
+  const durationS = Number(arg('--duration') ?? 10);
+  const connections = Number(arg('--connections') ?? 10);
+  let next = 0;
+  try {
+    const results = await Promise.all(
+      servers.map(({ served }, i) =>
+        autocannon({
+          url: `http://127.0.0.1:${served.port}`,
+          connections: Math.floor(connections / instances) + (i < connections % instances ? 1 : 0),
+          duration: durationS,
+          requests: [{ method: 'POST', path: '/v1/jobs', headers: { authorization: `Bearer ${served.key}`, 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: jobJson(next++) }) }],
+        }),
+      ),
+    );
+    const ok = results.reduce((n, r) => n + r['2xx'], 0);
+    const bad = results.reduce((n, r) => n + r.non2xx + r.errors, 0);
+    const reqPerS = ok / durationS;
+    const p99 = Math.max(...results.map((r) => r.latency.p99));
+    const stored = await countJobs(first.served);
+    console.log(
+      `POST /v1/jobs over ${instances} instances on ${label}: ${Math.round(reqPerS).toLocaleString('en-US')} req/s (target ≥ ${TARGET_REQ_PER_S.toLocaleString('en-US')}/s; ratio ${(reqPerS / TARGET_REQ_PER_S).toFixed(2)}) · ` +
+        `p99 ${p99} ms, the largest instance's (target ≤ ${TARGET_P99_MS} ms; ratio ${(TARGET_P99_MS / Math.max(p99, 0.001)).toFixed(2)}) · ${ok} jobs stored in ${durationS} s with ${connections} connections, ${bad} non-2xx or errors`,
+    );
+    if (bad > 0 || stored < ok || stored > next) throw new Error(`${ok} requests answered 201 (${next} jobs sent, ${bad} failed) but the store holds ${stored} jobs`);
+  } finally {
+    for (const { child } of servers) await stop(child);
+  }
+}
+
 if (process.argv.includes('--serve')) {
-  await serve(arg('--serve')!, arg('--schema'));
+  await serve(arg('--serve')!, arg('--schema'), arg('--key'));
 } else {
   if (!process.argv.includes('--pg-only')) {
     await measureBackend('SQLite (temporary file, WAL, synchronous FULL)', async () => {
@@ -179,11 +220,18 @@ if (process.argv.includes('--serve')) {
     const admin = new pg.Client({ connectionString: pgUrl });
     await admin.connect();
     try {
-      await measureBackend('PostgreSQL (synchronous commit on)', async () => {
+      const fresh = async () => {
         const schema = `kumul_bench_${randomBytes(6).toString('hex')}`;
         await admin.query(`create schema ${schema}`);
         return { url: pgUrl, schema, done: async () => void (await admin.query(`drop schema ${schema} cascade`)) };
-      });
+      };
+      await measureBackend('PostgreSQL (synchronous commit on)', fresh);
+      const { url, schema, done } = await fresh();
+      try {
+        await measureInstances('PostgreSQL (synchronous commit on)', url, schema, 3);
+      } finally {
+        await done();
+      }
     } finally {
       await admin.end();
     }

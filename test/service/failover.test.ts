@@ -4,9 +4,11 @@
  * 20 times at random moments, and each time another instance leads within two ticks (a killed instance is started
  * again, so that three run). At the end every job has ended once, and no run was started twice: each job's runs are
  * numbered 0, 1, … without repeats, and the simulated executor (its runs kept in the store) knows exactly those.
+ * The same on the real local Slurm: each job is exactly one Slurm job. A second instance on one SQLite file does not
+ * start its loop and says why.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -15,6 +17,7 @@ import { openStore } from '../../src/store/kysely-store.ts';
 import type { JobSpec, Store } from '../../src/store/port.ts';
 import { mulberry32 } from '../../src/scenario/random.ts';
 import { TEST_PG_URL } from '../store/harness.ts';
+import { localSlurm, slurmJobs } from '../exec/slurm-env.ts';
 import { exited, sleep, startServe, type ServeProcess } from '../support/serve-process.ts';
 
 const T0 = Date.parse('2026-06-01T00:00:00Z');
@@ -171,4 +174,91 @@ describe('a second kumul serve instance on the same SQLite file', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('three instances on PostgreSQL running jobs on the local Slurm, the leader killed again and again', () => {
+  const database = `kumul_failover_slurm_${randomBytes(6).toString('hex')}`;
+  const dir = mkdtempSync(join(tmpdir(), 'kumul-failover-slurm-'));
+  chmodSync(dir, 0o755);
+  let admin: pg.Client;
+  const instances: ServeProcess[] = [];
+  let args: string[] = [];
+
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 5000 });
+    await admin.connect();
+    await admin.query(`create database ${database}`);
+    const url = new URL(TEST_PG_URL);
+    url.pathname = `/${database}`;
+    const executors = join(dir, 'executors.json');
+    const target = (partition: string, units: 'gpus' | 'tasks') => ({ partition, units });
+    writeFileSync(
+      executors,
+      JSON.stringify({
+        clusters: { local: { url: localSlurm().url, user: 'root', tokenFile: process.env.KUMUL_SLURM_ENV ?? '/tmp/kumul-slurm/env' } },
+        sites: { hami: { cluster: 'local', pools: { 'hami-ai': target('hami', 'gpus') } }, zhengzhou: { cluster: 'local', pools: { 'zhengzhou-ai': target('zhengzhou', 'gpus') } } },
+      }),
+    );
+    args = ['--db', url.toString(), '--no-demo', '--time-scale', '240', '--start', '2026-06-01T00:00Z', '--tick-ms', '150', '--replan-minutes', '30', '--policy', 'asap-any', '--executors', executors];
+    for (let i = 0; i < 3; i++) instances.push(await startServe(args));
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const p of instances) {
+      p.child.kill('SIGTERM');
+      await exited(p.child);
+    }
+    await admin?.query(`drop database if exists ${database} with (force)`);
+    await admin?.end();
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('runs each job as exactly one Slurm job', async () => {
+    const operator = instances[0].operatorKey!;
+    const post = (p: ServeProcess, key: string, path: string, body: unknown) =>
+      fetch(`${p.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const tenant = await post(instances[0], operator, '/v1/tenants', { id: 'lab', name: 'Lab', role: 'tenant', maxConcurrentUnits: { ai: null, general: null, hpc: null } });
+    const key = ((await tenant.json()) as { apiKey: string }).apiKey;
+    const specs = Array.from({ length: 9 }, (_, i) => ({
+      id: `s${i}`,
+      class: 'training',
+      poolClass: 'ai',
+      units: 1 + (i % 2),
+      durationS: 600 + (i % 3) * 300,
+      release: '2026-06-01T00:00:00Z',
+      deadline: '2026-06-01T06:00:00Z',
+      origin: i % 2 ? 'zhengzhou' : 'hami',
+      allowedSites: ['hami', 'zhengzhou'],
+    }));
+    expect((await post(instances[1], key, '/v1/jobs', { jobs: specs })).status).toBe(201);
+    const random = mulberry32(7);
+    for (let kill = 0; kill < 5; kill++) {
+      await sleep(300 + Math.floor(random() * 1200));
+      const views = await Promise.all(instances.map(health));
+      const index = views.findIndex((v) => v?.role === 'leader');
+      if (index < 0) continue;
+      instances[index].child.kill('SIGKILL');
+      await exited(instances[index].child);
+      instances[index] = await startServe(args);
+    }
+    const deadline = Date.now() + 150_000;
+    let jobs: { id: string; status: string }[] = [];
+    for (;;) {
+      jobs = ((await (await fetch(`${instances[0].url}/v1/jobs?limit=100`, { headers: { authorization: `Bearer ${key}` } })).json()) as { jobs: { id: string; status: string }[] }).jobs;
+      if (jobs.every((j) => ['succeeded', 'failed', 'cancelled', 'missed'].includes(j.status))) break;
+      if (Date.now() > deadline) throw new Error(`jobs still open: ${JSON.stringify(jobs)}`);
+      await sleep(500);
+    }
+    expect(jobs.map((j) => j.status)).toEqual(Array(9).fill('succeeded'));
+    const deployment = instances[0].deploymentId;
+    const inSlurm = (await slurmJobs(localSlurm())).filter((j) => String(j.name).startsWith(`${deployment}/lab/`));
+    for (const spec of specs) {
+      const events = ((await (await fetch(`${instances[0].url}/v1/jobs/${spec.id}/events`, { headers: { authorization: `Bearer ${key}` } })).json()) as { events: { name: string; detail: { executorRef?: string } }[] }).events;
+      const refs = events.filter((e) => e.name === 'startRun' || e.name === 'resumeRun').map((e) => e.detail.executorRef!);
+      expect(refs, spec.id).toEqual([`${deployment}/lab/${spec.id}/0`]);
+      const named = inSlurm.filter((j) => j.name === refs[0]);
+      expect(named.length, `${spec.id}: Slurm jobs named ${refs[0]}`).toBe(1);
+      expect(named[0].job_state).toBe('COMPLETED');
+    }
+  }, 300_000);
 });

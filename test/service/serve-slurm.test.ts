@@ -123,7 +123,8 @@ describe('kumul serve on Slurm', () => {
     // Every run was metered from Slurm's own start and end, mapped onto the service clock.
     const bill = await api(server, key, 'GET', `/v1/tenants/${tenant}/bill?month=2026-06`);
     expect(bill.status, JSON.stringify(bill.body)).toBe(200);
-    expect(bill.body.lines.map((l: { jobId: string }) => l.jobId).sort()).toEqual(jobs(6).map((j) => j.id).sort());
+    const metered = await Promise.all(jobs(6).map(async (j) => (await api(server, key, 'GET', `/v1/jobs/${j.id}/events`)).body.events.map((e: { name: string; atMs?: number; at?: string }) => `${e.name}@${e.at ?? e.atMs}`)));
+    expect(bill.body.lines.map((l: { jobId: string }) => l.jobId).sort(), `bill ${JSON.stringify(bill.body)}; events ${JSON.stringify(metered)}; serve stderr ${server.stderr().slice(0, 2000)}`).toEqual(jobs(6).map((j) => j.id).sort());
     for (const line of bill.body.lines) expect(line.energyKWh, line.jobId).toBeGreaterThan(0);
   }, 180_000);
 
