@@ -4,8 +4,9 @@
  *      runs of jobs cancelled in the store are stopped;
  *   2. start due work: the next run of every planned, transferring or paused job whose time has
  *      come (after its input has moved), within the tenant's quota;
- *   3. every `replanMinutes` (or when woken: a job submitted or cancelled, an outage; or when a job waiting for a
- *      place must start before the next cycle), a dispatch cycle: the core dispatcher plans every job not yet
+ *   3. every `replanMinutes` (or when woken: a job submitted or cancelled, an outage; or when a job no cycle has seen
+ *      yet is in the store, as one submitted through another instance; or when a job waiting for a place must start
+ *      before the next cycle), a dispatch cycle: the core dispatcher plans every job not yet
  *      started around the work already running, over the next `horizonHours` of forecasts or further, as far as
  *      the longest job needs (core/dispatch/horizon.ts), and the plans are written in one transaction.
  * All state is in the store (and the executor), so a kill -9 at any point followed by a restart loses
@@ -131,7 +132,7 @@ export class DispatchLoop {
     const finished = await this.reconcile(nowMs);
     let started = await this.startDue(nowMs);
     let planned = 0;
-    const replanned = this.woken || nowMs - this.lastPlanMs >= this.options.replanMinutes * 60_000 || (await this.urgentWaiting());
+    const replanned = this.woken || nowMs - this.lastPlanMs >= this.options.replanMinutes * 60_000 || (await this.mustPlanNow());
     if (replanned) {
       this.woken = false;
       this.lastPlanMs = nowMs;
@@ -145,12 +146,13 @@ export class DispatchLoop {
   }
 
   /**
-   * Whether a job waiting for a place must start before the next regular cycle (its latest start comes first):
-   * then the cycle runs now, so that it still starts in time.
+   * Whether a cycle must run now although nothing woke this loop: a job no cycle has seen yet (version 1: submitted
+   * through another instance, whose `wake` does not reach this process), or one waiting for a place that must start
+   * before the next regular cycle (its latest start comes first).
    */
-  private async urgentWaiting(): Promise<boolean> {
+  private async mustPlanNow(): Promise<boolean> {
     const nextCycleMs = this.lastPlanMs + this.options.replanMinutes * 60_000;
-    return (await this.jobsIn(['submitted'])).some((s) => s.job.deadlineMs - s.job.durationS * 1000 < nextCycleMs);
+    return (await this.jobsIn(['submitted'])).some((s) => s.version === 1 || s.job.deadlineMs - s.job.durationS * 1000 < nextCycleMs);
   }
 
   /** The executor's outages now; a change wakes the cycle (work moves off a pool that went out, or back to one that returned). */

@@ -191,6 +191,17 @@ describe('dispatch loop', () => {
     for (const id of ['inside', 'straddles', 'no-slack']) expect((await store.getJob({ tenantId: 'lab', jobId: id }))!.status, id).toBe('succeeded');
   });
 
+  it('a job submitted through another instance (its wake does not reach this loop) gets a cycle at the next tick', async () => {
+    await loop.tick(); // the hourly cycle of T0
+    clock.advance(5 * 60_000);
+    await store.submitJobs('lab', [spec('elsewhere', { origin: 'hami', inputGb: 0, releaseMs: T0 + HOUR })], clock.nowMs());
+    const report = await loop.tick();
+    expect(report.replanned).toBe(true);
+    expect((await store.getJob({ tenantId: 'lab', jobId: 'elsewhere' }))!.status).toBe('planned');
+    clock.advance(5 * 60_000);
+    expect((await loop.tick()).replanned).toBe(false);
+  });
+
   it('a job that must start before the next cycle gets a cycle at once', async () => {
     await loop.tick(); // the hourly cycle of T0
     clock.advance(5 * 60_000);
