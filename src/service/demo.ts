@@ -12,13 +12,20 @@ import type { Store } from '../store/port.ts';
 const TRACE = fileURLToPath(new URL('../../datasets/alibaba-gpu-2023/pods.csv', import.meta.url));
 export const DEMO_TENANTS = ['demo-lab', 'demo-city'] as const;
 
+/**
+ * Where every replay is anchored: round r of the trace starts at DEMO_EPOCH_MS + r × its span, whichever instance
+ * submits it and whenever it started, so that jobs keep their ids (`<trace id>-r<round>`) across restarts and changes
+ * of leader.
+ */
+export const DEMO_EPOCH_MS = Date.UTC(2026, 0, 1);
+
 export class DemoWorkload {
   private readonly jobs: Job[];
   private next = 0;
   private readonly periodMs: number;
 
   /** Replays the trace from `startMs`, over and over (each round shifted by the trace's span). */
-  constructor(private readonly startMs: number) {
+  constructor(private readonly startMs: number = DEMO_EPOCH_MS) {
     this.jobs = importAlibabaGpu2023(readFileSync(TRACE, 'utf8'), TRACE, { startMs });
     const last = this.jobs[this.jobs.length - 1].releaseMs;
     this.periodMs = last - startMs + 3_600_000;
@@ -49,7 +56,11 @@ export class DemoWorkload {
       batch.set(tenant, list);
       count++;
     }
-    for (const [tenant, specs] of batch) await store.submitJobs(tenant, specs, nowMs);
+    for (const [tenant, specs] of batch) {
+      const stored = await store.submitJobs(tenant, specs, nowMs);
+      // Some were submitted already (by this instance before a restart, or by an earlier leader): the others one by one.
+      if (!stored.ok && stored.code === 'duplicate') for (const spec of specs) await store.submitJobs(tenant, [spec], nowMs);
+    }
     return count;
   }
 

@@ -110,11 +110,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       solver,
     });
   ctx.outages = () => loop?.outages() ?? [];
-  const demo = o.demo ? new DemoWorkload(startMs) : null;
-  if (demo) {
-    await demo.ensureTenants(store, clock.nowMs());
-    demo.seek(clock.nowMs());
-  }
+  const demo = o.demo ? new DemoWorkload() : null;
+  await demo?.ensureTenants(store, clock.nowMs());
   let stopped = false;
   let running: Promise<void> = Promise.resolve();
   /** One tick: take or renew the dispatch lease; the leader submits the demo's work, refreshes and ticks its loop. */
@@ -126,7 +123,11 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       if (saved !== null) clock.catchUp(saved);
       return;
     }
-    if (loop === null || leadership.changed) loop = newLoop(fence);
+    if (loop === null || leadership.changed) {
+      loop = newLoop(fence);
+      // The demo goes on from where the last leader may have left it (jobs it already submitted are kept).
+      demo?.seek(clock.nowMs() - 3_600_000);
+    }
     try {
       if (demo) await demo.submitDue(store, clock.nowMs());
       await scenario.refresh();
