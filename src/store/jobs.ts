@@ -3,9 +3,11 @@
  * the dispatch loop reads active jobs for its snapshot; the reconciler maps executor refs back to jobs.
  * Job ids are chosen by the tenant and unique within it; a batch with an id already stored (or twice) is refused whole.
  */
+import { sql } from 'kysely';
+import type { Backend } from './dialects.ts';
 import type { JobFilter, JobSpec, Store } from './port.ts';
 import { jobRow, toJobEvent, toStoredJob } from './rows.ts';
-import { chunks, count, inTransaction, refuse, type Db } from './support.ts';
+import { ROWS_PER_INSERT, chunks, count, inTransaction, refuse, type Db } from './support.ts';
 import { checkJobSpec } from './validate.ts';
 
 const DEFAULT_PAGE = 100;
@@ -43,11 +45,48 @@ function checkBatch(jobs: readonly JobSpec[]): string | null {
   return null;
 }
 
-export function jobMethods(db: Db): JobMethods {
+export function jobMethods(db: Db, backend: Backend): JobMethods {
+  /** Which of `ids` the tenant has already: the message of a refused batch. */
+  async function taken(tenantId: string, ids: string[]): Promise<string[]> {
+    return (await db.selectFrom('jobs').select('job_id').where('tenant_id', '=', tenantId).where('job_id', 'in', ids).orderBy('job_id').execute()).map((r) => r.job_id);
+  }
+
   return {
     async submitJobs(tenantId, jobs, nowMs) {
       const bad = checkBatch(jobs);
       if (bad) return refuse('invalid', bad);
+      if (backend === 'postgres' && jobs.length <= ROWS_PER_INSERT) {
+        // One statement, so one round trip and one commit: the jobs and their submit events, all or nothing (a
+        // statement is atomic). A taken id or an unknown tenant fails it whole; only then are the ids looked up.
+        const rows = jobs.map((spec) => jobRow(tenantId, spec, nowMs));
+        try {
+          await db
+            .with('ins', (q) => q.insertInto('jobs').values(rows).returning('job_id'))
+            .insertInto('job_events')
+            .columns(['tenant_id', 'job_id', 'version', 'at_ms', 'name', 'from_status', 'to_status', 'detail'])
+            .expression(
+              (eb) =>
+                eb.selectFrom('ins').select([
+                  sql<string>`${tenantId}`.as('tenant_id'),
+                  'ins.job_id',
+                  sql<number>`1`.as('version'),
+                  sql<number>`${nowMs}::bigint`.as('at_ms'),
+                  sql<string>`'submit'`.as('name'),
+                  sql<null>`null`.as('from_status'),
+                  sql<string>`'submitted'`.as('to_status'),
+                  sql<string>`'{}'`.as('detail'),
+                ]) as never,
+            )
+            .execute();
+        } catch (error) {
+          const code = (error as { code?: string }).code;
+          if (code === '23503') return refuse('not-found', `no tenant ${tenantId}`);
+          if (code !== '23505') throw error;
+          const ids = await taken(tenantId, rows.map((r) => r.job_id));
+          return refuse('duplicate', ids.length > 0 ? `tenant ${tenantId} already has job ${ids.join(', ')}` : `tenant ${tenantId} submitted some of these job ids concurrently`);
+        }
+        return { ok: true, jobs: rows.map(toStoredJob) };
+      }
       return inTransaction(db, async (trx) => {
         const tenant = await trx.selectFrom('tenants').select('id').where('id', '=', tenantId).executeTakeFirst();
         if (!tenant) return refuse('not-found', `no tenant ${tenantId}`);

@@ -41,7 +41,7 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     migrate: () => migrateToLatest(db, backend, options.schema),
     close: () => db.destroy(),
     ...tenantMethods(db, randomBytes),
-    ...jobMethods(db),
+    ...jobMethods(db, backend),
     ...transitionMethods(db),
     ...meteringMethods(db),
     ...scenarioMethods(db),
