@@ -256,26 +256,33 @@ export class SlotSearch {
     }
     const score = Math.min(insideScore, outsideScore);
     if (!(score < Infinity) || score >= toBeat) return null;
-    const chosen: [number, number][] = [];
+    // The chosen slots in time order (their shares noted in `rate`, which is not read again), without sorting.
+    const pick = this.mark;
+    let first = b;
+    let lastPicked = a;
+    const note = (t: number, share: number) => {
+      pick[t] = 1;
+      rate[t] = share;
+      if (t < first) first = t;
+      if (t > lastPicked) lastPicked = t;
+    };
     if (insideScore <= outsideScore) {
-      for (let i = 0; i < m; i++) {
-        const t = order[i];
-        chosen.push([t, t === inside ? avail[t] - excess : avail[t]]);
-      }
+      for (let i = 0; i < m; i++) note(order[i], order[i] === inside ? avail[order[i]] - excess : avail[order[i]]);
     } else {
       const last = order[m - 1];
-      for (let i = 0; i < m - 1; i++) chosen.push([order[i], avail[order[i]]]);
-      chosen.push([outside, Math.min(avail[outside], need - (covered - avail[last]))]);
+      const rest = Math.min(avail[outside], need - (covered - avail[last]));
+      for (let i = 0; i < m - 1; i++) note(order[i], avail[order[i]]);
+      note(outside, rest);
     }
-    chosen.sort((x, y) => x[0] - y[0]);
-    return this.slotsCandidate(
-      site,
-      option,
-      ctx,
-      fullKWh,
-      chosen.map((c) => c[0]),
-      chosen.map((c) => c[1]),
-    );
+    const slots: number[] = [];
+    const shares: number[] = [];
+    for (let t = first; t <= lastPicked; t++) {
+      if (pick[t] !== 1) continue;
+      pick[t] = 0;
+      slots.push(t);
+      shares.push(rate[t]);
+    }
+    return this.slotsCandidate(site, option, ctx, fullKWh, slots, shares);
   }
 
   /**
