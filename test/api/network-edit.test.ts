@@ -129,6 +129,12 @@ describe('operator routes that change the network', () => {
     });
   });
 
+  test('a signal CSV without a unit is in the signal’s own unit (kW for renewables, as documented)', async () => {
+    const values = Array.from({ length: 30 }, (_, i) => 100 + i);
+    expect((await call(operator, 'PUT', '/v1/sites/hami/signals/renewableKW', csv(values), 'text/csv')).statusCode).toBe(200);
+    expect((await current()).scenario.sites[0].signals.renewableKW.actual).toMatchObject({ source: 'series', values, unit: 'kW' });
+  });
+
   test('bad changes are 400s naming the field or CSV line, and the stored version stays', async () => {
     const cases: [string, 'PUT' | 'DELETE', string, unknown, string, { field: string; message: RegExp }][] = [
       ['bad CSV line', 'PUT', '/v1/sites/hami/signals/renewableKW', csv([1, 2, 'lots', 4]), 'text/csv', { field: 'body', message: /^CSV line 4: value 'lots'/ }],

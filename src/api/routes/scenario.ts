@@ -8,6 +8,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { seriesFromCsv } from '../../scenario/series-csv.ts';
 import { SIGNAL_UNITS } from '../../scenario/schema.ts';
+import { ownUnit } from '../schemas/signals.ts';
 import type { ScenarioState, ServiceDocument } from '../../service/scenario-state.ts';
 import { allJobs } from '../../store/all-jobs.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -91,7 +92,7 @@ export const scenarioRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx,
     operatorRoute("Replace a site's signal (actual or forecast) with a CSV (text/csv: time,value), stored inline", { params: SignalParams, querystring: SignalQuery, body: CsvBody, consumes: ['text/csv'] }),
     async (request) => {
       const { id, signal } = request.params;
-      const { series, unit = Object.keys(SIGNAL_UNITS[signal])[0] } = request.query;
+      const { series, unit = ownUnit(signal) } = request.query;
       const units = Object.keys(SIGNAL_UNITS[signal]);
       if (!units.includes(unit)) throw validationError([{ field: 'unit', message: `must be one of ${units.join(', ')} for ${signal}` }]);
       let source;
