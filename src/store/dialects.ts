@@ -100,7 +100,11 @@ function openPostgresPool(connectionString: string, options: ConnectOptions): pg
         numeric.has(oid) ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  // A connection the server ends (a restart, an administrator) emits 'error' on its client: for an idle client on the
+  // pool, for one a transaction holds between two queries on the client itself, where no listener would crash the
+  // process. The work using it fails on its own (the API answers 503, the loop retries), so both are only noted here.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

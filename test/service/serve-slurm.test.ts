@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localSlurm, scontrol, slurmJobs } from '../exec/slurm-env.ts';
+import { openStore } from '../../src/store/kysely-store.ts';
 import { exited, sleep, startServe, type ServeProcess } from '../support/serve-process.ts';
 
 const unique = Date.now().toString(36);
@@ -124,6 +125,10 @@ describe('kumul serve on Slurm', () => {
     const bill = await api(server, key, 'GET', `/v1/tenants/${tenant}/bill?month=2026-06`);
     expect(bill.status, JSON.stringify(bill.body)).toBe(200);
     const metered = await Promise.all(jobs(6).map(async (j) => (await api(server, key, 'GET', `/v1/jobs/${j.id}/events`)).body.events.map((e: { name: string; atMs?: number; at?: string }) => `${e.name}@${e.at ?? e.atMs}`)));
+    const db = await openStore(`sqlite:${join(dir, 'kumul.db')}`);
+    const rows = await Promise.all(jobs(6).map((j) => db.jobMetering({ tenantId: tenant, jobId: String(j.id) })));
+    await db.close();
+    metered.push(rows.map((r) => JSON.stringify(r.map((m) => [m.key, new Date(m.startMs).toISOString(), new Date(m.endMs).toISOString()]))));
     expect(bill.body.lines.map((l: { jobId: string }) => l.jobId).sort(), `bill ${JSON.stringify(bill.body)}; events ${JSON.stringify(metered)}; serve stderr ${server.stderr().slice(0, 2000)}`).toEqual(jobs(6).map((j) => j.id).sort());
     for (const line of bill.body.lines) expect(line.energyKWh, line.jobId).toBeGreaterThan(0);
   }, 180_000);
