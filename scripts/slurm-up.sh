@@ -3,7 +3,7 @@
 # partition per site, one slurmd per node (fake GPUs), slurmrestd with JWT on loopback. Installs the Debian
 # packages if missing, starts whatever is not running (a second run with everything up returns at once),
 # and writes $KUMUL_SLURM_BASE/env (KUMUL_SLURM_URL, KUMUL_SLURM_USER, KUMUL_SLURM_TOKEN, KUMUL_SLURM_PARTITIONS).
-# Recipe: /work/shared/notes/slurm-on-one-host.md. Stop with scripts/slurm-down.sh.
+# Recipe: ../shared/notes/slurm-on-one-host.md. Stop with scripts/slurm-down.sh.
 set -euo pipefail
 B="${KUMUL_SLURM_BASE:-/tmp/kumul-slurm}"
 PORT="${KUMUL_SLURM_PORT_BASE:-16800}"

@@ -1,7 +1,7 @@
 /**
  * Facts and stated assumptions behind the built-in `hami` scenario, in one place.
  * scripts/build-hami-data.ts turns them (with the shared data sets) into scenarios/hami/.
- * Sources: the 2024 Hami report summarised in /work/shared/DESIGN.md; everything else is an
+ * Sources: the 2024 Hami report summarised in ../shared/DESIGN.md; everything else is an
  * assumption and is written into the scenario's `assumptions` with its reasoning.
  */
 

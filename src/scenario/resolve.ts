@@ -189,8 +189,8 @@ function samplePoints(data: CsvSeries, label: TimeLabel): { points: Float64Array
   return result;
 }
 
-/** Index of the first element ≥ x in an ascending array. */
-function lowerBound(sorted: Float64Array, x: number): number {
+/** Index of the first element ≥ x in an ascending array; also used by the service's pushed signals. */
+export function lowerBound(sorted: Float64Array, x: number): number {
   let lo = 0;
   let hi = sorted.length;
   while (lo < hi) {

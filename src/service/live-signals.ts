@@ -6,6 +6,7 @@
  */
 import type { TimeGrid } from '../core/model/types.ts';
 import type { SignalPointName, SignalSeries, Store } from '../store/port.ts';
+import { lowerBound } from '../scenario/resolve.ts';
 
 /** How long after its time stamp a point still stands for a slot with no point of its own: points mark interval starts. */
 export const POINT_HOLD_MS = 60 * 60_000;
@@ -115,16 +116,4 @@ function forgetOld(s: Series): void {
 
 function seriesKey(siteId: string, signal: string, series: string): string {
   return `${siteId}\u0000${signal}\u0000${series}`;
-}
-
-/** Index of the first element ≥ x in an ascending array. */
-function lowerBound(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -3,7 +3,8 @@
  * Sites map to the partitions of the same name; units are GPUs.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { SlurmOptions } from '../../src/exec/slurm.ts';
 
 function envFile(): Map<string, string> {
@@ -31,4 +32,23 @@ export function localSlurm(): SlurmOptions {
 export async function slurmJobs(options: SlurmOptions): Promise<Record<string, unknown>[]> {
   const res = await fetch(`${options.url}/slurm/v0.0.38/jobs`, { headers: { 'X-SLURM-USER-NAME': options.user, 'X-SLURM-USER-TOKEN': options.token } });
   return ((await res.json()) as { jobs: Record<string, unknown>[] }).jobs;
+}
+
+/** Which local partition each site pool runs on, by site: `{ hami: { 'hami-ai': 'hami' } }`; `-cpu` partitions take tasks, the others GPUs. */
+export type SlurmSites = Record<string, Record<string, string>>;
+
+/** Writes a `kumul serve --executors` file mapping `sites` onto the local Slurm into `dir`; returns its path. */
+export function writeExecutorsFile(dir: string, sites: SlurmSites): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'executors.json');
+  const pools = (partitions: Record<string, string>) =>
+    Object.fromEntries(Object.entries(partitions).map(([pool, partition]) => [pool, { partition, units: partition.endsWith('-cpu') ? 'tasks' : 'gpus' }]));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      clusters: { local: { url: localSlurm().url, user: 'root', tokenFile: process.env.KUMUL_SLURM_ENV ?? '/tmp/kumul-slurm/env' } },
+      sites: Object.fromEntries(Object.entries(sites).map(([site, partitions]) => [site, { cluster: 'local', pools: pools(partitions) }])),
+    }),
+  );
+  return file;
 }

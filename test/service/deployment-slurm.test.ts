@@ -6,37 +6,20 @@
  * the deployment id) to one log; every command of every deployment must have run exactly once, none adopted from
  * another deployment's finished Slurm jobs (Slurm keeps those for MinJobAge, 300 s, longer than this test).
  */
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { localSlurm, slurmJobs } from '../exec/slurm-env.ts';
+import { localSlurm, slurmJobs, writeExecutorsFile } from '../exec/slurm-env.ts';
 import { exited, sleep, startServe, type ServeProcess } from '../support/serve-process.ts';
 
 const SCALE = 240;
 const TENANT = 'lab';
 const JOBS = 6;
 
-function executorsFile(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, 'executors.json');
-  const target = (partition: string, units: 'gpus' | 'tasks') => ({ partition, units });
-  writeFileSync(
-    file,
-    JSON.stringify({
-      clusters: { local: { url: localSlurm().url, user: 'root', tokenFile: process.env.KUMUL_SLURM_ENV ?? '/tmp/kumul-slurm/env' } },
-      sites: {
-        hami: { cluster: 'local', pools: { 'hami-ai': target('hami', 'gpus'), 'hami-general': target('hami-cpu', 'tasks') } },
-        zhengzhou: { cluster: 'local', pools: { 'zhengzhou-ai': target('zhengzhou', 'gpus') } },
-      },
-    }),
-  );
-  return file;
-}
-
 function serveArgs(dir: string, ...more: string[]): string[] {
   return ['--db', `sqlite:${join(dir, 'kumul.db')}`, '--no-demo', '--time-scale', String(SCALE), '--start', '2026-06-01T00:00Z',
-    '--tick-ms', '100', '--replan-minutes', '30', '--policy', 'asap-any', '--executors', executorsFile(dir), ...more];
+    '--tick-ms', '100', '--replan-minutes', '30', '--policy', 'asap-any', '--executors', writeExecutorsFile(dir, { hami: { 'hami-ai': 'hami', 'hami-general': 'hami-cpu' }, zhengzhou: { 'zhengzhou-ai': 'zhengzhou' } }), ...more];
 }
 
 /** The same jobs in every deployment: ids j0…j5 on the Slurm sites, each appending its run's name to `log`. */

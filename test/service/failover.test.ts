@@ -7,17 +7,15 @@
  * The same on the real local Slurm: each job is exactly one Slurm job. A second instance on one SQLite file does not
  * start its loop and says why.
  */
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/kysely-store.ts';
 import type { JobSpec, Store } from '../../src/store/port.ts';
 import { mulberry32 } from '../../src/scenario/random.ts';
-import { TEST_PG_URL } from '../store/harness.ts';
-import { localSlurm, slurmJobs } from '../exec/slurm-env.ts';
+import { localSlurm, slurmJobs, writeExecutorsFile } from '../exec/slurm-env.ts';
+import { freshDatabase, type FreshDatabase } from '../support/fresh-database.ts';
 import { exited, sleep, startServe, type ServeProcess } from '../support/serve-process.ts';
 
 const T0 = Date.parse('2026-06-01T00:00:00Z');
@@ -57,22 +55,15 @@ async function health(p: ServeProcess): Promise<Health | null> {
 }
 
 describe('three kumul serve instances on one PostgreSQL, the leader killed 20 times', () => {
-  const database = `kumul_failover_${randomBytes(6).toString('hex')}`;
-  let admin: pg.Client;
+  let database: FreshDatabase;
   let dbUrl = '';
   let store: Store;
   const instances: ServeProcess[] = [];
   const args = () => ['--db', dbUrl, '--no-demo', '--time-scale', '3600', '--start', '2026-06-01T00:00Z', '--tick-ms', String(TICK_MS), '--replan-minutes', '30'];
 
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 5000 });
-    await admin.connect().catch((error: Error) => {
-      throw new Error(`PostgreSQL at ${TEST_PG_URL} is unreachable (${error.message}); start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`);
-    });
-    await admin.query(`create database ${database}`);
-    const url = new URL(TEST_PG_URL);
-    url.pathname = `/${database}`;
-    dbUrl = url.toString();
+    database = await freshDatabase('kumul_failover');
+    dbUrl = database.url;
     // The first start makes the store, the operator and the scenario document; the others join it.
     for (let i = 0; i < 3; i++) instances.push(await startServe(args()));
     store = await openStore(dbUrl);
@@ -84,8 +75,7 @@ describe('three kumul serve instances on one PostgreSQL, the leader killed 20 ti
       await exited(p.child);
     }
     await store?.close();
-    await admin?.query(`drop database if exists ${database} with (force)`);
-    await admin?.end();
+    await database?.drop();
   }, 60_000);
 
   it('has exactly one leader at a time, a new one within two ticks of each kill, and every job run once', async () => {
@@ -177,29 +167,16 @@ describe('a second kumul serve instance on the same SQLite file', () => {
 });
 
 describe('three instances on PostgreSQL running jobs on the local Slurm, the leader killed again and again', () => {
-  const database = `kumul_failover_slurm_${randomBytes(6).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), 'kumul-failover-slurm-'));
   chmodSync(dir, 0o755);
-  let admin: pg.Client;
+  let database: FreshDatabase;
   const instances: ServeProcess[] = [];
   let args: string[] = [];
 
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 5000 });
-    await admin.connect();
-    await admin.query(`create database ${database}`);
-    const url = new URL(TEST_PG_URL);
-    url.pathname = `/${database}`;
-    const executors = join(dir, 'executors.json');
-    const target = (partition: string, units: 'gpus' | 'tasks') => ({ partition, units });
-    writeFileSync(
-      executors,
-      JSON.stringify({
-        clusters: { local: { url: localSlurm().url, user: 'root', tokenFile: process.env.KUMUL_SLURM_ENV ?? '/tmp/kumul-slurm/env' } },
-        sites: { hami: { cluster: 'local', pools: { 'hami-ai': target('hami', 'gpus') } }, zhengzhou: { cluster: 'local', pools: { 'zhengzhou-ai': target('zhengzhou', 'gpus') } } },
-      }),
-    );
-    args = ['--db', url.toString(), '--no-demo', '--time-scale', '240', '--start', '2026-06-01T00:00Z', '--tick-ms', '150', '--replan-minutes', '30', '--policy', 'asap-any', '--executors', executors];
+    database = await freshDatabase('kumul_failover_slurm');
+    const executors = writeExecutorsFile(dir, { hami: { 'hami-ai': 'hami' }, zhengzhou: { 'zhengzhou-ai': 'zhengzhou' } });
+    args = ['--db', database.url, '--no-demo', '--time-scale', '240', '--start', '2026-06-01T00:00Z', '--tick-ms', '150', '--replan-minutes', '30', '--policy', 'asap-any', '--executors', executors];
     for (let i = 0; i < 3; i++) instances.push(await startServe(args));
   }, 120_000);
 
@@ -208,8 +185,7 @@ describe('three instances on PostgreSQL running jobs on the local Slurm, the lea
       p.child.kill('SIGTERM');
       await exited(p.child);
     }
-    await admin?.query(`drop database if exists ${database} with (force)`);
-    await admin?.end();
+    await database?.drop();
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 

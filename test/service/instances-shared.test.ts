@@ -3,13 +3,11 @@
  * Redis: what one instance's dispatch loop publishes reaches the event streams of the other (LISTEN/NOTIFY), and a
  * key's requests split over both instances meet the 429 at the combined limit (counters in Redis).
  *
- * Until the dispatch lease lands (issue 11 item 1) both processes run a loop; the second ticks once an hour
- * (`--tick-ms 3600000`), so every tick either stream gets within the test comes from the first instance's loop.
+ * The second ticks once an hour (`--tick-ms 3600000`), so it never asks for the dispatch lease within the test: the
+ * first leads, and every tick either stream gets comes from its loop.
  */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_PG_URL } from '../store/harness.ts';
+import { freshDatabase, type FreshDatabase } from '../support/fresh-database.ts';
 import { TEST_REDIS_URL, checkTestRedis } from '../support/redis.ts';
 import { exited, startServe, type ServeProcess } from '../support/serve-process.ts';
 
@@ -59,23 +57,16 @@ async function eventually(check: () => boolean, what: string, timeoutMs = 15_000
 }
 
 describe('two kumul serve instances on one PostgreSQL and one Redis', () => {
-  const database = `kumul_instances_${randomBytes(6).toString('hex')}`;
-  let admin: pg.Client;
+  let database: FreshDatabase;
   let leader: ServeProcess;
   let other: ServeProcess;
   let operatorKey = '';
 
   beforeAll(async () => {
     await checkTestRedis();
-    admin = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 5000 });
-    await admin.connect().catch((error: Error) => {
-      throw new Error(`PostgreSQL at ${TEST_PG_URL} is unreachable (${error.message}); start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`);
-    });
-    await admin.query(`create database ${database}`);
-    const dbUrl = new URL(TEST_PG_URL);
-    dbUrl.pathname = `/${database}`;
-    const prefix = `kumul-test:${database}:`; // counters of this file only
-    const common = ['--db', dbUrl.toString(), '--no-demo', '--redis', TEST_REDIS_URL, '--redis-prefix', prefix, '--rate-limit-per-minute', String(LIMIT_PER_MINUTE)];
+    database = await freshDatabase('kumul_instances');
+    const prefix = `kumul-test:${new URL(database.url).pathname.slice(1)}:`; // counters of this file only
+    const common = ['--db', database.url, '--no-demo', '--redis', TEST_REDIS_URL, '--redis-prefix', prefix, '--rate-limit-per-minute', String(LIMIT_PER_MINUTE)];
     // One after the other: the first start creates the operator and the scenario document.
     leader = await startServe([...common, '--tick-ms', '200']);
     other = await startServe([...common, '--tick-ms', '3600000']);
@@ -90,8 +81,7 @@ describe('two kumul serve instances on one PostgreSQL and one Redis', () => {
       p.child.kill('SIGTERM');
       await exited(p.child);
     }
-    await admin?.query(`drop database if exists ${database} with (force)`);
-    await admin?.end();
+    await database?.drop();
   }, 30_000);
 
   it('streams the ticks of the instance that runs the loop from either instance', async () => {

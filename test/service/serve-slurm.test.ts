@@ -4,11 +4,11 @@
  * in Slurm; a site whose node goes down has its work requeued and re-planned elsewhere within one cycle.
  * Partition urumqi is drained and downed here only (the other tests never use it).
  */
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localSlurm, scontrol, slurmJobs } from '../exec/slurm-env.ts';
+import { localSlurm, scontrol, slurmJobs, writeExecutorsFile } from '../exec/slurm-env.ts';
 import { openStore } from '../../src/store/kysely-store.ts';
 import { exited, sleep, startServe, type ServeProcess } from '../support/serve-process.ts';
 
@@ -16,26 +16,9 @@ const unique = Date.now().toString(36);
 const SCALE = 240; // simulated seconds per real second: a 10-minute job sleeps 2.5 s in Slurm
 const REPLAN_MINUTES = 30; // one cycle: 7.5 real seconds
 
-function executorsFile(dir: string): string {
-  const file = join(dir, 'executors.json');
-  const target = (partition: string, units: 'gpus' | 'tasks') => ({ partition, units });
-  writeFileSync(
-    file,
-    JSON.stringify({
-      clusters: { local: { url: localSlurm().url, user: 'root', tokenFile: process.env.KUMUL_SLURM_ENV ?? '/tmp/kumul-slurm/env' } },
-      sites: {
-        hami: { cluster: 'local', pools: { 'hami-ai': target('hami', 'gpus'), 'hami-general': target('hami-cpu', 'tasks') } },
-        zhengzhou: { cluster: 'local', pools: { 'zhengzhou-ai': target('zhengzhou', 'gpus') } },
-        urumqi: { cluster: 'local', pools: { 'urumqi-ai': target('urumqi', 'gpus') } },
-      },
-    }),
-  );
-  return file;
-}
-
 function serveArgs(dir: string, policy: string): string[] {
   return ['--db', `sqlite:${join(dir, 'kumul.db')}`, '--no-demo', '--time-scale', String(SCALE), '--start', '2026-06-01T00:00Z',
-    '--tick-ms', '100', '--replan-minutes', String(REPLAN_MINUTES), '--policy', policy, '--executors', executorsFile(dir)];
+    '--tick-ms', '100', '--replan-minutes', String(REPLAN_MINUTES), '--policy', policy, '--executors', writeExecutorsFile(dir, { hami: { 'hami-ai': 'hami', 'hami-general': 'hami-cpu' }, zhengzhou: { 'zhengzhou-ai': 'zhengzhou' }, urumqi: { 'urumqi-ai': 'urumqi' } })];
 }
 
 async function api(server: { url: string }, key: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {

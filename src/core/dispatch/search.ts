@@ -34,7 +34,8 @@ export class SlotSearch {
   private readonly rate: Float64Array;
   private readonly order: Int32Array;
   private readonly mark: Uint8Array;
-  private readonly bias: { values: Float64Array | null } = { values: null };
+  /** The bias of the current `best` call, read by `cost`. */
+  private bias: Float64Array | null = null;
   private readonly slotMs: number;
   private readonly gridStartMs: number;
   /** Per-site scratch space for the caller's ranking of sites (one entry per site). */
@@ -66,17 +67,17 @@ export class SlotSearch {
     const site = this.cycle.sites[option.siteIndex];
     const pool = site.pools.get(ctx.job.poolClass)!;
     const fullKWh = ctx.job.units * pool.kWhPerUnitSlot;
-    this.bias.values = bias;
+    this.bias = bias;
     const found = ctx.job.interruptible
       ? this.bestSlots(site, option, ctx, fullKWh, pool.free, asap, toBeat)
       : this.bestStart(site, option, ctx, fullKWh, pool.free, asap, toBeat);
-    this.bias.values = null;
+    this.bias = null;
     return found;
   }
 
   /** Score of running `share` of slot `t` (with the bias, if any). */
   private cost(site: SiteState, t: number, fullKWh: number, share: number): number {
-    const bias = this.bias.values;
+    const bias = this.bias;
     return marginalScore(site, t, fullKWh * share) - (bias ? bias[t] * share : 0);
   }
 
