@@ -12,8 +12,8 @@
  * this measures the API and its store, not the limit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +79,55 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/**
+ * CPU seconds (user + system) used so far by the processes whose pid is given, and by every `postgres` process of
+ * this machine, read from /proc (Linux): where a run's CPU goes, so the figure can be set against the cores there are.
+ */
+function cpuSeconds(pids: readonly number[]): { servers: number; postgres: number } {
+  const ticksPerS = 100; // USER_HZ on Linux
+  const read = (pid: string): { comm: string; s: number } | null => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const fields = stat.slice(close + 2).split(' ');
+      return { comm: stat.slice(stat.indexOf('(') + 1, close), s: (Number(fields[11]) + Number(fields[12])) / ticksPerS };
+    } catch {
+      return null; // gone, or no /proc
+    }
+  };
+  let servers = 0;
+  for (const pid of pids) servers += read(String(pid))?.s ?? 0;
+  let postgres = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    const p = read(pid);
+    if (p?.comm === 'postgres') postgres += p.s;
+  }
+  return { servers, postgres };
+}
+
+/** What a run cost in CPU per request answered: the API processes, PostgreSQL, and this client (autocannon). */
+async function withCpu<T>(pids: readonly number[], run: () => Promise<T>): Promise<{ result: T; cpuMsPerRequest: (requests: number) => string }> {
+  const before = cpuSeconds(pids);
+  const client = process.cpuUsage();
+  const result = await run();
+  const after = cpuSeconds(pids);
+  const clientS = (() => {
+    const u = process.cpuUsage(client);
+    return (u.user + u.system) / 1e6;
+  })();
+  return {
+    result,
+    cpuMsPerRequest: (requests) => {
+      const us = (s: number) => `${Math.round((s / Math.max(requests, 1)) * 1e6)} µs`;
+      const servers = after.servers - before.servers;
+      const postgres = after.postgres - before.postgres;
+      const total = servers + postgres + clientS;
+      const ceiling = (availableParallelism() / Math.max(total / Math.max(requests, 1), 1e-9)).toLocaleString('en-US', { maximumFractionDigits: 0 });
+      return `CPU per request: API ${us(servers)}, PostgreSQL ${us(postgres)}, client ${us(clientS)} (${availableParallelism()} cores: at most ${ceiling} req/s at this cost)`;
+    },
+  };
+}
+
 /** One new job per request: unique ids over the run, otherwise the jobs of the Alibaba trace's typical shape. */
 function jobJson(n: number): string {
   const origins = ['hami', 'beijing', 'zhengzhou', 'chongqing', 'urumqi', 'qingyang'];
@@ -110,7 +159,7 @@ async function measure(label: string, url: string, schema: string | undefined, j
     return `{"jobs":[${jobs.join(',')}]}`;
   };
   try {
-    const result = await autocannon({
+    const { result, cpuMsPerRequest } = await withCpu([child.pid!], () => autocannon({
       url: `http://127.0.0.1:${served.port}`,
       connections,
       duration: durationS,
@@ -122,7 +171,7 @@ async function measure(label: string, url: string, schema: string | undefined, j
           setupRequest: (request) => ({ ...request, body: body() }),
         },
       ],
-    });
+    }));
     const stored = await countJobs(served);
     const ok = result['2xx'];
     const reqPerS = ok / durationS;
@@ -133,6 +182,7 @@ async function measure(label: string, url: string, schema: string | undefined, j
         `POST /v1/jobs on ${label}: ${Math.round(reqPerS).toLocaleString('en-US')} req/s (target ≥ ${TARGET_REQ_PER_S.toLocaleString('en-US')}/s; ratio ${(reqPerS / TARGET_REQ_PER_S).toFixed(2)}) · ` +
           `p99 ${p99} ms (target ≤ ${TARGET_P99_MS} ms; ratio ${(TARGET_P99_MS / Math.max(p99, 0.001)).toFixed(2)}) · p50 ${p50} ms · ${counts}`,
       );
+      console.log(`  ${cpuMsPerRequest(ok)}`);
     } else {
       console.log(`  batches of ${jobsPerRequest} on ${label}: ${Math.round(reqPerS * jobsPerRequest).toLocaleString('en-US')} jobs/s · ${Math.round(reqPerS)} req/s · p99 ${p99} ms · p50 ${p50} ms · ${counts}`);
     }
@@ -181,7 +231,7 @@ async function measureInstances(label: string, url: string, schema: string | und
   const connections = Number(arg('--connections') ?? 10);
   let next = 0;
   try {
-    const results = await Promise.all(
+    const { result: results, cpuMsPerRequest } = await withCpu(servers.map(({ child }) => child.pid!), () => Promise.all(
       servers.map(({ served }, i) =>
         autocannon({
           url: `http://127.0.0.1:${served.port}`,
@@ -190,7 +240,7 @@ async function measureInstances(label: string, url: string, schema: string | und
           requests: [{ method: 'POST', path: '/v1/jobs', headers: { authorization: `Bearer ${served.key}`, 'content-type': 'application/json' }, setupRequest: (request) => ({ ...request, body: jobJson(next++) }) }],
         }),
       ),
-    );
+    ));
     const ok = results.reduce((n, r) => n + r['2xx'], 0);
     const bad = results.reduce((n, r) => n + r.non2xx + r.errors, 0);
     const reqPerS = ok / durationS;
@@ -200,6 +250,7 @@ async function measureInstances(label: string, url: string, schema: string | und
       `POST /v1/jobs over ${instances} instances on ${label}: ${Math.round(reqPerS).toLocaleString('en-US')} req/s (target ≥ ${TARGET_REQ_PER_S.toLocaleString('en-US')}/s; ratio ${(reqPerS / TARGET_REQ_PER_S).toFixed(2)}) · ` +
         `p99 ${p99} ms, the largest instance's (target ≤ ${TARGET_P99_MS} ms; ratio ${(TARGET_P99_MS / Math.max(p99, 0.001)).toFixed(2)}) · ${ok} jobs stored in ${durationS} s with ${connections} connections, ${bad} non-2xx or errors`,
     );
+    console.log(`  ${cpuMsPerRequest(ok)}`);
     if (bad > 0 || stored < ok || stored > next) throw new Error(`${ok} requests answered 201 (${next} jobs sent, ${bad} failed) but the store holds ${stored} jobs`);
   } finally {
     for (const { child } of servers) await stop(child);

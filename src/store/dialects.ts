@@ -16,6 +16,8 @@ export type Backend = 'sqlite' | 'postgres';
 export interface Connection {
   db: Kysely<Database>;
   backend: Backend;
+  /** PostgreSQL only: Kysely's pool, for the few hot statements run as named prepared statements (jobs.ts). */
+  pool?: pg.Pool;
 }
 
 export interface ConnectOptions {
@@ -45,7 +47,8 @@ export function parseStoreUrl(url: string): { backend: 'sqlite'; file: string } 
 export function connect(url: string, options: ConnectOptions = {}): Connection {
   const target = parseStoreUrl(url);
   if (target.backend === 'sqlite') return { backend: 'sqlite', db: new Kysely<Database>({ dialect: new SqliteDialect({ database: preparedOnce(openSqlite(target.file, options)) }) }) };
-  return { backend: 'postgres', db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: openPostgresPool(target.connectionString, options) }) }) };
+  const pool = openPostgresPool(target.connectionString, options);
+  return { backend: 'postgres', db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), pool };
 }
 
 /** SQLite: WAL so readers never block the writer, a busy timeout for a second process, foreign keys enforced. */

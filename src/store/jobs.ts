@@ -4,10 +4,11 @@
  * Job ids are chosen by the tenant and unique within it; a batch with an id already stored (or twice) is refused whole.
  */
 import { sql } from 'kysely';
-import type { Backend } from './dialects.ts';
+import type pg from 'pg';
 import type { JobFilter, JobSpec, Store } from './port.ts';
 import { jobRow, toJobEvent, toStoredJob } from './rows.ts';
-import { ROWS_PER_INSERT, chunks, count, inTransaction, refuse, type Db } from './support.ts';
+import type { JobsTable } from './schema.ts';
+import { chunks, count, inTransaction, refuse, type Db } from './support.ts';
 import { checkJobSpec } from './validate.ts';
 
 const DEFAULT_PAGE = 100;
@@ -45,7 +46,26 @@ function checkBatch(jobs: readonly JobSpec[]): string | null {
   return null;
 }
 
-export function jobMethods(db: Db, backend: Backend): JobMethods {
+/**
+ * PostgreSQL: a batch of any size as one statement of fixed text, the columns passed as arrays and unnested, so each
+ * connection parses and plans it once (a named prepared statement) instead of once per request: the API's group
+ * commit (src/api/submit-queue.ts) runs it for every submission. Columns left out (plan, executor_ref, unplaced) are null.
+ */
+const SUBMIT_COLUMNS = ['job_id', 'class', 'pool_class', 'units', 'duration_s', 'release_ms', 'deadline_ms', 'origin', 'input_gb', 'interruptible', 'allowed_sites', 'command'] as const;
+const SUBMIT_TYPES = ['text', 'text', 'text', 'integer', 'float8', 'bigint', 'bigint', 'text', 'float8', 'integer', 'text', 'text'];
+const SUBMIT_JOBS_SQL = `with ins as (
+  insert into jobs (tenant_id, ${SUBMIT_COLUMNS.join(', ')}, status, version, submitted_ms, updated_ms)
+  select $1, t.*, 'submitted', 1, $2, $2 from unnest(${SUBMIT_TYPES.map((type, i) => `$${i + 3}::${type}[]`).join(', ')}) as t
+  returning job_id)
+insert into job_events (tenant_id, job_id, version, at_ms, name, from_status, to_status, detail)
+select $1, job_id, 1, $2, 'submit', null, 'submitted', '{}' from ins`;
+
+function submitValues(tenantId: string, rows: readonly JobsTable[], nowMs: number): unknown[] {
+  return [tenantId, nowMs, ...SUBMIT_COLUMNS.map((column) => rows.map((row) => row[column]))];
+}
+
+/** The job methods; `pool` (PostgreSQL) runs submissions as one prepared statement, SQLite uses the transaction below. */
+export function jobMethods(db: Db, pool: pg.Pool | undefined): JobMethods {
   /** Which of `ids` the tenant has already: the message of a refused batch. */
   async function taken(tenantId: string, ids: string[]): Promise<string[]> {
     return (await db.selectFrom('jobs').select('job_id').where('tenant_id', '=', tenantId).where('job_id', 'in', ids).orderBy('job_id').execute()).map((r) => r.job_id);
@@ -55,29 +75,12 @@ export function jobMethods(db: Db, backend: Backend): JobMethods {
     async submitJobs(tenantId, jobs, nowMs) {
       const bad = checkBatch(jobs);
       if (bad) return refuse('invalid', bad);
-      if (backend === 'postgres' && jobs.length <= ROWS_PER_INSERT) {
+      if (pool) {
         // One statement, so one round trip and one commit: the jobs and their submit events, all or nothing (a
         // statement is atomic). A taken id or an unknown tenant fails it whole; only then are the ids looked up.
         const rows = jobs.map((spec) => jobRow(tenantId, spec, nowMs));
         try {
-          await db
-            .with('ins', (q) => q.insertInto('jobs').values(rows).returning('job_id'))
-            .insertInto('job_events')
-            .columns(['tenant_id', 'job_id', 'version', 'at_ms', 'name', 'from_status', 'to_status', 'detail'])
-            .expression(
-              (eb) =>
-                eb.selectFrom('ins').select([
-                  sql<string>`${tenantId}`.as('tenant_id'),
-                  'ins.job_id',
-                  sql<number>`1`.as('version'),
-                  sql<number>`${nowMs}::bigint`.as('at_ms'),
-                  sql<string>`'submit'`.as('name'),
-                  sql<null>`null`.as('from_status'),
-                  sql<string>`'submitted'`.as('to_status'),
-                  sql<string>`'{}'`.as('detail'),
-                ]) as never,
-            )
-            .execute();
+          await pool.query({ name: 'kumul_submit_jobs', text: SUBMIT_JOBS_SQL, values: submitValues(tenantId, rows, nowMs) });
         } catch (error) {
           const code = (error as { code?: string }).code;
           if (code === '23503') return refuse('not-found', `no tenant ${tenantId}`);

@@ -28,7 +28,7 @@ export interface StoreOptions extends ConnectOptions {
 }
 
 export async function openStore(url: string, options: StoreOptions = {}): Promise<Store> {
-  const { db, backend } = connect(url, options);
+  const { db, backend, pool } = connect(url, options);
   const randomBytes = options.randomBytes ?? cryptoRandomBytes;
   try {
     await migrateToLatest(db, backend, options.schema);
@@ -41,7 +41,7 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     migrate: () => migrateToLatest(db, backend, options.schema),
     close: () => db.destroy(),
     ...tenantMethods(db, randomBytes),
-    ...jobMethods(db, backend),
+    ...jobMethods(db, pool),
     ...transitionMethods(db),
     ...meteringMethods(db),
     ...scenarioMethods(db),

@@ -46,6 +46,21 @@ export function jobContract(h: Harness): void {
     expect(await h.store.getJob(ref('acme', 'long'))).toBeNull();
   });
 
+  it('keeps text exactly, whatever characters it holds, and a batch of thousands whole', async () => {
+    await h.store.createTenant(tenant('acme'), 1);
+    // PostgreSQL passes a batch's columns as arrays: quotes, braces, commas, backslashes, NULL and newlines must survive.
+    const command = 'echo "a,b" {c} \\ \'d\' NULL\n\tsrun --comment="{\\"x\\": [1, 2]}"';
+    const odd = { ...spec(makeJob('id.with-odd_chars:1').allowed('hami', 'qingyang')), command };
+    const many = specs(...Array.from({ length: 1200 }, (_, i) => `bulk-${i}`));
+    const result = await h.store.submitJobs('acme', [odd, { ...spec(makeJob('NULL')), command: 'NULL' }, ...many], at(5));
+    if (!result.ok) throw new Error(result.reason);
+    expect((await h.store.getJob(ref('acme', 'id.with-odd_chars:1')))).toMatchObject({ command, job: { allowedSites: ['hami', 'qingyang'] } });
+    expect((await h.store.getJob(ref('acme', 'NULL')))!.command).toBe('NULL');
+    expect((await h.store.getJob(ref('acme', 'bulk-1199')))!.job).toEqual({ ...many[1199], tenant: 'acme' });
+    expect(await allJobs(h, 'acme')).toHaveLength(1000);
+    expect(await h.store.jobEvents(ref('acme', 'bulk-1199'))).toHaveLength(1);
+  });
+
   it('stores nothing of a batch with one bad job, and names it', async () => {
     await h.store.createTenant(tenant('acme'), 1);
     const bad = [
