@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { loadHighsSolver } from '../../src/solver/highs.ts';
 import { randomInstance } from '../../bench/random-instance.ts';
-import type { Plan } from '../../src/core/dispatch/plan.ts';
+import { dispatch, type Plan } from '../../src/core/dispatch/plan.ts';
+import { builtinRegistry, policyProfile } from '../../src/core/dispatch/plugins/index.ts';
 import { makeLink, makeSite, snapshotOf } from '../fixtures/scenario-builder.ts';
 import { makeJob } from '../fixtures/job-builder.ts';
 import { ALL_POLICIES, objectiveOf, objectiveOfJob, planViolations, planWith } from '../fixtures/plan-checks.ts';
@@ -37,8 +38,8 @@ describe.each(OBJECTIVES)('optimize under %s on seeds 1–5 (6 sites × 48 slots
     }
   });
 
-  it('the bound is the site-choice MIP\'s or the exact LP\'s, on whole slots', () => {
-    for (const c of mine) expect(c.optimize.bound!.method, `seed ${c.seed}`).toMatch(/site-choice MIP|LP relaxation.*blocks of 1/);
+  it('the bound is the site-choice MIP\'s, the exact LP\'s or, when tighter, the Lagrangian\'s', () => {
+    for (const c of mine) expect(c.optimize.bound!.method, `seed ${c.seed}`).toMatch(/^(site-choice MIP|LP relaxation solved by HiGHS|Lagrangian relaxation.*tighter than the (site-choice MIP|LP relaxation))/);
   });
 
   // Within 1 % holds under cost. Under carbon and green, where renewables are scarce, the relaxation is not
@@ -116,6 +117,21 @@ describe('the bound against an exact optimum on tiny instances', () => {
         const tol = (x: number) => 1e-6 * Math.max(1, Math.abs(x));
         expect(plan.bound!.value).toBeLessThanOrEqual(exact.value + tol(exact.value));
         expect(exact.dualBound).toBeLessThanOrEqual(plan.bound!.planValue + tol(plan.bound!.planValue));
+      }),
+      { numRuns: Number(process.env.KUMUL_PROPERTY_RUNS ?? 25) },
+    );
+  });
+
+  // The Lagrangian bound alone (no LP), run long past its usual stop: every iterate must stay below the optimum.
+  it.each(ALL_POLICIES)('%s: the Lagrangian bound after 300 iterations ≤ exact optimum', (policy) => {
+    fc.assert(
+      fc.property(instanceArb({ maxSites: 3, maxJobs: 6, busy: true, greenCheapest: true }), objectiveArb, (snapshot, objective) => {
+        const plan = dispatch(snapshot, { registry: builtinRegistry(), profile: policyProfile(policy, objectiveOf(objective)), objectiveName: objective, solver, maxLpVariables: 0, lagrangian: { maxIterations: 300, stopGapPct: 0 } });
+        fc.pre(plan.jobs.length > 0);
+        expect(plan.bound!.method).toMatch(/^Lagrangian/);
+        const exact = exactOptimum(snapshot, plan, objectiveOf(objective).weights, solver);
+        expect(exact.status).toBe('optimal');
+        expect(plan.bound!.value).toBeLessThanOrEqual(exact.value + 1e-6 * Math.max(1, Math.abs(exact.value)));
       }),
       { numRuns: Number(process.env.KUMUL_PROPERTY_RUNS ?? 25) },
     );

@@ -10,7 +10,7 @@ import { Cycle, type Snapshot } from './cycle.ts';
 import type { Profile, Registry } from './framework.ts';
 import { betterOutcome, planCycle, rankCandidates, rescore, slotEnergies, type CycleOutcome, type Placement } from './planner.ts';
 import { SlotSearch, type Candidate } from './search.ts';
-import { lowerBound, type Bound } from './bound.ts';
+import { lowerBound, type Bound, type BoundOptions } from './bound.ts';
 
 export interface Run {
   start: string;
@@ -80,22 +80,36 @@ export interface DispatchOptions {
   maxLpVariables?: number;
   maxSiteChoices?: number;
   mipTimeLimitS?: number;
+  lagrangian?: BoundOptions['lagrangian'];
   improveRounds?: number;
   /** Candidates kept per decision (default 3). */
   explainTop?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
+/** Below this gap to its bound (0.1 %) a plan is not re-planned from the bound's solution: nothing worth the time is left. */
+const REPAIR_GAP = 0.001;
+
 export function dispatch(snapshot: Snapshot, options: DispatchOptions): Plan {
   let outcome = planCycle(snapshot, options);
   let bound: { value: number; method: string } | null = null;
   if (options.solver) {
-    const boundOptions = { solver: options.solver, maxVariables: options.maxLpVariables, maxSiteChoices: options.maxSiteChoices, mipTimeLimitS: options.mipTimeLimitS };
+    const boundOptions = {
+      solver: options.solver,
+      maxVariables: options.maxLpVariables,
+      maxSiteChoices: options.maxSiteChoices,
+      mipTimeLimitS: options.mipTimeLimitS,
+      planValue: outcome.passes[outcome.passes.length - 1] ?? 0,
+      lagrangian: options.lagrangian,
+    };
     const result = lowerBound(new Cycle(snapshot, options.profile, options.registry), outcome.placements, boundOptions);
     bound = result;
-    // Re-plan guided by the relaxation's own per-job solution; keep it if it places the same jobs for less
-    // (the bound holds for exactly those jobs).
-    if (result.guide && options.profile.strategy === 'optimize') {
+    // Where the gap is worth closing, re-plan guided by the relaxation's own per-job solution (the LP's, or each
+    // job's place at the Lagrangian prices); keep it if it places the same jobs for less (the bound holds for
+    // exactly those jobs).
+    const planValue = boundOptions.planValue;
+    const gap = planValue === 0 ? 0 : (planValue - result.value) / Math.abs(planValue);
+    if (result.guide && options.profile.strategy === 'optimize' && gap > REPAIR_GAP) {
       const guided = planCycle(snapshot, { ...options, guide: result.guide, onProgress: undefined });
       if (samePlacedJobs(guided, outcome) && betterOutcome(guided, outcome)) {
         outcome = guided;
