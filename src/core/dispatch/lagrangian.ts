@@ -380,13 +380,20 @@ const END_SLOT = new Int32Array(2);
 const END_AVAIL = new Float64Array(2);
 const END_RATE = new Float64Array(2);
 
-/** Each job's site and its work per slot there, from its place at the best prices. */
+/** Each job's site and its work per slot there, from its place at the best prices (made when the planner asks). */
 function guideOf(placements: readonly Placement[], jobs: readonly JobData[], choices: readonly Choice[], pools: readonly PoolPrices[], slots: number): Guide {
-  const byJob = new Map<number, { site: number; preference: Float64Array }>();
-  choices.forEach((c, j) => {
-    const preference = new Float64Array(slots);
-    c.slots.forEach((t, i) => (preference[t] = c.shares[i]));
-    byJob.set(placements[j].ctx.index, { site: pools[jobs[j].options[c.option].pool].site, preference });
-  });
-  return { siteIndex: (j) => byJob.get(j)?.site ?? -1, slotPreference: (j) => byJob.get(j)?.preference ?? null };
+  const byJob = new Map<number, number>(placements.map((p, j) => [p.ctx.index, j]));
+  return {
+    siteIndex: (index) => {
+      const j = byJob.get(index);
+      return j === undefined ? -1 : pools[jobs[j].options[choices[j].option].pool].site;
+    },
+    slotPreference: (index) => {
+      const j = byJob.get(index);
+      if (j === undefined) return null;
+      const preference = new Float64Array(slots);
+      choices[j].slots.forEach((t, i) => (preference[t] = choices[j].shares[i]));
+      return preference;
+    },
+  };
 }
