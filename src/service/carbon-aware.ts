@@ -83,7 +83,7 @@ export interface StoredRatings {
 export async function forecastRatings(src: CarbonAwareSource, site: Site, asOfMs: number): Promise<StoredRatings> {
   const slotMs = src.scenario.slotMinutes * 60_000;
   const startMs = Math.floor(asOfMs / slotMs) * slotMs;
-  const stored = await src.scenario.forecastAsOf(asOfMs, startMs, src.scenario.horizonSlots);
+  const stored = await src.scenario.forecastAsOf(asOfMs, startMs, src.scenario.horizonSlots, site.id);
   const forecast = stored.sites[site.id];
   if (!forecast) return { generatedMs: null, points: [] };
   const ratings = await rate(src.store, site, stored.grid, forecast.signals);

@@ -145,14 +145,14 @@ export class ScenarioState {
 
   /**
    * The forecasts as they were stored at `asOfMs`, over `slots` slots from `startMs`: per site of the current network
-   * and signal, the pushed forecast points issued and recorded by then (the latest issue of each time stamp:
+   * (or only `siteId`) and signal, the pushed forecast points issued and recorded by then (the latest issue of each time stamp:
    * `store.signalPoints` with `asOfMs`) laid over the forecast series of the document version in force then (the
    * latest stored at or before `asOfMs`), NaN where neither has a value. No fallback: it is not a stored forecast.
    * `issuedMs` is, per site and signal, the latest issue behind its values (a pushed point's `issuedAt`; for the
    * document's series, the instant its version was stored), null where it has none. Called by the Carbon Aware API's
    * forecasts (src/service/carbon-aware.ts): `asOfMs` is now for the current forecast, `requestedAt` for the batch.
    */
-  async forecastAsOf(asOfMs: number, startMs: number, slots: number): Promise<StoredForecast> {
+  async forecastAsOf(asOfMs: number, startMs: number, slots: number, siteId?: string): Promise<StoredForecast> {
     const grid: TimeGrid = { startMs, slotMinutes: this.slotMinutes, slots };
     const endMs = startMs + slots * this.slotMinutes * 60_000;
     const version = await this.versionAsOf(asOfMs);
@@ -163,7 +163,7 @@ export class ScenarioState {
       if (!(error instanceof ScenarioError)) throw error;
       document = null; // that version cannot be read any more (a CSV gone): only the pushed points count
     }
-    const read = await this.store.signalPoints({ series: 'forecast', fromMs: startMs - POINT_HOLD_MS, toMs: endMs, asOfMs });
+    const read = await this.store.signalPoints({ series: 'forecast', fromMs: startMs - POINT_HOLD_MS, toMs: endMs, asOfMs, ...(siteId === undefined ? {} : { siteId }) });
     if (!read.ok) throw new Error(`reading pushed forecasts: ${read.reason}`);
     const pushed = new Map<string, { times: number[]; values: number[]; issued: number[] }>();
     for (const p of read.points) {
@@ -176,6 +176,7 @@ export class ScenarioState {
     }
     const sites: StoredForecast['sites'] = {};
     for (const site of this.current.network.sites) {
+      if (siteId !== undefined && site.id !== siteId) continue;
       const signals = {} as SiteSignals;
       const issuedMs = {} as Record<SignalPointName, number | null>;
       for (const signal of SIGNAL_POINT_NAMES) {
