@@ -273,6 +273,24 @@ for (const backend of API_BACKENDS) describe(backend, () => {
       expectProblem(await post('/emissions/forecasts/batch', [item('2026-06-01T08:00:00Z')]), 404, { title: 'NotFound', detail: `no forecast of location 'zhengzhou' was stored as of ${net(at('08:00'))} (pushed, or in the scenario document)` });
     });
 
+    it("reads the scenario document's forecast of the version in force at requestedAt: its series count as issued when that version was stored", async () => {
+      const key = await operatorKey();
+      h.f.clock.set(NOW + HOUR);
+      // Version 2 replaces zhengzhou's carbon forecast (450) by 300 over the same six days.
+      const csv = ['time,value', ...Array.from({ length: 24 * 6 }, (_, k) => `${iso(at('00:00', '2026-05-31') + k * HOUR)},300`)].join('\n');
+      const put = await h.f.app.inject({
+        method: 'PUT',
+        url: '/v1/sites/zhengzhou/signals/carbonGPerKWh?series=forecast',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' },
+        payload: csv,
+      });
+      expect(put.statusCode, put.body).toBe(200);
+      const item = (requestedAt: string) => ({ location: 'zhengzhou', requestedAt, dataStartAt: '2026-06-01T13:00:00Z', dataEndAt: '2026-06-01T14:00:00Z', windowSize: 60 });
+      const [before, after] = (await post('/emissions/forecasts/batch', [item('2026-06-01T11:00:00Z'), item('2026-06-01T11:45:00Z')])).json();
+      expect([before.generatedAt, before.forecastData.map((p: { value: number }) => p.value)]).toEqual([net(NOW), [450]]);
+      expect([after.generatedAt, after.forecastData.map((p: { value: number }) => p.value)]).toEqual([net(NOW + HOUR), [300]]);
+    });
+
     it("the documented request: every field read; its second requestedAt (`6:05`) is refused as the SDK's JSON reader refuses it; text/json accepted", async () => {
       const documented = DOC_BATCH_REQUEST.map((r, k) => ({ ...r, location: k === 0 ? 'zhengzhou' : 'hami', dataStartAt: r.dataStartAt.replace('2022-06-01T14', '2026-06-01T12').replace('2022-06-13T08', '2026-06-01T13'), dataEndAt: r.dataEndAt.replace('2022-06-01T18', '2026-06-01T16').replace('2022-06-13T10', '2026-06-01T15'), requestedAt: r.requestedAt.replace('2022-06-01T12:01', '2026-06-01T11:01').replace('2022-06-13T6:05', '2026-06-01T6:05') }));
       expectProblem(await post('/emissions/forecasts/batch', documented), 400, { title: 'One or more validation errors occurred.' });
