@@ -34,7 +34,7 @@ export interface CarbonAwareSource {
 /** The signals a rating depends on: where either came from the fallback, a slot has no observed rating. */
 const RATED_SIGNALS = ['carbonGPerKWh', 'renewableKW'] as const;
 
-/** Observed ratings are refused beyond this many slots' worth of time at once (a year of hourly slots). */
+/** The longest period observed ratings are read over at once (366 days: a year of any slot length). */
 export const MAX_RANGE_MS = 366 * 86_400_000;
 
 /** The site a Carbon Aware location names: its id, matched ignoring case as the SDK's location source does; or null. */

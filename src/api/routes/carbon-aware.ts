@@ -47,6 +47,7 @@ import {
 } from '../schemas/carbon-aware.ts';
 
 const TAGS = ['carbon-aware'];
+const DAY_MS = 86_400_000;
 
 /** .NET's HttpStatusCode names, the titles the SDK's exception filter gives errors that are not its own. */
 const STATUS_TITLE: Record<number, string> = {
@@ -137,7 +138,7 @@ export const carbonAwareRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { c
     const src = source();
     const fromMs = time ?? src.nowMs;
     const toMs = toTime ?? fromMs;
-    if (toMs - fromMs > MAX_RANGE_MS) throw argumentException('Invalid parameters', { toTime: [`toTime must be at most 366 days after time`] });
+    if (toMs - fromMs > MAX_RANGE_MS) throw argumentException('Invalid parameters', { toTime: [`toTime must be at most ${MAX_RANGE_MS / DAY_MS} days after time`] });
     const out: RatedPoint[] = [];
     for (const s of sites) for (const slot of await observedRatings(src, s, fromMs, toMs)) out.push(point(s, slot));
     return out;
@@ -181,7 +182,7 @@ export const carbonAwareRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { c
     validateParameters({ required: { location: Boolean(location), startTime: start !== undefined, endTime: end !== undefined }, start: { name: 'startTime', ms: start }, end: { name: 'endTime', ms: end } });
     if (!location || start === undefined || end === undefined) throw new Error('validateParameters let a missing parameter through');
     const s = site(location);
-    if (end - start > MAX_RANGE_MS) throw argumentException('Invalid parameters', { endTime: ['endTime must be at most 366 days after startTime'] });
+    if (end - start > MAX_RANGE_MS) throw argumentException('Invalid parameters', { endTime: [`endTime must be at most ${MAX_RANGE_MS / DAY_MS} days after startTime`] });
     const points = (await observedRatings(source(), s, start, end)).map((slot) => point(s, slot));
     return { location, startTime: dotnetInstant(start), endTime: dotnetInstant(end), carbonIntensity: roundRating(averageOverPeriod(points, start, end)) };
   }
