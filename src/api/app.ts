@@ -2,7 +2,8 @@
  * The REST API of `kumul serve`, composed (no listening: server.ts does that, tests call `app.inject()`).
  * Every route has one zod schema that validates the request (validation.ts), types the handler, checks and
  * serializes the answer, and becomes the OpenAPI document (`GET /openapi.json`, `GET /docs`).
- * Every error leaves as `{ error: { code, message, status, fields? } }` from the catalogue in errors.ts.
+ * Every error leaves as `{ error: { code, message, status, fields? } }` from the catalogue in errors.ts (the Carbon Aware
+ * SDK's routes excepted, which answer in that SDK's shape).
  *
  * Routes (routes/*): health and metrics (no key); jobs (tenant keys); tenants, keys, sites and links, and changes
  * to the scenario — sites, links, signal uploads, policies (operator keys); bills (a tenant its own, an operator
@@ -21,6 +22,7 @@ import type { Redis } from 'ioredis';
 import { RateLimits } from './rate-limit.ts';
 import { SubmitQueue } from './submit-queue.ts';
 import { billRoutes } from './routes/bills.ts';
+import { carbonAwareRoutes } from './routes/carbon-aware.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -101,7 +103,7 @@ export function buildApp(ctx: ServiceContext, options: AppOptions = {}): Fastify
 
   const submitQueue = new SubmitQueue(ctx.store, { nowMs: () => ctx.clock.nowMs() });
   const deps: ApiDeps = { ctx, auth, submitQueue, countSubmitted };
-  for (const routes of [healthRoutes, docsRoutes, jobRoutes, billRoutes, tenantRoutes, networkRoutes, scenarioRoutes, signalRoutes, dashboardRoutes, probeRoutes]) app.register(routes, deps);
+  for (const routes of [healthRoutes, docsRoutes, jobRoutes, billRoutes, tenantRoutes, networkRoutes, scenarioRoutes, signalRoutes, dashboardRoutes, probeRoutes, carbonAwareRoutes]) app.register(routes, deps);
   app.register(webRoutes, deps); // the dashboard's built files at / (dist/web/)
   return app;
 }

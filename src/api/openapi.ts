@@ -51,6 +51,7 @@ export function swaggerOptions(version: string): SwaggerOptions {
         { name: 'network', description: 'Operator routes: the sites and links jobs run on' },
         { name: 'dashboard', description: "The web dashboard's views and live events: aggregates only, no key" },
         { name: 'probes', description: 'Operator routes: computing-power testing, measured against advertised peaks' },
+        { name: 'carbon-aware', description: "The Green Software Foundation Carbon Aware SDK WebAPI (v1): its paths and shapes over Kumul's sites (docs/carbon-aware-api.md); no key" },
         { name: 'operations', description: 'Health, metrics and this documentation' },
       ],
     },

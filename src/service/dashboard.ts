@@ -6,7 +6,7 @@
  * The response shapes are the zod schemas of src/api/schemas/dashboard.ts.
  */
 import { busyUnitFacilityKW } from '../core/model/power.ts';
-import type { Pool, Scenario } from '../core/model/types.ts';
+import type { Pool, Scenario, Site, TimeGrid } from '../core/model/types.ts';
 import type { MeteringFigures, SavingsBucket, Store, StoredJob } from '../store/port.ts';
 import { runIndex } from './loop.ts';
 import { allJobs } from '../store/all-jobs.ts';
@@ -184,22 +184,7 @@ export async function siteEnergy(src: DashboardSource, siteId: string, hoursBack
   const site = scenario.network.sites.find((s) => s.id === siteId);
   if (!site) return null;
   const slotMs = slotMinutes * 60_000;
-  const endMs = startMs + slots * slotMs;
-  const energyKWh = new Float64Array(slots);
-  const spread = (pool: Pool | undefined, units: number, fromMs: number, toMs: number) => {
-    if (!pool) return; // a pool removed from the network since
-    const kW = units * busyUnitFacilityKW(pool, site.pue);
-    for (let t = Math.max(0, Math.floor((fromMs - startMs) / slotMs)); t < slots && startMs + t * slotMs < toMs; t++) {
-      const overlapMs = Math.min(toMs, startMs + (t + 1) * slotMs) - Math.max(fromMs, startMs + t * slotMs);
-      if (overlapMs > 0) energyKWh[t] += (kW * overlapMs) / HOUR_MS;
-    }
-  };
-  const poolOf = (id: string) => site.pools.find((p) => p.id === id);
-  for (const row of await src.store.siteMetering(siteId, startMs, endMs)) spread(poolOf(row.pool), row.units, row.startMs, row.endMs);
-  for (const s of await allJobs(src.store, { statuses: ['running', 'paused', 'transferring', 'planned'] })) {
-    if (!s.plan || s.plan.site !== siteId) continue;
-    for (const run of s.plan.runs.slice(runsStillToMeter(s))) spread(poolOf(s.plan.pool), s.job.units, Date.parse(run.start), Date.parse(run.end));
-  }
+  const energyKWh = await siteDemandKWh(src.store, site, { startMs, slotMinutes, slots });
   const slotHours = slotMinutes / 60;
   const { forecast, actual } = scenario.signals[siteId];
   const known = <T>(values: T[]) => values.map((v, t) => (startMs + t * slotMs <= nowMs ? v : null));
@@ -230,6 +215,33 @@ export async function siteEnergy(src: DashboardSource, siteId: string, hoursBack
     carbonGPerKWh: both('carbonGPerKWh'),
     signalNotes: fallbacks.map((f) => describeFallback(f.series === 'actual' ? { ...f, toMs: Math.min(f.toMs, Math.floor(nowMs / slotMs) * slotMs + slotMs) } : f)),
   };
+}
+
+/**
+ * The facility energy of Kumul's work at `site` in each slot of `grid`, kWh: finished runs (metering rows, spread over
+ * their run at the pool's busy power) plus the runs still to come or going in the stored plans of jobs running, paused,
+ * transferring or planned there. The energy view's demand, and the load behind the Carbon Aware API's marginal ratings
+ * (src/service/carbon-aware.ts).
+ */
+export async function siteDemandKWh(store: Store, site: Site, grid: TimeGrid): Promise<Float64Array> {
+  const { startMs, slots } = grid;
+  const slotMs = grid.slotMinutes * 60_000;
+  const energyKWh = new Float64Array(slots);
+  const spread = (pool: Pool | undefined, units: number, fromMs: number, toMs: number) => {
+    if (!pool) return; // a pool removed from the network since
+    const kW = units * busyUnitFacilityKW(pool, site.pue);
+    for (let t = Math.max(0, Math.floor((fromMs - startMs) / slotMs)); t < slots && startMs + t * slotMs < toMs; t++) {
+      const overlapMs = Math.min(toMs, startMs + (t + 1) * slotMs) - Math.max(fromMs, startMs + t * slotMs);
+      if (overlapMs > 0) energyKWh[t] += (kW * overlapMs) / HOUR_MS;
+    }
+  };
+  const poolOf = (id: string) => site.pools.find((p) => p.id === id);
+  for (const row of await store.siteMetering(site.id, startMs, startMs + slots * slotMs)) spread(poolOf(row.pool), row.units, row.startMs, row.endMs);
+  for (const s of await allJobs(store, { statuses: ['running', 'paused', 'transferring', 'planned'] })) {
+    if (!s.plan || s.plan.site !== site.id) continue;
+    for (const run of s.plan.runs.slice(runsStillToMeter(s))) spread(poolOf(s.plan.pool), s.job.units, Date.parse(run.start), Date.parse(run.end));
+  }
+  return energyKWh;
 }
 
 /**

@@ -58,33 +58,10 @@ export class PushedSignals {
     return this.series.has(seriesKey(siteId, signal, series));
   }
 
-  /**
-   * One value per slot of `grid`, NaN where no point stands for it: the mean of the points whose time stamps fall in
-   * the slot, else the last point before the slot if it is less than POINT_HOLD_MS older than the slot's start.
-   */
+  /** One value per slot of `grid` from this site's pushed points of the series (`slotMeans`), NaN where none stands for it. */
   slotValues(siteId: string, signal: SignalPointName, series: SignalSeries, grid: TimeGrid): Float64Array {
-    const out = new Float64Array(grid.slots).fill(NaN);
     const s = this.sortedSeries(siteId, signal, series);
-    if (!s) return out;
-    const { times, values } = s;
-    const slotMs = grid.slotMinutes * 60_000;
-    let k = lowerBound(times, grid.startMs);
-    for (let i = 0; i < grid.slots; i++) {
-      const from = grid.startMs + i * slotMs;
-      const to = from + slotMs;
-      let sum = 0;
-      let n = 0;
-      while (k < times.length && times[k] < to) {
-        sum += values[k++];
-        n++;
-      }
-      if (n > 0) out[i] = sum / n;
-      else {
-        const before = lowerBound(times, from) - 1;
-        if (before >= 0 && from - times[before] < POINT_HOLD_MS) out[i] = values[before];
-      }
-    }
-    return out;
+    return s ? slotMeans(s.times, s.values, grid) : new Float64Array(grid.slots).fill(NaN);
   }
 
   /** The last point strictly before `beforeMs`, or null: the "last known value" fallback. */
@@ -105,6 +82,38 @@ export class PushedSignals {
     }
     return { times: s.sorted, values: s.sortedValues };
   }
+}
+
+/**
+ * One value per slot of `grid` from points at `times` (ascending, epoch ms) with `values`, NaN where no point stands
+ * for the slot: the mean of the points whose time stamps fall in the slot, else the last point before the slot if it
+ * is less than POINT_HOLD_MS older than the slot's start (points mark interval starts); with `combine` 'max', the
+ * largest of those points instead of their mean. Used for the pushed points the service holds
+ * (`PushedSignals.slotValues`) and for those read as stored at an instant (`ScenarioState.forecastAsOf`, which also
+ * takes the latest issue behind each slot with 'max').
+ */
+export function slotMeans(times: Float64Array, values: ArrayLike<number>, grid: TimeGrid, combine: 'mean' | 'max' = 'mean'): Float64Array {
+  const out = new Float64Array(grid.slots).fill(NaN);
+  const slotMs = grid.slotMinutes * 60_000;
+  let k = lowerBound(times, grid.startMs);
+  for (let i = 0; i < grid.slots; i++) {
+    const from = grid.startMs + i * slotMs;
+    const to = from + slotMs;
+    let sum = 0;
+    let max = -Infinity;
+    let n = 0;
+    while (k < times.length && times[k] < to) {
+      sum += values[k];
+      max = Math.max(max, values[k++]);
+      n++;
+    }
+    if (n > 0) out[i] = combine === 'max' ? max : sum / n;
+    else {
+      const before = lowerBound(times, from) - 1;
+      if (before >= 0 && from - times[before] < POINT_HOLD_MS) out[i] = values[before];
+    }
+  }
+  return out;
 }
 
 /** Drops the points more than RETAIN_MS older than the series' newest. */

@@ -10,13 +10,13 @@
  * documented fallback (src/service/signal-overlay.ts), which the window records.
  */
 import { dirname } from 'node:path';
-import type { Network, Scenario, TimeGrid } from '../core/model/types.ts';
+import type { Network, Scenario, SiteSignals, TimeGrid } from '../core/model/types.ts';
 import type { Objective } from '../core/dispatch/objective.ts';
 import type { PolicyName } from '../core/dispatch/plugins/index.ts';
 import { objectiveFrom, policyFrom } from '../planning/plan-jobs.ts';
 import { ScenarioError, documentOutline, readScenarioJson, resolveScenarioDocument, scenarioPath } from '../scenario/index.ts';
 import { SIGNAL_POINT_NAMES, type SignalPointName, type Store } from '../store/port.ts';
-import { PushedSignals } from './live-signals.ts';
+import { POINT_HOLD_MS, PushedSignals, slotMeans } from './live-signals.ts';
 import { overlaySignals, type LiveScenario } from './signal-overlay.ts';
 
 /** How dispatch cycles plan: `PUT /v1/policies` changes it. */
@@ -35,6 +35,13 @@ export interface ServiceDocument {
   dispatch: DispatchSettings;
 }
 
+/** Forecasts as they were stored at an instant (`ScenarioState.forecastAsOf`). */
+export interface StoredForecast {
+  grid: TimeGrid;
+  /** Per site: each signal per slot (NaN where no forecast was stored), and the latest issue behind each signal's values. */
+  sites: Record<string, { signals: SiteSignals; issuedMs: Record<SignalPointName, number | null> }>;
+}
+
 /** What errors call the stored document. */
 const DOCUMENT_NAME = 'scenario';
 const MAX_CACHED_WINDOWS = 64;
@@ -44,6 +51,8 @@ const WEEK_MS = 7 * 86_400_000;
 
 interface Current {
   version: number;
+  /** When the version was stored (the service clock), epoch ms. */
+  createdMs: number;
   document: ServiceDocument;
   network: Network;
   objective: Objective;
@@ -80,7 +89,7 @@ export class ScenarioState {
       outline(document);
       stored = await store.putScenario(document, nowMs);
     }
-    const current = outline(stored.document as ServiceDocument, stored.version);
+    const current = outline(stored.document as ServiceDocument, stored.version, stored.createdMs);
     const slotMinutes = documentOutline(current.document.scenario, DOCUMENT_NAME).slotMinutes;
     const state = new ScenarioState(store, current, slotMinutes, Math.max(1, Math.round((configured.horizonHours * 60) / slotMinutes)));
     await state.pushed.refresh(store);
@@ -129,6 +138,79 @@ export class ScenarioState {
     return s;
   }
 
+  /** Slots each dispatch cycle looks ahead (`--horizon-hours`): how far the Carbon Aware API's forecasts reach. */
+  get horizonSlots(): number {
+    return this.checkSlots;
+  }
+
+  /**
+   * The forecasts as they were stored at `asOfMs`, over `slots` slots from `startMs`: per site of the current network
+   * (or only `siteId`) and signal, the pushed forecast points issued and recorded by then (the latest issue of each time stamp:
+   * `store.signalPoints` with `asOfMs`) laid over the forecast series of the document version in force then (the
+   * latest stored at or before `asOfMs`), NaN where neither has a value. No fallback: it is not a stored forecast.
+   * `issuedMs` is, per site and signal, the latest issue behind its values (a pushed point's `issuedAt`; for the
+   * document's series, the instant its version was stored), null where it has none. Called by the Carbon Aware API's
+   * forecasts (src/service/carbon-aware.ts): `asOfMs` is now for the current forecast, `requestedAt` for the batch.
+   */
+  async forecastAsOf(asOfMs: number, startMs: number, slots: number, siteId?: string): Promise<StoredForecast> {
+    const grid: TimeGrid = { startMs, slotMinutes: this.slotMinutes, slots };
+    const endMs = startMs + slots * this.slotMinutes * 60_000;
+    const version = await this.versionAsOf(asOfMs);
+    let document: Scenario | null = null;
+    try {
+      document = version && this.resolve(version.document, startMs, slots);
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      document = null; // that version cannot be read any more (a CSV gone): only the pushed points count
+    }
+    const read = await this.store.signalPoints({ series: 'forecast', fromMs: startMs - POINT_HOLD_MS, toMs: endMs, asOfMs, ...(siteId === undefined ? {} : { siteId }) });
+    if (!read.ok) throw new Error(`reading pushed forecasts: ${read.reason}`);
+    const pushed = new Map<string, { times: number[]; values: number[]; issued: number[] }>();
+    for (const p of read.points) {
+      const key = `${p.siteId}\u0000${p.signal}`;
+      let points = pushed.get(key);
+      if (!points) pushed.set(key, (points = { times: [], values: [], issued: [] }));
+      points.times.push(p.timeMs);
+      points.values.push(p.value);
+      points.issued.push(p.issuedMs ?? 0);
+    }
+    const sites: StoredForecast['sites'] = {};
+    for (const site of this.current.network.sites) {
+      if (siteId !== undefined && site.id !== siteId) continue;
+      const signals = {} as SiteSignals;
+      const issuedMs = {} as Record<SignalPointName, number | null>;
+      for (const signal of SIGNAL_POINT_NAMES) {
+        const own = document?.signals[site.id]?.forecast[signal];
+        const points = pushed.get(`${site.id}\u0000${signal}`);
+        const times = Float64Array.from(points?.times ?? []);
+        const over = slotMeans(times, points?.values ?? [], grid);
+        const issues = slotMeans(times, points?.issued ?? [], grid, 'max');
+        let latest: number | null = null;
+        const values: number[] = [];
+        for (let i = 0; i < slots; i++) {
+          const fromPush = !Number.isNaN(over[i]);
+          const v = fromPush ? over[i] : (own?.[i] ?? NaN);
+          values.push(v);
+          if (!Number.isNaN(v)) latest = Math.max(latest ?? 0, fromPush ? issues[i] : (version?.createdMs ?? 0));
+        }
+        signals[signal] = values;
+        issuedMs[signal] = latest;
+      }
+      sites[site.id] = { signals, issuedMs };
+    }
+    return { grid, sites };
+  }
+
+  /** The stored version in force at `atMs` (the latest stored at or before it), or null before the first. */
+  private async versionAsOf(atMs: number): Promise<{ document: ServiceDocument; createdMs: number } | null> {
+    if (this.current.createdMs <= atMs) return this.current;
+    for (let v = this.current.version - 1; v >= 1; v--) {
+      const stored = await this.store.getScenario(v);
+      if (stored && stored.createdMs <= atMs) return { document: stored.document as ServiceDocument, createdMs: stored.createdMs };
+    }
+    return null;
+  }
+
   /** Reads the points pushed since the last look; called before each tick (refresh) and by the push route after storing. */
   async refreshSignals(): Promise<void> {
     await this.pushed.refresh(this.store);
@@ -142,7 +224,7 @@ export class ScenarioState {
     await this.refreshSignals();
     if ((await this.store.getScenario(this.current.version + 1)) === null) return;
     const stored = await this.store.currentScenario();
-    if (stored && stored.version > this.current.version) this.adopt(outline(stored.document as ServiceDocument, stored.version));
+    if (stored && stored.version > this.current.version) this.adopt(outline(stored.document as ServiceDocument, stored.version, stored.createdMs));
   }
 
   /**
@@ -165,7 +247,7 @@ export class ScenarioState {
     const lost = lostCoverage(document.scenario as { sites: { id: string }[] }, next, inForce);
     if (lost) throw new ScenarioError(DOCUMENT_NAME, [lost]);
     const stored = await this.store.putScenario(document, nowMs);
-    this.adopt({ ...checked, version: stored.version });
+    this.adopt({ ...checked, version: stored.version, createdMs: stored.createdMs });
     return stored.version;
   }
 
@@ -266,8 +348,8 @@ function lostCoverage(document: { sites: { id: string }[] }, next: Scenario, inF
 }
 
 /** A document's network and settings, checked (throws ScenarioError or Error when invalid). */
-function outline(document: ServiceDocument, version = 0): Current {
+function outline(document: ServiceDocument, version = 0, createdMs = 0): Current {
   const { network } = documentOutline(document.scenario, DOCUMENT_NAME);
   policyFrom(document.dispatch.policy);
-  return { version, document, network, objective: objectiveFrom(document.dispatch.objective) };
+  return { version, createdMs, document, network, objective: objectiveFrom(document.dispatch.objective) };
 }

@@ -1,5 +1,5 @@
 /**
- * Energy signal points operators push as they arrive (migration 0006; POST /v1/sites/{id}/signals/{signal}/points):
+ * Energy signal points operators push as they arrive (migration 0007; POST /v1/sites/{id}/signals/{signal}/points):
  * actuals overwritten by time stamp, forecasts kept per issue. `kumul serve` overlays them on the scenario document's
  * series (src/service/live-signals.ts) and the GET route reads them back.
  */

@@ -1,6 +1,6 @@
 /** Energy accounting by hand: energy, green share, cost and carbon of tiny cases, renewables shared, a transfer. */
 import { describe, expect, it } from 'vitest';
-import { accountUses, clampSlot, sumFigures, type SlotUse } from '../../src/core/energy/accounting.ts';
+import { accountUses, clampSlot, marginalCarbonGPerKWh, MARGINAL_PROBE_KWH, sumFigures, type SlotUse } from '../../src/core/energy/accounting.ts';
 import { computeRoutes } from '../../src/core/network/routes.ts';
 import { makeLink, makeSite, snapshotOf } from '../fixtures/scenario-builder.ts';
 import { makeJob } from '../fixtures/job-builder.ts';
@@ -106,6 +106,28 @@ describe('accountUses', () => {
     expect(totals.greenKWh).toBeCloseTo(figures[0].greenKWh + figures[1].greenKWh, 12);
     expect(totals.costYuan).toBeCloseTo(figures[0].costYuan + figures[1].costYuan, 12);
     expect(totals.carbonKg).toBeCloseTo(figures[0].carbonKg + figures[1].carbonKg, 12);
+  });
+});
+
+describe('marginalCarbonGPerKWh', () => {
+  // Three hourly slots: renewables 10 kW in each (10 kWh), grid 500, 600, 700 g/kWh, renewables at 20 g/kWh.
+  const a = makeSite('a').ai(8).carbonG([500, 600, 700]).renewableKW([10, 10, 10], 0.2, 20);
+  const snapshot = snapshotOf([a], [], [], { slots: 3 });
+  const site = snapshot.network.sites[0];
+
+  it("is the renewables' carbon where renewables exceed the load, the grid's where they do not, a blend where they run out within the probe", () => {
+    const ratings = marginalCarbonGPerKWh(snapshot.grid, site, snapshot.signals.a, [4, 10, 10 - MARGINAL_PROBE_KWH / 4]);
+    expect(ratings[0]).toBeCloseTo(20, 9);
+    expect(ratings[1]).toBeCloseTo(600, 9);
+    expect(ratings[2]).toBeCloseTo(0.25 * 20 + 0.75 * 700, 9);
+  });
+
+  it('with no load and no renewables is the grid carbon intensity; NaN signals give NaN', () => {
+    const b = makeSite('b').ai(8).carbonG([450, NaN]);
+    const s = snapshotOf([b], [], [], { slots: 2 });
+    const ratings = marginalCarbonGPerKWh(s.grid, s.network.sites[0], s.signals.b, [0, 0]);
+    expect(ratings[0]).toBeCloseTo(450, 9);
+    expect(ratings[1]).toBeNaN();
   });
 });
 

@@ -94,6 +94,24 @@ export function accountUses(
   });
 }
 
+/** The energy `marginalCarbonGPerKWh` prices in each slot: one watt-hour, small against any unit of work. */
+export const MARGINAL_PROBE_KWH = 0.001;
+
+/**
+ * Marginal carbon intensity of a site per slot, gCO2/kWh: the carbon of one watt-hour more drawn there, on top of
+ * `loadKWh` (the facility energy of the work already there in each slot), priced by `accountUses` with that load as
+ * background work that takes the renewables first. So it is the renewables' carbon (`site.renewable.carbonGPerKWh`)
+ * in slots where the site's renewable energy exceeds its load, the grid's `carbonGPerKWh` where it does not, and a
+ * blend in a slot where the renewables run out within the watt-hour. NaN in slots whose signals are NaN.
+ * Called by the service's Carbon Aware SDK ratings (src/service/carbon-aware.ts).
+ */
+export function marginalCarbonGPerKWh(grid: TimeGrid, site: Site, signals: SiteSignals, loadKWh: ArrayLike<number>): number[] {
+  const slots = Array.from({ length: grid.slots }, (_, t) => t);
+  const probes: SlotUse[] = slots.map((t) => ({ siteId: site.id, slots: [t], energyKWh: [MARGINAL_PROBE_KWH], transfer: null }));
+  const load: SlotUse = { siteId: site.id, slots, energyKWh: slots.map((t) => loadKWh[t]), transfer: null };
+  return accountUses(grid, [site], { [site.id]: signals }, probes, [load]).map((f) => (f.carbonKg * 1000) / MARGINAL_PROBE_KWH);
+}
+
 /** Slot index clamped to the grid (a transfer may start before the grid's first slot). */
 export function clampSlot(slot: number, grid: TimeGrid): number {
   return Math.min(grid.slots - 1, Math.max(0, slot));
