@@ -20,6 +20,7 @@ export const PlanJobSchema = z.strictObject({
   id: z.string(),
   site: z.string(),
   pool: z.string(),
+  speed: z.number().positive().optional().meta({ description: "the pool's speed for the job's precision (1 = as advertised): the runs add up to its duration ÷ speed; absent in plans made before it was stated, where it is 1" }),
   runs: z.array(z.strictObject({ start: iso, end: iso, units: z.number().int().positive() })).min(1).meta({ description: 'when the job runs, in time order; each run holds `units` units' }),
   transfer: z
     .strictObject({ route: z.array(z.string()).min(2), gb: z.number().nonnegative(), start: iso, end: iso })

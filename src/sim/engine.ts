@@ -14,6 +14,7 @@
  */
 import type { Job, Scenario, SiteSignals } from '../core/model/types.ts';
 import { slotMs as slotLengthMs } from '../core/model/types.ts';
+import { poolSpeed } from '../core/model/capability.ts';
 import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
 import type { Registry } from '../core/dispatch/framework.ts';
 import { planCycle, slotEnergies, type Placement } from '../core/dispatch/planner.ts';
@@ -62,7 +63,7 @@ export interface JobRecord {
   state: JobState;
   siteId: string | null;
   poolId: string | null;
-  /** The job's run time and the part of it committed so far, ms. */
+  /** The job's work (its run time at the advertised speed) and the part of it committed so far, ms; a run at a pool of speed v does v ms of work per ms. */
   workMs: number;
   doneMs: number;
   /** Slots committed, ascending, with facility energy (kWh) in each. */
@@ -119,6 +120,15 @@ export function simulate(input: SimulationInput): SimOutcome {
   const shiftMs = input.shiftHours * 3_600_000;
   const forecasts: Record<string, SiteSignals> = Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.forecast]));
   const poolsBySite = new Map(scenario.network.sites.map((s) => [s.id, s.pools]));
+  /** The highest speed (poolSpeed) of the job's pool class at the sites it may use: its own once fixed. */
+  const fastestSpeed = (record: JobRecord): number => {
+    let best = 0;
+    for (const site of scenario.network.sites) {
+      if (record.siteId !== null ? site.id !== record.siteId : record.job.allowedSites !== null && !record.job.allowedSites.includes(site.id)) continue;
+      for (const pool of site.pools) if (pool.class === record.job.poolClass) best = Math.max(best, poolSpeed(pool, record.job.class));
+    }
+    return best > 0 ? best : 1;
+  };
 
   const records: JobRecord[] = input.jobs.map((job) => ({
     job,
@@ -194,7 +204,7 @@ export function simulate(input: SimulationInput): SimOutcome {
         continue;
       }
       const energies = slotEnergies(outcome.cycle, placement.ctx, placement.candidate);
-      for (const event of commit(record, placement, energies, { siteId, poolId: pool.id, cur, nowMs, slotMs, cutoffSlot, nextCycleMs })) note(event);
+      for (const event of commit(record, placement, energies, { siteId, poolId: pool.id, speed: poolSpeed(pool, record.job.class), cur, nowMs, slotMs, cutoffSlot, nextCycleMs })) note(event);
       const busy = busyUnits.get(`${siteId}/${pool.id}`)!;
       for (let i = record.slots.length - 1; i >= 0 && record.slots[i] >= cur; i--) busy[record.slots[i]] += record.job.units;
       waiting.delete(record);
@@ -246,7 +256,8 @@ export function simulate(input: SimulationInput): SimOutcome {
       }
     }
     for (const record of waiting) {
-      const remainingMs = record.workMs - record.doneMs;
+      // The rest of its work at the fastest pool it may still use (its own site's, once its site is fixed).
+      const remainingMs = (record.workMs - record.doneMs) / fastestSpeed(record);
       if (Math.max(nowMs, record.readyMs ?? nowMs) + remainingMs > record.planned.deadlineMs) {
         record.state = 'missed';
         waiting.delete(record);
@@ -330,6 +341,8 @@ function startTransfer(record: JobRecord, placement: Placement, siteId: string, 
 interface CommitContext {
   siteId: string;
   poolId: string;
+  /** The pool's speed for the job (poolSpeed): work done per ms run. */
+  speed: number;
   /** The cycle grid's first slot in the scenario's grid. */
   cur: number;
   nowMs: number;
@@ -361,8 +374,10 @@ function commit(record: JobRecord, placement: Placement, energies: number[], c: 
     if (to <= from) continue;
     if (startMs < 0) startMs = from;
     endMs = to;
-    record.doneMs += to - from;
+    record.doneMs += (to - from) * c.speed;
   }
+  // The placement's last run committed to its end: the work is done (whole ms of run time round its last fraction).
+  if (endMs === candidate.runs[candidate.runs.length - 1]) record.doneMs = record.workMs;
   if (record.firstStartMs === null) {
     record.firstStartMs = startMs;
     events.push({ timeMs: startMs, kind: 'start', jobId: record.job.id, siteId: c.siteId });
@@ -373,7 +388,6 @@ function commit(record: JobRecord, placement: Placement, energies: number[], c: 
   }
   record.state = 'running';
   if (record.doneMs >= record.workMs) {
-    record.doneMs = record.workMs;
     record.endMs = endMs;
     record.state = 'completed';
     events.push({ timeMs: record.endMs, kind: 'finish', jobId: record.job.id, siteId: c.siteId });

@@ -50,6 +50,8 @@ export function instanceArb(options: InstanceOptions = {}): fc.Arbitrary<Snapsho
         renewable: fc.oneof(fc.constant(null), fc.array(fc.oneof(fc.constant(0), money(0, 6)), { minLength: slots, maxLength: slots })),
         renewablePrice: options.greenCheapest ? money(0.05, 0.29) : money(0.05, 0.6),
         renewableCarbon: fc.integer({ min: 0, max: 90 }),
+        // Pools at their advertised speed, mostly; some slower or faster (jobs here compute in fp32).
+        speeds: fc.tuple(...[0, 1, 2].map(() => fc.oneof({ weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constantFrom(0.5, 0.8, 1.25) }))),
       });
       const pair = fc.tuple(fc.integer({ min: 0, max: nSites - 1 }), fc.integer({ min: 0, max: nSites - 1 }));
       // A spanning tree (each site joined to an earlier one), a link of it sometimes missing, plus extra links.
@@ -79,7 +81,7 @@ export function instanceArb(options: InstanceOptions = {}): fc.Arbitrary<Snapsho
         const builders = sites.map((s, i) => {
           const b = makeSite(`s${i}`).pue(s.pue).prices(s.price).carbonG(s.carbon);
           if (s.renewable) b.renewableKW(s.renewable, s.renewablePrice, s.renewableCarbon);
-          s.pools.forEach((units, c) => units !== null && b.pool(CLASSES[c], units, POWER_W[CLASSES[c]]));
+          s.pools.forEach((units, c) => units !== null && b.pool(CLASSES[c], units, POWER_W[CLASSES[c]], s.speeds[c] === 1 ? undefined : { fp32: s.speeds[c] }));
           return b;
         });
         const linkList: Link[] = [...tree.filter((t) => !t.missing), ...links]

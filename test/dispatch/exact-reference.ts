@@ -50,8 +50,8 @@ export function exactOptimum(snapshot: Snapshot, plan: Plan, weights: Readonly<R
   for (const job of jobs) {
     const windows = siteWindows(snapshot, job, plan.policy === 'asap-origin');
     const oneSite = lp.addRow(1, 1);
-    const workMs = Math.round(job.durationS * 1000);
     for (const win of windows) {
+      const { workMs } = win;
       const site = snapshot.network.sites.find((s) => s.id === win.site)!;
       const pool = site.pools.find((p) => p.id === win.poolId)!;
       const full = pool.powerCurve.find((p) => p.load === 1) ?? pool.powerCurve[pool.powerCurve.length - 1];

@@ -46,13 +46,12 @@ export interface BoundOptions {
   lagrangian?: Omit<LagrangianOptions, 'upperBound'>;
 }
 
-/** One job as the LP sees it: its work and units, and per allowed site its window and transfer rate. */
+/** One job as the LP sees it: its units, and per allowed site its window, work and transfer objective. */
 interface JobColumns {
   poolClass: string;
-  work: number;
   units: number;
-  /** Per allowed site: [siteIndex, firstSlot, lastSlot, transfer objective per unit of work]. */
-  sites: [number, number, number, number][];
+  /** Per allowed site: [siteIndex, firstSlot, lastSlot, work (unit-slots at the pool's speed), transfer objective]. */
+  sites: [number, number, number, number, number][];
   /** Per allowed site: the job's most work (unit-slots) in its first and in its last slot (its window cuts them). */
   edges: [number, number][];
 }
@@ -130,17 +129,12 @@ function guideOf(placements: readonly Placement[], work: readonly WorkColumn[], 
   };
 }
 
-function workOf(p: Placement): number {
-  return p.ctx.job.units * p.ctx.workSlots;
-}
-
 function columnsOf(p: Placement, gridStartMs: number, slotMs: number): JobColumns {
-  const work = workOf(p);
+  const units = p.ctx.job.units;
   return {
     poolClass: p.ctx.job.poolClass,
-    work,
-    units: p.ctx.job.units,
-    sites: p.ctx.options.map((o) => [o.siteIndex, o.firstSlot, o.lastSlot, o.transferScore / work]),
+    units,
+    sites: p.ctx.options.map((o) => [o.siteIndex, o.firstSlot, o.lastSlot, units * o.workSlots, o.transferScore]),
     edges: p.ctx.options.map((o) => edgeWork(p, o, gridStartMs, slotMs)),
   };
 }
@@ -176,14 +170,15 @@ function buildLp(base: Cycle, jobs: readonly JobColumns[], siteChoice: boolean):
   const energyRow = new Map<string, number>();
   const capacityRow = new Map<string, number>();
   jobs.forEach((c, job) => {
-    const workRow = siteChoice ? -1 : lp.addRow(c.work, c.work);
+    // The job is done once: Σ over sites of (work placed there ÷ its work there) = 1 (a pool's speed sets its work).
+    const workRow = siteChoice ? -1 : lp.addRow(1, 1);
     const chooseRow = siteChoice ? lp.addRow(1, 1) : -1;
-    c.sites.forEach(([s, first, last, transferPerWork], i) => {
+    c.sites.forEach(([s, first, last, siteWork, transfer], i) => {
       const site = base.sites[s];
       const pool = site.pools.get(c.poolClass as never)!;
-      // With site choice, the work row becomes Σ y at this site = work × z(site): one row per site.
+      // With site choice, the work row becomes Σ y at this site = work there × z(site): one row per site.
       const siteRow = siteChoice ? lp.addRow(0, 0) : workRow;
-      if (siteChoice) lp.addCol(transferPerWork * c.work, 0, 1, [chooseRow, siteRow], [1, -c.work], true);
+      if (siteChoice) lp.addCol(transfer, 0, 1, [chooseRow, siteRow], [1, -siteWork], true);
       for (let t = first; t <= last; t++) {
         const key = `${s}:${t}`;
         let eRow = energyRow.get(key);
@@ -200,7 +195,7 @@ function buildLp(base: Cycle, jobs: readonly JobColumns[], siteChoice: boolean):
         let most = c.units;
         if (t === first) most = Math.min(most, c.edges[i][0]);
         if (t === last) most = Math.min(most, c.edges[i][1]);
-        const col = lp.addCol(siteChoice ? 0 : transferPerWork, 0, Math.max(0, most), [siteRow, eRow, cRow], [1, pool.kWhPerUnitSlot, 1]);
+        const col = lp.addCol(siteChoice ? 0 : transfer / siteWork, 0, Math.max(0, most), [siteRow, eRow, cRow], [siteChoice ? 1 : 1 / siteWork, pool.kWhPerUnitSlot, 1]);
         work.push({ col, job, site: s, slot: t });
       }
     });

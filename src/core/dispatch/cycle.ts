@@ -6,6 +6,7 @@
 import type { Job, Network, Pool, PoolClass, Site, SiteSignals, TimeGrid } from '../model/types.ts';
 import { slotMs } from '../model/types.ts';
 import { busyUnitFacilityKW } from '../model/power.ts';
+import { runTimeMs } from '../model/capability.ts';
 import { computeRoutes, transferDurationS, type Route, type RouteTable } from '../network/routes.ts';
 import type { FilterPlugin, Profile, Registry, ScorePlugin, SiteView } from './framework.ts';
 
@@ -65,6 +66,9 @@ export interface SiteOption {
   /** The slots the window touches: the one holding `readyMs` to the one holding the window's last instant. */
   firstSlot: number;
   lastSlot: number;
+  /** The job's run time here (its duration ÷ the pool's speed, `runTimeMs`), ms, and the same in slots (a fraction when not whole). */
+  workMs: number;
+  workSlots: number;
   route: Route;
   transferS: number;
   /** Weighted objective of moving the input here. */
@@ -74,9 +78,6 @@ export interface SiteOption {
 export interface JobContext {
   job: Job;
   index: number;
-  /** The job's run time, ms, and the same in slots (a fraction when it is not a whole number of slots). */
-  workMs: number;
-  workSlots: number;
   /** Index of the job's origin among the sites (-1 when unknown). */
   originIndex: number;
   /** Slot in which the input transfer would start (release or now). */
@@ -137,7 +138,6 @@ export class Cycle {
   /** Runs the filters for a job at every site and fixes each allowed site's window (to the second: slots only price energy). */
   jobContext(job: Job, index: number): JobContext {
     const { grid, nowMs } = this.snapshot;
-    const workMs = Math.max(1, Math.round(job.durationS * 1000));
     // Whole milliseconds inside the window: runs start and end on them.
     const readyMs = Math.ceil(Math.max(job.releaseMs, nowMs, grid.startMs));
     const transferStartSlot = Math.floor((readyMs - grid.startMs) / this.slotMs);
@@ -182,9 +182,10 @@ export class Cycle {
       let transferScore = 0;
       if (gb > 0) for (const { plugin, weight } of this.scores) transferScore += weight * plugin.transfer(gb, route!, origin, transferSlot);
       const firstSlot = Math.max(0, Math.floor((siteReadyMs - grid.startMs) / this.slotMs));
-      options.push({ siteIndex: state.index, readyMs: siteReadyMs, endMs, firstSlot, lastSlot, route: route!, transferS, transferScore });
+      const workMs = runTimeMs(job, view.pool!);
+      options.push({ siteIndex: state.index, readyMs: siteReadyMs, endMs, firstSlot, lastSlot, workMs, workSlots: workMs / this.slotMs, route: route!, transferS, transferScore });
     }
-    return { job, index, originIndex: this.siteIndex.get(job.origin) ?? -1, workMs, workSlots: workMs / this.slotMs, transferStartSlot, options, rejected };
+    return { job, index, originIndex: this.siteIndex.get(job.origin) ?? -1, transferStartSlot, options, rejected };
   }
 }
 

@@ -53,6 +53,9 @@ interface PoolPrices {
 
 interface Option {
   pool: number;
+  /** The job's run time at this pool, ms and slots. */
+  workMs: number;
+  workSlots: number;
   readyMs: number;
   endMs: number;
   firstSlot: number;
@@ -62,8 +65,6 @@ interface Option {
 
 interface JobData {
   units: number;
-  workMs: number;
-  workSlots: number;
   interruptible: boolean;
   options: Option[];
 }
@@ -127,9 +128,9 @@ export function lagrangianBound(base: Cycle, placements: readonly Placement[], o
         for (let t = 0; t < T; t++) sum[t + 1] = sum[t] + (state.free[t] < job.units ? 1 : 0);
         q.blocked.set(job.units, sum);
       }
-      return { pool: poolIndex.get(state)!, readyMs: o.readyMs, endMs: o.endMs, firstSlot: o.firstSlot, lastSlot: o.lastSlot, transfer: o.transferScore };
+      return { pool: poolIndex.get(state)!, workMs: o.workMs, workSlots: o.workSlots, readyMs: o.readyMs, endMs: o.endMs, firstSlot: o.firstSlot, lastSlot: o.lastSlot, transfer: o.transferScore };
     });
-    return { units: job.units, workMs: p.ctx.workMs, workSlots: p.ctx.workSlots, interruptible: job.interruptible, options: opts };
+    return { units: job.units, interruptible: job.interruptible, options: opts };
   });
 
   // Per site and slot: the renewable energy left for new work, the most new work could draw, and μ.
@@ -290,7 +291,8 @@ function availability(o: Option, t: number, g: number, slotMs: number): number {
  * over all starts is at a candidate (as in search.ts).
  */
 function cheapestRun(q: PoolPrices, job: JobData, o: Option, mu: Float64Array, g: number, slotMs: number, out: Slots): number {
-  const { workMs, units } = job;
+  const { units } = job;
+  const { workMs } = o;
   const first = o.readyMs;
   const last = o.endMs - workMs;
   if (last < first) return Infinity;
@@ -340,7 +342,8 @@ function cheapestRun(q: PoolPrices, job: JobData, o: Option, mu: Float64Array, g
  * merged in by their own rate.
  */
 function cheapestSlots(q: PoolPrices, job: JobData, o: Option, mu: Float64Array, g: number, slotMs: number, out: Slots): number {
-  const { units, workSlots: need } = job;
+  const { units } = job;
+  const need = o.workSlots;
   const k = q.state.kWhPerUnitSlot;
   const blocked = q.blocked.get(units)!;
   const a = o.firstSlot;

@@ -11,6 +11,7 @@ import type { Profile, Registry } from './framework.ts';
 import { betterOutcome, planCycle, rankCandidates, rescore, slotEnergies, type CycleOutcome, type Placement } from './planner.ts';
 import { SlotSearch, type Candidate } from './search.ts';
 import { lowerBound, type Bound, type BoundOptions } from './bound.ts';
+import { poolSpeed } from '../model/capability.ts';
 
 export interface Run {
   start: string;
@@ -47,6 +48,8 @@ export interface PlannedJob extends JobFigures {
   id: string;
   site: string;
   pool: string;
+  /** The pool's speed for the job's precision: the runs add up to its duration ÷ speed (absent in plans stored before it was stated: 1). */
+  speed?: number;
   runs: Run[];
   transfer: { route: string[]; gb: number; start: string; end: string } | null;
   explain: Explain;
@@ -171,10 +174,12 @@ function plannedJob(cycle: Cycle, p: Placement, figures: JobFigures, explain: Ex
   const site = cycle.sites[option.siteIndex];
   const use = toSlotUse(cycle, p);
   const readyMs = Math.max(job.releaseMs, cycle.snapshot.nowMs);
+  const pool = site.pools.get(job.poolClass)!.pool;
   return {
     id: job.id,
     site: site.site.id,
-    pool: site.pools.get(job.poolClass)!.pool.id,
+    pool: pool.id,
+    speed: poolSpeed(pool, job.class),
     runs: runsOf(job, p.candidate),
     transfer: use.transfer ? { route: option.route.path, gb: job.inputGb, start: iso(readyMs), end: iso(readyMs + option.transferS * 1000) } : null,
     ...figures,

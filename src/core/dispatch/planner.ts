@@ -182,7 +182,7 @@ function guidedBest(cycle: Cycle, search: SlotSearch, ctx: JobContext, guide: Gu
 /** No placement at this site can score lower: its work at the cheapest rate in its window, plus the transfer. */
 function lowestScore(cycle: Cycle, ctx: JobContext, option: SiteOption): number {
   const site = cycle.sites[option.siteIndex];
-  const kWh = ctx.job.units * site.pools.get(ctx.job.poolClass)!.kWhPerUnitSlot * ctx.workSlots;
+  const kWh = ctx.job.units * site.pools.get(ctx.job.poolClass)!.kWhPerUnitSlot * option.workSlots;
   return option.transferScore + kWh * Math.min(site.greenRate, site.minGridRate.min(option.firstSlot, option.lastSlot));
 }
 

@@ -88,7 +88,8 @@ export class SlotSearch {
    */
   private bestStart(site: SiteState, option: SiteOption, ctx: JobContext, fullKWh: number, free: Int32Array, asap: boolean, toBeat: number): Candidate | null {
     const { slotMs, gridStartMs: g } = this;
-    const { workMs, job } = ctx;
+    const { job } = ctx;
+    const { workMs } = option;
     const first = option.readyMs;
     const last = option.endMs - workMs;
     if (last < first) return null;
@@ -149,7 +150,7 @@ export class SlotSearch {
   /** The candidate of one run from `startMs`. */
   private oneRun(site: SiteState, option: SiteOption, ctx: JobContext, startMs: number, score: number): Candidate {
     const { slotMs, gridStartMs: g } = this;
-    const endMs = startMs + ctx.workMs;
+    const endMs = startMs + option.workMs;
     const slots: number[] = [];
     const shares: number[] = [];
     for (let t = Math.floor((startMs - g) / slotMs); g + t * slotMs < endMs; t++) {
@@ -170,7 +171,7 @@ export class SlotSearch {
     const a = option.firstSlot;
     const b = option.lastSlot;
     const units = ctx.job.units;
-    const need = ctx.workSlots;
+    const need = option.workSlots;
     const avail = this.avail;
     for (let t = a; t <= b; t++) {
       const from = Math.max(option.readyMs, g + t * slotMs);
@@ -294,7 +295,7 @@ export class SlotSearch {
   private slotsCandidate(site: SiteState, option: SiteOption, ctx: JobContext, fullKWh: number, slots: number[], shares: number[]): Candidate {
     const { slotMs, gridStartMs: g } = this;
     const lengths = shares.map((share) => Math.round(share * slotMs));
-    let left = ctx.workMs - lengths.reduce((sum, x) => sum + x, 0);
+    let left = option.workMs - lengths.reduce((sum, x) => sum + x, 0);
     for (let i = lengths.length - 1; i >= 0 && left !== 0; i--) {
       const room = Math.min(option.endMs, g + (slots[i] + 1) * slotMs) - Math.max(option.readyMs, g + slots[i] * slotMs);
       const change = Math.max(-lengths[i] + 1, Math.min(left, room - lengths[i]));

@@ -36,6 +36,12 @@ export interface Pool {
   peakTflopsPerNode: Record<Precision, number>;
   /** Power of one unit (its share of the node) versus load, IT side (before PUE); loads ascending from 0 to 1. */
   powerCurve: PowerPoint[];
+  /**
+   * Speed against the advertised peak, by precision (1 = as advertised; a job runs its duration ÷ speed here).
+   * Stated in the scenario, or measured by the latest passing probe (`kumul serve --capability measured`).
+   * Precisions not given run at 1.
+   */
+  speed?: Partial<Record<Precision, number>>;
 }
 
 /** Price and carbon of renewable power available to a site (on-site or contracted); it is used first. */

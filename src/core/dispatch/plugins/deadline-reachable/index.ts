@@ -1,3 +1,4 @@
+import { runTimeMs } from '../../../model/capability.ts';
 import { PASS, type FilterPlugin } from '../../framework.ts';
 
 /** Filter: the input can reach the site and the job still finish by its deadline (and within the horizon). */
@@ -5,7 +6,8 @@ export const deadlineReachableFilter: FilterPlugin = {
   name: 'deadline-reachable',
   filter(job, view) {
     if (!view.route) return { ok: false, code: 'no route', reason: `no network route from ${job.origin}` };
-    const workMs = Math.max(1, Math.round(job.durationS * 1000));
+    // The pool is there: the capacity filter runs first and refuses a site without one.
+    const workMs = view.pool ? runTimeMs(job, view.pool) : Math.max(1, Math.round(job.durationS * 1000));
     if (view.readyMs + workMs <= view.endMs) return PASS;
     const horizonEndMs = view.grid.startMs + view.grid.slots * view.grid.slotMinutes * 60_000;
     if (view.readyMs >= horizonEndMs) return { ok: false, code: 'after the horizon', reason: 'ready only after the planning horizon ends' };
