@@ -16,7 +16,7 @@
  *   8. planning 100,000 jobs × 20 sites × 168 slots with the bound, target ≤ 10 s.
  * `npm run bench -- --quick` runs smaller versions (for a smoke test).
  */
-import { readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { randomInstance } from './random-instance.ts';
 import { planCycle } from '../src/core/dispatch/planner.ts';
@@ -101,7 +101,7 @@ function median(xs: number[]): number {
 // 4. hami with the Alibaba GPU trace: cost and carbon against the carbon-agnostic baseline.
 {
   const trace = fileURLToPath(new URL('../datasets/alibaba-gpu-2023/pods.csv', import.meta.url));
-  const jobs = importAlibabaGpu2023(readFileSync(trace, 'utf8'), trace, quick ? { limit: 500 } : {});
+  const jobs = await importAlibabaGpu2023(createReadStream(trace), trace, quick ? { limit: 500 } : {});
   const scenario = loadScenario('hami', { start: '2026-06-01T00:00Z', slots: quick ? 168 : 45 * 24 });
   for (const objective of ['cost', 'carbon'] as const) {
     const t = performance.now();
@@ -130,7 +130,7 @@ function median(xs: number[]): number {
   const days = quick ? 14 : 365;
   const startMs = Date.parse('2026-01-01T00:00:00Z');
   const scenario = loadScenario('hami', { start: '2026-01-01T00:00Z', slots: days * 24 + 48 });
-  const jobs = yearOfJobs(startMs, quick ? 4000 : 100_000).filter((j) => j.releaseMs < startMs + days * 86_400_000);
+  const jobs = (await yearOfJobs(startMs, quick ? 4000 : 100_000)).filter((j) => j.releaseMs < startMs + days * 86_400_000);
   const t = performance.now();
   const outcome = simulate({ scenario, jobs, policy: 'optimize', objective: cost, fromMs: startMs, toMs: startMs + days * 86_400_000, replanMinutes: 60, horizonSlots: 48, shiftHours: 0 });
   const seconds = (performance.now() - t) / 1000;
@@ -148,7 +148,7 @@ function median(xs: number[]): number {
 // 6. Every accepted job runs: the Alibaba trace through the simulator with kumul simulate's defaults.
 {
   const trace = fileURLToPath(new URL('../datasets/alibaba-gpu-2023/pods.csv', import.meta.url));
-  const jobs = importAlibabaGpu2023(readFileSync(trace, 'utf8'), trace, quick ? { limit: 500 } : {});
+  const jobs = await importAlibabaGpu2023(createReadStream(trace), trace, quick ? { limit: 500 } : {});
   const slotMs = 3_600_000;
   const fromMs = Date.parse('2026-06-01T00:00:00Z');
   // Cycles run until the latest deadline, so that every job has its whole window.

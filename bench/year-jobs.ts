@@ -2,14 +2,14 @@
  * A year of work for the simulator benchmark: the real Alibaba GPU trace (34 days) tiled over the
  * year, each copy shifted so that `count` jobs spread evenly; ids stay unique.
  */
-import { readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Job } from '../src/core/model/types.ts';
 import { importAlibabaGpu2023 } from '../src/jobs/alibaba-gpu-2023.ts';
 
-export function yearOfJobs(startMs: number, count: number): Job[] {
+export async function yearOfJobs(startMs: number, count: number): Promise<Job[]> {
   const trace = fileURLToPath(new URL('../datasets/alibaba-gpu-2023/pods.csv', import.meta.url));
-  const base = importAlibabaGpu2023(readFileSync(trace, 'utf8'), trace, { startMs });
+  const base = await importAlibabaGpu2023(createReadStream(trace), trace, { startMs });
   const yearMs = 365 * 86_400_000;
   // A few spare copies: the last ones run past the year's end and are cut.
   const copies = Math.ceil((count * 1.15) / base.length);

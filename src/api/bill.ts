@@ -4,7 +4,7 @@
  * (`listJobs` + `jobMetering`), and the same bill as CSV.
  */
 import { PRECISIONS, type Precision } from '../core/model/types.ts';
-import { formatCsvRecord } from '../jobs/csv.ts';
+import { formatCsvRecord } from '../csv/write.ts';
 import { monthBoundsMs } from '../store/metering.ts';
 import type { MeteringRow, MonthlyUsage, Store } from '../store/port.ts';
 import { fromRefusal } from './errors.ts';

@@ -2,12 +2,10 @@
  * The CLI as a client of a running service: `kumul jobs submit|list|get|cancel` and `kumul bill`,
  * with `--url` and `--key` (or KUMUL_URL and KUMUL_KEY).
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ApiCallError, ApiClient } from '../client/api-client.ts';
-import { parseJobsCsv } from '../jobs/jobs-file.ts';
-import { JobsFileError } from '../jobs/errors.ts';
 import { CliError } from './errors.ts';
+import { readJobsFile } from './files.ts';
 
 interface Connection {
   url: string;
@@ -26,13 +24,7 @@ export function registerClientCommands(program: Command): void {
   connected(jobs.command('submit').description('submit the jobs of a jobs file (CSV) to a running service').argument('<file>', 'jobs file')).action(
     (file: string, o: Connection) =>
       call(async (api) => {
-        let parsed;
-        try {
-          parsed = parseJobsCsv(readFileSync(file, 'utf8'), file);
-        } catch (err) {
-          if (err instanceof JobsFileError) throw new CliError(err.message);
-          throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-        }
+        const parsed = await readJobsFile(file);
         for (let i = 0; i < parsed.length; i += BATCH) {
           const batch = parsed.slice(i, i + BATCH).map(({ tenant: _tenant, releaseMs, deadlineMs, ...job }) => ({ ...job, release: new Date(releaseMs).toISOString(), deadline: new Date(deadlineMs).toISOString() }));
           const result = await api.request<{ jobs: { id: string }[] }>('POST', '/v1/jobs', { jobs: batch });

@@ -3,7 +3,7 @@
  * GPU trace on the built-in hami network for cost and for carbon, prints both summaries against
  * the carbon-agnostic baseline, and writes the plans to ./out/.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -23,7 +23,7 @@ export function registerDemoCommand(program: Command): void {
     .action(async (options: { out: string }) => {
       const scenario = loadScenario('hami');
       const endMs = scenario.grid.startMs + scenario.grid.slots * scenario.grid.slotMinutes * 60_000;
-      const jobs = importAlibabaGpu2023(readFileSync(TRACE, 'utf8'), TRACE, { startMs: scenario.grid.startMs }).filter((j) => j.releaseMs < endMs);
+      const jobs = (await importAlibabaGpu2023(createReadStream(TRACE), TRACE, { startMs: scenario.grid.startMs })).filter((j) => j.releaseMs < endMs);
       process.stdout.write(`Kumul demo: ${jobs.length} jobs of the Alibaba GPU trace (2023) released in the hami scenario's week\n\n`);
       const solver = await loadHighsSolver();
       mkdirSync(options.out, { recursive: true });

@@ -1,6 +1,10 @@
 /** Reading and writing the files CLI commands are given; failures become CliErrors naming the file. */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createReadStream, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { Job } from '../core/model/types.ts';
+import { parseJobsCsv, type ParseJobsOptions } from '../jobs/jobs-file.ts';
 import { CliError } from './errors.ts';
+import { userInput } from './options.ts';
 
 export function readText(file: string): string {
   try {
@@ -8,6 +12,21 @@ export function readText(file: string): string {
   } catch (err) {
     throw new CliError(`cannot read ${file}: ${describeFsError(err)}`);
   }
+}
+
+/** Reads `file` as a stream through `read` (jobs files and traces can be large: never held whole); failing to read it is a CliError as in readText. */
+export async function readStreamed<T>(file: string, read: (input: Readable) => Promise<T>): Promise<T> {
+  try {
+    return await read(createReadStream(file));
+  } catch (err) {
+    if (typeof (err as NodeJS.ErrnoException).syscall === 'string') throw new CliError(`cannot read ${file}: ${describeFsError(err)}`);
+    throw err;
+  }
+}
+
+/** The jobs of a jobs file, streamed; a bad file is a CliError listing its problems. For plan, simulate, jobs stats and jobs submit. */
+export function readJobsFile(file: string, opts: ParseJobsOptions = {}): Promise<Job[]> {
+  return userInput(() => readStreamed(file, (input) => parseJobsCsv(input, file, opts)));
 }
 
 /** Writes through a temporary file and a rename, so `file` is never left half-written. */

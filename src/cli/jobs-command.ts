@@ -6,15 +6,16 @@
 import type { Command } from 'commander';
 import { JOB_CLASSES, POOL_CLASSES } from '../core/model/types.ts';
 import { DEFAULT_ORIGINS, DEFAULT_START, importAlibabaGpu2023Detailed } from '../jobs/alibaba-gpu-2023.ts';
-import { FieldError, JobsFileError } from '../jobs/errors.ts';
+import { FieldError } from '../jobs/errors.ts';
 import { name, nonNegativeNumber, oneOf, positiveInteger, siteId, siteList } from '../jobs/fields.ts';
 import { formatInstant, parseInstantMs } from '../jobs/instant.ts';
-import { formatJobsCsv, parseJobsCsv } from '../jobs/jobs-file.ts';
+import { formatJobsCsv } from '../jobs/jobs-file.ts';
 import { DEFAULT_DEADLINE_MARGIN_MS, RecurringSpecError, dayOrInstantMs, durationMs, recurringJobs, timeOfDayMinutes, utcOffsetMinutes } from '../jobs/recurring.ts';
 import { formatJobStats, summarizeJobs } from '../jobs/stats.ts';
 import { parseWeightedSites } from '../jobs/weighted-pick.ts';
 import { CliError } from './errors.ts';
-import { readText, writeTextAtomically } from './files.ts';
+import { readJobsFile, readStreamed, writeTextAtomically } from './files.ts';
+import { userInput } from './options.ts';
 
 const TRACE_FORMATS = ['alibaba-gpu-2023'] as const;
 
@@ -63,9 +64,9 @@ export function registerJobsCommands(program: Command): void {
     .description('check a jobs file and print its counts, units, durations and release span')
     .argument('<file>', 'jobs file')
     .option('--sites <ids>', 'site ids (`a|b|c`) that origin and allowed_sites must be among')
-    .action((file: string, opts: { sites?: string }) => {
+    .action(async (file: string, opts: { sites?: string }) => {
       const siteIds = opts.sites === undefined ? undefined : (cliValue('--sites', opts.sites, siteList) ?? undefined);
-      const parsed = fromFileErrors(() => parseJobsCsv(readText(file), file, { siteIds }));
+      const parsed = await readJobsFile(file, { siteIds });
       if (parsed.length === 0) throw new CliError(`${file} holds no jobs`);
       process.stdout.write(formatJobStats(summarizeJobs(parsed)));
     });
@@ -132,7 +133,7 @@ function runRecurring(opts: RecurringOptions): void {
   );
 }
 
-function runImport(file: string, opts: ImportOptions): void {
+async function runImport(file: string, opts: ImportOptions): Promise<void> {
   if (opts.format === undefined) throw new CliError(`jobs import: --format is required (${TRACE_FORMATS.join(', ')})`);
   if (!(TRACE_FORMATS as readonly string[]).includes(opts.format)) {
     throw new CliError(`jobs import: unknown --format '${opts.format}' (known: ${TRACE_FORMATS.join(', ')})`);
@@ -141,7 +142,7 @@ function runImport(file: string, opts: ImportOptions): void {
   if (startMs === null) throw new CliError(`--start: '${opts.start}' is not an ISO 8601 instant with Z or an offset (e.g. 2026-06-01T00:00Z)`);
   const limit = opts.limit === undefined ? undefined : cliValue('--limit', opts.limit, positiveInteger);
   const origins = cliValue('--origins', opts.origins, parseWeightedSites);
-  const result = fromFileErrors(() => importAlibabaGpu2023Detailed(readText(file), file, { startMs, limit, origins }));
+  const result = await userInput(() => readStreamed(file, (input) => importAlibabaGpu2023Detailed(input, file, { startMs, limit, origins })));
   const csv = formatJobsCsv(result.jobs);
   if (opts.out === undefined) process.stdout.write(csv);
   else writeTextAtomically(opts.out, csv);
@@ -170,15 +171,3 @@ function cliValue<T>(option: string, text: string, parse: (text: string) => T): 
     throw err;
   }
 }
-
-function fromFileErrors<T>(run: () => T): T {
-  try {
-    return run();
-  } catch (err) {
-    if (err instanceof JobsFileError) throw new CliError(err.message);
-    throw err;
-  }
-}
-
-
-

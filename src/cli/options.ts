@@ -27,13 +27,18 @@ export function instant(name: string, text: string): number {
   return ms;
 }
 
-/** Runs a step that reads the user's input; its expected failures become CliErrors. */
+/** Runs a step that reads the user's input, at once or as a promise; its expected failures become CliErrors. */
 export function userInput<T>(step: () => T): T {
   try {
-    return step();
+    const result = step();
+    return (result instanceof Promise ? result.catch(asCliError) : result) as T;
   } catch (err) {
-    // Plain `Error`s are the planning helpers' refusals of a bad objective or policy (src/planning/plan-jobs.ts).
-    if (err instanceof ScenarioError || err instanceof JobsFileError || (err instanceof Error && err.constructor === Error)) throw new CliError(err.message);
-    throw err;
+    return asCliError(err);
   }
+}
+
+function asCliError(err: unknown): never {
+  // Plain `Error`s are the planning helpers' refusals of a bad objective or policy (src/planning/plan-jobs.ts).
+  if (err instanceof ScenarioError || err instanceof JobsFileError || (err instanceof Error && err.constructor === Error)) throw new CliError(err.message);
+  throw err;
 }

@@ -5,12 +5,11 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadScenario } from '../scenario/index.ts';
-import { parseJobsCsv } from '../jobs/jobs-file.ts';
 import { loadHighsSolver } from '../solver/highs.ts';
 import { compareOnCommonJobs, objectiveFrom, planJobs, policyFrom } from '../planning/plan-jobs.ts';
 import { formatPlanSummary } from '../planning/summary.ts';
 import type { Job } from '../core/model/types.ts';
-import { readText, writeTextAtomically } from './files.ts';
+import { readJobsFile, writeTextAtomically } from './files.ts';
 import { positiveInteger, userInput } from './options.ts';
 
 interface PlanOptions {
@@ -47,7 +46,7 @@ async function runPlan(options: PlanOptions): Promise<void> {
   const slotMinutes = optional(options.slotMinutes, (t) => positiveInteger('--slot-minutes', t));
   const requested = { start: options.start, slots: optional(options.slots, (t) => positiveInteger('--slots', t)), slotMinutes };
   const defaults = userInput(() => loadScenario(options.scenario, { slotMinutes }));
-  const jobs = userInput(() => parseJobsCsv(readText(options.jobs), options.jobs, { siteIds: defaults.network.sites.map((s) => s.id) }));
+  const jobs = await readJobsFile(options.jobs, { siteIds: defaults.network.sites.map((s) => s.id) });
   const period = options.start === undefined && options.slots === undefined ? horizonOfJobs(jobs, defaults.grid.slotMinutes) : requested;
   const scenario = userInput(() => loadScenario(options.scenario, period));
   const solver = options.bound ? await loadHighsSolver() : undefined;

@@ -9,13 +9,12 @@ import cliProgress from 'cli-progress';
 import type { Scenario } from '../core/model/types.ts';
 import { loadScenario, ScenarioError } from '../scenario/index.ts';
 import { actualPlusNoise } from '../scenario/resolve.ts';
-import { parseJobsCsv } from '../jobs/jobs-file.ts';
 import { objectiveFrom, policyFrom } from '../planning/plan-jobs.ts';
 import { simulate, type SimOutcome } from '../sim/engine.ts';
 import { buildReport } from '../sim/summarize.ts';
 import { renderReportHtml } from '../sim/report-html.ts';
 import { CliError } from './errors.ts';
-import { readText, writeTextAtomically } from './files.ts';
+import { readJobsFile, writeTextAtomically } from './files.ts';
 import { instant, numberAtLeast, userInput } from './options.ts';
 
 interface SimulateOptions {
@@ -78,7 +77,7 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   if ((replanMinutes * 60_000) % slotMs !== 0) throw new CliError(`--replan-minutes: must be a multiple of the slot length (${slotMinutes} min)`);
   const horizonSlots = Math.max(1, Math.round((horizonHours * 3_600_000) / slotMs));
   const periodSlots = Math.ceil((toMs - fromMs) / slotMs);
-  const jobs = userInput(() => parseJobsCsv(readText(o.jobs), o.jobs, { siteIds: defaults.network.sites.map((s) => s.id) })).filter((j) => j.releaseMs >= fromMs && j.releaseMs < toMs);
+  const jobs = (await readJobsFile(o.jobs, { siteIds: defaults.network.sites.map((s) => s.id) })).filter((j) => j.releaseMs >= fromMs && j.releaseMs < toMs);
   // Cycles look ahead to every waiting job's deadline: the signals reach the latest one (shifting windows included).
   const latestEndMs = jobs.reduce((ms, j) => Math.max(ms, j.deadlineMs + shiftHours * 3_600_000), toMs);
   const lookAheadSlots = Math.max(horizonSlots, Math.ceil((latestEndMs - toMs) / slotMs));

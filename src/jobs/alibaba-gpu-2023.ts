@@ -4,6 +4,7 @@
  * (`kumul jobs import --format alibaba-gpu-2023`). The mapping and its reasons are in docs/jobs-format.md.
  */
 import type { Job, JobClass } from '../core/model/types.ts';
+import type { CsvInput } from '../csv/read.ts';
 import { IssueCollector } from './errors.ts';
 import * as field from './fields.ts';
 import { parseInstantMs } from './instant.ts';
@@ -92,13 +93,13 @@ interface Pod {
 }
 
 /** The jobs of an alibaba-gpu-2023 pod list; `file` names it in errors (a JobsFileError naming line and column). */
-export function importAlibabaGpu2023(csvText: string, file: string, opts: AlibabaImportOptions = {}): Job[] {
-  return importAlibabaGpu2023Detailed(csvText, file, opts).jobs;
+export async function importAlibabaGpu2023(input: CsvInput, file: string, opts: AlibabaImportOptions = {}): Promise<Job[]> {
+  return (await importAlibabaGpu2023Detailed(input, file, opts)).jobs;
 }
 
 /** As importAlibabaGpu2023, with the counts the CLI reports (pods read, dropped and why, window start). */
-export function importAlibabaGpu2023Detailed(csvText: string, file: string, opts: AlibabaImportOptions = {}): AlibabaImport {
-  const pods = readPods(csvText, file);
+export async function importAlibabaGpu2023Detailed(input: CsvInput, file: string, opts: AlibabaImportOptions = {}): Promise<AlibabaImport> {
+  const pods = await readPods(input, file);
   const startMs = opts.startMs ?? (parseInstantMs(DEFAULT_START) as number);
   const origins = opts.origins ?? parseWeightedSites(DEFAULT_ORIGINS);
   const windowStartS = pods.reduce((min, p) => Math.min(min, p.deletionS), Infinity);
@@ -159,12 +160,11 @@ function tenantOf(pod: Pod): string {
   return `t${String((stableHash32(shape) % TENANT_COUNT) + 1).padStart(2, '0')}`;
 }
 
-function readPods(text: string, file: string): Pod[] {
+async function readPods(input: CsvInput, file: string): Promise<Pod[]> {
   const issues = new IssueCollector(file);
-  const rows = readTable(text, { columns: ALIBABA_GPU_2023_COLUMNS, exact: false }, issues);
   const pods: Pod[] = [];
   const seen = new Set<string>();
-  for (const row of rows) {
+  for await (const row of readTable(input, { columns: ALIBABA_GPU_2023_COLUMNS, exact: false }, issues)) {
     const pod = readPod(row);
     if (pod === null) continue;
     if (seen.has(pod.name)) row.fail('name', `pod ${pod.name} appears twice`);

@@ -3,7 +3,8 @@
  * (`kumul plan`, the simulator, `kumul jobs import` output). Format: docs/jobs-format.md.
  */
 import { JOB_CLASSES, POOL_CLASSES, type Job } from '../core/model/types.ts';
-import { formatCsvRecord } from './csv.ts';
+import { formatCsvRecord } from '../csv/write.ts';
+import type { CsvInput } from '../csv/read.ts';
 import { IssueCollector } from './errors.ts';
 import * as field from './fields.ts';
 import { formatInstant } from './instant.ts';
@@ -33,15 +34,15 @@ export interface ParseJobsOptions {
 }
 
 /**
- * The jobs of a jobs file; `file` names it in error messages.
- * Throws a JobsFileError listing every problem found (the first 20, and a count of the rest).
+ * The jobs of a jobs file, given as text or streamed (`kumul plan`, `simulate`, `jobs stats|submit` stream the file);
+ * `file` names it in error messages. Rejects with a JobsFileError listing every problem found (the first 20, and a
+ * count of the rest).
  */
-export function parseJobsCsv(text: string, file: string, opts: ParseJobsOptions = {}): Job[] {
+export async function parseJobsCsv(input: CsvInput, file: string, opts: ParseJobsOptions = {}): Promise<Job[]> {
   const issues = new IssueCollector(file);
-  const rows = readTable(text, { columns: JOBS_CSV_COLUMNS, exact: true }, issues);
   const firstLineOfId = new Map<string, number>();
   const jobs: Job[] = [];
-  for (const row of rows) {
+  for await (const row of readTable(input, { columns: JOBS_CSV_COLUMNS, exact: true }, issues)) {
     const job = parseJobRow(row, opts.siteIds);
     if (job === null) continue;
     const earlier = firstLineOfId.get(job.id);

@@ -1,8 +1,9 @@
 /**
  * A CSV file read as a table with a named header: rows whose fields are looked up and parsed by column name,
- * each failure recorded as an issue naming the line and column. The jobs file and the trace importers read through it.
+ * each failure recorded as an issue naming the line and column. The jobs file and the trace importers read through it,
+ * a row at a time, so a large file is streamed rather than held whole.
  */
-import { readCsv, type CsvField } from './csv.ts';
+import { csvRecords, fieldLine, type CsvInput, type CsvRecord } from '../csv/read.ts';
 import { FieldError, type IssueCollector } from './errors.ts';
 
 export interface HeaderRule {
@@ -13,19 +14,23 @@ export interface HeaderRule {
 
 export class TableRow {
   constructor(
-    readonly line: number,
-    private readonly fields: CsvField[],
+    private readonly record: CsvRecord,
     private readonly index: ReadonlyMap<string, number>,
     private readonly issues: IssueCollector,
   ) {}
 
+  /** 1-based line the row starts on. */
+  get line(): number {
+    return this.record.line;
+  }
+
   text(column: string): string {
-    return this.fields[this.columnIndex(column)].value;
+    return this.record.fields[this.columnIndex(column)];
   }
 
   /** Line the column's field starts on (later than `line` after a quoted line break). */
   lineOf(column: string): number {
-    return this.fields[this.columnIndex(column)].line;
+    return fieldLine(this.record, this.columnIndex(column));
   }
 
   /** The column parsed by `parser`; when it throws a FieldError, records the issue and returns undefined. */
@@ -50,36 +55,33 @@ export class TableRow {
   }
 }
 
-/** The data rows of `text` (header checked by `rule`); malformed lines and a bad header go to `issues`. */
-export function readTable(text: string, rule: HeaderRule, issues: IssueCollector): TableRow[] {
-  const [header, ...records] = readCsv(text);
+/**
+ * The data rows of `input` (header checked by `rule`), as they are read; malformed lines and a bad header go to
+ * `issues` (after a bad header nothing more is read).
+ */
+export async function* readTable(input: CsvInput, rule: HeaderRule, issues: IssueCollector): AsyncGenerator<TableRow> {
   const expected = rule.columns.join(',');
-  if (header === undefined) {
-    issues.add({ line: 1, reason: `the file is empty; the first line must be the header ${expected}` });
-    return [];
-  }
-  if (header.syntaxError !== undefined) {
-    issues.add({ line: header.line, reason: header.syntaxError });
-    return [];
-  }
-  const names = header.fields.map((f) => f.value);
-  const headerIssue = checkHeader(names, rule);
-  if (headerIssue !== null) {
-    issues.add({ line: header.line, reason: `${headerIssue}; the header must be ${rule.exact ? '' : 'a superset of '}${expected}` });
-    return [];
-  }
-  const index = new Map(names.map((name, i) => [name, i]));
-  const rows: TableRow[] = [];
-  for (const record of records) {
+  let names: string[] | null = null;
+  let index = new Map<string, number>();
+  for await (const record of csvRecords(input)) {
     if (record.syntaxError !== undefined) {
       issues.add({ line: record.line, reason: record.syntaxError });
+      if (names === null) return;
+    } else if (names === null) {
+      names = record.fields;
+      const headerIssue = checkHeader(names, rule);
+      if (headerIssue !== null) {
+        issues.add({ line: record.line, reason: `${headerIssue}; the header must be ${rule.exact ? '' : 'a superset of '}${expected}` });
+        return;
+      }
+      index = new Map(names.map((name, i) => [name, i]));
     } else if (record.fields.length !== names.length) {
       issues.add({ line: record.line, reason: `has ${record.fields.length} fields, expected ${names.length} (${names.join(',')})` });
     } else {
-      rows.push(new TableRow(record.line, record.fields, index, issues));
+      yield new TableRow(record, index, issues);
     }
   }
-  return rows;
+  if (names === null) issues.add({ line: 1, reason: `the file is empty; the first line must be the header ${expected}` });
 }
 
 function checkHeader(names: string[], rule: HeaderRule): string | null {

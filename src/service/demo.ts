@@ -3,7 +3,7 @@
  * submitted as simulated time passes by two demo tenants, so that a new user sees a living network.
  * Each call of `submitDue` submits the trace's jobs whose (replayed) release has come.
  */
-import { readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Job } from '../core/model/types.ts';
 import { importAlibabaGpu2023 } from '../jobs/alibaba-gpu-2023.ts';
@@ -20,13 +20,18 @@ export const DEMO_TENANTS = ['demo-lab', 'demo-city'] as const;
 export const DEMO_EPOCH_MS = Date.UTC(2026, 0, 1);
 
 export class DemoWorkload {
-  private readonly jobs: Job[];
   private next = 0;
   private readonly periodMs: number;
 
   /** Replays the trace from `startMs`, over and over (each round shifted by the trace's span). */
-  constructor(private readonly startMs: number = DEMO_EPOCH_MS) {
-    this.jobs = importAlibabaGpu2023(readFileSync(TRACE, 'utf8'), TRACE, { startMs });
+  static async load(startMs: number = DEMO_EPOCH_MS): Promise<DemoWorkload> {
+    return new DemoWorkload(await importAlibabaGpu2023(createReadStream(TRACE), TRACE, { startMs }), startMs);
+  }
+
+  private constructor(
+    private readonly jobs: Job[],
+    private readonly startMs: number,
+  ) {
     const last = this.jobs[this.jobs.length - 1].releaseMs;
     this.periodMs = last - startMs + 3_600_000;
   }

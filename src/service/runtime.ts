@@ -110,7 +110,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       solver,
     });
   ctx.outages = () => loop?.outages() ?? [];
-  const demo = o.demo ? new DemoWorkload() : null;
+  const demo = o.demo ? await DemoWorkload.load() : null;
   await demo?.ensureTenants(store, clock.nowMs());
   let stopped = false;
   let running: Promise<void> = Promise.resolve();

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../../src/core/model/types.ts';
@@ -24,9 +24,9 @@ describe('alibaba-gpu-2023 import of the real trace', () => {
   let text: string;
   let result: AlibabaImport;
   let byId: Map<string, Job>;
-  beforeAll(() => {
+  beforeAll(async () => {
     text = readFileSync(TRACE, 'utf8');
-    result = importAlibabaGpu2023Detailed(text, FILE);
+    result = await importAlibabaGpu2023Detailed(createReadStream(TRACE), FILE);
     byId = new Map(result.jobs.map((j) => [j.id, j]));
   });
 
@@ -37,15 +37,15 @@ describe('alibaba-gpu-2023 import of the real trace', () => {
     expect(result.windowStartS).toBe(9_964_972);
   });
 
-  it('gives valid jobs: the jobs file it writes parses back to the same jobs, origins among the sites', () => {
+  it('gives valid jobs: the jobs file it writes parses back to the same jobs, origins among the sites', async () => {
     const siteIds = ORIGINS.map((o) => o.site);
-    expect(parseJobsCsv(formatJobsCsv(result.jobs), 'out.csv', { siteIds })).toEqual(result.jobs);
+    expect(await parseJobsCsv(formatJobsCsv(result.jobs), 'out.csv', { siteIds })).toEqual(result.jobs);
   });
 
-  it('is deterministic: the same input gives byte-identical output, and --limit gives a prefix', () => {
-    const again = formatJobsCsv(importAlibabaGpu2023(text, FILE));
+  it('is deterministic: the same input, as text or streamed, gives byte-identical output, and --limit gives a prefix', async () => {
+    const again = formatJobsCsv(await importAlibabaGpu2023(text, FILE));
     expect(again).toBe(formatJobsCsv(result.jobs));
-    expect(importAlibabaGpu2023(text, FILE, { limit: 100 })).toEqual(result.jobs.slice(0, 100));
+    expect(await importAlibabaGpu2023(text, FILE, { limit: 100 })).toEqual(result.jobs.slice(0, 100));
   });
 
   it('orders jobs by release, then id, and spans the 34-day window from --start', () => {
@@ -117,9 +117,9 @@ describe('alibaba-gpu-2023 import of the real trace', () => {
     expect(new Set(result.jobs.map((j) => j.tenant)).size).toBe(12);
   });
 
-  it('follows --start and --origins; the same pod keeps its origin whatever the limit', () => {
+  it('follows --start and --origins; the same pod keeps its origin whatever the limit', async () => {
     const start = Date.UTC(2026, 0, 1);
-    const jobs = importAlibabaGpu2023(text, FILE, { startMs: start, limit: 50, origins: parseWeightedSites('a|b') });
+    const jobs = await importAlibabaGpu2023(text, FILE, { startMs: start, limit: 50, origins: parseWeightedSites('a|b') });
     expect(jobs[0].releaseMs).toBe(start);
     expect(new Set(jobs.map((j) => j.origin))).toEqual(new Set(['a', 'b']));
     expect(jobs.map((j) => j.id)).toEqual(result.jobs.slice(0, 50).map((j) => j.id));
@@ -146,17 +146,17 @@ describe('alibaba-gpu-2023 import of bad input names file, line and column', () 
     ['repeated pod', `${HEADER}\n${row}\n${row}\n`, 'pods.csv line 3, column name: pod p1 appears twice'],
     ['short row', `${HEADER}\n${row}\np2,1\n`, 'pods.csv line 3: has 2 fields, expected 11'],
   ];
-  it.each(cases)('%s', (_name, text, message) => {
-    expect(() => importAlibabaGpu2023(text, 'pods.csv')).toThrow(JobsFileError);
-    expect(() => importAlibabaGpu2023(text, 'pods.csv')).toThrow(message);
+  it.each(cases)('%s', async (_name, text, message) => {
+    await expect(importAlibabaGpu2023(text, 'pods.csv')).rejects.toThrow(JobsFileError);
+    await expect(importAlibabaGpu2023(text, 'pods.csv')).rejects.toThrow(message);
   });
 
-  it('accepts the columns in another order, with extra columns', () => {
+  it('accepts the columns in another order, with extra columns', async () => {
     const text = `extra,${[...ALIBABA_GPU_2023_COLUMNS].reverse().join(',')}\nx,${row.split(',').reverse().join(',')}\n`;
-    expect(importAlibabaGpu2023(text, 'pods.csv')).toEqual(importAlibabaGpu2023(`${HEADER}\n${row}\n`, 'pods.csv'));
+    expect(await importAlibabaGpu2023(text, 'pods.csv')).toEqual(await importAlibabaGpu2023(`${HEADER}\n${row}\n`, 'pods.csv'));
   });
 
-  it('gives no jobs for a file with only the header', () => {
-    expect(importAlibabaGpu2023Detailed(`${HEADER}\n`, 'pods.csv')).toMatchObject({ jobs: [], pods: 0, windowStartS: 0 });
+  it('gives no jobs for a file with only the header', async () => {
+    expect(await importAlibabaGpu2023Detailed(`${HEADER}\n`, 'pods.csv')).toMatchObject({ jobs: [], pods: 0, windowStartS: 0 });
   });
 });

@@ -16,10 +16,10 @@ function kumul(...args: string[]): { status: number | null; stdout: string; stde
 }
 
 describe('kumul jobs import', () => {
-  it('writes the jobs file to stdout and a summary to stderr', () => {
+  it('writes the jobs file to stdout and a summary to stderr', async () => {
     const r = kumul('jobs', 'import', '--format', 'alibaba-gpu-2023', TRACE, '--limit', '20', '--start', '2026-07-01T00:00+08:00');
     expect(r.status).toBe(0);
-    const expected = importAlibabaGpu2023(readFileSync(TRACE, 'utf8'), TRACE, { startMs: Date.UTC(2026, 5, 30, 16), limit: 20 });
+    const expected = await importAlibabaGpu2023(readFileSync(TRACE, 'utf8'), TRACE, { startMs: Date.UTC(2026, 5, 30, 16), limit: 20 });
     expect(r.stdout).toBe(formatJobsCsv(expected));
     expect(r.stderr).toContain(`${TRACE}: 8152 pods → 7254 jobs (dropped 897 never scheduled, 1 without run time in the window); kept the first 20\n`);
   });

@@ -18,9 +18,9 @@ function withColumn(column: string, value: string, row = GOOD_ROW): string {
   return fields.join(',');
 }
 
-function parseError(text: string, siteIds?: string[]): JobsFileError {
+async function parseError(text: string, siteIds?: string[]): Promise<JobsFileError> {
   try {
-    parseJobsCsv(text, 'jobs.csv', { siteIds });
+    await parseJobsCsv(text, 'jobs.csv', { siteIds });
   } catch (err) {
     if (err instanceof JobsFileError) return err;
     throw err;
@@ -67,21 +67,21 @@ describe('parseJobsCsv reads good files', () => {
     },
     { name: 'header only', text: file(), expected: [] },
   ];
-  it.each(cases)('$name', ({ text, expected }) => {
-    expect(parseJobsCsv(text, 'jobs.csv')).toEqual(expected.map((b) => b.build()));
+  it.each(cases)('$name', async ({ text, expected }) => {
+    expect(await parseJobsCsv(text, 'jobs.csv')).toEqual(expected.map((b) => b.build()));
   });
 
-  it('builds the job the builder describes', () => {
-    expect(parseJobsCsv(file(GOOD_ROW), 'jobs.csv')).toEqual([GOOD_JOB]);
+  it('builds the job the builder describes', async () => {
+    expect(await parseJobsCsv(file(GOOD_ROW), 'jobs.csv')).toEqual([GOOD_JOB]);
   });
 
-  it('accepts a deadline equal to release + duration (no slack: start at release)', () => {
-    const [job] = parseJobsCsv(file(withColumn('deadline', '2026-06-01T05:00Z')), 'jobs.csv');
+  it('accepts a deadline equal to release + duration (no slack: start at release)', async () => {
+    const [job] = await parseJobsCsv(file(withColumn('deadline', '2026-06-01T05:00Z')), 'jobs.csv');
     expect(job.deadlineMs - job.releaseMs).toBe(job.durationS * 1000);
   });
 
-  it('accepts origin and allowed sites among the given sites', () => {
-    expect(parseJobsCsv(file(GOOD_ROW), 'jobs.csv', { siteIds: ['hami', 'beijing'] })).toEqual([GOOD_JOB]);
+  it('accepts origin and allowed sites among the given sites', async () => {
+    expect(await parseJobsCsv(file(GOOD_ROW), 'jobs.csv', { siteIds: ['hami', 'beijing'] })).toEqual([GOOD_JOB]);
   });
 });
 
@@ -115,24 +115,24 @@ describe('parseJobsCsv names the line, column and reason of bad input', () => {
     { name: 'extra column', text: `${HEADER},note\n`, message: 'jobs.csv line 1: unexpected column note' },
     { name: 'empty file', text: '', message: 'jobs.csv line 1: the file is empty' },
   ];
-  it.each(cases)('$name', ({ text, message, siteIds }) => {
-    expect(parseError(text, siteIds).message).toContain(message);
+  it.each(cases)('$name', async ({ text, message, siteIds }) => {
+    expect((await parseError(text, siteIds)).message).toContain(message);
   });
 
-  it('names the line a field starts on after a quoted line break', () => {
+  it('names the line a field starts on after a quoted line break', async () => {
     const text = file('j1,t1,training,ai,x,60,2026-06-01T00:00Z,,hami,"0\n",false,');
-    expect(parseError(text).message).toBe(
+    expect((await parseError(text)).message).toBe(
       "jobs.csv line 2, column units: 'x' is not a positive integer\n" + "jobs.csv line 2, column input_gb: '0\\n' is not a number ≥ 0",
     );
     const later = file('"a\nb",t1,training,ai,1,60,2026-06-01T00:00Z,,hami,0,maybe,');
-    expect(parseError(later).message).toBe(
+    expect((await parseError(later)).message).toBe(
       "jobs.csv line 2, column id: 'a\\nb' contains a control character\n" +
         "jobs.csv line 3, column interruptible: 'maybe' is not true or false",
     );
   });
 
-  it('reports every bad field of a row, and rows in line order', () => {
-    const err = parseError(file('x,t1', withColumn('units', '0', withColumn('class', 'x'))));
+  it('reports every bad field of a row, and rows in line order', async () => {
+    const err = await parseError(file('x,t1', withColumn('units', '0', withColumn('class', 'x'))));
     expect(err.issues.map((i) => [i.line, i.column])).toEqual([
       [2, undefined],
       [3, 'class'],
@@ -140,9 +140,9 @@ describe('parseJobsCsv names the line, column and reason of bad input', () => {
     ]);
   });
 
-  it(`lists the first ${MAX_LISTED_ISSUES} errors and counts the rest`, () => {
+  it(`lists the first ${MAX_LISTED_ISSUES} errors and counts the rest`, async () => {
     const rows = Array.from({ length: 25 }, (_, i) => withColumn('id', `j${i}`, withColumn('units', '-1')));
-    const err = parseError(file(...rows));
+    const err = await parseError(file(...rows));
     expect(err.total).toBe(25);
     expect(err.issues).toHaveLength(MAX_LISTED_ISSUES);
     const lines = err.message.split('\n');
@@ -151,8 +151,8 @@ describe('parseJobsCsv names the line, column and reason of bad input', () => {
     expect(lines[MAX_LISTED_ISSUES]).toBe('… and 5 more errors in jobs.csv (25 in all)');
   });
 
-  it('carries a stable code and HTTP status for the API', () => {
-    const err = parseError(file('x'));
+  it('carries a stable code and HTTP status for the API', async () => {
+    const err = await parseError(file('x'));
     expect([err.code, err.httpStatus]).toEqual(['invalid_jobs_file', 400]);
   });
 });

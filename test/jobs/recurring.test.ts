@@ -94,9 +94,9 @@ describe('recurringJobs', () => {
     for (const j of recurringJobs(spec({ durationS: 3600, deadlineAfterMs: HOUR }))) expect(j.deadlineMs - j.releaseMs).toBe(HOUR);
   });
 
-  it('writes a jobs file that reads back unchanged', () => {
+  it('writes a jobs file that reads back unchanged', async () => {
     const jobs = recurringJobs(spec({ offsetMinutes: 60, interruptible: true }));
-    expect(parseJobsCsv(formatJobsCsv(jobs), 'recurring.csv', { siteIds: ['de'] })).toEqual(jobs);
+    expect(await parseJobsCsv(formatJobsCsv(jobs), 'recurring.csv', { siteIds: ['de'] })).toEqual(jobs);
   });
 
   it.each([

@@ -3,7 +3,7 @@
  * sequence and totals match the golden file; invariants hold at the end of every cycle; the report
  * is deterministic; plans see forecasts while accounting uses actuals.
  */
-import { readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../src/scenario/index.ts';
@@ -19,9 +19,11 @@ const DIR = fileURLToPath(new URL('./fixtures/two-sites/', import.meta.url));
 const FROM = Date.parse('2026-06-01T00:00:00Z');
 const TO = Date.parse('2026-06-02T00:00:00Z');
 
+const JOBS = await parseJobsCsv(createReadStream(`${DIR}jobs.csv`), 'jobs.csv', { siteIds: loadScenario(`${DIR}scenario.json`).network.sites.map((s) => s.id) });
+
 function setup(): { scenario: Scenario; input: Omit<SimulationInput, 'policy'> } {
   const scenario = loadScenario(`${DIR}scenario.json`);
-  const jobs = parseJobsCsv(readFileSync(`${DIR}jobs.csv`, 'utf8'), 'jobs.csv', { siteIds: scenario.network.sites.map((s) => s.id) });
+  const jobs = structuredClone(JOBS);
   return { scenario, input: { scenario, jobs, objective: objectiveFrom('carbon'), fromMs: FROM, toMs: TO, replanMinutes: 60, horizonSlots: 24, shiftHours: 0, recordEvents: true } };
 }
 

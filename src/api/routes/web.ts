@@ -32,8 +32,8 @@ const COMPRESSIBLE = new Set(['.html', '.js', '.mjs', '.css', '.json', '.map', '
 /** Hashed asset names as Vite writes them: no slashes, no leading dot. */
 const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,200}$/;
 
-/** Everything the page loads comes from this origin (no CDN, no tiles); echarts sets inline styles. */
-const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
+/** Everything the page loads comes from this origin (no CDN, no tiles); echarts (and the /docs viewer, routes/docs.ts) set inline styles. */
+export const SAME_ORIGIN_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
 
 const NOT_BUILT = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Kumul: dashboard not built</title></head>
@@ -70,7 +70,7 @@ export function webRoutesFrom(dir: string = DEFAULT_WEB_DIR): FastifyPluginAsync
       } catch {
         return reply.code(503).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_BUILT);
       }
-      reply.header('content-security-policy', CSP).header('referrer-policy', 'no-referrer');
+      reply.header('content-security-policy', SAME_ORIGIN_CSP).header('referrer-policy', 'no-referrer');
       return send(reply, '.html', { body, gzip: null }, request.headers['accept-encoding'], 'no-cache');
     };
     app.get('/', { schema: { hide: true } }, index);
