@@ -234,6 +234,7 @@ export class DispatchLoop {
       const jobRef = { tenantId: stored.job.tenant, jobId: stored.job.id };
       if (status === null) {
         await store.fail(jobRef, `executor ${this.options.executor.name} does not know run ${ref}`, { nowMs });
+        this.count.finished(1, { state: 'failed' });
         finished++;
         continue;
       }

@@ -6,7 +6,8 @@
  * `kumul serve` on its store from KUMUL_DB (as in the Dockerfile), answering /healthz and serving the dashboard.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,8 +44,9 @@ afterAll(async () => {
     server.child.kill('SIGTERM');
     await exited(server.child);
   }
-  rmSync(dir, { recursive: true, force: true });
-});
+  // The installed package with its node_modules: some seconds.
+  await rm(dir, { recursive: true, force: true });
+}, 120_000);
 
 describe('the package npm pack makes, installed with npm i -g', () => {
   it('carries the code, the scenarios, the demo trace and the built dashboard, and no tests', () => {
