@@ -18,6 +18,13 @@ if ! command -v haproxy >/dev/null; then
     { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends haproxy >/dev/null; } ||
     echo "could not install haproxy"
 fi
+# Debian's prometheus scrapes kumul serve and runs deploy/prometheus/'s rules; promtool checks them (test/service/prometheus.test.ts).
+# Where services may start, the package also starts a system Prometheus on :9090; the test runs its own on a free port.
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null 2>&1 ||
+    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus >/dev/null; } ||
+    echo "could not install prometheus"
+fi
 if ! npx tsc --noEmit || ! npx tsc --noEmit -p web/tsconfig.json || ! npx tsc --noEmit -p web/tsconfig.node.json; then
   echo "typecheck failed"
   echo "0 passed, 1 failed"

@@ -16,7 +16,7 @@ import { serializerCompiler } from 'fastify-type-provider-zod';
 import type { ServiceContext } from '../service/context.ts';
 import { Auth } from './auth.ts';
 import type { ApiDeps } from './deps.ts';
-import { ApiError, internalError, toApiError } from './errors.ts';
+import { ApiError, ERROR_CODES, internalError, toApiError } from './errors.ts';
 import { swaggerOptions } from './openapi.ts';
 import type { Redis } from 'ioredis';
 import { RateLimits } from './rate-limit.ts';
@@ -81,6 +81,9 @@ export function buildApp(ctx: ServiceContext, options: AppOptions = {}): Fastify
   const countRequest = ctx.metrics.counter('kumul_api_requests_total', 'API requests answered, by route, method and status');
   const countSeconds = ctx.metrics.counter('kumul_api_request_seconds_total', 'Time spent answering API requests, by route (divide by requests for the mean)');
   const countSubmitted = ctx.metrics.counter('kumul_api_jobs_submitted_total', 'Jobs stored by POST /v1/jobs, by pool class');
+  const countError = ctx.metrics.counter('kumul_api_errors_total', 'Error answers of the API, by error code (docs/api.md, "Errors")');
+  // Every code from 0, so that Prometheus sees a code's first error as an increase.
+  for (const code of ERROR_CODES) countError(0, { code });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     countRequest(1, { route, method: request.method, status: String(reply.statusCode) });
@@ -93,6 +96,7 @@ export function buildApp(ctx: ServiceContext, options: AppOptions = {}): Fastify
       request.log.error({ err: error }, 'internal error');
       apiError = internalError();
     }
+    countError(1, { code: apiError.code });
     return reply.code(apiError.statusCode).headers(apiError.headers).send(apiError.body());
   });
   app.setNotFoundHandler((request) => {

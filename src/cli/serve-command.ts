@@ -43,7 +43,7 @@ export function registerServeCommand(program: Command): void {
     .description('Run the service: REST API, dispatch loop, simulated executor and (by default) a demo workload')
     .option('--port <n>', 'TCP port (0: any free port)', '8080')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--db <url>', 'store: sqlite:FILE, sqlite::memory: or postgres://…', DEFAULT_STORE_URL)
+    .addOption(new Option('--db <url>', 'store: sqlite:FILE, sqlite::memory: or postgres://…').env('KUMUL_DB').default(DEFAULT_STORE_URL))
     .option('--scenario <name|file>', 'the network to run', 'hami')
     .option('--time-scale <x>', 'simulated seconds per real second (1: real time)', '60')
     .option('--start <iso>', 'simulated start on a first start (default: now)')

@@ -5,7 +5,7 @@
  * Called by the dashboard routes (src/api/routes/dashboard.ts); aggregates only, never a tenant's data.
  * The response shapes are the zod schemas of src/api/schemas/dashboard.ts.
  */
-import { busyUnitFacilityKW } from '../core/model/power.ts';
+import { busyUnitFacilityKW, siteLoadNow } from '../core/model/power.ts';
 import type { Pool, Scenario, Site, TimeGrid } from '../core/model/types.ts';
 import type { MeteringFigures, SavingsBucket, Store, StoredJob } from '../store/port.ts';
 import { runIndex } from './loop.ts';
@@ -88,17 +88,11 @@ export async function networkNow(src: DashboardSource): Promise<NetworkNow> {
   const out = new Map(src.outages.map((o) => [poolKey(o.siteId, o.poolId), o.reason]));
 
   const sites = scenario.network.sites.map((site): SiteNow => {
-    let demandKW = 0;
-    let capacityKW = 0;
-    const pools = site.pools.map((pool): PoolNow => {
-      const busyUnits = busy.get(poolKey(site.id, pool.id)) ?? 0;
-      const unitKW = busyUnitFacilityKW(pool, site.pue);
-      demandKW += busyUnits * unitKW;
-      capacityKW += pool.units * unitKW;
-      return { id: pool.id, class: pool.class, unit: pool.unit, units: pool.units, busyUnits, outOfService: out.get(poolKey(site.id, pool.id)) ?? null };
-    });
+    const busyUnits = (poolId: string) => busy.get(poolKey(site.id, poolId)) ?? 0;
+    const pools = site.pools.map((pool): PoolNow => ({ id: pool.id, class: pool.class, unit: pool.unit, units: pool.units, busyUnits: busyUnits(pool.id), outOfService: out.get(poolKey(site.id, pool.id)) ?? null }));
     const actual = scenario.signals[site.id].actual;
     const renewableKW = actual.renewableKW[0];
+    const { demandKW, capacityKW, greenShare } = siteLoadNow(site, busyUnits, renewableKW);
     const signalFallbacks = fallbacksOf(scenario)
       .filter((f) => f.siteId === site.id && f.series === 'actual')
       .map((f) => `${f.signal}: ${f.kind}`);
@@ -113,7 +107,7 @@ export async function networkNow(src: DashboardSource): Promise<NetworkNow> {
       utilisation: capacityKW > 0 ? demandKW / capacityKW : 0,
       demandKW,
       renewableKW,
-      greenShare: demandKW > 0 ? Math.min(1, renewableKW / demandKW) : null,
+      greenShare,
       priceYuanPerKWh: actual.priceYuanPerKWh[0],
       carbonGPerKWh: actual.carbonGPerKWh[0],
       signalFallbacks,

@@ -44,9 +44,9 @@ export class Leadership {
     metrics: Metrics,
   ) {
     this.leaseMs = Math.max(2 * tickMs, 200);
-    this.gauge = metrics.gauge('kumul_leader', 'Whether this instance runs the dispatch loop (1) or only serves the API (0)');
+    this.gauge = metrics.gauge('kumul_leader', 'Whether this instance runs the dispatch loop (1) or only serves the API (0), by instance id (<host>:<pid>:<random>)');
     this.changes = metrics.counter('kumul_leader_terms_total', 'Terms this instance began as the leader of the dispatch loop');
-    this.gauge(0, { instance: this.instance });
+    this.gauge(0, { instance_id: this.instance });
   }
 
   /** Takes or renews the dispatch lease; the fence of this instance's term, or null when another instance leads. */
@@ -70,7 +70,7 @@ export class Leadership {
     if (this.changed) {
       this.fence = { name: DISPATCH_LEASE, holder: this.instance, token: result.lease.token };
       this.log(`dispatch loop: ${this.instance} leads (lease token ${result.lease.token})`);
-      this.gauge(1, { instance: this.instance });
+      this.gauge(1, { instance_id: this.instance });
       this.changes(1);
       // Renewed between ticks too, so that a long cycle does not let the lease lapse.
       this.keepAlive = setInterval(() => void this.renewQuietly(), Math.max(50, Math.floor(this.leaseMs / 4)));
@@ -110,7 +110,7 @@ export class Leadership {
   private end(): void {
     if (this.keepAlive) clearInterval(this.keepAlive);
     this.keepAlive = null;
-    if (this.fence) this.gauge(0, { instance: this.instance });
+    if (this.fence) this.gauge(0, { instance_id: this.instance });
     this.fence = null;
   }
 }

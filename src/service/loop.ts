@@ -23,7 +23,7 @@
  * planned start, is requeued the same way (at most `MAX_ATTEMPTS` times, then the job fails).
  */
 import type { Scenario, SiteSignals } from '../core/model/types.ts';
-import { busyUnitFacilityKW } from '../core/model/power.ts';
+import { busyUnitFacilityKW, siteLoadNow } from '../core/model/power.ts';
 import { computeRoutes } from '../core/network/routes.ts';
 import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
 import { dispatch, type PlannedJob } from '../core/dispatch/plan.ts';
@@ -32,6 +32,7 @@ import { builtinRegistry, policyProfile, type PolicyName } from '../core/dispatc
 import type { Objective } from '../core/dispatch/objective.ts';
 import type { LpSolver } from '../core/lp/model.ts';
 import { RunRejected, type Executor, type Outage, type RunStatus } from '../exec/port.ts';
+import { ACTIVE_STATUSES } from '../store/lifecycle.ts';
 import type { JobStatus, StoredJob, UnplacedItem } from '../store/port.ts';
 import { allJobs } from '../store/all-jobs.ts';
 import { isDeploymentId } from '../store/deployment.ts';
@@ -39,6 +40,8 @@ import type { ServiceContext } from './context.ts';
 import { asapOriginBaseline } from './baseline.ts';
 import { UnplacedMetrics, judgeUnplaced } from './unplaced.ts';
 import { planSignalNotes } from './signal-overlay.ts';
+import { atRisk } from './at-risk.ts';
+import { DURATION_BUCKETS_S } from './metrics.ts';
 
 export interface LoopOptions {
   ctx: ServiceContext;
@@ -74,6 +77,8 @@ export interface TickReport {
 }
 
 const ACTIVE: JobStatus[] = ['running'];
+/** Joules in a kWh: the metrics count energy in joules, Prometheus's base unit. */
+const JOULES_PER_KWH = 3_600_000;
 const WAITING_TO_RUN: JobStatus[] = ['planned', 'transferring', 'paused'];
 const NOT_STARTED: JobStatus[] = ['submitted', 'planned'];
 /** Runs of one job the loop starts at most (the first and up to this many minus one requeues) before failing it. */
@@ -98,26 +103,33 @@ export class DispatchLoop {
   private readonly registry = builtinRegistry();
   private readonly count;
   private readonly unplacedMetrics: UnplacedMetrics;
+  /** The sites of the last `kumul_site_green_share_ratio` update. */
+  private sitesShown = new Set<string>();
 
   constructor(private readonly options: LoopOptions) {
     if (!isDeploymentId(options.deploymentId)) throw new Error(`deploymentId: '${options.deploymentId}' is not a deployment id (8 lowercase base32 characters)`);
     const m = options.ctx.metrics;
     this.count = {
-      queue: m.gauge('kumul_queue_depth', 'Jobs submitted or planned, not yet started'),
-      running: m.gauge('kumul_jobs_running', 'Jobs running now'),
+      jobs: m.gauge('kumul_jobs', 'Jobs not in a final state, by state (final states: kumul_jobs_finished_total)'),
+      atRisk: m.gauge('kumul_jobs_at_risk', 'Jobs waiting to run that may miss their deadline: no place and a latest start within one replanning interval, or a late plan that would end within it of the deadline'),
       placements: m.counter('kumul_placements_total', 'Jobs placed by dispatch cycles'),
-      started: m.counter('kumul_runs_started_total', 'Runs started on executors'),
+      started: m.counter('kumul_runs_started_total', 'Runs started on executors, by site'),
       finished: m.counter('kumul_jobs_finished_total', 'Jobs that reached a final state, by state'),
-      energy: m.counter('kumul_energy_kwh_total', 'Facility energy of finished runs, kWh'),
-      green: m.counter('kumul_green_energy_kwh_total', 'Renewable energy of finished runs, kWh'),
-      carbon: m.counter('kumul_carbon_kg_total', 'Emissions of finished runs, kg CO2'),
-      cycleSeconds: m.gauge('kumul_cycle_seconds', 'Wall-clock duration of the last dispatch cycle'),
+      energy: m.counter('kumul_energy_joules_total', 'Facility energy of finished runs (and the move of their input), by site, joules (3.6e6 J = 1 kWh)'),
+      green: m.counter('kumul_green_energy_joules_total', 'Renewable energy of finished runs, by site, joules'),
+      carbon: m.counter('kumul_carbon_grams_total', 'Emissions of finished runs, by site, grams CO2'),
+      greenShare: m.gauge('kumul_site_green_share_ratio', 'Share of the power drawn by the work running at a site that its renewables cover now (actual signal), 0 to 1; absent while nothing runs there'),
+      tickSeconds: m.histogram('kumul_loop_tick_duration_seconds', "Wall-clock duration of the dispatch loop's ticks (reconcile, start due work, a cycle when due)", DURATION_BUCKETS_S),
+      lastTick: m.gauge('kumul_loop_last_tick_timestamp_seconds', 'Unix time at which the dispatch loop last finished a tick'),
+      cycleSeconds: m.histogram('kumul_cycle_duration_seconds', 'Wall-clock duration of dispatch cycles', DURATION_BUCKETS_S),
       gap: m.gauge('kumul_plan_gap_percent', "Gap of the last dispatch cycle's plan to its proven lower bound, percent"),
       cycles: m.counter('kumul_cycles_total', 'Dispatch cycles run'),
       outages: m.gauge('kumul_pools_out_of_service', 'Pools the executors report taking no new work'),
       requeued: m.counter('kumul_runs_requeued_total', 'Jobs returned to the queue after an outage, node failure or long wait, by site'),
       executorErrors: m.counter('kumul_executor_errors_total', 'Executor calls that failed (the job is skipped for the tick), by call'),
     };
+    // Every site's metered counters exist from the start at 0, so that Prometheus sees a site's first run as an increase.
+    for (const site of options.ctx.network().sites) for (const counter of [this.count.energy, this.count.green, this.count.carbon]) counter(0, { site: site.id });
     this.unplacedMetrics = new UnplacedMetrics(m);
   }
 
@@ -127,6 +139,7 @@ export class DispatchLoop {
   }
 
   async tick(): Promise<TickReport> {
+    const began = performance.now();
     const nowMs = this.options.ctx.clock.nowMs();
     await this.readOutages(nowMs);
     const finished = await this.reconcile(nowMs);
@@ -139,7 +152,9 @@ export class DispatchLoop {
       planned = await this.replan(nowMs);
       started += await this.startDue(nowMs);
     }
-    await this.updateGauges();
+    await this.updateGauges(nowMs);
+    this.count.tickSeconds((performance.now() - began) / 1000);
+    this.count.lastTick(Date.now() / 1000);
     const report = { nowMs, started, finished, planned, replanned };
     this.options.ctx.live?.publish({ name: 'tick', data: report });
     return report;
@@ -219,6 +234,7 @@ export class DispatchLoop {
       const jobRef = { tenantId: stored.job.tenant, jobId: stored.job.id };
       if (status === null) {
         await store.fail(jobRef, `executor ${this.options.executor.name} does not know run ${ref}`, { nowMs });
+        this.count.finished(1, { state: 'failed' });
         finished++;
         continue;
       }
@@ -462,9 +478,9 @@ export class DispatchLoop {
     const recorded = await this.options.ctx.store.recordMetering(row, nowMs);
     if (!recorded.ok) throw new Error(`metering ${ref}: ${recorded.reason}`);
     if (recorded.inserted) {
-      this.count.energy(row.energyKWh);
-      this.count.green(row.greenKWh);
-      this.count.carbon(row.carbonKg);
+      this.count.energy(row.energyKWh * JOULES_PER_KWH, { site: plan.site });
+      this.count.green(row.greenKWh * JOULES_PER_KWH, { site: plan.site });
+      this.count.carbon(row.carbonKg * 1000, { site: plan.site });
     }
   }
 
@@ -501,11 +517,23 @@ export class DispatchLoop {
     return busy;
   }
 
-  private async updateGauges(): Promise<void> {
-    const notStarted = await this.jobsIn(NOT_STARTED);
-    this.count.queue(notStarted.length);
-    this.unplacedMetrics.waiting(notStarted);
-    this.count.running((await this.jobsIn(ACTIVE)).length);
+  /** The gauges read from the jobs not in a final state, at the end of each tick. */
+  private async updateGauges(nowMs: number): Promise<void> {
+    const active = await this.jobsIn([...ACTIVE_STATUSES]);
+    for (const state of ACTIVE_STATUSES) this.count.jobs(active.filter((s) => s.status === state).length, { state });
+    this.unplacedMetrics.waiting(active.filter((s) => NOT_STARTED.includes(s.status)));
+    this.count.atRisk(active.filter((s) => atRisk(s, nowMs, this.options.replanMinutes * 60_000)).length);
+    const busy = new Map<string, number>();
+    for (const s of active) if (s.status === 'running' && s.plan) busy.set(`${s.plan.site}/${s.plan.pool}`, (busy.get(`${s.plan.site}/${s.plan.pool}`) ?? 0) + s.job.units);
+    const slotMs = this.options.slotMinutes * 60_000;
+    const scenario = this.options.scenarioWindow(Math.floor(nowMs / slotMs) * slotMs, 1);
+    // A site gone from the network loses its series too.
+    for (const siteId of this.sitesShown) if (!scenario.network.sites.some((site) => site.id === siteId)) this.count.greenShare(null, { site: siteId });
+    this.sitesShown = new Set(scenario.network.sites.map((site) => site.id));
+    for (const site of scenario.network.sites) {
+      const { greenShare } = siteLoadNow(site, (poolId) => busy.get(`${site.id}/${poolId}`) ?? 0, scenario.signals[site.id].actual.renewableKW[0]);
+      this.count.greenShare(greenShare, { site: site.id });
+    }
   }
 
   /** Stops a run; false when the executor could not be asked (counted and logged: the caller tries again later). */

@@ -93,6 +93,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   ctx.executor = executor;
   const solver = await loadHighsSolver();
   const leadership = new Leadership(store, o.tickMs, o.log, metrics);
+  // What the KumulTickTooSlow alert compares tick durations with (deploy/prometheus/kumul-rules.yml).
+  metrics.gauge('kumul_loop_tick_interval_seconds', "Real seconds between the dispatch loop's ticks (--tick-ms)")(o.tickMs / 1000);
   ctx.leadership = () => leadership.view();
   /** A fresh loop on the fenced store for each term as leader (its memory starts as after a restart). */
   const newLoop = (fence: Fence): DispatchLoop =>

@@ -201,7 +201,7 @@ for (const backend of API_BACKENDS) {
       expect(csv.body.trimEnd().split('\n')).toHaveLength(4);
     });
 
-    test('GET /metrics counts requests by route and status, and submitted jobs', async () => {
+    test('GET /metrics counts requests by route and status, submitted jobs, and errors by code', async () => {
       const { f } = api;
       const key = await f.tenant('acme');
       await f.call(key, 'POST', '/v1/jobs', { jobs: [jobBody('a'), jobBody('b', { poolClass: 'general' })] });
@@ -213,6 +213,8 @@ for (const backend of API_BACKENDS) {
       expect(res.body).toContain('kumul_api_requests_total{method="GET",route="/v1/jobs/:id",status="404"} 1');
       expect(res.body).toContain('kumul_api_jobs_submitted_total{pool_class="ai"} 1');
       expect(res.body).toContain('kumul_api_jobs_submitted_total{pool_class="general"} 1');
+      expect(res.body).toContain('kumul_api_errors_total{code="KUMUL_NOT_FOUND"} 1');
+      expect(res.body).toContain('kumul_api_errors_total{code="KUMUL_CONFLICT"} 0');
     });
   });
 }

@@ -155,7 +155,7 @@ describe('a second kumul serve instance on the same SQLite file', () => {
       const [a, b] = [await health(first), await health(second)];
       expect(a).toMatchObject({ role: 'leader' });
       expect(b).toMatchObject({ role: 'follower', leader: a!.instance });
-      expect(await (await fetch(`${second.url}/metrics`)).text()).toContain(`kumul_leader{instance="${b!.instance}"} 0`);
+      expect(await (await fetch(`${second.url}/metrics`)).text()).toContain(`kumul_leader{instance_id="${b!.instance}"} 0`);
     } finally {
       for (const p of [first, second]) {
         p.child.kill('SIGTERM');

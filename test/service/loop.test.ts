@@ -87,6 +87,12 @@ describe('dispatch loop', () => {
     await store.close();
   });
 
+  /** The value of one series in /metrics (`name{labels}` as rendered), or undefined when it is absent. */
+  function sample(series: string): number | undefined {
+    const line = metrics.render().split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  }
+
   /** Ticks every 15 simulated minutes until `untilMs`. */
   async function runUntil(untilMs: number): Promise<void> {
     while (clock.nowMs() < untilMs) {
@@ -329,6 +335,23 @@ describe('dispatch loop', () => {
     for (const id of ['x1', 'x2', 'x3']) expect((await store.getJob({ tenantId: 'city', jobId: id }))!.status).toBe('succeeded');
   });
 
+  it('counts jobs by state, and a plan the quota holds back until it would end within a cycle of its deadline as at risk', async () => {
+    // Both must start at once (30 minutes of slack); the quota lets one run at a time, so the other's plan is late.
+    const tight = { origin: 'hami', inputGb: 0, deadlineMs: T0 + 2.5 * HOUR };
+    await store.submitJobs('city', [spec('y1', tight), spec('y2', tight)], T0);
+    await loop.tick();
+    expect([sample('kumul_jobs{state="running"}'), sample('kumul_jobs{state="planned"}'), sample('kumul_jobs{state="submitted"}')]).toEqual([1, 1, 0]);
+    expect(sample('kumul_jobs_at_risk')).toBe(0);
+    clock.advance(15 * 60_000);
+    await loop.tick();
+    // Late by 15 minutes: it would end 15 minutes before its deadline, less than one replanning interval (60).
+    expect(sample('kumul_jobs_at_risk')).toBe(1);
+    expect(sample('kumul_loop_tick_duration_seconds_count')).toBe(2);
+    expect(sample('kumul_loop_tick_duration_seconds_bucket{le="+Inf"}')).toBe(2);
+    expect(sample('kumul_cycle_duration_seconds_count')).toBe(1);
+    expect(sample('kumul_loop_last_tick_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 60);
+  });
+
   it('re-plans work planned at a pool that goes out of service in the same tick; work running there goes on', async () => {
     const sites = ['hami', 'zhengzhou', 'qingyang'];
     const jobs = Array.from({ length: 6 }, (_, i) => spec(`o${i}`, { origin: 'hami', inputGb: 0, releaseMs: T0 + (i < 2 ? 0 : 20 * HOUR), allowedSites: sites }));
@@ -412,14 +435,25 @@ describe('dispatch loop', () => {
     const at = T0 + 12 * HOUR;
     const same = { releaseMs: at, deadlineMs: at + HOUR, durationS: 3600, units: 32, origin: 'hami', inputGb: 0, allowedSites: ['hami'] };
     await store.submitJobs('lab', [spec('p', same), spec('q', same)], T0);
-    await runUntil(at + 3 * HOUR);
-    const rows = [...(await store.jobMetering({ tenantId: 'lab', jobId: 'p' })), ...(await store.jobMetering({ tenantId: 'lab', jobId: 'q' }))];
-    expect(rows).toHaveLength(2);
     const scenario = loadScenario('hami', { start: new Date(at).toISOString(), slots: 1 });
     const site = scenario.network.sites.find((s) => s.id === 'hami')!;
     const pool = site.pools.find((p) => p.class === 'ai')!;
     const expectedKWh = (32 * pool.powerCurve[pool.powerCurve.length - 1].powerW * site.pue) / 1000;
     const renewableKWh = scenario.signals.hami.actual.renewableKW[0];
+    await runUntil(at + 30 * 60_000);
+    // Both run now: the share of their draw (64 units for an hour) that hami's renewables cover; nothing runs elsewhere.
+    expect(sample('kumul_site_green_share_ratio{site="hami"}')).toBeCloseTo(Math.min(1, renewableKWh / (2 * expectedKWh)), 9);
+    expect(sample('kumul_site_green_share_ratio{site="beijing"}')).toBeUndefined();
+    await runUntil(at + 3 * HOUR);
+    expect(sample('kumul_site_green_share_ratio{site="hami"}')).toBeUndefined();
+    const rows = [...(await store.jobMetering({ tenantId: 'lab', jobId: 'p' })), ...(await store.jobMetering({ tenantId: 'lab', jobId: 'q' }))];
+    expect(rows).toHaveLength(2);
+    // The metered figures per site, in base units: joules and grams.
+    const sum = (key: 'energyKWh' | 'greenKWh' | 'carbonKg') => rows.reduce((x, r) => x + r[key], 0);
+    expect(sample('kumul_energy_joules_total{site="hami"}')).toBeCloseTo(sum('energyKWh') * 3.6e6, 3);
+    expect(sample('kumul_green_energy_joules_total{site="hami"}')).toBeCloseTo(sum('greenKWh') * 3.6e6, 3);
+    expect(sample('kumul_carbon_grams_total{site="hami"}')).toBeCloseTo(sum('carbonKg') * 1000, 6);
+    expect(sample('kumul_energy_joules_total{site="beijing"}')).toBe(0);
     for (const row of rows) {
       expect(row.startMs).toBe(at);
       expect(row.energyKWh).toBeCloseTo(expectedKWh, 6);

@@ -20,9 +20,20 @@ export interface ServeProcess {
   stderr(): string;
 }
 
-/** Spawns `kumul serve --port 0 …args` and resolves once it listens. */
-export function startServe(args: string[], timeoutMs = 30_000): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/kumul.js'), 'serve', '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** How to run kumul: the command and its first arguments, the working folder and the environment. */
+export interface KumulLaunch {
+  command: string[];
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** This checkout's bin/kumul.js from the repository's root. */
+export const CHECKOUT: KumulLaunch = { command: [process.execPath, join(ROOT, 'bin/kumul.js')], cwd: ROOT };
+
+/** Spawns `kumul serve --port 0 …args` (this checkout's, or another install's: test/cli/package.test.ts) and resolves once it listens. */
+export function startServe(args: string[], timeoutMs = 30_000, launch: KumulLaunch = CHECKOUT): Promise<ServeProcess> {
+  const [command, ...first] = launch.command;
+  const child = spawn(command, [...first, 'serve', '--port', '0', ...args], { cwd: launch.cwd, env: launch.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (b) => (err += String(b)));

@@ -1,4 +1,4 @@
-import type { Pool, PowerPoint } from './types.ts';
+import type { Pool, PowerPoint, Site } from './types.ts';
 
 /**
  * Power of one unit at `load` (0..1), linear between the curve's points.
@@ -18,4 +18,20 @@ export function powerAtLoadW(curve: PowerPoint[], load: number): number {
 /** Facility power (IT × PUE) of one unit running a job at full load, kW. */
 export function busyUnitFacilityKW(pool: Pool, pue: number): number {
   return (powerAtLoadW(pool.powerCurve, 1) * pue) / 1000;
+}
+
+/**
+ * What the work running at a site draws now: the facility power of its busy units (kW), the power with every unit
+ * busy (kW), and the share of the draw the site's renewables cover, min(1, renewableKW / demandKW) (null when nothing
+ * runs). The dashboard's network view and the dispatch loop's `kumul_site_green_share_ratio` gauge read it.
+ */
+export function siteLoadNow(site: Site, busyUnits: (poolId: string) => number, renewableKW: number): { demandKW: number; capacityKW: number; greenShare: number | null } {
+  let demandKW = 0;
+  let capacityKW = 0;
+  for (const pool of site.pools) {
+    const unitKW = busyUnitFacilityKW(pool, site.pue);
+    demandKW += busyUnits(pool.id) * unitKW;
+    capacityKW += pool.units * unitKW;
+  }
+  return { demandKW, capacityKW, greenShare: demandKW > 0 ? Math.min(1, renewableKW / demandKW) : null };
 }
