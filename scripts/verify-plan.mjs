@@ -3,7 +3,8 @@
 // following docs/energy-model.md, without any of Kumul's code; also checks pool capacity per slot.
 // Given the jobs file too, it checks each job's runs against its window, to the millisecond: they start
 // no earlier than its release (and the plan's start, and its input's arrival), end by its deadline, add
-// up to its duration, and are one run for a job that cannot be interrupted (docs/plan-format.md, "Runs").
+// up to its duration ÷ its pool's speed in the job class's precision, and are one run for a job that cannot
+// be interrupted (docs/plan-format.md, "Runs").
 // Usage: node scripts/verify-plan.mjs SCENARIO_EXPORT.json PLAN.json [JOBS.csv]
 // Prints the largest relative difference and exits 1 when a figure differs by more than 1e-6
 // (relative), a pool is over capacity, or a run is outside its job's window.
@@ -126,7 +127,10 @@ for (const [key, units] of unitsUsed) {
   if (units > capacity) over.push(`${poolId} slot ${t}: ${units} units of ${capacity}`);
 }
 
-// 5. With the jobs file: every job's runs inside its window, adding up to its duration.
+// The precision each job class computes in: a pool's `speed` in it divides the job's duration (docs/energy-model.md).
+const PRECISION = { training: 'bf16', inference: 'bf16', hpc: 'fp64', batch: 'fp32', backup: 'fp32' };
+
+// 5. With the jobs file: every job's runs inside its window, adding up to its duration ÷ its pool's speed.
 const outside = [];
 if (jobsFile) {
   const [header, ...rows] = csvRows(readFileSync(jobsFile, 'utf8'));
@@ -143,7 +147,10 @@ if (jobsFile) {
     const deadline = instant(row[col('deadline')]);
     const runs = p.runs.map((r) => [Date.parse(r.start), Date.parse(r.end)]);
     const ranMs = runs.reduce((ms, [a, b]) => ms + b - a, 0);
-    const durationMs = Number(row[col('duration_s')]) * 1000;
+    const pool = sites.get(p.site).pools.find((q) => q.id === p.pool);
+    const speed = pool.speed?.[PRECISION[row[col('class')].trim()]] ?? 1;
+    if ((p.speed ?? 1) !== speed) outside.push(`${p.id}: states speed ${p.speed}, its pool runs it at ${speed}`);
+    const durationMs = Math.max(1, Math.round((Number(row[col('duration_s')]) * 1000) / speed));
     if (runs[0][0] < Math.ceil(release)) outside.push(`${p.id}: starts ${p.runs[0].start}, before ${new Date(Math.ceil(release)).toISOString()}`);
     if (runs[runs.length - 1][1] > deadline) outside.push(`${p.id}: ends ${p.runs[p.runs.length - 1].end}, after its deadline ${new Date(deadline).toISOString()}`);
     if (Math.abs(ranMs - durationMs) > runs.length) outside.push(`${p.id}: runs ${ranMs / 1000} s, needs ${durationMs / 1000} s`);

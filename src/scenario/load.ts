@@ -175,6 +175,7 @@ function toSite(spec: SiteSpec, curves: Record<string, PowerPoint[]>): Site {
     units: p.units,
     unitsPerNode: p.unitsPerNode,
     peakTflopsPerNode: p.peakTflopsPerNode,
+    ...(p.speed ? { speed: p.speed } : {}),
     powerCurve: typeof p.powerCurve === 'string' ? curves[p.powerCurve] : p.powerCurve,
   }));
   const { id, name, region, lat, lon, pue, renewable } = spec;

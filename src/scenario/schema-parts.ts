@@ -93,6 +93,16 @@ const PeaksSchema = doc(
   'PeakTflopsPerNode',
 );
 
+const SpeedSchema = doc(
+  z.strictObject({
+    fp64: doc(between(0.01, 100).optional(), 'Speed in fp64 (hpc jobs), against the advertised peak.'),
+    fp32: doc(between(0.01, 100).optional(), 'Speed in fp32 (batch and backup jobs), against the advertised peak.'),
+    bf16: doc(between(0.01, 100).optional(), 'Speed in bf16 (training and inference jobs), against the advertised peak.'),
+  }),
+  'Speed against the advertised peak by precision (1 = as advertised; omitted precisions run at 1): a job runs its duration ÷ speed here.',
+  'PoolSpeed',
+);
+
 /** Pool fields common to the scenario file and the export (the power curve differs). */
 export const poolFields = {
   class: doc(z.enum(POOL_CLASSES, { error: said(`must be one of ${POOL_CLASSES.join(', ')}`) }), 'ai: accelerator servers; general: CPU servers; hpc: supercomputing nodes.'),
@@ -100,6 +110,7 @@ export const poolFields = {
   units: doc(positiveInt(), 'Capacity in units (accelerators, cores or nodes); a whole number of nodes.'),
   unitsPerNode: doc(positiveInt(), 'Units in one node (1 when unit is node).'),
   peakTflopsPerNode: PeaksSchema,
+  speed: SpeedSchema.optional(),
 };
 
 export const RenewableTermsSchema = doc(

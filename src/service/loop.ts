@@ -360,6 +360,7 @@ export class DispatchLoop {
       pending.map((s) => s.job),
       nowMs,
       nowMs + this.options.horizonHours * 3_600_000,
+      this.options.ctx.network(),
     );
     const slots = Math.max(1, Math.ceil((endMs - startMs) / slotMs));
     const scenario = withoutOutages(this.options.scenarioWindow(startMs, slots), this.out);

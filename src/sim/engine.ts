@@ -175,6 +175,7 @@ export function simulate(input: SimulationInput): SimOutcome {
       pending.map((r) => r.planned),
       nowMs,
       grid.startMs + (cur + minSlots) * slotMs,
+      scenario.network,
     );
     const horizon = Math.min(grid.slots - cur, Math.ceil((endMs - grid.startMs) / slotMs) - cur);
     if (horizon <= 0) return;

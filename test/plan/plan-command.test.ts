@@ -125,6 +125,47 @@ describe('kumul plan: windows shorter than a slot, on hourly slots', () => {
   });
 });
 
+describe('kumul plan: a pool slower than advertised', () => {
+  it('runs jobs there for duration ÷ speed, and the independent program agrees', () => {
+    const period = ['--start', '2026-06-01T00:00Z', '--slots', '48'];
+    const exported = JSON.parse(kumul('scenario', 'export', 'hami', ...period).stdout);
+    // hami's accelerators at half speed in bf16 (training and inference), as a probe could find them.
+    for (const site of exported.sites) for (const pool of site.pools) if (pool.id === 'hami-ai') pool.speed = { bf16: 0.5 };
+    const file = join(dir, 'slow-export.json');
+    writeFileSync(file, JSON.stringify(exported));
+    const jobs = join(dir, 'slow.csv');
+    writeFileSync(
+      jobs,
+      [
+        'id,tenant,class,pool_class,units,duration_s,release,deadline,origin,input_gb,interruptible,allowed_sites',
+        'train,t,training,ai,8,7200,2026-06-01T00:00:00Z,2026-06-02T12:00:00Z,hami,0,false,hami',
+        'infer,t,inference,ai,2,3600,2026-06-01T00:00:00Z,2026-06-02T12:00:00Z,hami,0,true,hami',
+        'elsewhere,t,training,ai,8,7200,2026-06-01T00:00:00Z,2026-06-02T12:00:00Z,hami,0,false,qingyang',
+      ].join('\n') + '\n',
+    );
+    const out = join(dir, 'slow-plan.json');
+    const run = kumul('plan', '--scenario', file, '--jobs', jobs, ...period, '--out', out);
+    expect(run.status, run.stderr).toBe(0);
+    const plan = JSON.parse(readFileSync(out, 'utf8')) as Plan;
+    const hours = (id: string) => plan.jobs.find((j) => j.id === id)!.runs.reduce((h, r) => h + (Date.parse(r.end) - Date.parse(r.start)) / 3_600_000, 0);
+    expect(plan.jobs.map((j) => [j.id, j.site, j.speed])).toEqual([
+      ['train', 'hami', 0.5],
+      ['infer', 'hami', 0.5],
+      ['elsewhere', 'qingyang', 1],
+    ]);
+    expect([hours('train'), hours('infer'), hours('elsewhere')]).toEqual([4, 2, 2]);
+    const check = spawnSync(process.execPath, [join(ROOT, 'scripts/verify-plan.mjs'), file, out, jobs], { encoding: 'utf8' });
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+    expect(check.stdout).toMatch(/0 jobs outside their windows/);
+    // Against the advertised export, the same plan's runs are twice too long: the program says so.
+    const advertised = join(dir, 'advertised-export.json');
+    writeFileSync(advertised, kumul('scenario', 'export', 'hami', ...period).stdout);
+    const wrong = spawnSync(process.execPath, [join(ROOT, 'scripts/verify-plan.mjs'), advertised, out, jobs], { encoding: 'utf8' });
+    expect(wrong.status).toBe(1);
+    expect(wrong.stdout).toMatch(/train: states speed 0.5, its pool runs it at 1/);
+  });
+});
+
 describe('kumul plan rejects bad input', () => {
   const cases: [string, string[], RegExp][] = [
     ['unknown objective', ['--objective', 'speed'], /objective 'speed'.*neither cost, carbon, green/],

@@ -1,7 +1,8 @@
 /**
  * `--capability measured` in the dispatch loop (src/service/runtime.ts wires it the same way): a run on a probed
- * pool is metered at the probe's measured peak per node (PFLOP·h), precision by precision; precisions the probe did
- * not measure, and pools never probed, keep the advertised figures. A pool its latest probe flagged gets no new work.
+ * pool lasts its duration ÷ the measured speed (in the job class's precision) and is metered at the probe's measured
+ * peak per node (PFLOP·h), precision by precision; precisions the probe did not measure, and pools never probed, keep
+ * the advertised figures. A pool its latest probe flagged gets no new work.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,8 +30,9 @@ describe('metering with measured capability', () => {
   it('counts PFLOP·h at the measured peak of probed pools and at the advertised peak elsewhere', async () => {
     const store = await openStore(`sqlite:${join(mkdtempSync(join(tmpdir(), 'kumul-probe-meter-')), 'k.db')}`);
     try {
-      // zhengzhou's general pool advertises 5.12 / 10.24 / 20.48 TFLOPS per node; the probe measured 1 % of FP64, 2 % of FP32.
-      const measured = { ...probe('p1', 'zhengzhou', 'zhengzhou-general', T0 - HOUR, 0.01), perNodeGflops: { fp64: 51.2, fp32: 204.8, bf16: null }, ratio: { fp64: 0.01, fp32: 0.02, bf16: null } };
+      // zhengzhou's general pool advertises 5.12 / 10.24 / 20.48 TFLOPS per node; the probe measured 1 % of FP64 and half
+      // of FP32, the precision batch jobs compute in: the hour-long job runs two hours there.
+      const measured = { ...probe('p1', 'zhengzhou', 'zhengzhou-general', T0 - HOUR, 0.5), perNodeGflops: { fp64: 51.2, fp32: 5120, bf16: null }, ratio: { fp64: 0.01, fp32: 0.5, bf16: null } };
       expect((await store.recordProbe(measured, T0)).ok).toBe(true);
       const capability = new MeasuredCapability(store);
       await capability.refresh();
@@ -59,11 +61,13 @@ describe('metering with measured capability', () => {
       const [probed] = await store.jobMetering({ tenantId: 'lab', jobId: 'probed' });
       const [unprobed] = await store.jobMetering({ tenantId: 'lab', jobId: 'unprobed' });
       expect(probed.site).toBe('zhengzhou');
-      // 1 node × 1 h × 0.0512 TFLOPS = 0.0000512 PFLOP·h FP64 (advertised would be 0.00512); BF16 was not measured.
-      expect(probed.pflopHours.fp64).toBeCloseTo(0.0000512, 12);
-      expect(probed.pflopHours.fp32).toBeCloseTo(0.0002048, 12);
-      expect(probed.pflopHours.bf16).toBeCloseTo(0.02048, 12);
+      expect(probed.endMs - probed.startMs).toBe(2 * HOUR);
+      // 1 node × 2 h × 0.0512 TFLOPS = 0.0001024 PFLOP·h FP64 (advertised would be 0.01024); BF16 was not measured.
+      expect(probed.pflopHours.fp64).toBeCloseTo(0.0001024, 12);
+      expect(probed.pflopHours.fp32).toBeCloseTo(0.01024, 12);
+      expect(probed.pflopHours.bf16).toBeCloseTo(0.04096, 12);
       expect(unprobed.site).toBe('beijing');
+      expect(unprobed.endMs - unprobed.startMs).toBe(HOUR);
       expect(unprobed.pflopHours.fp64).toBeCloseTo(0.00512, 12);
     } finally {
       await store.close();

@@ -3,18 +3,22 @@
  * snapshot, so that a job longer than their configured horizon is planned whole instead of waiting for a
  * look-ahead that never comes.
  */
-import type { Job } from '../model/types.ts';
+import type { Job, Network } from '../model/types.ts';
+import { poolSpeed } from '../model/capability.ts';
 
 /**
  * The end of a cycle's look-ahead: at least `minEndMs` (now plus the configured horizon), and far enough for
  * every job to be placed with the same choice of start a short job has: to its deadline, or to its earliest
- * end plus the configured horizon when its deadline is further.
+ * end plus the configured horizon when its deadline is further. Its run time is the longest it has at any pool of
+ * its class in `network` (a slow pool's speed stretches it), so that every pool it may use is in reach.
  */
-export function lookAheadEndMs(jobs: readonly Pick<Job, 'releaseMs' | 'deadlineMs' | 'durationS'>[], nowMs: number, minEndMs: number): number {
+export function lookAheadEndMs(jobs: readonly Pick<Job, 'releaseMs' | 'deadlineMs' | 'durationS' | 'class' | 'poolClass'>[], nowMs: number, minEndMs: number, network: Network): number {
   const horizonMs = minEndMs - nowMs;
   let endMs = minEndMs;
   for (const job of jobs) {
-    const earliestEndMs = Math.max(nowMs, job.releaseMs) + job.durationS * 1000;
+    let slowest = 1;
+    for (const site of network.sites) for (const pool of site.pools) if (pool.class === job.poolClass) slowest = Math.min(slowest, poolSpeed(pool, job.class));
+    const earliestEndMs = Math.max(nowMs, job.releaseMs) + (job.durationS * 1000) / slowest;
     endMs = Math.max(endMs, Math.min(job.deadlineMs, earliestEndMs + horizonMs));
   }
   return endMs;
