@@ -163,17 +163,24 @@ const peaks = {
   hpc: { fp64: round(2 * peak.fp64 + cpu.fp64, 2), fp32: round(2 * peak.fp32 + cpu.fp32, 2), bf16: round(2 * peak.bf16 + cpu.bf16, 2) },
 };
 
+/** A server's low-power state: soft-off at its stated draw, woken by a boot at its idle power (power curve at load 0). */
+function powerStates(kind: 'ai' | 'general' | 'hpc', idleWPerNode: number) {
+  return { sleepWPerNode: SERVERS.softOffW[kind], wakeS: SERVERS.bootS[kind], wakeKWhPerNode: round((idleWPerNode * SERVERS.bootS[kind]) / 3_600_000, 4) };
+}
+
 function pools(site: SiteFacts) {
   const out = [];
   if (site.aiServers > 0) {
     const units = site.aiServers * SERVERS.acceleratorsPerAiServer;
-    out.push({ class: 'ai', unit: 'accelerator', units, unitsPerNode: SERVERS.acceleratorsPerAiServer, peakTflopsPerNode: peaks.ai, powerCurve: 'ai-accelerator' });
+    const idleW = SERVERS.acceleratorsPerAiServer * powerCurves['ai-accelerator'][0].powerW;
+    out.push({ class: 'ai', unit: 'accelerator', units, unitsPerNode: SERVERS.acceleratorsPerAiServer, peakTflopsPerNode: peaks.ai, powerCurve: 'ai-accelerator', powerStates: powerStates('ai', idleW) });
   }
   if (site.generalServers > 0) {
     const units = site.generalServers * SERVERS.coresPerGeneralServer;
-    out.push({ class: 'general', unit: 'core', units, unitsPerNode: SERVERS.coresPerGeneralServer, peakTflopsPerNode: peaks.general, powerCurve: 'general-core' });
+    const idleW = SERVERS.coresPerGeneralServer * powerCurves['general-core'][0].powerW;
+    out.push({ class: 'general', unit: 'core', units, unitsPerNode: SERVERS.coresPerGeneralServer, peakTflopsPerNode: peaks.general, powerCurve: 'general-core', powerStates: powerStates('general', idleW) });
   }
-  if (site.hpcNodes > 0) out.push({ class: 'hpc', unit: 'node', units: site.hpcNodes, unitsPerNode: 1, peakTflopsPerNode: peaks.hpc, powerCurve: 'hpc-node' });
+  if (site.hpcNodes > 0) out.push({ class: 'hpc', unit: 'node', units: site.hpcNodes, unitsPerNode: 1, peakTflopsPerNode: peaks.hpc, powerCurve: 'hpc-node', powerStates: powerStates('hpc', powerCurves['hpc-node'][0].powerW) });
   return out;
 }
 

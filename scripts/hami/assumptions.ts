@@ -59,6 +59,12 @@ export function assumptions(d: Derived): { what: string; value: string; reasonin
       reasoning: 'The report gives 100 general servers without a model. A typical current 2-socket server: 2.5 GHz × 32 fp64 FLOP/cycle per core (AVX-512, two FMA units), bf16 at twice fp32. Power shape like published SPECpower_ssj2008 results: idle about 30 % of full load, rising nearly linearly.',
     },
     {
+      what: 'Low-power state of servers (pools\' powerStates)',
+      value: `soft-off at ${SERVERS.softOffW.ai} W (AI server), ${SERVERS.softOffW.general} W (general server), ${SERVERS.softOffW.hpc} W (HPC node); boot ${SERVERS.bootS.ai} s, ${SERVERS.bootS.general} s, ${SERVERS.bootS.hpc} s; waking costs the boot time at idle power`,
+      reasoning:
+        'Servers here sleep by going soft-off (ACPI S5): the operating system is down and only the management controller stays powered, so the server can be turned on remotely (as Lenovo describes for its servers: pubs.lenovo.com/x3250-m4/c_server_power_features). Accelerator servers rarely support suspend-to-RAM, hence soft-off for all. The draw in soft-off (management controller, standby rail and power-supply losses) and the boot times (firmware self-test, operating system, drivers; longer for 8-accelerator servers) are assumed, not measured; a boot is charged at the server\'s idle power (its power curve at load 0).',
+    },
+    {
       what: 'Supercomputing (HPC) nodes',
       value: `2 CPUs (as a general server) + ${SERVERS.acceleratorsPerHpcNode} H200-class accelerators per node; ${peaksText(d.peaks.hpc)}; node power: ${curveText(d.powerCurves['hpc-node'])}`,
       reasoning: `Chosen so that Hami's total matches the report's 'about 150 PFLOPS', read as bf16 peak: ${hamiPflops.toFixed(1)} PFLOPS over the 8 AI servers, 100 general servers and 80 HPC nodes. Node power = general server + 2 measured accelerators (the CPU host is already counted).`,

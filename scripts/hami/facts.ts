@@ -109,6 +109,9 @@ export const SERVERS = {
   /** CPU peak of a 2-socket, 64-core server: 2.5 GHz × 32 fp64 FLOP/cycle per core (AVX-512, 2 FMA units). */
   generalServerPeakTflops: { fp64: 5.12, fp32: 10.24, bf16: 20.48 },
   acceleratorsPerHpcNode: 2,
+  /** Soft-off (ACPI S5, only the management controller powered) per server, W, and the time to boot one, s. */
+  softOffW: { ai: 30, general: 15, hpc: 20 },
+  bootS: { ai: 300, general: 180, hpc: 240 },
 };
 
 export const PERIOD = { start: '2026-06-01T00:00Z', slots: 168, slotMinutes: 60, dataYear: 2020 };

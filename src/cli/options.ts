@@ -7,6 +7,7 @@ import { ScenarioError } from '../scenario/index.ts';
 import { JobsFileError } from '../jobs/errors.ts';
 import { parseInstantMs } from '../jobs/instant.ts';
 import { CliError } from './errors.ts';
+import { POWER_POLICIES, type PowerPolicy, type PowerPolicyName } from '../core/energy/idle.ts';
 
 export function positiveInteger(name: string, text: string): number {
   const n = Number(text);
@@ -19,6 +20,17 @@ export function numberAtLeast(name: string, text: string, min: number, exclusive
   const n = Number(text);
   if (!Number.isFinite(n) || n < min || (exclusive && n === min)) throw new CliError(`${name}: '${text}' must be a number ${exclusive ? '>' : '≥'} ${min}`);
   return n;
+}
+
+/**
+ * `--power always-on|sleep` and `--reserve SHARE` (plan and simulate): how idle nodes are powered, for the idle
+ * energy figures (src/core/energy/idle.ts).
+ */
+export function powerPolicy(policy: string, reserve: string): PowerPolicy {
+  if (!(POWER_POLICIES as readonly string[]).includes(policy)) throw new CliError(`--power: '${policy}' must be one of ${POWER_POLICIES.join(', ')}`);
+  const reserveShare = numberAtLeast('--reserve', reserve, 0);
+  if (reserveShare > 1) throw new CliError(`--reserve: '${reserve}' must be a share of a pool's nodes, from 0 to 1`);
+  return { policy: policy as PowerPolicyName, reserveShare };
 }
 
 export function instant(name: string, text: string): number {

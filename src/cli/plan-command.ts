@@ -10,7 +10,7 @@ import { compareOnCommonJobs, objectiveFrom, planJobs, policyFrom } from '../pla
 import { formatPlanSummary } from '../planning/summary.ts';
 import type { Job } from '../core/model/types.ts';
 import { readJobsFile, writeTextAtomically } from './files.ts';
-import { positiveInteger, userInput } from './options.ts';
+import { powerPolicy, positiveInteger, userInput } from './options.ts';
 
 interface PlanOptions {
   scenario: string;
@@ -22,6 +22,8 @@ interface PlanOptions {
   slotMinutes?: string;
   out: string;
   bound: boolean;
+  power: string;
+  reserve: string;
 }
 
 export function registerPlanCommand(program: Command): void {
@@ -36,6 +38,8 @@ export function registerPlanCommand(program: Command): void {
     .option('--slots <n>', `number of slots in the horizon (default: to the latest deadline, at most ${MAX_DEFAULT_HORIZON_DAYS} days)`)
     .option('--slot-minutes <m>', 'slot length in minutes')
     .option('--no-bound', 'skip the LP lower bound')
+    .option('--power <policy>', "idle nodes: always-on, or sleep (pools with powerStates keep on only the nodes their work holds, plus the reserve)", 'always-on')
+    .option('--reserve <share>', "under --power sleep: share of each pool's nodes kept awake for urgent work", '0.1')
     .requiredOption('--out <file>', 'where to write the plan JSON')
     .action(runPlan);
 }
@@ -43,6 +47,7 @@ export function registerPlanCommand(program: Command): void {
 async function runPlan(options: PlanOptions): Promise<void> {
   const objective = userInput(() => objectiveFrom(options.objective));
   const policy = userInput(() => policyFrom(options.policy));
+  const power = powerPolicy(options.power, options.reserve);
   const slotMinutes = optional(options.slotMinutes, (t) => positiveInteger('--slot-minutes', t));
   const requested = { start: options.start, slots: optional(options.slots, (t) => positiveInteger('--slots', t)), slotMinutes };
   const defaults = userInput(() => loadScenario(options.scenario, { slotMinutes }));
@@ -53,9 +58,9 @@ async function runPlan(options: PlanOptions): Promise<void> {
   const started = performance.now();
   const bar = jobs.length >= 2000 ? new cliProgress.SingleBar({ format: 'planning {bar} {value}/{total} jobs', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
   bar?.start(jobs.length, 0);
-  const plan = planJobs({ scenario, jobs, objective, policy, solver, onProgress: (done) => bar?.update(done) });
+  const plan = planJobs({ scenario, jobs, objective, policy, solver, power, onProgress: (done) => bar?.update(done) });
   bar?.stop();
-  const baseline = policy === 'asap-origin' ? plan : planJobs({ scenario, jobs, objective, policy: 'asap-origin' });
+  const baseline = policy === 'asap-origin' ? plan : planJobs({ scenario, jobs, objective, policy: 'asap-origin', power });
   const seconds = (performance.now() - started) / 1000;
   writeTextAtomically(options.out, JSON.stringify(plan, null, 1) + '\n');
   process.stdout.write(formatPlanSummary({ scenario, plan, comparison: compareOnCommonJobs(plan, baseline), seconds, out: options.out }));

@@ -8,6 +8,7 @@ import type { Snapshot } from '../core/dispatch/cycle.ts';
 import { dispatch, type Plan } from '../core/dispatch/plan.ts';
 import { builtinRegistry, policyProfile, POLICIES, type PolicyName } from '../core/dispatch/plugins/index.ts';
 import { parseObjective, type Objective } from '../core/dispatch/objective.ts';
+import type { PowerPolicy } from '../core/energy/idle.ts';
 
 export function snapshotFor(scenario: Scenario, jobs: readonly Job[]): Snapshot {
   const signals = Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.forecast]));
@@ -32,6 +33,8 @@ export interface PlanRequest {
   objective: Objective;
   policy: PolicyName;
   solver?: LpSolver;
+  /** How idle nodes are powered, for the plan's idle figures (default: always on). */
+  power?: PowerPolicy;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -42,6 +45,7 @@ export function planJobs(request: PlanRequest): Plan {
     profile: policyProfile(request.policy, request.objective),
     objectiveName: request.objective.name,
     solver: request.solver,
+    power: request.power,
     onProgress: request.onProgress,
   });
 }

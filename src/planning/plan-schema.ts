@@ -4,6 +4,7 @@
  * so the core's `Plan` type and this schema cannot drift apart.
  */
 import { z } from 'zod';
+import { POWER_POLICIES } from '../core/energy/idle.ts';
 
 const iso = z.string().meta({ description: 'UTC instant, ISO 8601' });
 const figure = (description: string) => z.number().meta({ description });
@@ -63,6 +64,19 @@ export const PlanSchema = z.strictObject({
     carbonKg: z.number(),
     jobsPlaced: z.number().int().nonnegative(),
     jobsUnplaced: z.number().int().nonnegative(),
+    idle: z
+      .strictObject({
+        policy: z.enum(POWER_POLICIES),
+        energyKWh: z.number().nonnegative(),
+        greenKWh: z.number().nonnegative(),
+        costYuan: z.number(),
+        carbonKg: z.number(),
+        idleUnitHours: z.number().nonnegative(),
+        sleepingNodeHours: z.number().nonnegative(),
+        wakes: z.number().int().nonnegative(),
+      })
+      .optional()
+      .meta({ description: "the operator's idle energy over the plan's grid (units on but not busy, sleeping nodes, wake-ups), not part of the jobs' figures; absent in plans made before it was stated" }),
   }),
   bound: z
     .strictObject({

@@ -21,6 +21,11 @@ export function formatPlanSummary({ scenario, plan, comparison, seconds, out }: 
     `placed ${totals.jobsPlaced}, unplaced ${totals.jobsUnplaced}${totals.jobsUnplaced > 0 ? ` (reasons in ${out}: unplaced[])` : ''}`,
     `energy ${n0.format(totals.energyKWh)} kWh (green ${pct(totals.greenKWh, totals.energyKWh)}), cost ${n0.format(totals.costYuan)} yuan, carbon ${n0.format(totals.carbonKg)} kg`,
   ];
+  if (totals.idle) {
+    const idle = totals.idle;
+    const sleep = idle.policy === 'sleep' ? `, ${n0.format(idle.sleepingNodeHours)} node-hours asleep, ${n0.format(idle.wakes)} wake-ups` : '';
+    lines.push(`idle (operator, ${idle.policy}): ${n0.format(idle.energyKWh)} kWh (green ${pct(idle.greenKWh, idle.energyKWh)}), cost ${n0.format(idle.costYuan)} yuan, carbon ${n0.format(idle.carbonKg)} kg${sleep}`);
+  }
   const { plan: a, baseline: b, jobs } = comparison;
   if (plan.policy !== 'asap-origin' && jobs > 0) {
     lines.push(

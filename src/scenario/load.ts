@@ -176,6 +176,7 @@ function toSite(spec: SiteSpec, curves: Record<string, PowerPoint[]>): Site {
     unitsPerNode: p.unitsPerNode,
     peakTflopsPerNode: p.peakTflopsPerNode,
     ...(p.speed ? { speed: p.speed } : {}),
+    ...(p.powerStates ? { powerStates: p.powerStates } : {}),
     powerCurve: typeof p.powerCurve === 'string' ? curves[p.powerCurve] : p.powerCurve,
   }));
   const { id, name, region, lat, lon, pue, renewable } = spec;

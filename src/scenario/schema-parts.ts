@@ -103,6 +103,16 @@ const SpeedSchema = doc(
   'PoolSpeed',
 );
 
+const PowerStatesSchema = doc(
+  z.strictObject({
+    sleepWPerNode: doc(nonNegativeNumber(), 'Power of one sleeping (or soft-off) node, W, IT side.'),
+    wakeS: doc(nonNegativeNumber(), 'Time to wake one node, seconds.'),
+    wakeKWhPerNode: doc(nonNegativeNumber(), 'Energy of waking one node, kWh, IT side.'),
+  }),
+  "Low-power state of the pool's nodes: under the sleep power policy, nodes no work holds (beyond a reserve) sleep.",
+  'PowerStates',
+);
+
 /** Pool fields common to the scenario file and the export (the power curve differs). */
 export const poolFields = {
   class: doc(z.enum(POOL_CLASSES, { error: said(`must be one of ${POOL_CLASSES.join(', ')}`) }), 'ai: accelerator servers; general: CPU servers; hpc: supercomputing nodes.'),
@@ -111,6 +121,7 @@ export const poolFields = {
   unitsPerNode: doc(positiveInt(), 'Units in one node (1 when unit is node).'),
   peakTflopsPerNode: PeaksSchema,
   speed: SpeedSchema.optional(),
+  powerStates: PowerStatesSchema.optional(),
 };
 
 export const RenewableTermsSchema = doc(

@@ -12,6 +12,7 @@ import { betterOutcome, planCycle, rankCandidates, rescore, slotEnergies, type C
 import { SlotSearch, type Candidate } from './search.ts';
 import { lowerBound, type Bound, type BoundOptions } from './bound.ts';
 import { poolSpeed } from '../model/capability.ts';
+import { ALWAYS_ON, idleFigures, type IdleFigures, type PoolLoad, type PowerPolicy, type PowerPolicyName } from '../energy/idle.ts';
 
 export interface Run {
   start: string;
@@ -69,7 +70,16 @@ export interface Plan {
   signals: 'forecast';
   jobs: PlannedJob[];
   unplaced: { id: string; codes: string[]; reasons: string[] }[];
-  totals: { energyKWh: number; greenKWh: number; costYuan: number; carbonKg: number; jobsPlaced: number; jobsUnplaced: number };
+  totals: {
+    energyKWh: number;
+    greenKWh: number;
+    costYuan: number;
+    carbonKg: number;
+    jobsPlaced: number;
+    jobsUnplaced: number;
+    /** The operator's idle energy over the plan's grid, under its power policy (absent in plans made before it was stated). */
+    idle?: IdleFigures & { policy: PowerPolicyName };
+  };
   bound: Bound | null;
 }
 
@@ -84,6 +94,8 @@ export interface DispatchOptions {
   maxSiteChoices?: number;
   mipTimeLimitS?: number;
   lagrangian?: BoundOptions['lagrangian'];
+  /** How idle nodes are powered, for the plan's idle figures (default: always on). */
+  power?: PowerPolicy;
   improveRounds?: number;
   /** Candidates kept per decision (default 3). */
   explainTop?: number;
@@ -128,6 +140,7 @@ export function dispatch(snapshot: Snapshot, options: DispatchOptions): Plan {
   const jobs = placements.map((p, i) => plannedJob(cycle, p, figures[i], explains[i]));
   const sum = sumFigures(figures);
   const planValue = figures.reduce((total, f) => total + cycle.weigh((plugin) => plugin.ofFigures(f)), 0);
+  const idle = idleOfPlan(snapshot, cycle, placements, [...uses, ...committed], options.power ?? ALWAYS_ON);
   return {
     format: 'kumul-plan',
     version: 1,
@@ -139,7 +152,7 @@ export function dispatch(snapshot: Snapshot, options: DispatchOptions): Plan {
     signals: 'forecast',
     jobs,
     unplaced: outcome.unplaced.map((u) => ({ id: u.job.id, codes: u.codes, reasons: u.reasons })),
-    totals: { ...sum, jobsPlaced: jobs.length, jobsUnplaced: outcome.unplaced.length },
+    totals: { ...sum, jobsPlaced: jobs.length, jobsUnplaced: outcome.unplaced.length, idle: { policy: (options.power ?? ALWAYS_ON).policy, ...idle } },
     bound: bound && {
       objective: options.objectiveName,
       value: bound.value,
@@ -148,6 +161,42 @@ export function dispatch(snapshot: Snapshot, options: DispatchOptions): Plan {
       method: bound.method,
     },
   };
+}
+
+/**
+ * The plan's idle energy (src/core/energy/idle.ts): its placements and the committed work hold units in each slot
+ * they touch and run for their shares of it; the rest of every pool idles, or sleeps under the `sleep` policy.
+ */
+function idleOfPlan(snapshot: Snapshot, cycle: Cycle, placements: readonly Placement[], work: readonly SlotUse[], power: PowerPolicy): IdleFigures {
+  const { grid } = snapshot;
+  const h = grid.slotMinutes / 60;
+  const loads = new Map<string, PoolLoad>();
+  const loadOf = (siteId: string, poolId: string) => {
+    const key = `${siteId}/${poolId}`;
+    let load = loads.get(key);
+    if (!load) loads.set(key, (load = { siteId, poolId, heldUnits: new Float64Array(grid.slots), busyUnitHours: new Float64Array(grid.slots) }));
+    return load;
+  };
+  for (const p of placements) {
+    const pool = cycle.sites[p.candidate.option.siteIndex].pools.get(p.ctx.job.poolClass)!.pool;
+    const load = loadOf(cycle.sites[p.candidate.option.siteIndex].site.id, pool.id);
+    p.candidate.slots.forEach((t, i) => {
+      load.heldUnits[t] += p.ctx.job.units;
+      load.busyUnitHours[t] += p.ctx.job.units * p.candidate.shares[i] * h;
+    });
+  }
+  for (const c of snapshot.committed ?? []) {
+    const site = cycle.sites[cycle.siteIndex.get(c.siteId)!];
+    const pool = [...site.pools.values()].find((q) => q.pool.id === c.poolId)!;
+    const load = loadOf(c.siteId, c.poolId);
+    c.slots.forEach((t, i) => {
+      load.heldUnits[t] += c.units;
+      load.busyUnitHours[t] += (c.energyKWh[i] / pool.kWhPerUnitSlot) * h;
+    });
+  }
+  const jobsKWh = new Map(snapshot.network.sites.map((s) => [s.id, new Float64Array(grid.slots)]));
+  for (const use of work) use.slots.forEach((t, i) => (jobsKWh.get(use.siteId)![t] += use.energyKWh[i]));
+  return idleFigures(grid, snapshot.network.sites, snapshot.signals, [...loads.values()], jobsKWh, power).total;
 }
 
 function samePlacedJobs(a: CycleOutcome, b: CycleOutcome): boolean {

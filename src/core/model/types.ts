@@ -42,6 +42,18 @@ export interface Pool {
    * Precisions not given run at 1.
    */
   speed?: Partial<Record<Precision, number>>;
+  /** Low-power states of the pool's nodes; absent: its nodes are always on (src/core/energy/idle.ts). */
+  powerStates?: PowerStates;
+}
+
+/** How a pool's nodes sleep and wake (IT side; facility = × PUE). */
+export interface PowerStates {
+  /** Power of one sleeping node, W. */
+  sleepWPerNode: number;
+  /** Time to wake a node, s: work placed on it must wait that long (the reserve covers urgent work meanwhile). */
+  wakeS: number;
+  /** Energy of waking one node, kWh. */
+  wakeKWhPerNode: number;
 }
 
 /** Price and carbon of renewable power available to a site (on-site or contracted); it is used first. */

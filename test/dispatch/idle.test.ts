@@ -1,0 +1,78 @@
+/**
+ * Idle energy (src/core/energy/idle.ts): units on but not busy draw the idle point of their power curve; under the
+ * sleep policy, nodes no work holds (beyond the reserve) sleep, and waking one costs its wake energy. Jobs keep
+ * their figures: the renewables go to them first.
+ */
+import { describe, expect, it } from 'vitest';
+import { idleFigures, type PowerPolicy } from '../../src/core/energy/idle.ts';
+import type { PowerStates } from '../../src/core/model/types.ts';
+import { makeSite, snapshotOf } from '../fixtures/scenario-builder.ts';
+import { makeJob } from '../fixtures/job-builder.ts';
+import { planWith } from '../fixtures/plan-checks.ts';
+import { dispatch } from '../../src/core/dispatch/plan.ts';
+import { builtinRegistry, policyProfile } from '../../src/core/dispatch/plugins/index.ts';
+import { objectiveFrom } from '../../src/planning/plan-jobs.ts';
+
+// 4 nodes of 8 accelerators; 690 W busy, 0.17 × 690 = 117.3 W idle per accelerator (makePool); PUE 1.2; 0.5 yuan/kWh.
+const STATES: PowerStates = { sleepWPerNode: 20, wakeS: 300, wakeKWhPerNode: 0.1 };
+const IDLE_KW = (0.17 * 690 * 1.2) / 1000;
+const SLEEP: PowerPolicy = { policy: 'sleep', reserveShare: 0.25 };
+
+describe('idle energy of a pool', () => {
+  const grid = { startMs: 0, slotMinutes: 60, slots: 3 };
+  const sites = (states?: PowerStates) => {
+    const s = makeSite('a').pool('ai', 32, 690).prices(0.5).carbonG(500).renewableKW([0, 10, 0]);
+    const built = s.site();
+    if (states) built.pools[0].powerStates = states;
+    return { sites: [built], signals: { a: s.signals(3) } };
+  };
+  // 10 units held in slot 0 (busy 10 unit-hours), none in slot 1, 20 held for half of slot 2.
+  const load = { siteId: 'a', poolId: 'ai', heldUnits: Float64Array.from([10, 0, 20]), busyUnitHours: Float64Array.from([10, 0, 10]) };
+
+  it('always on: every unit not busy draws its idle power, the renewables left after the jobs first', () => {
+    const { sites: s, signals } = sites(STATES);
+    const { total } = idleFigures(grid, s, signals, [load], new Map([['a', [0, 4, 0]]]), { policy: 'always-on', reserveShare: 0 });
+    const idleUnitHours = 22 + 32 + 22;
+    expect(total.idleUnitHours).toBeCloseTo(idleUnitHours, 9);
+    expect(total.energyKWh).toBeCloseTo(idleUnitHours * IDLE_KW, 9);
+    // Slot 1: 10 kWh of renewables, 4 taken by the jobs: the 6 left cover the idle power of all 32 units.
+    const green = 32 * IDLE_KW;
+    expect(green).toBeLessThan(6);
+    expect(total.greenKWh).toBeCloseTo(green, 9);
+    expect(total.costYuan).toBeCloseTo(green * 0.2 + (total.energyKWh - green) * 0.5, 9);
+    expect(total).toMatchObject({ sleepingNodeHours: 0, wakes: 0 });
+  });
+
+  it('sleep: only the nodes the work holds, plus the reserve, stay on; the rest sleep; wake-ups are charged', () => {
+    const { sites: s, signals } = sites(STATES);
+    const { total } = idleFigures(grid, s, signals, [load], new Map(), SLEEP);
+    // Reserve: 1 node (25 % of 4). On: 2+1 = 3, 0+1 = 1, 3+1 = 4 nodes; asleep 1, 3, 0; woken 0 (first slot), 0, 3.
+    expect(total.sleepingNodeHours).toBeCloseTo(4, 9);
+    expect(total.wakes).toBe(3);
+    expect(total.idleUnitHours).toBeCloseTo(3 * 8 - 10 + 8 + 4 * 8 - 10, 9);
+    const kWh = total.idleUnitHours * IDLE_KW + (4 * 20 * 1.2) / 1000 + 3 * 0.1 * 1.2;
+    expect(total.energyKWh).toBeCloseTo(kWh, 9);
+  });
+
+  it('a pool without power states stays on under the sleep policy', () => {
+    const { sites: s, signals } = sites();
+    const on = idleFigures(grid, s, signals, [load], new Map(), { policy: 'always-on', reserveShare: 0 }).total;
+    expect(idleFigures(grid, s, signals, [load], new Map(), SLEEP).total).toEqual(on);
+  });
+});
+
+describe('in plans', () => {
+  it('reports idle figures under the plan\'s power policy and leaves the jobs\' figures as they were', () => {
+    const s = makeSite('a').pool('ai', 32, 690).prices(0.5);
+    s.site().pools[0].powerStates = STATES;
+    const snapshot = snapshotOf([s], [], [makeJob('j').units(8).duration('2h').release('2026-06-01T05:00Z').deadline('24h').at('a').build()]);
+    const on = planWith(snapshot, 'optimize', 'cost');
+    const asleep = dispatch(snapshot, { registry: builtinRegistry(), profile: policyProfile('optimize', objectiveFrom('cost')), objectiveName: 'cost', power: SLEEP });
+    expect(asleep.jobs).toEqual(on.jobs);
+    expect(on.totals.idle).toMatchObject({ policy: 'always-on', sleepingNodeHours: 0 });
+    expect(on.totals.idle!.idleUnitHours).toBeCloseTo(24 * 32 - 2 * 8, 9);
+    // One node busy for 2 hours from 05:00 (woken for it, asleep before and after), one in reserve, two asleep throughout.
+    expect(asleep.totals.idle).toMatchObject({ policy: 'sleep', wakes: 1 });
+    expect(asleep.totals.idle!.energyKWh).toBeLessThan(on.totals.idle!.energyKWh / 3);
+  });
+});
