@@ -63,29 +63,49 @@ export function rpoSlots(policy: BackupPolicy, grid: TimeGrid): number {
 
 /**
  * The versions of a dataset a plan over `grid` must deliver. With an RPO of R slots, a version is cut
- * every P = ⌊R/2⌋ slots and must arrive by the previous cut + R: then the newest copy is never older
- * than R (it is cut(v−1)+R at most when version v lands). Versions due after the grid's end are left to
- * the next plan. Needs R ≥ 2 (`rpoTooShort` says why not).
+ * every P = ⌊R/2⌋ slots — or, under a copy window, when each window opens (copies cannot move outside it) —
+ * and must arrive by the previous cut + R: then the newest copy is never older than R (it is
+ * cut(v−1)+R at most when version v lands). Versions due after the grid's end are left to the next plan.
+ * `rpoProblem` says when a policy cannot be planned.
  */
 export function datasetVersions(dataset: BackupDataset, grid: TimeGrid): DatasetVersion[] {
   const r = rpoSlots(dataset.policy, grid);
-  const period = Math.max(1, Math.floor(r / 2));
   const versions: DatasetVersion[] = [{ index: 0, cut: 0, deadline: r, changeGB: 0 }];
-  for (let v = 1; ; v++) {
-    const cut = v * period;
-    const deadline = (v - 1) * period + r;
-    if (deadline > grid.slots || cut > grid.slots) break;
+  for (const cut of cutPoints(dataset.policy, grid)) {
+    const previous = versions[versions.length - 1].cut;
+    const deadline = previous + r;
+    if (deadline > grid.slots) break;
     let changeGB = 0;
-    for (let t = cut - period; t < cut; t++) changeGB += dataset.changeGBPerSlot[t] ?? 0;
-    versions.push({ index: v, cut, deadline, changeGB });
+    for (let t = previous; t < cut; t++) changeGB += dataset.changeGBPerSlot[t] ?? 0;
+    versions.push({ index: versions.length, cut, deadline, changeGB });
   }
   return versions;
 }
 
-/** Why an RPO cannot be planned on this grid, or null when it can. */
-export function rpoTooShort(policy: BackupPolicy, grid: TimeGrid): string | null {
+/** Time points where versions are cut: every ⌊R/2⌋ slots, or where a copy window opens. */
+function cutPoints(policy: BackupPolicy, grid: TimeGrid): number[] {
+  const window = policy.window;
+  const period = Math.max(1, Math.floor(rpoSlots(policy, grid) / 2));
+  const cuts: number[] = [];
+  for (let tau = 1; tau <= grid.slots; tau++) {
+    if (window ? slotInWindow(window, grid, tau) && !slotInWindow(window, grid, tau - 1) : tau % period === 0) cuts.push(tau);
+  }
+  return cuts;
+}
+
+/** Why a policy's RPO cannot be planned on this grid (under two slots, or copy windows further apart than the RPO), or null when it can. */
+export function rpoProblem(policy: BackupPolicy, grid: TimeGrid): string | null {
   const r = rpoSlots(policy, grid);
-  return r >= 2 ? null : `an RPO of ${policy.rpoHours} h is under two slots of ${grid.slotMinutes} min: a copy cut at a slot's end could never land in time; use slots of at most ${(policy.rpoHours * 60) / 2} min`;
+  if (r < 2) return `an RPO of ${policy.rpoHours} h is under two slots of ${grid.slotMinutes} min: a copy cut at a slot's end could never land in time; use slots of at most ${(policy.rpoHours * 60) / 2} min`;
+  if (policy.window) {
+    const cuts = [0, ...cutPoints(policy, grid)];
+    for (let k = 1; k < cuts.length; k++) {
+      if (cuts[k] - cuts[k - 1] >= r)
+        return `copy windows open ${((cuts[k] - cuts[k - 1]) * grid.slotMinutes) / 60} h apart, not less than the RPO of ${policy.rpoHours} h: the newest copy would age past it; widen the window or lengthen the RPO`;
+    }
+    if (cuts.length === 1 && grid.slots >= r) return 'no copy window opens in the plan period';
+  }
+  return null;
 }
 
 /** The sites a dataset's replicas may go to: the policy's list, or every site outside the origin's region; never the origin. */

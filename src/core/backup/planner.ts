@@ -20,7 +20,7 @@ import type { Link, Network, SiteSignals, TimeGrid } from '../model/types.ts';
 import { LpBuilder, type LpSolver } from '../lp/model.ts';
 import type { Objective } from '../dispatch/objective.ts';
 import type { Bound } from '../dispatch/bound.ts';
-import { candidateSites, datasetVersions, fixedLinkUse, hopKey, rpoSlots, rpoTooShort, slotInWindow, type BackupDataset, type FixedTransfer } from './model.ts';
+import { candidateSites, datasetVersions, fixedLinkUse, hopKey, rpoSlots, rpoProblem, slotInWindow, type BackupDataset, type FixedTransfer } from './model.ts';
 
 export interface BackupRequest {
   network: Network;
@@ -195,7 +195,7 @@ export function planBackups(request: BackupRequest, options: BackupPlanOptions):
   const unplaced: { id: string; reason: string }[] = [];
   const planned: { dataset: BackupDataset; index: number; candidates: number[] }[] = [];
   request.datasets.forEach((dataset, index) => {
-    const tooShort = rpoTooShort(dataset.policy, grid);
+    const tooShort = rpoProblem(dataset.policy, grid);
     const candidates = candidateSites(dataset, network).map((id) => siteIndex.get(id)!).filter((i) => i !== undefined);
     if (tooShort) unplaced.push({ id: dataset.id, reason: tooShort });
     else if (!siteIndex.has(dataset.origin)) unplaced.push({ id: dataset.id, reason: `unknown origin site '${dataset.origin}'` });
@@ -415,6 +415,7 @@ function extractPlan(
       const drop = x[s.dropCol];
       const supply = s.members.reduce((sum, m) => sum + m.gb, 0);
       let left = supply - Math.max(0, drop);
+      const dropGB = Math.max(0, drop);
       let latest = c.first;
       const start = s.site * span + (s.tau - c.first);
       while (left > EPS_GB) {
@@ -457,8 +458,8 @@ function extractPlan(
           ...figures,
         });
       }
-      const short = left > Math.max(EPS_GB, supply * 1e-6);
-      if (short) unmet.push({ target: siteIds[c.target], deadline: c.deadline, gb: left, datasets: [...new Set(s.members.map((m) => planned[m.dataset].dataset.id))] });
+      const short = dropGB + left > Math.max(EPS_GB, supply * 1e-6);
+      if (short) unmet.push({ target: siteIds[c.target], deadline: c.deadline, gb: dropGB + left, datasets: [...new Set(s.members.map((m) => planned[m.dataset].dataset.id))] });
       for (const m of s.members) arrival.set(arrivalKey(m.dataset, c.target, m.version), short ? -1 : latest);
     }
   }
