@@ -140,7 +140,8 @@ interface Source {
   fixedGB: number;
   /** Versions of datasets whose target is chosen: GB times their choice variable (choice index, candidate index). */
   chosen: { choice: number; candidate: number; gb: number }[];
-  members: { dataset: number; version: number; gb: number; choice: number }[];
+  /** The versions it carries; `choice`/`candidate` index the choice variable scaling a chosen one (-1: fixed). */
+  members: { dataset: number; version: number; gb: number; choice: number; candidate: number }[];
   row: number;
   dropCol: number;
 }
@@ -204,7 +205,7 @@ export function planBackups(request: BackupRequest, options: BackupPlanOptions):
     else planned.push({ dataset, index, candidates });
   });
 
-  const build = (fixedTargets: Map<number, number[]> | null) => buildLp(request, planned, fixedTargets, { hops, rate, jobUse, penalty, siteIds });
+  const build = (fixedTargets: Map<number, number[]> | null, integerChoices = false) => buildLp(request, planned, fixedTargets, { hops, rate, jobUse, penalty, siteIds }, integerChoices);
   let solves = 0;
   let rows = 0;
   const solve = (lp: ReturnType<typeof build>) => {
@@ -225,6 +226,16 @@ export function planBackups(request: BackupRequest, options: BackupPlanOptions):
     final = build(fixed);
     finalResult = solve(final);
     method += `; ${relaxed.choices.length} datasets choose their replica sites: the bound relaxes the choice (y ∈ [0,1]), the plan takes each dataset's largest shares and is solved again with them fixed`;
+    if (finalResult.status === 'optimal' && dropped(final, finalResult.colValue!) > EPS_GB && dropped(relaxed, relaxedResult.colValue!) <= EPS_GB) {
+      // Rounding left data unmet that the relaxation could move: choose the sites exactly (a MIP on the choices).
+      const mip = build(null, true);
+      const solved = solve(mip);
+      if ((solved.status === 'optimal' || solved.status === 'limit') && solved.colValue && dropped(mip, solved.colValue) <= EPS_GB) {
+        final = mip;
+        finalResult = { ...solved, status: 'optimal' };
+        method += `; rounding left data unmet, so the sites were chosen by the MIP with binary choices (HiGHS, ${solved.status === 'optimal' ? 'optimal' : 'best found at its time limit'})`;
+      }
+    }
   } else {
     method += relaxed.choices.length === 0 ? '; every target is fixed and flows may split, so the LP is the plan (gap 0)' : '';
   }
@@ -235,7 +246,8 @@ export function planBackups(request: BackupRequest, options: BackupPlanOptions):
   const result = extractPlan(request, planned, final, finalResult.colValue, siteIds, unplaced, stats);
   const relaxedDrops = relaxedResult.status === 'optimal' ? dropped(relaxed, relaxedResult.colValue!) : Infinity;
   const planValue = objectiveValue(request.objective, result.totals);
-  if (relaxedResult.status === 'optimal' && relaxedDrops <= EPS_GB) {
+  // The bound is on plans that meet every RPO: none when this plan cannot (or even the relaxation cannot).
+  if (relaxedResult.status === 'optimal' && relaxedDrops <= EPS_GB && result.unmet.length === 0) {
     const value = Math.min(relaxedResult.dualBound, planValue);
     result.bound = { objective: request.objective.name, value, planValue, gapPct: planValue === 0 ? 0 : ((planValue - value) / Math.abs(planValue)) * 100, method };
   }
@@ -264,6 +276,7 @@ function buildLp(
   planned: readonly { dataset: BackupDataset; index: number; candidates: number[] }[],
   fixedTargets: Map<number, number[]> | null,
   ctx: BuildContext,
+  integerChoices = false,
 ) {
   const { grid } = request;
   const sites = ctx.siteIds.length;
@@ -295,7 +308,7 @@ function buildLp(
         if (!s) c.sources.set(sKey, (s = { site: origin, tau: v.cut, fixedGB: 0, chosen: [], members: [], row: -1, dropCol: -1 }));
         if (choose) s.chosen.push({ choice, candidate: ti, gb });
         else s.fixedGB += gb;
-        s.members.push({ dataset: d, version: v.index, gb, choice: choose ? ti : -1 });
+        s.members.push({ dataset: d, version: v.index, gb, choice, candidate: choose ? ti : -1 });
       }
     }
   });
@@ -338,7 +351,7 @@ function buildLp(
     const row = lp.addRow(replicas, replicas);
     choice.cols = choice.candidates.map((_, ti) => {
       const e = entries.get(`${ci}|${ti}`) ?? new Map<number, number>();
-      return lp.addCol(0, 0, 1, [row, ...e.keys()], [1, ...e.values()]);
+      return lp.addCol(0, 0, 1, [row, ...e.keys()], [1, ...e.values()], integerChoices);
     });
   });
   // 4. Arcs, with capacity rows per hop and slot created when first used.
@@ -413,7 +426,11 @@ function extractPlan(
     const span = c.deadline - c.first;
     for (const s of c.sources.values()) {
       const drop = x[s.dropCol];
-      const supply = s.members.reduce((sum, m) => sum + m.gb, 0);
+      // A chosen version's supply is its GB times its choice (0 or 1 in a plan).
+      const members = s.members
+        .map((m) => ({ ...m, gb: m.choice < 0 ? m.gb : m.gb * Math.round(x[lp.choices[m.choice].cols[m.candidate]]) }))
+        .filter((m) => m.gb > 0);
+      const supply = members.reduce((sum, m) => sum + m.gb, 0);
       let left = supply - Math.max(0, drop);
       const dropGB = Math.max(0, drop);
       let latest = c.first;
@@ -454,13 +471,13 @@ function extractPlan(
           target: siteIds[c.target],
           gb,
           hops: linkArcs.map((a) => ({ from: siteIds[a.hop!.from], to: siteIds[a.hop!.to], slot: a.slot })),
-          datasets: s.members.map((m) => ({ id: planned[m.dataset].dataset.id, version: m.version, gb: (m.gb * gb) / supply })),
+          datasets: members.map((m) => ({ id: planned[m.dataset].dataset.id, version: m.version, gb: (m.gb * gb) / supply })),
           ...figures,
         });
       }
       const short = dropGB + left > Math.max(EPS_GB, supply * 1e-6);
-      if (short) unmet.push({ target: siteIds[c.target], deadline: c.deadline, gb: dropGB + left, datasets: [...new Set(s.members.map((m) => planned[m.dataset].dataset.id))] });
-      for (const m of s.members) arrival.set(arrivalKey(m.dataset, c.target, m.version), short ? -1 : latest);
+      if (short) unmet.push({ target: siteIds[c.target], deadline: c.deadline, gb: dropGB + left, datasets: [...new Set(members.map((m) => planned[m.dataset].dataset.id))] });
+      for (const m of members) arrival.set(arrivalKey(m.dataset, c.target, m.version), short ? -1 : latest);
     }
   }
   // Replica ages: at the end of each slot, the newest version complete there.
@@ -478,6 +495,12 @@ function extractPlan(
           const a = gb <= 0 ? v.cut : (arrival.get(arrivalKey(d, target, v.index)) ?? -1);
           return { index: v.index, cut: v.cut, deadline: v.deadline, gb, arrival: a < 0 ? null : a };
         });
+      // A replica is current to a version's cut once that version and every earlier one are complete there.
+      for (let k = 1; k < versions.length; k++) {
+        const before = versions[k - 1].arrival;
+        const own = versions[k].arrival;
+        versions[k].arrival = before === null || own === null ? null : Math.max(before, own);
+      }
       const ageHours: (number | null)[] = [];
       let maxAge: number | null = null;
       let met = true;
