@@ -18,6 +18,12 @@ if ! command -v haproxy >/dev/null; then
     { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends haproxy >/dev/null; } ||
     echo "could not install haproxy"
 fi
+# Debian's rclone copies, verifies and repairs backup replicas between sites' storage (test/backup/rclone.test.ts).
+if ! command -v rclone >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rclone >/dev/null 2>&1 ||
+    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rclone >/dev/null; } ||
+    echo "could not install rclone"
+fi
 # Debian's prometheus scrapes kumul serve and runs deploy/prometheus/'s rules; promtool checks them (test/service/prometheus.test.ts).
 # Where services may start, the package also starts a system Prometheus on :9090; the test runs its own on a free port.
 if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then

@@ -13,6 +13,8 @@ import { ExportSchema } from '../src/scenario/export.ts';
 import { schemaRegistry } from '../src/scenario/schema-parts.ts';
 import { ScenarioFileSchema } from '../src/scenario/schema.ts';
 import { PlanSchema } from '../src/planning/plan-schema.ts';
+import { DatasetsFileSchema, EndpointsFileSchema, PoliciesFileSchema } from '../src/backup/schema.ts';
+import { BackupPlanSchema } from '../src/backup/plan-document.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -27,6 +29,10 @@ export function schemaDocuments(): Record<string, string> {
     'docs/scenario.schema.json': jsonSchema(ScenarioFileSchema, 'https://kumul.dev/schemas/scenario-v1.json', 'Kumul scenario file, version 1'),
     'docs/scenario-export.schema.json': jsonSchema(ExportSchema, 'https://kumul.dev/schemas/scenario-export-v1.json', 'Kumul scenario export document, version 1'),
     'docs/plan.schema.json': jsonSchema(PlanSchema, 'https://kumul.dev/schemas/plan-v1.json', 'Kumul plan document, version 1'),
+    'docs/backup-datasets.schema.json': jsonSchema(DatasetsFileSchema, 'https://kumul.dev/schemas/backup-datasets-v1.json', 'Kumul backup datasets file, version 1'),
+    'docs/backup-policies.schema.json': jsonSchema(PoliciesFileSchema, 'https://kumul.dev/schemas/backup-policies-v1.json', 'Kumul backup policies file, version 1'),
+    'docs/backup-endpoints.schema.json': jsonSchema(EndpointsFileSchema, 'https://kumul.dev/schemas/backup-endpoints-v1.json', 'Kumul backup storage endpoints file, version 1'),
+    'docs/backup-plan.schema.json': jsonSchema(BackupPlanSchema, 'https://kumul.dev/schemas/backup-plan-v1.json', 'Kumul backup plan document, version 1'),
   };
 }
 

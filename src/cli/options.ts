@@ -1,10 +1,11 @@
 /**
  * Reading command-line values the same way in every command: numbers and instants with a message
- * naming the option, and steps whose failures are the user's input (a bad scenario, jobs file,
+ * naming the option, and steps whose failures are the user's input (a bad scenario, jobs file, backup file,
  * objective or policy) turned into CliErrors; anything else is a bug and keeps its stack.
  */
 import { ScenarioError } from '../scenario/index.ts';
 import { JobsFileError } from '../jobs/errors.ts';
+import { BackupInputError } from '../backup/load.ts';
 import { parseInstantMs } from '../jobs/instant.ts';
 import { CliError } from './errors.ts';
 import { POWER_POLICIES, type PowerPolicy, type PowerPolicyName } from '../core/energy/idle.ts';
@@ -51,6 +52,6 @@ export function userInput<T>(step: () => T): T {
 
 function asCliError(err: unknown): never {
   // Plain `Error`s are the planning helpers' refusals of a bad objective or policy (src/planning/plan-jobs.ts).
-  if (err instanceof ScenarioError || err instanceof JobsFileError || (err instanceof Error && err.constructor === Error)) throw new CliError(err.message);
+  if (err instanceof ScenarioError || err instanceof JobsFileError || err instanceof BackupInputError || (err instanceof Error && err.constructor === Error)) throw new CliError(err.message);
   throw err;
 }

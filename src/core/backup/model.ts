@@ -1,0 +1,163 @@
+/**
+ * The backup model (docs/backup.md): datasets kept at an origin site, policies saying where their
+ * replicas go and how fresh they must be, and the versions a plan must move. Pure data and pure
+ * functions; the loaders in src/backup build it from files, the transfer planner (planner.ts) reads it.
+ * Times on the grid are time points: point τ is the start of slot τ (point `slots` ends the grid).
+ */
+import type { Network, TimeGrid } from '../model/types.ts';
+
+/** A copy window in local time: copies of a policy's datasets may only move in slots wholly inside it. */
+export interface CopyWindow {
+  /** Minutes after local midnight; `toMin` may be less than `fromMin` (a window across midnight), 1440 ends the day. */
+  fromMin: number;
+  toMin: number;
+  /** Local time = UTC + offsetMin. */
+  offsetMin: number;
+}
+
+export interface BackupPolicy {
+  id: string;
+  /** Sites a replica may be kept at; null: every site outside the origin's region. */
+  candidates: string[] | null;
+  /** Replicas to keep, each at a different candidate site. */
+  replicas: number;
+  /** Recovery-point objective: the largest allowed age of the newest complete copy at each replica, hours. */
+  rpoHours: number;
+  /** Older versions kept at each replica (the executor's retention). */
+  retainVersions: number;
+  window: CopyWindow | null;
+}
+
+export interface BackupDataset {
+  id: string;
+  tenant: string;
+  /** Site holding the live data. */
+  origin: string;
+  sizeGB: number;
+  /** Data changed in each slot of the grid, GB (from a daily volume or a change series, resolved by the loader). */
+  changeGBPerSlot: readonly number[];
+  /** Where the objects are under the origin's storage endpoint (a path prefix). */
+  prefix: string;
+  /** Sites already holding a copy current at the start of the grid (no seed copy needed there). */
+  seeded: readonly string[];
+  policy: BackupPolicy;
+}
+
+/**
+ * A version of a dataset: the data to move so that a replica is current to `cut`.
+ * Version 0 is the seed (the whole dataset, for a replica not yet seeded); version v ≥ 1 is the change
+ * accumulated from the previous cut to `cut`. It must reach each replica by `deadline` (a time point).
+ */
+export interface DatasetVersion {
+  index: number;
+  cut: number;
+  deadline: number;
+  /** GB to move to a replica that holds the previous version. */
+  changeGB: number;
+}
+
+/** Slots covered by a policy's RPO (whole slots): the age of the newest copy may reach this. */
+export function rpoSlots(policy: BackupPolicy, grid: TimeGrid): number {
+  return Math.floor((policy.rpoHours * 60) / grid.slotMinutes + 1e-9);
+}
+
+/**
+ * The versions of a dataset a plan over `grid` must deliver. With an RPO of R slots, a version is cut
+ * every P = ⌊R/2⌋ slots — or, under a copy window, when each window opens (copies cannot move outside it) —
+ * and must arrive by the previous cut + R: then the newest copy is never older than R (it is
+ * cut(v−1)+R at most when version v lands). Versions due after the grid's end are left to the next plan.
+ * `rpoProblem` says when a policy cannot be planned.
+ */
+export function datasetVersions(dataset: BackupDataset, grid: TimeGrid): DatasetVersion[] {
+  const r = rpoSlots(dataset.policy, grid);
+  const versions: DatasetVersion[] = [{ index: 0, cut: 0, deadline: r, changeGB: 0 }];
+  for (const cut of cutPoints(dataset.policy, grid)) {
+    const previous = versions[versions.length - 1].cut;
+    const deadline = previous + r;
+    if (deadline > grid.slots) break;
+    let changeGB = 0;
+    for (let t = previous; t < cut; t++) changeGB += dataset.changeGBPerSlot[t] ?? 0;
+    versions.push({ index: versions.length, cut, deadline, changeGB });
+  }
+  return versions;
+}
+
+/** Time points where versions are cut: every ⌊R/2⌋ slots, or where a copy window opens. */
+function cutPoints(policy: BackupPolicy, grid: TimeGrid): number[] {
+  const window = policy.window;
+  const period = Math.max(1, Math.floor(rpoSlots(policy, grid) / 2));
+  const cuts: number[] = [];
+  for (let tau = 1; tau <= grid.slots; tau++) {
+    if (window ? slotInWindow(window, grid, tau) && !slotInWindow(window, grid, tau - 1) : tau % period === 0) cuts.push(tau);
+  }
+  return cuts;
+}
+
+/** Why a policy's RPO cannot be planned on this grid (under two slots, or copy windows further apart than the RPO), or null when it can. */
+export function rpoProblem(policy: BackupPolicy, grid: TimeGrid): string | null {
+  const r = rpoSlots(policy, grid);
+  if (r < 2) return `an RPO of ${policy.rpoHours} h is under two slots of ${grid.slotMinutes} min: a copy cut at a slot's end could never land in time; use slots of at most ${(policy.rpoHours * 60) / 2} min`;
+  if (policy.window) {
+    const cuts = [0, ...cutPoints(policy, grid)];
+    for (let k = 1; k < cuts.length; k++) {
+      if (cuts[k] - cuts[k - 1] >= r)
+        return `copy windows open ${((cuts[k] - cuts[k - 1]) * grid.slotMinutes) / 60} h apart, not less than the RPO of ${policy.rpoHours} h: the newest copy would age past it; widen the window or lengthen the RPO`;
+    }
+    if (cuts.length === 1 && grid.slots >= r) return 'no copy window opens in the plan period';
+  }
+  return null;
+}
+
+/** The sites a dataset's replicas may go to: the policy's list, or every site outside the origin's region; never the origin. */
+export function candidateSites(dataset: BackupDataset, network: Network): string[] {
+  const origin = network.sites.find((s) => s.id === dataset.origin);
+  const listed = dataset.policy.candidates ?? network.sites.filter((s) => s.region !== origin?.region).map((s) => s.id);
+  return listed.filter((id) => id !== dataset.origin);
+}
+
+/** Whether slot `t` lies wholly inside a copy window (always, without one). */
+export function slotInWindow(window: CopyWindow | null, grid: TimeGrid, t: number): boolean {
+  if (window === null) return true;
+  const dayMin = 1440;
+  const startMin = (((grid.startMs / 60_000 + t * grid.slotMinutes + window.offsetMin) % dayMin) + dayMin) % dayMin;
+  const endMin = startMin + grid.slotMinutes;
+  const inside = (from: number, to: number) => startMin >= from && endMin <= to;
+  if (window.fromMin < window.toMin) return inside(window.fromMin, window.toMin) || inside(window.fromMin + dayMin, window.toMin + dayMin);
+  // Across midnight: [from, 1440) ∪ [0, to), i.e. [from, to + 1440) on a two-day line.
+  return inside(window.fromMin, window.toMin + dayMin) || inside(window.fromMin - dayMin, window.toMin);
+}
+
+/** A transfer of batch-job input over a route, from the batch plan's `transfer` entries: fixed link use. */
+export interface FixedTransfer {
+  route: readonly string[];
+  gb: number;
+  startMs: number;
+  endMs: number;
+}
+
+/** GB a fixed transfer puts on each directed hop in each slot: spread evenly over its time, by the part of each slot it covers. */
+export function fixedLinkUse(transfers: readonly FixedTransfer[], grid: TimeGrid): Map<string, Float64Array> {
+  const slotMs = grid.slotMinutes * 60_000;
+  const use = new Map<string, Float64Array>();
+  for (const tr of transfers) {
+    const spanMs = Math.max(1, tr.endMs - tr.startMs);
+    for (let t = Math.max(0, Math.floor((tr.startMs - grid.startMs) / slotMs)); t < grid.slots; t++) {
+      const a = Math.max(tr.startMs, grid.startMs + t * slotMs);
+      const b = Math.min(Math.max(tr.endMs, tr.startMs + 1), grid.startMs + (t + 1) * slotMs);
+      if (b <= a) break;
+      const gb = (tr.gb * (b - a)) / spanMs;
+      for (let h = 1; h < tr.route.length; h++) {
+        const key = hopKey(tr.route[h - 1], tr.route[h]);
+        let row = use.get(key);
+        if (!row) use.set(key, (row = new Float64Array(grid.slots)));
+        row[t] += gb;
+      }
+    }
+  }
+  return use;
+}
+
+/** Key of a directed hop. */
+export function hopKey(from: string, to: string): string {
+  return `${from}>${to}`;
+}
