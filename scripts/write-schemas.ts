@@ -13,6 +13,7 @@ import { ExportSchema } from '../src/scenario/export.ts';
 import { schemaRegistry } from '../src/scenario/schema-parts.ts';
 import { ScenarioFileSchema } from '../src/scenario/schema.ts';
 import { PlanSchema } from '../src/planning/plan-schema.ts';
+import { DemandFileSchema, ServicesFileSchema } from '../src/services/files.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -27,6 +28,8 @@ export function schemaDocuments(): Record<string, string> {
     'docs/scenario.schema.json': jsonSchema(ScenarioFileSchema, 'https://kumul.dev/schemas/scenario-v1.json', 'Kumul scenario file, version 1'),
     'docs/scenario-export.schema.json': jsonSchema(ExportSchema, 'https://kumul.dev/schemas/scenario-export-v1.json', 'Kumul scenario export document, version 1'),
     'docs/plan.schema.json': jsonSchema(PlanSchema, 'https://kumul.dev/schemas/plan-v1.json', 'Kumul plan document, version 1'),
+    'docs/services.schema.json': jsonSchema(ServicesFileSchema, 'https://kumul.dev/schemas/services-v1.json', 'Kumul services file, version 1'),
+    'docs/demand.schema.json': jsonSchema(DemandFileSchema, 'https://kumul.dev/schemas/demand-v1.json', 'Kumul demand file, version 1'),
   };
 }
 

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerScenarioCommands } from './scenario-command.ts';
 import { registerJobsCommands } from './jobs-command.ts';
 import { registerPlanCommand } from './plan-command.ts';
+import { registerServicesCommands } from './services-command.ts';
 import { registerDemoCommand } from './demo-command.ts';
 import { registerSimulateCommand } from './simulate-command.ts';
 import { registerServeCommand } from './serve-command.ts';
@@ -24,6 +25,7 @@ program
 registerScenarioCommands(program);
 registerJobsCommands(program);
 registerPlanCommand(program);
+registerServicesCommands(program);
 registerSimulateCommand(program);
 registerServeCommand(program);
 registerClientCommands(program);

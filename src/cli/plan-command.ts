@@ -10,6 +10,8 @@ import { compareOnCommonJobs, objectiveFrom, planJobs, policyFrom } from '../pla
 import { formatPlanSummary } from '../planning/summary.ts';
 import type { Job } from '../core/model/types.ts';
 import { readJobsFile, writeTextAtomically } from './files.ts';
+import { readScenarioJson } from '../scenario/index.ts';
+import { committedOnGrid } from '../services/committed.ts';
 import { positiveInteger, userInput } from './options.ts';
 
 interface PlanOptions {
@@ -22,6 +24,7 @@ interface PlanOptions {
   slotMinutes?: string;
   out: string;
   bound: boolean;
+  servicesPlan?: string;
 }
 
 export function registerPlanCommand(program: Command): void {
@@ -36,6 +39,7 @@ export function registerPlanCommand(program: Command): void {
     .option('--slots <n>', `number of slots in the horizon (default: to the latest deadline, at most ${MAX_DEFAULT_HORIZON_DAYS} days)`)
     .option('--slot-minutes <m>', 'slot length in minutes')
     .option('--no-bound', 'skip the LP lower bound')
+    .option('--services-plan <file>', 'a services plan (kumul services plan) whose replicas keep their units and energy; jobs fill the rest')
     .requiredOption('--out <file>', 'where to write the plan JSON')
     .action(runPlan);
 }
@@ -49,13 +53,14 @@ async function runPlan(options: PlanOptions): Promise<void> {
   const jobs = await readJobsFile(options.jobs, { siteIds: defaults.network.sites.map((s) => s.id) });
   const period = options.start === undefined && options.slots === undefined ? horizonOfJobs(jobs, defaults.grid.slotMinutes) : requested;
   const scenario = userInput(() => loadScenario(options.scenario, period));
+  const committed = options.servicesPlan ? userInput(() => committedOnGrid(readScenarioJson(options.servicesPlan!), scenario.grid, options.servicesPlan!)) : undefined;
   const solver = options.bound ? await loadHighsSolver() : undefined;
   const started = performance.now();
   const bar = jobs.length >= 2000 ? new cliProgress.SingleBar({ format: 'planning {bar} {value}/{total} jobs', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
   bar?.start(jobs.length, 0);
-  const plan = planJobs({ scenario, jobs, objective, policy, solver, onProgress: (done) => bar?.update(done) });
+  const plan = planJobs({ scenario, jobs, objective, policy, solver, committed, onProgress: (done) => bar?.update(done) });
   bar?.stop();
-  const baseline = policy === 'asap-origin' ? plan : planJobs({ scenario, jobs, objective, policy: 'asap-origin' });
+  const baseline = policy === 'asap-origin' ? plan : planJobs({ scenario, jobs, objective, policy: 'asap-origin', committed });
   const seconds = (performance.now() - started) / 1000;
   writeTextAtomically(options.out, JSON.stringify(plan, null, 1) + '\n');
   process.stdout.write(formatPlanSummary({ scenario, plan, comparison: compareOnCommonJobs(plan, baseline), seconds, out: options.out }));
