@@ -46,6 +46,12 @@ export interface PlaceOptions {
   exact?: boolean;
   /** Time limit of each MIP, seconds (default 10). */
   mipTimeLimitS?: number;
+  /**
+   * `objective` (default): route where the objective is least. `nearest`: the baseline that keeps replicas at the
+   * sites nearest their users: each region's requests go to its lowest round trip first (spilling to the next only
+   * when a pool is full), the objective deciding only among equal round trips.
+   */
+  routing?: 'objective' | 'nearest';
 }
 
 /** One service as the LP sees it. */
@@ -65,7 +71,7 @@ export interface ServiceColumns {
    * Regions with the same feasible sites, merged: the LP routes a group's demand, and each region of it gets its
    * share of the group's routing (exact: they may use the same sites). Keeps the LP small.
    */
-  groups: { regions: number[]; sites: number[]; demandRps: Float64Array }[];
+  groups: { regions: number[]; sites: number[]; demandRps: Float64Array; costPerRps: number[] }[];
   /** Per site index: minimum replicas there; the pool that runs it (undefined: cannot run there). */
   minAtSite: number[];
   pool: (Pool | undefined)[];
@@ -111,7 +117,7 @@ export interface Placement {
 const EPS = 1e-6;
 
 /** Indexes a problem for placement and accounting: feasible pairs, rates, capacity left by committed work, the penalty. */
-export function prepare(problem: ServicesProblem, scores: PlaceOptions['scores']): Prepared {
+export function prepare(problem: ServicesProblem, scores: PlaceOptions['scores'], routing: PlaceOptions['routing'] = 'objective'): Prepared {
   const { grid, network, signals } = problem;
   const slots = grid.slots;
   const slotHours = grid.slotMinutes / 60;
@@ -173,12 +179,17 @@ export function prepare(problem: ServicesProblem, scores: PlaceOptions['scores']
     const into = services[k].demandRps[r];
     for (let t = 0; t < slots; t++) into[t] += Math.max(0, series.requestsPerS[t] ?? 0);
   }
+  // Round trips priced above any energy (a tenth of the penalty at the longest) for the nearest-site baseline.
+  const longestMs = Math.max(1, ...[...rtt.values()].flatMap((bySite) => [...bySite.values()]));
   for (const c of services) {
     const byKey = new Map<string, ServiceColumns['groups'][number]>();
     c.feasible.forEach((sitesOf, r) => {
-      const key = sitesOf.join(',');
+      const key = routing === 'nearest' ? `region ${r}` : sitesOf.join(',');
       let g = byKey.get(key);
-      if (!g) byKey.set(key, (g = { regions: [], sites: sitesOf, demandRps: new Float64Array(slots) }));
+      if (!g) {
+        const costPerRps = sitesOf.map((j) => (routing === 'nearest' ? (rtt.get(problem.userRegions[r].id)!.get(network.sites[j].id)! / longestMs) * 100 * dearestReplicaSlot(services, network, slotHours, maxRate(greenRate, gridRate)) : 0));
+        byKey.set(key, (g = { regions: [], sites: sitesOf, demandRps: new Float64Array(slots), costPerRps }));
+      }
       g.regions.push(r);
       for (let t = 0; t < slots; t++) g.demandRps[t] += c.demandRps[r][t];
     });
@@ -196,17 +207,26 @@ export function prepare(problem: ServicesProblem, scores: PlaceOptions['scores']
   });
   // A req/s left unserved for a slot costs 1,000 times a whole replica-slot with a cold start at the dearest rate:
   // demand goes unserved only where latency or capacity leaves no way to serve it.
+  const dearest = dearestReplicaSlot(services, network, slotHours, maxRate(greenRate, gridRate));
+  const penaltyPerRps = 1000 * Math.max(dearest, 1e-6);
+  return { problem, slots, slotHours, services, regions: problem.userRegions, roundTripsMs: rtt, greenRate, gridRate, greenKWh, committedKWh, freeUnits, envelopes, penaltyPerRps, initial, warnings };
+}
+
+/** The objective of the dearest replica-slot with a cold start at the dearest rate: scales the penalty. */
+function dearestReplicaSlot(services: readonly ServiceColumns[], network: Network, slotHours: number, rate: number): number {
   let dearest = 0;
-  const maxRate = Math.max(1e-9, ...greenRate, ...gridRate.map((r) => r.reduce((m, v) => Math.max(m, v), 0)));
   for (const c of services)
     for (const j of c.sites) {
       const pool = c.pool[j]!;
       const fullW = pool.powerCurve[pool.powerCurve.length - 1].powerW;
       const kWh = (c.spec.unitsPerReplica * fullW * slotHours) / 1000 + c.spec.coldStart.energyKWh;
-      dearest = Math.max(dearest, kWh * network.sites[j].pue * maxRate);
+      dearest = Math.max(dearest, kWh * network.sites[j].pue * rate);
     }
-  const penaltyPerRps = 1000 * Math.max(dearest, 1e-6);
-  return { problem, slots, slotHours, services, regions: problem.userRegions, roundTripsMs: rtt, greenRate, gridRate, greenKWh, committedKWh, freeUnits, envelopes, penaltyPerRps, initial, warnings };
+  return Math.max(dearest, 1e-6);
+}
+
+function maxRate(greenRate: readonly number[], gridRate: readonly Float64Array[]): number {
+  return Math.max(1e-9, ...greenRate, ...gridRate.map((r) => r.reduce((m, v) => Math.max(m, v), 0)));
 }
 
 /** Columns of one window's LP, to read a solution back. */
@@ -317,7 +337,7 @@ function buildWindow(p: Prepared, t0: number, t1: number, mode: WindowMode): { l
         const d = group.demandRps[t];
         if (d <= 0) return;
         const row = lp.addRow(d, d);
-        for (const j of group.sites) {
+        group.sites.forEach((j, i) => {
           const rows = [row, capRow[j]];
           const coefs = [1, 1];
           if (lineRows[j].length === 0) {
@@ -331,8 +351,8 @@ function buildWindow(p: Prepared, t0: number, t1: number, mode: WindowMode): { l
               coefs.push((-lines[i].slopeW * kWhPerW) / c.capacityRps);
             });
           }
-          cols.x.push({ k, g, j, t, col: lp.addCol(0, 0, Infinity, rows, coefs) });
-        }
+          cols.x.push({ k, g, j, t, col: lp.addCol(group.costPerRps[i], 0, Infinity, rows, coefs) });
+        });
         cols.u.push({ k, g, t, col: lp.addCol(p.penaltyPerRps, 0, d, [row], [1]) });
       });
     }
@@ -430,6 +450,7 @@ export function place(p: Prepared, options: PlaceOptions): Placement {
     readWindow(p, planned.cols, planned.values, sol);
     roundAndRepair(p, sol, replicas, t0, t1, options);
   }
+  if (options.routing === 'nearest') return { replicas, servedRps: sol.x, unservedRps: sol.u, bound: { value: NaN, method: 'nearest-site baseline: round trips priced first, so its LP is no bound on the objective' } };
   const how = windows === 1 ? 'the whole horizon as one LP' : `${windows} windows of ${window} slot(s), starts at each window's first slot relaxed`;
   return { replicas, servedRps: sol.x, unservedRps: sol.u, bound: { value, method: `LP relaxation of integer replicas solved by HiGHS (${how}): ${shape}; the plan rounds its replicas up` } };
 }

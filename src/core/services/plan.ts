@@ -99,7 +99,7 @@ export interface ServicesPlan {
 
 /** Plans services on a problem: placement with its bound, accounted. */
 export function servicesPlan(problem: ServicesProblem, options: ServicesPlanOptions): ServicesPlan {
-  const prepared = prepare(problem, options.scores);
+  const prepared = prepare(problem, options.scores, options.routing);
   const placement = place(prepared, options);
   return accountPlacement(prepared, placement, options);
 }
