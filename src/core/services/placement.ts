@@ -40,7 +40,7 @@ export interface PlaceOptions {
   solver: LpSolver;
   /** The weighted objective: score plugins and their weights (the same as batch). */
   scores: readonly { plugin: ScorePlugin; weight: number }[];
-  /** Largest LP solved at once, in columns (default 40,000); beyond it the horizon is solved in windows. */
+  /** Largest LP solved at once, in columns (default 1,000: measured fastest, one LP per slot or a few); beyond it the horizon is solved in windows. */
   maxColumns?: number;
   /** Solve the whole horizon as one MIP (small instances: tests and checks). */
   exact?: boolean;
@@ -438,7 +438,7 @@ export function place(p: Prepared, options: PlaceOptions): Placement {
   }
   // Per window: the bound's LP (starts at its first slot relaxed, except slot 0's from the initial replicas) and the
   // plan's (starts from the plan's own previous replicas; the same LP in the first window), rounded up and repaired.
-  const window = Math.max(1, Math.min(slots, Math.floor((options.maxColumns ?? 6_000) / columnsPerSlot(p))));
+  const window = Math.max(1, Math.min(slots, Math.floor((options.maxColumns ?? 1_000) / columnsPerSlot(p))));
   let value = 0;
   let windows = 0;
   for (let t0 = 0; t0 < slots; t0 += window) {
