@@ -20,7 +20,7 @@ import { formatJson } from '../src/scenario/format-json.ts';
 import { loadScenario } from '../src/scenario/load.ts';
 import { powerAtLoadW } from '../src/core/model/power.ts';
 import type { PowerPoint } from '../src/core/model/types.ts';
-import { LIFECYCLE_G_PER_KWH, LINKS, LINK_TERMS, NETWORK, NOISE, PERIOD, SERVERS, SITES, TARIFFS, type SiteFacts, type SolarColumn, type WindColumn } from './hami/facts.ts';
+import { CITIES, CITY_ACCESS, LIFECYCLE_G_PER_KWH, LINKS, LINK_TERMS, NETWORK, NOISE, PERIOD, SERVERS, SITES, TARIFFS, type SiteFacts, type SolarColumn, type WindColumn } from './hami/facts.ts';
 import { assumptions, type Derived } from './hami/assumptions.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -185,7 +185,7 @@ function pools(site: SiteFacts) {
 }
 
 // --- links: great-circle distance × route factor ÷ speed in fibre ------------------------------------
-function greatCircleKm(a: SiteFacts, b: SiteFacts): number {
+function greatCircleKm(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
   const rad = Math.PI / 180;
   const h = Math.sin(((b.lat - a.lat) * rad) / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(((b.lon - a.lon) * rad) / 2) ** 2;
   return 2 * 6371 * Math.asin(Math.sqrt(h));
@@ -198,6 +198,21 @@ const links = LINKS.map(([from, to, kind]) => ({
   latencyMs: round((greatCircleKm(site(from), site(to)) * NETWORK.routeFactor) / NETWORK.fibreKmPerMs, 1),
   costYuanPerGB: LINK_TERMS[kind].costYuanPerGB,
   energyKWhPerGB: NETWORK.energyKWhPerGB,
+}));
+
+// --- user regions: each city enters at its nearest backbone sites, metro access plus fibre --------------
+const fibreMs = (km: number) => (km * NETWORK.routeFactor) / NETWORK.fibreKmPerMs;
+const userRegions = CITIES.map((c) => ({
+  id: c.id,
+  name: c.name,
+  lat: c.lat,
+  lon: c.lon,
+  utcOffset: CITY_ACCESS.utcOffset,
+  populationM: c.populationM,
+  access: CITY_ACCESS.backboneSites
+    .map((id) => ({ site: id, latencyMs: round(CITY_ACCESS.metroMs + fibreMs(greatCircleKm(c, site(id))), 1) }))
+    .sort((a, b) => a.latencyMs - b.latencyMs || a.site.localeCompare(b.site))
+    .slice(0, CITY_ACCESS.sites),
 }));
 
 // --- signals ----------------------------------------------------------------------------------------
@@ -250,6 +265,7 @@ const derived: Derived = {
   windMeans: Object.fromEntries(windColumns.map((c) => [c, mean(wind[c])])),
   solarMeans: Object.fromEntries(solarColumns.map((c) => [c, mean(solar[c])])),
   distancesKm: Object.fromEntries(LINKS.map(([a, b]) => [`${a}-${b}`, Math.round(greatCircleKm(site(a), site(b)))])),
+  access: Object.fromEntries(userRegions.map((r) => [r.id, r.access])),
 };
 const scenario = {
   $schema: '../../docs/scenario.schema.json',
@@ -273,6 +289,7 @@ const scenario = {
     signals: signals(s),
   })),
   links,
+  userRegions,
   assumptions: assumptions(derived),
 };
 writeFileSync(join(OUT, 'scenario.json'), formatJson(scenario));

@@ -15,6 +15,7 @@ import { ScenarioFileSchema } from '../src/scenario/schema.ts';
 import { PlanSchema } from '../src/planning/plan-schema.ts';
 import { DatasetsFileSchema, EndpointsFileSchema, PoliciesFileSchema } from '../src/backup/schema.ts';
 import { BackupPlanSchema } from '../src/backup/plan-document.ts';
+import { DemandFileSchema, ServicesFileSchema } from '../src/services/files.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -33,6 +34,8 @@ export function schemaDocuments(): Record<string, string> {
     'docs/backup-policies.schema.json': jsonSchema(PoliciesFileSchema, 'https://kumul.dev/schemas/backup-policies-v1.json', 'Kumul backup policies file, version 1'),
     'docs/backup-endpoints.schema.json': jsonSchema(EndpointsFileSchema, 'https://kumul.dev/schemas/backup-endpoints-v1.json', 'Kumul backup storage endpoints file, version 1'),
     'docs/backup-plan.schema.json': jsonSchema(BackupPlanSchema, 'https://kumul.dev/schemas/backup-plan-v1.json', 'Kumul backup plan document, version 1'),
+    'docs/services.schema.json': jsonSchema(ServicesFileSchema, 'https://kumul.dev/schemas/services-v1.json', 'Kumul services file, version 1'),
+    'docs/demand.schema.json': jsonSchema(DemandFileSchema, 'https://kumul.dev/schemas/demand-v1.json', 'Kumul demand file, version 1'),
   };
 }
 

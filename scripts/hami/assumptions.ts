@@ -3,7 +3,7 @@
  * Written into scenarios/hami/scenario.json by scripts/build-hami-data.ts.
  */
 import type { PowerPoint } from '../../src/core/model/types.ts';
-import { LIFECYCLE_G_PER_KWH, LINK_TERMS, NETWORK, NOISE, PERIOD, SERVERS, SITES, TARIFFS, type TariffName } from './facts.ts';
+import { CITIES, CITY_ACCESS, LIFECYCLE_G_PER_KWH, LINK_TERMS, NETWORK, NOISE, PERIOD, SERVERS, SITES, TARIFFS, type TariffName } from './facts.ts';
 
 type Peaks = { fp64: number; fp32: number; bf16: number };
 export interface Derived {
@@ -18,6 +18,8 @@ export interface Derived {
   windMeans: Record<string, number>;
   solarMeans: Record<string, number>;
   distancesKm: Record<string, number>;
+  /** Per city: its access links (site, one-way ms). */
+  access: Record<string, { site: string; latencyMs: number }[]>;
 }
 
 const pct = (x: number) => `${Math.round(x * 100)} %`;
@@ -113,6 +115,18 @@ export function assumptions(d: Derived): { what: string; value: string; reasonin
       what: 'Link latency (one-way)',
       value: `great-circle distance × ${NETWORK.routeFactor} ÷ ${NETWORK.fibreKmPerMs} km/ms; distances: ${Object.entries(d.distancesKm).map(([k, v]) => `${k} ${v} km`).join(', ')}`,
       reasoning: 'No public latency table between these cities was found. Light in fibre covers about 200 km per ms; long-haul fibre routes follow railways and roads and run about 1.3-1.6 times the great-circle distance.',
+    },
+    {
+      what: 'User regions (inference services)',
+      value: `${CITIES.map((c) => `${c.name} ${c.populationM} M`).join(', ')}; all on Beijing time (UTC${CITY_ACCESS.utcOffset}, no daylight saving)`,
+      reasoning:
+        "Phase two serves large-model inference to cities in central and eastern China (2024 report). These are the largest of them plus the three cities with sites; residents from the seventh national population census (2020) city bulletins. China keeps one time zone, UTC+08:00, all year.",
+    },
+    {
+      what: 'Access latency of user regions (one-way)',
+      value: `${CITY_ACCESS.metroMs} ms metro access + great-circle distance × ${NETWORK.routeFactor} ÷ ${NETWORK.fibreKmPerMs} km/ms to each of the ${CITY_ACCESS.sites} nearest of ${CITY_ACCESS.backboneSites.join(', ')}; ${Object.entries(d.access).map(([k, v]) => `${k}: ${v.map((a) => `${a.site} ${a.latencyMs} ms`).join(', ')}`).join('; ')}`,
+      reasoning:
+        "The same fibre rule as the links between sites. Beijing, Zhengzhou and Chongqing are national internet backbone interconnection points (see 'Links beyond the report'), so a city's traffic enters the sites' network at the nearest of them; the metro and access network adds about 1 ms one way. A round trip to a site is twice the access latency plus the route over the scenario's links (docs/services.md).",
     },
     {
       what: 'Link bandwidth and cost',

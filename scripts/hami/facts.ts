@@ -98,6 +98,38 @@ export const LINK_TERMS = {
 
 export const NETWORK = { routeFactor: 1.5, fibreKmPerMs: 200, energyKWhPerGB: 0.005 };
 
+/** A city whose users call inference services (a user region of the scenario). Population: residents, millions. */
+export interface CityFacts {
+  id: string;
+  name: string;
+  lat: number;
+  lon: number;
+  populationM: number;
+}
+
+/**
+ * The eastern and central cities that use phase two's inference services. Residents from the bulletins of China's
+ * seventh national population census (2020), resident population of each city (municipalities: whole municipality).
+ */
+export const CITIES: CityFacts[] = [
+  { id: 'beijing', name: 'Beijing', lat: 39.9, lon: 116.41, populationM: 21.89 },
+  { id: 'shanghai', name: 'Shanghai', lat: 31.23, lon: 121.47, populationM: 24.87 },
+  { id: 'guangzhou', name: 'Guangzhou', lat: 23.13, lon: 113.26, populationM: 18.68 },
+  { id: 'shenzhen', name: 'Shenzhen', lat: 22.54, lon: 114.06, populationM: 17.56 },
+  { id: 'hangzhou', name: 'Hangzhou', lat: 30.27, lon: 120.16, populationM: 11.94 },
+  { id: 'zhengzhou', name: 'Zhengzhou', lat: 34.75, lon: 113.63, populationM: 12.6 },
+  { id: 'chongqing', name: 'Chongqing', lat: 29.56, lon: 106.55, populationM: 32.05 },
+  { id: 'wuhan', name: 'Wuhan', lat: 30.59, lon: 114.31, populationM: 12.32 },
+  { id: 'xian', name: "Xi'an", lat: 34.34, lon: 108.94, populationM: 12.95 },
+  { id: 'chengdu', name: 'Chengdu', lat: 30.57, lon: 104.07, populationM: 20.94 },
+];
+
+/**
+ * How a city's traffic enters the sites' network: at its `sites` nearest backbone sites, after a metro access
+ * latency, then over fibre at the links' route factor and speed (NETWORK).
+ */
+export const CITY_ACCESS = { backboneSites: ['beijing', 'zhengzhou', 'chongqing'], sites: 2, metroMs: 1, utcOffset: '+08:00' };
+
 /** Server models. */
 export const SERVERS = {
   acceleratorsPerAiServer: 8,

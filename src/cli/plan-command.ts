@@ -10,6 +10,8 @@ import { compareOnCommonJobs, objectiveFrom, planJobs, policyFrom } from '../pla
 import { formatPlanSummary } from '../planning/summary.ts';
 import type { Job } from '../core/model/types.ts';
 import { readJobsFile, writeTextAtomically } from './files.ts';
+import { readScenarioJson } from '../scenario/index.ts';
+import { committedOnGrid } from '../services/committed.ts';
 import { powerPolicy, positiveInteger, userInput } from './options.ts';
 
 interface PlanOptions {
@@ -24,6 +26,7 @@ interface PlanOptions {
   bound: boolean;
   power: string;
   reserve: string;
+  servicesPlan?: string;
 }
 
 export function registerPlanCommand(program: Command): void {
@@ -40,6 +43,7 @@ export function registerPlanCommand(program: Command): void {
     .option('--no-bound', 'skip the LP lower bound')
     .option('--power <policy>', "idle nodes: always-on, or sleep (pools with powerStates keep on only the nodes their work holds, plus the reserve)", 'always-on')
     .option('--reserve <share>', "under --power sleep: share of each pool's nodes kept awake for urgent work", '0.1')
+    .option('--services-plan <file>', 'a services plan (kumul services plan) whose replicas keep their units and energy; jobs fill the rest')
     .requiredOption('--out <file>', 'where to write the plan JSON')
     .action(runPlan);
 }
@@ -54,13 +58,14 @@ async function runPlan(options: PlanOptions): Promise<void> {
   const jobs = await readJobsFile(options.jobs, { siteIds: defaults.network.sites.map((s) => s.id) });
   const period = options.start === undefined && options.slots === undefined ? horizonOfJobs(jobs, defaults.grid.slotMinutes) : requested;
   const scenario = userInput(() => loadScenario(options.scenario, period));
+  const committed = options.servicesPlan ? userInput(() => committedOnGrid(readScenarioJson(options.servicesPlan!), scenario.grid, options.servicesPlan!)) : undefined;
   const solver = options.bound ? await loadHighsSolver() : undefined;
   const started = performance.now();
   const bar = jobs.length >= 2000 ? new cliProgress.SingleBar({ format: 'planning {bar} {value}/{total} jobs', stream: process.stderr }, cliProgress.Presets.shades_classic) : null;
   bar?.start(jobs.length, 0);
-  const plan = planJobs({ scenario, jobs, objective, policy, solver, power, onProgress: (done) => bar?.update(done) });
+  const plan = planJobs({ scenario, jobs, objective, policy, solver, power, committed, onProgress: (done) => bar?.update(done) });
   bar?.stop();
-  const baseline = policy === 'asap-origin' ? plan : planJobs({ scenario, jobs, objective, policy: 'asap-origin', power });
+  const baseline = policy === 'asap-origin' ? plan : planJobs({ scenario, jobs, objective, policy: 'asap-origin', power, committed });
   const seconds = (performance.now() - started) / 1000;
   writeTextAtomically(options.out, JSON.stringify(plan, null, 1) + '\n');
   process.stdout.write(formatPlanSummary({ scenario, plan, comparison: compareOnCommonJobs(plan, baseline), seconds, out: options.out }));

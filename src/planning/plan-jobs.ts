@@ -4,15 +4,16 @@
  */
 import type { Job, Scenario } from '../core/model/types.ts';
 import type { LpSolver } from '../core/lp/model.ts';
-import type { Snapshot } from '../core/dispatch/cycle.ts';
+import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
 import { dispatch, type Plan } from '../core/dispatch/plan.ts';
 import { builtinRegistry, policyProfile, POLICIES, type PolicyName } from '../core/dispatch/plugins/index.ts';
 import { parseObjective, type Objective } from '../core/dispatch/objective.ts';
 import type { PowerPolicy } from '../core/energy/idle.ts';
 
-export function snapshotFor(scenario: Scenario, jobs: readonly Job[]): Snapshot {
+/** The snapshot a plan reads; `committed`: work placed before the jobs (a services plan's replicas) that keeps its units and energy. */
+export function snapshotFor(scenario: Scenario, jobs: readonly Job[], committed?: readonly CommittedUse[]): Snapshot {
   const signals = Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.forecast]));
-  return { network: scenario.network, grid: scenario.grid, signals, jobs, nowMs: scenario.grid.startMs };
+  return { network: scenario.network, grid: scenario.grid, signals, jobs, nowMs: scenario.grid.startMs, ...(committed?.length ? { committed } : {}) };
 }
 
 /** Reads `--objective`; throws a plain Error with the reason for the CLI to print. */
@@ -36,11 +37,13 @@ export interface PlanRequest {
   /** How idle nodes are powered, for the plan's idle figures (default: always on). */
   power?: PowerPolicy;
   onProgress?: (done: number, total: number) => void;
+  /** Units and energy already committed (a services plan, `kumul plan --services-plan`). */
+  committed?: readonly CommittedUse[];
 }
 
 export function planJobs(request: PlanRequest): Plan {
   const registry = builtinRegistry();
-  return dispatch(snapshotFor(request.scenario, request.jobs), {
+  return dispatch(snapshotFor(request.scenario, request.jobs, request.committed), {
     registry,
     profile: policyProfile(request.policy, request.objective),
     objectiveName: request.objective.name,

@@ -23,7 +23,7 @@ import {
   siteFields,
   text,
 } from './schema-parts.ts';
-import { SCENARIO_FORMAT_VERSION, SIGNAL_NAMES } from './schema.ts';
+import { SCENARIO_FORMAT_VERSION, SIGNAL_NAMES, userRegionsSchema } from './schema.ts';
 import { formatIsoMinute, parseIsoInstant } from './time.ts';
 
 export const EXPORT_FORMAT = 'kumul-scenario-export';
@@ -61,6 +61,7 @@ export const ExportSchema = doc(
       ),
     ),
     links: z.array(LinkSchema),
+    userRegions: userRegionsSchema(),
     signals: doc(
       z.record(z.string(), z.strictObject({ forecast: SignalArraysSchema, actual: SignalArraysSchema })),
       'Per site id: forecast and actual signal arrays.',
@@ -95,6 +96,7 @@ export function scenarioToExportJson(s: Scenario): ScenarioExport {
       pools: pools.map((p) => ({ ...p })),
     })),
     links: s.network.links.map((l) => ({ ...l })),
+    ...(s.userRegions ? { userRegions: s.userRegions.map((r) => ({ ...r, access: r.access.map((a) => ({ ...a })) })) } : {}),
     signals: Object.fromEntries(s.network.sites.map((site) => [site.id, s.signals[site.id]])),
     assumptions: s.assumptions.map((a) => ({ ...a })),
   };
@@ -108,7 +110,7 @@ export function scenarioFromExportJson(json: unknown, file = '<export document>'
   const parsed = ExportSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) throw new ScenarioError(file, issuesFromZod(parsed.error));
   const doc = parsed.data;
-  const issues = [...networkIssues(doc.sites, doc.links), ...signalIssues(doc)];
+  const issues = [...networkIssues(doc.sites, doc.links, doc.userRegions), ...signalIssues(doc)];
   if (issues.length > 0) throw new ScenarioError(file, issues);
   return {
     id: doc.id,
@@ -118,6 +120,7 @@ export function scenarioFromExportJson(json: unknown, file = '<export document>'
     grid: { startMs: parseIsoInstant(doc.start) as number, slotMinutes: doc.slotMinutes, slots: doc.slots },
     signals: doc.signals,
     assumptions: doc.assumptions,
+    ...(doc.userRegions ? { userRegions: doc.userRegions } : {}),
   };
 }
 

@@ -85,6 +85,7 @@ export function resolveScenarioDocument(json: unknown, baseDir: string, period?:
     grid,
     signals,
     assumptions: doc.assumptions,
+    ...(doc.userRegions ? { userRegions: doc.userRegions } : {}),
   };
 }
 
@@ -103,7 +104,7 @@ export function parseScenarioDocument(json: unknown, name: string): ScenarioFile
   const parsed = ScenarioFileSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) throw new ScenarioError(name, issuesFromZod(parsed.error));
   const doc = parsed.data;
-  const refIssues = [...networkIssues(doc.sites, doc.links), ...curveNameIssues(doc)];
+  const refIssues = [...networkIssues(doc.sites, doc.links, doc.userRegions), ...curveNameIssues(doc)];
   if (refIssues.length > 0) throw new ScenarioError(name, refIssues);
   return doc;
 }

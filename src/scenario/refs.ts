@@ -26,8 +26,13 @@ export function defaultPoolId(siteId: string, poolClass: string): string {
   return `${siteId}-${poolClass}`;
 }
 
-/** Problems with ids and references among sites, pools and links; empty when consistent. */
-export function networkIssues(sites: SiteLike[], links: LinkLike[]): ScenarioIssue[] {
+interface UserRegionLike {
+  id: string;
+  access: { site: string }[];
+}
+
+/** Problems with ids and references among sites, pools, links and user regions; empty when consistent. */
+export function networkIssues(sites: SiteLike[], links: LinkLike[], userRegions: readonly UserRegionLike[] = []): ScenarioIssue[] {
   const issues: ScenarioIssue[] = [];
   const siteIndex = new Map<string, number>();
   const poolIndex = new Map<string, string>();
@@ -63,6 +68,19 @@ export function networkIssues(sites: SiteLike[], links: LinkLike[]): ScenarioIss
     const first = pairs.get(pair);
     if (first !== undefined) issues.push({ path: `links[${l}]`, reason: `duplicate link between '${link.from}' and '${link.to}' (also links[${first}]; links are bidirectional)` });
     else pairs.set(pair, l);
+  });
+  const regionIndex = new Map<string, number>();
+  userRegions.forEach((region, r) => {
+    const first = regionIndex.get(region.id);
+    if (first !== undefined) issues.push({ path: `userRegions[${r}].id`, reason: `duplicate user region id '${region.id}' (also userRegions[${first}].id)` });
+    else regionIndex.set(region.id, r);
+    const seen = new Set<string>();
+    region.access.forEach((a, i) => {
+      const at = `userRegions[${r}].access[${i}].site`;
+      if (!siteIndex.has(a.site)) issues.push({ path: at, reason: `unknown site '${a.site}'; sites are ${known}` });
+      else if (seen.has(a.site)) issues.push({ path: at, reason: `site '${a.site}' is listed twice` });
+      seen.add(a.site);
+    });
   });
   return issues;
 }

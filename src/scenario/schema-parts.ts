@@ -166,3 +166,35 @@ export const AssumptionSchema = doc(
   'A stated assumption where public figures are missing.',
   'Assumption',
 );
+
+export const UserRegionSchema = doc(
+  z.strictObject({
+    id: idSchema(),
+    name: doc(text(), 'Display name.'),
+    lat: doc(between(-90, 90), 'Latitude, degrees north.'),
+    lon: doc(between(-180, 180), 'Longitude, degrees east.'),
+    utcOffset: doc(
+      z.string({ error: said('must be a string') }).regex(/^[+-]\d{2}:\d{2}$/, { error: "must be a fixed offset such as '+08:00'" }),
+      "The region's own time zone as a fixed offset from UTC (China: '+08:00' all year).",
+    ),
+    populationM: doc(positiveNumber().optional(), 'Residents, millions: splits a total demand among regions (kumul demand import).'),
+    access: doc(
+      z
+        .array(
+          doc(
+            z.strictObject({
+              site: doc(idSchema(), 'Site where the region\'s traffic enters the network.'),
+              latencyMs: doc(nonNegativeNumber(), 'One-way latency from the region\'s users to that site, ms.'),
+            }),
+            'An access link from a user region to a site.',
+            'AccessLink',
+          ),
+          { error: said('must be a list of access links') },
+        )
+        .min(1, { error: 'must have at least one access link' }),
+      "Where the region's traffic enters the site network; round trips to other sites continue over the scenario's links.",
+    ),
+  }),
+  'A region whose users call inference services (docs/services.md).',
+  'UserRegion',
+);

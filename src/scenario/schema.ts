@@ -21,6 +21,7 @@ import {
   said,
   siteFields,
   text,
+  UserRegionSchema,
 } from './schema-parts.ts';
 import { TIME_ZONE_PATTERN, parseClockMinutes } from './time.ts';
 
@@ -248,6 +249,13 @@ export const PeriodSchema = doc(
   'Period',
 );
 
+/** Optional user regions (inference services' users); shared by the scenario file and the export. */
+export const userRegionsSchema = () =>
+  doc(
+    z.array(UserRegionSchema, { error: said('must be a list of user regions') }).optional(),
+    'Regions whose users call inference services, with their access links to sites (docs/services.md). Optional.',
+  );
+
 export const ScenarioFileSchema = doc(
   z.strictObject({
     $schema: doc(anyText().optional(), 'Optional link to the JSON Schema, for editors.'),
@@ -260,6 +268,7 @@ export const ScenarioFileSchema = doc(
     powerCurves: doc(z.record(idSchema(), PowerCurveSchema, { error: said('must be an object of named power curves') }).optional(), 'Named power curves that pools can refer to.'),
     sites: doc(z.array(SiteSpecSchema, { error: said('must be a list of sites') }).min(1, { error: 'must have at least one site' }), 'The computing centres.'),
     links: doc(z.array(LinkSchema, { error: said('must be a list of links') }), 'Network links; at most one per pair of sites.'),
+    userRegions: userRegionsSchema(),
     assumptions: doc(z.array(AssumptionSchema, { error: said('must be a list of assumptions') }), 'Stated assumptions.'),
   }),
   'A Kumul scenario file, format version 1.',

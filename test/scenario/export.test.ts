@@ -18,7 +18,7 @@ describe('scenario export', () => {
   const exported = scenarioToExportJson(hami);
 
   it('has the documented top-level fields', () => {
-    expect(Object.keys(exported)).toEqual(['format', 'version', 'id', 'name', 'description', 'start', 'slotMinutes', 'slots', 'sites', 'links', 'signals', 'assumptions']);
+    expect(Object.keys(exported)).toEqual(['format', 'version', 'id', 'name', 'description', 'start', 'slotMinutes', 'slots', 'sites', 'links', 'userRegions', 'signals', 'assumptions']);
     expect(exported).toMatchObject({ format: 'kumul-scenario-export', version: 1, id: 'hami', start: '2026-06-01T00:00Z', slotMinutes: 60, slots: 48 });
     expect(Object.keys(exported.sites[0])).toEqual(['id', 'name', 'region', 'lat', 'lon', 'pue', 'renewable', 'pools']);
     expect(Object.keys(exported.signals)).toEqual(hami.network.sites.map((s) => s.id));

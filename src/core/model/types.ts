@@ -119,6 +119,30 @@ export interface Assumption {
   reasoning: string;
 }
 
+/** Where a user region's traffic enters the site network: a site and the one-way latency to it. */
+export interface AccessLink {
+  site: string;
+  /** One-way latency from the region's users to the site, ms. */
+  latencyMs: number;
+}
+
+/**
+ * A region whose users call services (a city): inference services route its requests to sites
+ * within their latency objective (src/core/services). Its round trip to a site goes through
+ * its access links and then the scenario's links.
+ */
+export interface UserRegion {
+  id: string;
+  name: string;
+  lat: number;
+  lon: number;
+  /** The region's own time zone as a fixed offset, e.g. '+08:00' (all of China). */
+  utcOffset: string;
+  /** Residents, millions: splits a total demand among regions when no other split is given. */
+  populationM?: number;
+  access: AccessLink[];
+}
+
 /** A scenario resolved onto a time grid: what `kumul scenario export` prints and the dispatcher reads. */
 export interface Scenario {
   id: string;
@@ -128,6 +152,8 @@ export interface Scenario {
   grid: TimeGrid;
   signals: Record<string, SiteSignalPair>;
   assumptions: Assumption[];
+  /** Regions whose users call inference services; absent in scenarios without them. */
+  userRegions?: UserRegion[];
 }
 
 /** A unit of computing work submitted by a tenant. */
