@@ -70,13 +70,21 @@ describe('kumul as an API client', () => {
         // No slack: deadline = release + duration ("run it now").
         'now,lab,batch,general,8,3600,2026-06-03T00:00:00Z,2026-06-03T01:00:00Z,hami,0,false,\n' +
         // Fits urumqi's 32 accelerators today; the operator shrinks the pool below.
-        'narrow,lab,training,ai,32,3600,2026-06-03T00:00:00Z,2026-06-05T00:00:00Z,urumqi,0,true,urumqi\n' +
-        // 50,000 GB from beijing to hami at 10 Gbit/s take 11.1 h: it cannot reach hami before its deadline.
-        'far,lab,training,ai,8,3600,2026-06-01T00:00:00Z,2026-06-01T06:00:00Z,beijing,50000,false,hami\n',
+        'narrow,lab,training,ai,32,3600,2026-06-03T00:00:00Z,2026-06-05T00:00:00Z,urumqi,0,true,urumqi\n',
     );
     const submit = kumul('jobs', 'submit', file);
     expect(submit.status, submit.stderr).toBe(0);
-    expect(submit.stdout).toMatch(/submitted 3 jobs/);
+    expect(submit.stdout).toMatch(/submitted 2 jobs/);
+    // A job whose input cannot arrive in time, released now on the service's clock (10 simulated minutes a second,
+    // read from the submit event): 50,000 GB from beijing to hami at 10 Gbit/s take 11.1 h, its deadline is 3 h on.
+    const at = Date.parse((JSON.parse(kumul('jobs', 'get', 'now').stdout) as { events: { at: string }[] }).events[0].at);
+    const farFile = join(dir, 'far.csv');
+    writeFileSync(
+      farFile,
+      'id,tenant,class,pool_class,units,duration_s,release,deadline,origin,input_gb,interruptible,allowed_sites\n' +
+        `far,lab,training,ai,8,3600,${new Date(at).toISOString()},${new Date(at + 3 * 3_600_000).toISOString()},beijing,50000,false,hami\n`,
+    );
+    expect(kumul('jobs', 'submit', farFile).status).toBe(0);
 
     const operator = { authorization: `Bearer ${operatorKey}`, 'content-type': 'application/json' };
     const { scenario } = (await (await fetch(`${url}/v1/scenario`, { headers: operator })).json()) as { scenario: { sites: { id: string; pools: { class: string; units: number }[] }[] } };
