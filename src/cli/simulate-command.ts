@@ -100,7 +100,8 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   writeTextAtomically(join(o.report, 'report.html'), renderReportHtml(report));
   for (const p of report.policies) {
     process.stdout.write(
-      `${p.policy}: ${p.jobs.completed} completed, ${p.jobs.missed} missed, ${p.jobs.unfinished} unfinished; energy ${figure(p.totals.energyKWh)} kWh (green ${(100 * p.totals.greenShare).toFixed(1)} %), cost ${figure(p.totals.costYuan)} yuan, carbon ${figure(p.totals.carbonKg)} kg\n`,
+      `${p.policy}: ${p.jobs.completed} completed, ${p.jobs.missed} missed, ${p.jobs.unfinished} unfinished; energy ${figure(p.totals.energyKWh)} kWh (green ${(100 * p.totals.greenShare).toFixed(1)} %), cost ${figure(p.totals.costYuan)} yuan, carbon ${figure(p.totals.carbonKg)} kg\n` +
+        `  idle (operator): ${figure(p.idle.alwaysOn.energyKWh)} kWh with every node on, ${figure(p.idle.asleep.energyKWh)} kWh with idle nodes asleep (cost ${figure(p.idle.alwaysOn.costYuan)} → ${figure(p.idle.asleep.costYuan)} yuan, carbon ${figure(p.idle.alwaysOn.carbonKg)} → ${figure(p.idle.asleep.carbonKg)} kg)\n`,
     );
   }
   for (const s of report.savings.filter((s) => s.policy === policies[0])) {

@@ -24,6 +24,8 @@ export interface SimReport {
   savings: Saving[];
 }
 
+import type { IdleFigures } from '../core/energy/idle.ts';
+
 export interface PolicyResult {
   policy: string;
   objective: string;
@@ -53,6 +55,11 @@ export interface PolicyResult {
    * unit-hours available in the period (pools count equally: cores and accelerators do not add up).
    */
   sites: { site: string; energyKWh: number; greenKWh: number; costYuan: number; carbonKg: number; utilisation: number }[];
+  /**
+   * The operator's idle energy over the period, with the actual signals (src/core/energy/idle.ts): every node on, and
+   * idle nodes asleep (pools with powerStates; 10 % of nodes kept awake for urgent work). Not part of `totals`.
+   */
+  idle: { alwaysOn: IdleFigures; asleep: IdleFigures };
   pools: { site: string; pool: string; utilisation: number }[];
   /** Input data moved over each link, GB (both directions). */
   links: { from: string; to: string; gb: number }[];

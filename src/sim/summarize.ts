@@ -5,6 +5,8 @@
  */
 import type { Scenario, SiteSignals } from '../core/model/types.ts';
 import { accountUses, type JobFigures, type SlotUse } from '../core/energy/accounting.ts';
+import { ALWAYS_ON, idleFigures, type IdleFigures, type PoolLoad } from '../core/energy/idle.ts';
+import { busyUnitFacilityKW } from '../core/model/power.ts';
 import type { SimOutcome } from './engine.ts';
 import type { PolicyResult, Saving, SimReport } from './report.ts';
 
@@ -54,6 +56,38 @@ function accountOutcome(scenario: Scenario, outcome: SimOutcome): (JobFigures | 
   const accounted = accountUses(scenario.grid, scenario.network.sites, actual, uses);
   const byRecord = new Map(ran.map((r, i) => [r, accounted[i]]));
   return outcome.records.map((r) => byRecord.get(r) ?? null);
+}
+
+/** Idle energy of the period's slots `first`..`last` (exclusive) with every node on, and with idle nodes asleep (10 % reserve). */
+function idleOfOutcome(scenario: Scenario, outcome: SimOutcome, first: number, last: number): { alwaysOn: IdleFigures; asleep: IdleFigures } {
+  const { grid, network } = scenario;
+  const loads: PoolLoad[] = [];
+  const jobsKWh = new Map(network.sites.map((s) => [s.id, new Float64Array(grid.slots)]));
+  const byPool = new Map<string, PoolLoad>();
+  for (const site of network.sites) {
+    for (const pool of site.pools) {
+      const load = { siteId: site.id, poolId: pool.id, heldUnits: Float64Array.from(outcome.busyUnits.get(`${site.id}/${pool.id}`)!), busyUnitHours: new Float64Array(grid.slots) };
+      loads.push(load);
+      byPool.set(`${site.id}/${pool.id}`, load);
+    }
+  }
+  for (const r of outcome.records) {
+    if (r.slots.length === 0) continue;
+    const site = network.sites.find((s) => s.id === r.siteId)!;
+    const pool = site.pools.find((p) => p.id === r.poolId)!;
+    const load = byPool.get(`${site.id}/${pool.id}`)!;
+    const unitKW = busyUnitFacilityKW(pool, site.pue);
+    r.slots.forEach((t, i) => {
+      load.busyUnitHours[t] += r.energyKWh[i] / unitKW;
+      jobsKWh.get(site.id)![t] += r.energyKWh[i];
+    });
+  }
+  const actual = actualSignals(scenario);
+  const range = { from: first, to: Math.max(first, last) };
+  return {
+    alwaysOn: idleFigures(grid, network.sites, actual, loads, jobsKWh, ALWAYS_ON, range).total,
+    asleep: idleFigures(grid, network.sites, actual, loads, jobsKWh, { policy: 'sleep', reserveShare: 0.1 }, range).total,
+  };
 }
 
 function actualSignals(scenario: Scenario): Record<string, SiteSignals> {
@@ -118,6 +152,7 @@ function policyResult(input: ReportInput, outcome: SimOutcome, figures: (JobFigu
     }
     sites.get(site.id)!.utilisation = site.pools.length > 0 ? sumUtilisation / site.pools.length : 0;
   }
+  const idle = idleOfOutcome(scenario, outcome, first, last);
   return {
     policy: outcome.policy,
     objective: input.objective,
@@ -130,6 +165,7 @@ function policyResult(input: ReportInput, outcome: SimOutcome, figures: (JobFigu
       resumed,
     },
     sites: [...sites.values()],
+    idle,
     pools,
     links: [...links.values()],
     series: seriesOf(input, outcome, slotHours, first, last),

@@ -8,7 +8,7 @@ import { accountUses, sumFigures, type JobFigures, type SlotUse } from '../energ
 import type { LpSolver } from '../lp/model.ts';
 import { Cycle, type Snapshot } from './cycle.ts';
 import type { Profile, Registry } from './framework.ts';
-import { betterOutcome, planCycle, rankCandidates, rescore, slotEnergies, type CycleOutcome, type Placement } from './planner.ts';
+import { betterOutcome, planCycle, rescore, topCandidates, slotEnergies, type CycleOutcome, type Placement } from './planner.ts';
 import { SlotSearch, type Candidate } from './search.ts';
 import { lowerBound, type Bound, type BoundOptions } from './bound.ts';
 import { poolSpeed } from '../model/capability.ts';
@@ -257,10 +257,10 @@ function explainAll(cycle: Cycle, placements: readonly Placement[], options: Dis
       site.loadKWh[t] -= use.energyKWh[i];
       pool.free[t] += p.ctx.job.units;
     });
-    const ranked = rankCandidates(cycle, search, p.ctx, asap).filter((c) => c.option.siteIndex !== p.candidate.option.siteIndex);
+    const others = topCandidates(cycle, search, p.ctx, asap, top - 1, p.candidate.option.siteIndex);
     // The chosen place, scored against the final plan (its neighbours may have moved since).
     const chosen = rescore(cycle, p.ctx, p.candidate);
-    const candidates = [chosen, ...ranked].slice(0, top).map((c) => describe(cycle, p, c, scoreNames, options.registry));
+    const candidates = [chosen, ...others].slice(0, top).map((c) => describe(cycle, p, c, scoreNames, options.registry));
     const earliest = search.best(p.ctx, p.candidate.option, true);
     const explain: Explain = {
       policy: options.profile.name,

@@ -186,10 +186,29 @@ function lowestScore(cycle: Cycle, ctx: JobContext, option: SiteOption): number 
   return option.transferScore + kWh * Math.min(site.greenRate, site.minGridRate.min(option.firstSlot, option.lastSlot));
 }
 
-/** Every site's best candidate, best first: what `explain` shows. */
-export function rankCandidates(cycle: Cycle, search: SlotSearch, ctx: JobContext, asap: boolean): Candidate[] {
-  const all = ctx.options.map((o) => search.best(ctx, o, asap)).filter((c): c is Candidate => c !== null);
-  return all.sort((x, y) => (better(cycle, ctx, x, y, asap) ? -1 : better(cycle, ctx, y, x, asap) ? 1 : 0));
+/**
+ * The best candidates of up to `count` sites other than `exceptSite`, best first: what `explain` shows beside the
+ * chosen place. Ranked by score, sites go cheapest lower bound first, and once `count` are kept a site whose lower
+ * bound cannot reach the last of them is not searched: the result is that of ranking every site.
+ */
+export function topCandidates(cycle: Cycle, search: SlotSearch, ctx: JobContext, asap: boolean, count: number, exceptSite: number): Candidate[] {
+  const kept: Candidate[] = [];
+  if (count <= 0) return kept;
+  const options = ctx.options.filter((o) => o.siteIndex !== exceptSite).map((o) => ({ o, lowest: asap ? 0 : lowestScore(cycle, ctx, o) }));
+  if (!asap) options.sort((x, y) => x.lowest - y.lowest);
+  for (const { o, lowest } of options) {
+    const last = kept.length === count ? kept[count - 1] : null;
+    // Ties within `better`'s tolerance still enter, so that its tie-breaks decide.
+    const reach = last && !asap ? last.score + 2e-9 * Math.max(1, Math.abs(last.score)) : Infinity;
+    if (lowest >= reach) break;
+    const c = search.best(ctx, o, asap, reach);
+    if (!c) continue;
+    let i = kept.length;
+    while (i > 0 && better(cycle, ctx, c, kept[i - 1], asap)) i--;
+    kept.splice(i, 0, c);
+    if (kept.length > count) kept.pop();
+  }
+  return kept;
 }
 
 function better(cycle: Cycle, ctx: JobContext, x: Candidate, y: Candidate, asap: boolean): boolean {

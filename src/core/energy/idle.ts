@@ -47,9 +47,9 @@ export function zeroIdle(): IdleFigures {
 }
 
 /**
- * Idle figures of every pool of `sites` over the grid, per site and in total. `loads` gives the work's hold on each
- * pool (pools without one are idle throughout); `jobsKWh` the facility energy of the jobs (and of work committed
- * before) per site and slot, which has first claim on the renewables.
+ * Idle figures of every pool of `sites` over the grid's slots `from` to `to` (exclusive; default all), per site and in
+ * total. `loads` gives the work's hold on each pool (pools without one are idle throughout); `jobsKWh` the facility
+ * energy of the jobs (and of work committed before) per site and slot, which has first claim on the renewables.
  */
 export function idleFigures(
   grid: TimeGrid,
@@ -58,6 +58,7 @@ export function idleFigures(
   loads: readonly PoolLoad[],
   jobsKWh: ReadonlyMap<string, ArrayLike<number>>,
   power: PowerPolicy,
+  range: { from: number; to: number } = { from: 0, to: grid.slots },
 ): { total: IdleFigures; bySite: Map<string, IdleFigures> } {
   const h = grid.slotMinutes / 60;
   const byPool = new Map(loads.map((l) => [`${l.siteId}/${l.poolId}`, l]));
@@ -73,7 +74,7 @@ export function idleFigures(
       const states = power.policy === 'sleep' ? pool.powerStates : undefined;
       const reserve = states ? Math.ceil(power.reserveShare * nodes - 1e-9) : 0;
       let onBefore = -1;
-      for (let t = 0; t < grid.slots; t++) {
+      for (let t = range.from; t < range.to; t++) {
         const held = load?.heldUnits[t] ?? 0;
         const busy = load?.busyUnitHours[t] ?? 0;
         const on = states ? Math.min(nodes, Math.ceil(held / pool.unitsPerNode - 1e-9) + reserve) : nodes;
@@ -84,7 +85,7 @@ export function idleFigures(
           const asleep = nodes - on;
           figures.sleepingNodeHours += asleep * h;
           kWh += (asleep * states.sleepWPerNode * site.pue * h) / 1000;
-          // Nodes woken since the slot before (the grid's first slot starts as it is).
+          // Nodes woken since the slot before (the range's first slot starts as it is).
           const woken = onBefore < 0 ? 0 : Math.max(0, on - onBefore);
           figures.wakes += woken;
           kWh += woken * states.wakeKWhPerNode * site.pue;
@@ -95,7 +96,7 @@ export function idleFigures(
     }
     const sig = signals[site.id];
     const jobs = jobsKWh.get(site.id);
-    for (let t = 0; t < grid.slots; t++) {
+    for (let t = range.from; t < range.to; t++) {
       const left = Math.max(0, Math.max(0, sig.renewableKW[t]) * h - (jobs?.[t] ?? 0));
       const green = Math.min(energy[t], left);
       const gridKWh = energy[t] - green;
