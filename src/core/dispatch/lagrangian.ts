@@ -12,7 +12,7 @@
  * (weak duality); the prices are improved by projected subgradient steps with Polyak's step length towards the
  * plan's value, and the best bound seen is kept, so it holds at every iteration.
  */
-import type { Cycle, PoolState } from './cycle.ts';
+import { RangeMin, type Cycle, type PoolState } from './cycle.ts';
 import type { Guide, Placement } from './planner.ts';
 
 export interface LagrangianOptions {
@@ -45,6 +45,8 @@ interface PoolPrices {
   costSum: Float64Array;
   /** Slots by `cost`, cheapest first (the interruptible jobs' greedy order). */
   order: Int32Array;
+  /** The lowest `cost` over any range of slots: a lower bound on a job's cost here. */
+  lowest: RangeMin;
   /** Units the jobs' places hold per slot (the capacity subgradient). */
   used: Float64Array;
   /** Per units count: prefix sums of the slots that cannot hold that many units. */
@@ -115,7 +117,8 @@ export function lagrangianBound(base: Cycle, placements: readonly Placement[], o
   for (const site of sites) {
     for (const state of site.pools.values()) {
       poolIndex.set(state, pools.length);
-      pools.push({ site: site.index, state, nu: new Float64Array(T), cost: new Float64Array(T), costSum: new Float64Array(T + 1), order: new Int32Array(T), used: new Float64Array(T), blocked: new Map() });
+      const cost = new Float64Array(T);
+      pools.push({ site: site.index, state, nu: new Float64Array(T), cost, costSum: new Float64Array(T + 1), order: new Int32Array(T), lowest: new RangeMin(cost), used: new Float64Array(T), blocked: new Map() });
     }
   }
   const jobs: JobData[] = placements.map((p) => {
@@ -176,6 +179,7 @@ export function lagrangianBound(base: Cycle, placements: readonly Placement[], o
       }
       const cost = q.cost;
       q.order.sort((x, y) => cost[x] - cost[y]);
+      q.lowest = new RangeMin(q.cost);
       q.used.fill(0);
     }
     for (const u of usedKWh) u.fill(0);
@@ -185,7 +189,24 @@ export function lagrangianBound(base: Cycle, placements: readonly Placement[], o
     jobs.forEach((job, j) => {
       let bestCost = Infinity;
       let bestOption = -1;
-      job.options.forEach((o, i) => {
+      // Options by a lower bound on their cost (the work at the window's cheapest slot), so that once the best
+      // found is below the next bound the rest need no search; the result is the same.
+      const n = job.options.length;
+      for (let i = 0; i < n; i++) {
+        const o = job.options[i];
+        const q = pools[o.pool];
+        LOWER[i] = o.transfer + job.units * o.workSlots * q.lowest.min(o.firstSlot, o.lastSlot);
+        let at = i;
+        while (at > 0 && LOWER[ORDER[at - 1]] > LOWER[i]) {
+          ORDER[at] = ORDER[at - 1];
+          at--;
+        }
+        ORDER[at] = i;
+      }
+      for (let r = 0; r < n; r++) {
+        const i = ORDER[r];
+        if (LOWER[i] >= bestCost) break;
+        const o = job.options[i];
         const q = pools[o.pool];
         const c = job.interruptible ? cheapestSlots(q, job, o, mu[q.site], g, slotMs, trial) : cheapestRun(q, job, o, mu[q.site], g, slotMs, trial);
         if (c < bestCost) {
@@ -193,7 +214,7 @@ export function lagrangianBound(base: Cycle, placements: readonly Placement[], o
           bestOption = i;
           [trial, kept] = [kept, trial];
         }
-      });
+      }
       // A placed job always has a place when it is alone (its own place in the plan).
       if (bestOption < 0) throw new Error(`lagrangianBound: job ${j} has no place at any of its sites`);
       const c: Choice = { option: bestOption, slots: Array.from(kept.slots.subarray(0, kept.n)), shares: Array.from(kept.shares.subarray(0, kept.n)), cost: bestCost };
@@ -377,6 +398,10 @@ function cheapestSlots(q: PoolPrices, job: JobData, o: Option, mu: Float64Array,
   for (; e < ends && out.left > EPS; e++) out.take(END_SLOT[e], END_AVAIL[e], END_RATE[e]);
   return out.left > EPS ? Infinity : o.transfer + units * out.total;
 }
+
+/** A job's options, cheapest lower bound first, while the relaxation places it (one entry per site at most). */
+const LOWER = new Float64Array(1024);
+const ORDER = new Int32Array(1024);
 
 /** The end slots of an interruptible job's window while cheapestSlots merges them in (two at most). */
 const END_SLOT = new Int32Array(2);
