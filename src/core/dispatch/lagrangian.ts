@@ -13,6 +13,7 @@
  * plan's value, and the best bound seen is kept, so it holds at every iteration.
  */
 import { RangeMin, type Cycle, type PoolState } from './cycle.ts';
+import { nextStart } from './search.ts';
 import type { Guide, Placement } from './planner.ts';
 
 export interface LagrangianOptions {
@@ -322,10 +323,7 @@ function cheapestRun(q: PoolPrices, job: JobData, o: Option, mu: Float64Array, g
   const { nu, cost, costSum } = q;
   let bestStart = -1;
   let bestCost = Infinity;
-  let boundary = g + (Math.floor((first - g) / slotMs) + 1) * slotMs;
-  let endBoundary = g + (Math.floor((first + workMs - g) / slotMs) + 1) * slotMs;
-  let s = first;
-  for (;;) {
+  for (let s = first; ; s = nextStart(s, workMs, g, slotMs, last)) {
     const h = Math.floor((s - g) / slotMs);
     const e = Math.floor((s + workMs - 1 - g) / slotMs);
     if (blocked[e + 1] - blocked[h] === 0) {
@@ -345,9 +343,6 @@ function cheapestRun(q: PoolPrices, job: JobData, o: Option, mu: Float64Array, g
       }
     }
     if (s >= last) break;
-    while (boundary <= s) boundary += slotMs;
-    while (endBoundary - workMs <= s) endBoundary += slotMs;
-    s = Math.min(boundary, endBoundary - workMs, last);
   }
   if (bestStart < 0) return Infinity;
   out.n = 0;

@@ -25,6 +25,17 @@ export interface Candidate {
 /** Shares closer than this to a whole slot or to nothing count as such (a millisecond of an hour is 3e-7). */
 const EPS = 1e-9;
 
+/**
+ * The candidate start after `s` for a run of `workMs` (grid from `g`, slots of `slotMs`): the nearer of the next slot
+ * boundary and the next start whose run ends on one, at most `last`. Between two candidates a run's slots do not
+ * change and its cost is linear, so the cheapest start is at one of them (the slot search and the Lagrangian bound).
+ */
+export function nextStart(s: number, workMs: number, g: number, slotMs: number, last: number): number {
+  const boundary = g + (Math.floor((s - g) / slotMs) + 1) * slotMs;
+  const endBoundary = g + (Math.floor((s + workMs - g) / slotMs) + 1) * slotMs;
+  return Math.min(boundary, endBoundary - workMs, last);
+}
+
 export class SlotSearch {
   private readonly full: Float64Array;
   private readonly partial: Float64Array;
@@ -115,10 +126,7 @@ export class SlotSearch {
     let bestStart = -1;
     let bestScore = Infinity;
     // Candidate starts ascending: `first`, then each next slot boundary or start whose run ends on a boundary, up to `last`.
-    let boundary = g + (Math.floor((first - g) / slotMs) + 1) * slotMs;
-    let endBoundary = g + (Math.floor((first + workMs - g) / slotMs) + 1) * slotMs;
-    let s = first;
-    for (;;) {
+    for (let s = first; ; s = nextStart(s, workMs, g, slotMs, last)) {
       const h = Math.floor((s - g) / slotMs);
       const e = Math.floor((s + workMs - 1 - g) / slotMs);
       if (blockedSum[e + 1] - blockedSum[h] === 0) {
@@ -138,10 +146,6 @@ export class SlotSearch {
         }
       }
       if (s >= last) break;
-      // The next start: the nearer of the next boundary and the next start whose run ends on a boundary.
-      while (boundary <= s) boundary += slotMs;
-      while (endBoundary - workMs <= s) endBoundary += slotMs;
-      s = Math.min(boundary, endBoundary - workMs, last);
     }
     if (bestStart < 0 || bestScore + option.transferScore >= toBeat) return null;
     return this.oneRun(site, option, ctx, bestStart, bestScore + option.transferScore);
