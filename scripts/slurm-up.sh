@@ -117,6 +117,9 @@ if ! cmp -s "$B/etc/slurm.conf.new" "$SLURM_CONF"; then
   mv "$B/etc/slurm.conf.new" "$SLURM_CONF"
 fi
 
+# The daemons outlive this script and the checkout that ran it: they start from the cluster's own folder, so that
+# removing the checkout (a worktree, a CI clone) cannot pull their working directory from under them.
+cd "$B"
 alive "$B/run/munged.pid" || munged --socket="$B/munge/munge.sock" --key-file="$B/munge/munge.key" \
   --pid-file="$B/run/munged.pid" --log-file="$B/log/munged.log" --seed-file="$B/munge/munged.seed" --force 9>&-
 for _ in $(seq 100); do munge -n -S "$B/munge/munge.sock" >/dev/null 2>&1 && break; sleep 0.05; done

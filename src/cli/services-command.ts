@@ -61,7 +61,7 @@ export function registerServicesCommands(program: Command): void {
   demand
     .command('import')
     .description('Make a demand file from the hourly Wikipedia trace: its daily and weekly shape at each region\'s local time, scaled to a peak')
-    .requiredOption('--trace <file>', 'hourly requests CSV (period_end_utc,requests): ../shared/data/workloads/inference/wikipedia_pagecounts_hourly_2008_2009.csv')
+    .requiredOption('--trace <file>', 'hourly requests CSV (period_end_utc,requests), e.g. datasets/wikipedia-pagecounts/hourly-2008-2009.csv')
     .requiredOption('--scenario <name|file>', 'scenario whose userRegions get demand')
     .option('--services <file>', 'services file: one series per service and region')
     .requiredOption('--peak-rps <rps>', 'peak requests/s over all regions: one number for every service, or service=rps,…')

@@ -280,7 +280,7 @@ describe('scripts/verify-services-plan.mjs', () => {
 describe('kumul demand import (Wikipedia trace)', () => {
   it('keeps the daily and weekly shape at Beijing time, scaled to the stated peak and split by population', () => {
     const s = hami(2);
-    const trace = readWikipediaTrace(readFileSync('../shared/data/workloads/inference/wikipedia_pagecounts_hourly_2008_2009.csv', 'utf8'), 'wiki');
+    const trace = readWikipediaTrace(readFileSync(new URL('../../datasets/wikipedia-pagecounts/hourly-2008-2009.csv', import.meta.url), 'utf8'), 'wiki');
     const file = importDemand({ trace, traceName: 'wiki', traceUtcOffsetH: 0, traceFromMs: Date.UTC(2009, 2, 1), regions: s.userRegions!, peakRps: { chat: 1000 }, startMs: Date.UTC(2026, 5, 1, 0) - 8 * 3_600_000, slots: 24 * 28, slotMinutes: 60 });
     const total = Array.from({ length: 24 * 28 }, (_, t) => file.series.reduce((a, x) => a + x.requestsPerS[t], 0));
     expect(Math.max(...total)).toBeCloseTo(1000, 1);

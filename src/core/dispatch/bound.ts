@@ -9,13 +9,14 @@
  *   segment at the slot's rate); moving input costs, per unit of work placed at a site, the job's transfer
  *   objective ÷ its work. Up to `maxSiteChoices` (job, site) pairs, the site-choice MIP tightens it.
  * - the Lagrangian relaxation (lagrangian.ts), at any size: capacity and shared energy priced, each job placed
- *   exactly (a gang job's one run, not a thin spread), so it is often the tighter of the two.
+ *   exactly (a gang job's one run, not a thin spread), so it is often the tighter of the two. Where the LP fits, it
+ *   is computed only when the LP (or MIP) leaves more than its stopping gap.
  * The plan states the larger and how it was obtained.
  */
 import type { LpBuilder as LpBuilderType, LpSolver } from '../lp/model.ts';
 import { LpBuilder } from '../lp/model.ts';
 import type { Cycle, SiteOption } from './cycle.ts';
-import { lagrangianBound, type LagrangianOptions } from './lagrangian.ts';
+import { LAGRANGIAN_STOP_GAP_PCT, lagrangianBound, type LagrangianOptions } from './lagrangian.ts';
 import type { Guide, Placement } from './planner.ts';
 
 /** The bound as a plan states it. */
@@ -80,8 +81,10 @@ export function lowerBound(base: Cycle, placements: readonly Placement[], option
   const relaxation = buildLp(base, columns, false);
   const result = options.solver(relaxation.lp.build());
   const shape = `${placements.length} jobs, ${base.sites.length} sites × ${slots} slots, ${relaxation.lp.numCols} variables`;
-  const lagrangian = decomposed();
-  if (result.status !== 'optimal') return { ...lagrangian, method: `${lagrangian.method} (the LP relaxation did not solve: ${result.message})` };
+  if (result.status !== 'optimal') {
+    const lagrangian = decomposed();
+    return { ...lagrangian, method: `${lagrangian.method} (the LP relaxation did not solve: ${result.message})` };
+  }
   let value = result.dualBound;
   let method = `LP relaxation solved by HiGHS: ${shape}`;
   let guide: Guide | null = guideOf(placements, relaxation.work, result.colValue!, slots);
@@ -95,6 +98,10 @@ export function lowerBound(base: Cycle, placements: readonly Placement[], option
     }
     if (solved.colValue) guide = guideOf(placements, mip.work, solved.colValue, slots);
   }
+  // The decomposition only where the LP or MIP leaves more than its stopping gap (the service runs this every cycle).
+  const stopGap = (options.lagrangian?.stopGapPct ?? LAGRANGIAN_STOP_GAP_PCT) / 100;
+  if (options.planValue - value <= stopGap * Math.abs(options.planValue)) return { value, method, guide };
+  const lagrangian = decomposed();
   if (lagrangian.value > value) return { ...lagrangian, method: `${lagrangian.method}; tighter than the ${method}` };
   return { value, method, guide };
 }

@@ -82,6 +82,9 @@ interface Choice {
 
 const EPS = 1e-9;
 
+/** The gap to the plan's value at which the subgradient steps stop, percent (`stopGapPct`'s default). */
+export const LAGRANGIAN_STOP_GAP_PCT = 1;
+
 /** Slots and shares of one place, reused from job to job (the subproblems allocate nothing). */
 class Slots {
   readonly slots: Int32Array;
@@ -153,7 +156,7 @@ export function lagrangianBound(base: Cycle, placements: readonly Placement[], o
     }
   });
 
-  const stopGap = (options.stopGapPct ?? 1) / 100;
+  const stopGap = (options.stopGapPct ?? LAGRANGIAN_STOP_GAP_PCT) / 100;
   const maxIterations = options.maxIterations ?? 100;
   const startMs = options.clockMs?.();
   const ub = options.upperBound;
