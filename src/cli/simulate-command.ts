@@ -32,6 +32,7 @@ interface SimulateOptions {
   forecastError?: string;
   seed: string;
   shiftHours: string;
+  sites: string;
   report: string;
 }
 
@@ -52,6 +53,7 @@ export function registerSimulateCommand(program: Command): void {
     .option('--forecast-error <pct>', 'forecasts = actuals + seeded Gaussian noise with σ = pct % of the mean (carbon and renewables; tariffs are known)')
     .option('--seed <n>', 'seed of the forecast noise', '1')
     .option('--shift-hours <h>', 'temporal shifting: jobs may move ± h hours around their requested start (the release)', '0')
+    .option('--sites <where>', 'where optimize may run a job: any | origin (temporal shifting alone); baselines keep their own', 'any')
     .requiredOption('--report <dir>', 'directory to write report.json and report.html into')
     .action(runSimulate);
 }
@@ -64,6 +66,8 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   const horizonHours = numberAtLeast('--horizon-hours', o.horizonHours, 0, true);
   const shiftHours = numberAtLeast('--shift-hours', o.shiftHours, 0);
   const seed = numberAtLeast('--seed', o.seed, 0);
+  if (o.sites !== 'any' && o.sites !== 'origin') throw new CliError(`--sites: must be any or origin, got '${o.sites}'`);
+  const optimizeSites = o.sites;
   const forecastErrorPct = o.forecastError === undefined ? null : numberAtLeast('--forecast-error', o.forecastError, 0);
   const slotMinutesOption = o.slotMinutes === undefined ? undefined : numberAtLeast('--slot-minutes', o.slotMinutes, 0, true);
 
@@ -90,12 +94,12 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
     const bar = new cliProgress.SingleBar({ format: `simulating ${policy} {bar} {percentage}%`, stream: process.stderr }, cliProgress.Presets.shades_classic);
     bar.start(100, 0);
     outcomes.push(
-      simulate({ scenario, jobs, policy, objective, fromMs, toMs, replanMinutes, horizonSlots, shiftHours, onProgress: (done, total) => bar.update(Math.floor((100 * done) / total)) }),
+      simulate({ scenario, jobs, policy, objective, fromMs, toMs, replanMinutes, horizonSlots, shiftHours, optimizeSites, onProgress: (done, total) => bar.update(Math.floor((100 * done) / total)) }),
     );
     bar.update(100);
     bar.stop();
   }
-  const report = buildReport({ scenario, fromMs, toMs, replanMinutes, forecastErrorPct, seed, shiftHours, objective: objective.name, outcomes });
+  const report = buildReport({ scenario, fromMs, toMs, replanMinutes, forecastErrorPct, seed, shiftHours, optimizeSites, objective: objective.name, outcomes });
   mkdirSync(o.report, { recursive: true });
   writeTextAtomically(join(o.report, 'report.json'), JSON.stringify(report, null, 1) + '\n');
   writeTextAtomically(join(o.report, 'report.html'), renderReportHtml(report));

@@ -15,7 +15,7 @@
 import type { Job, Scenario, SiteSignals } from '../core/model/types.ts';
 import { slotMs as slotLengthMs } from '../core/model/types.ts';
 import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
-import type { Registry } from '../core/dispatch/framework.ts';
+import type { Profile, Registry } from '../core/dispatch/framework.ts';
 import { planCycle, slotEnergies, type Placement } from '../core/dispatch/planner.ts';
 import { lookAheadEndMs } from '../core/dispatch/horizon.ts';
 import { builtinRegistry, policyProfile, type PolicyName } from '../core/dispatch/plugins/index.ts';
@@ -41,6 +41,11 @@ export interface SimulationInput {
    * requested with the same deadline. 0 keeps the jobs' own windows.
    */
   shiftHours: number;
+  /**
+   * Where `optimize` may run a job: at any site (default), or only at its origin — temporal shifting alone
+   * (`kumul simulate --sites origin`; docs/space-and-time.md). The baselines keep their own (asap-origin, asap-any).
+   */
+  optimizeSites?: Profile['sites'];
   registry?: Registry;
   /** Improvement rounds per cycle (default 2). */
   improveRounds?: number;
@@ -115,7 +120,7 @@ export function simulate(input: SimulationInput): SimOutcome {
   if (replanMs % slotMs !== 0) throw new Error(`replanMinutes (${input.replanMinutes}) must be a multiple of the slot length (${grid.slotMinutes} min)`);
   if ((fromMs - grid.startMs) % slotMs !== 0) throw new Error('the simulated period must start on a slot boundary of the scenario grid');
   const registry = input.registry ?? builtinRegistry();
-  const profile = policyProfile(input.policy, input.objective);
+  const profile = simulatedProfile(input.policy, input.objective, input.optimizeSites ?? 'any');
   const shiftMs = input.shiftHours * 3_600_000;
   const forecasts: Record<string, SiteSignals> = Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.forecast]));
   const poolsBySite = new Map(scenario.network.sites.map((s) => [s.id, s.pools]));
@@ -264,6 +269,12 @@ export function simulate(input: SimulationInput): SimOutcome {
     input.onProgress?.(nowMs - fromMs, toMs - fromMs);
   }
   return { policy: input.policy, records, busyUnits, cycles, events, log };
+}
+
+/** The policy's profile, with the sites `optimize` may use; the baselines keep their own. */
+function simulatedProfile(policy: PolicyName, objective: Objective, optimizeSites: Profile['sites']): Profile {
+  const profile = policyProfile(policy, objective);
+  return profile.strategy === 'optimize' ? { ...profile, sites: optimizeSites } : profile;
 }
 
 /** The job as a policy plans it: with `shiftMs`, the window around its requested start. */

@@ -16,6 +16,8 @@ export interface ReportInput {
   forecastErrorPct: number | null;
   seed: number;
   shiftHours: number;
+  /** Default `any`. */
+  optimizeSites?: 'any' | 'origin';
   objective: string;
   outcomes: SimOutcome[];
 }
@@ -41,6 +43,7 @@ export function buildReport(input: ReportInput): SimReport {
     seed: input.seed,
     jobs: input.outcomes[0]?.records.length ?? 0,
     shiftHours: input.shiftHours,
+    optimizeSites: input.optimizeSites ?? 'any',
     policies,
     savings,
   };
