@@ -18,6 +18,7 @@ import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
 import type { Profile, Registry } from '../core/dispatch/framework.ts';
 import { planCycle, slotEnergies, type Placement } from '../core/dispatch/planner.ts';
 import { lookAheadEndMs } from '../core/dispatch/horizon.ts';
+import { forecastWindow, smoothingSlots } from '../core/dispatch/forecast-smoothing.ts';
 import { builtinRegistry, policyProfile, type PolicyName } from '../core/dispatch/plugins/index.ts';
 import type { Objective } from '../core/dispatch/objective.ts';
 import type { Route } from '../core/network/routes.ts';
@@ -46,6 +47,11 @@ export interface SimulationInput {
    * (`kumul simulate --sites origin`; docs/space-and-time.md). The baselines keep their own (asap-origin, asap-any).
    */
   optimizeSites?: Profile['sites'];
+  /**
+   * Forecast smoothing (core/dispatch/forecast-smoothing.ts): each cycle plans on the carbon and renewable
+   * forecasts averaged over this many minutes on either side of each slot; 0 (default) plans on them as they are.
+   */
+  forecastSmoothingMinutes?: number;
   registry?: Registry;
   /** Improvement rounds per cycle (default 2). */
   improveRounds?: number;
@@ -123,6 +129,7 @@ export function simulate(input: SimulationInput): SimOutcome {
   const profile = simulatedProfile(input.policy, input.objective, input.optimizeSites ?? 'any');
   const shiftMs = input.shiftHours * 3_600_000;
   const forecasts: Record<string, SiteSignals> = Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.forecast]));
+  const smoothing = smoothingSlots(input.forecastSmoothingMinutes ?? 0, grid.slotMinutes);
   const poolsBySite = new Map(scenario.network.sites.map((s) => [s.id, s.pools]));
 
   const records: JobRecord[] = input.jobs.map((job) => ({
@@ -179,7 +186,7 @@ export function simulate(input: SimulationInput): SimOutcome {
     const snapshot: Snapshot = {
       network: scenario.network,
       grid: { startMs: cycleStartMs, slotMinutes: grid.slotMinutes, slots: horizon },
-      signals: sliceSignals(forecasts, cur, horizon),
+      signals: forecastWindow(forecasts, cur, horizon, smoothing),
       jobs: pending.map((r) => (r.siteId === null ? r.planned : resumeAt(r, nowMs))),
       nowMs,
       committed: committedUses(running, cur, horizon),
@@ -294,18 +301,6 @@ function resumeAt(record: JobRecord, nowMs: number): Job {
     allowedSites: [record.siteId!],
     inputGb: 0,
   };
-}
-
-function sliceSignals(signals: Record<string, SiteSignals>, from: number, count: number): Record<string, SiteSignals> {
-  const out: Record<string, SiteSignals> = {};
-  for (const [id, s] of Object.entries(signals)) {
-    out[id] = {
-      priceYuanPerKWh: s.priceYuanPerKWh.slice(from, from + count),
-      carbonGPerKWh: s.carbonGPerKWh.slice(from, from + count),
-      renewableKW: s.renewableKW.slice(from, from + count),
-    };
-  }
-  return out;
 }
 
 /** Committed slots of running jobs from slot `cur` on, in the cycle's local slots. */

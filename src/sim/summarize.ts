@@ -18,6 +18,8 @@ export interface ReportInput {
   shiftHours: number;
   /** Default `any`. */
   optimizeSites?: 'any' | 'origin';
+  /** Default 0. */
+  forecastSmoothingMinutes?: number;
   objective: string;
   outcomes: SimOutcome[];
 }
@@ -44,6 +46,7 @@ export function buildReport(input: ReportInput): SimReport {
     jobs: input.outcomes[0]?.records.length ?? 0,
     shiftHours: input.shiftHours,
     optimizeSites: input.optimizeSites ?? 'any',
+    forecastSmoothingMinutes: input.forecastSmoothingMinutes ?? 0,
     policies,
     savings,
   };

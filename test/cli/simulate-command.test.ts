@@ -1,4 +1,4 @@
-/** `kumul simulate` as a user runs it: the options of the space-and-time experiments (docs/space-and-time.md). */
+/** `kumul simulate` as a user runs it: the options of the space-and-time experiments and of noisy forecasts (docs/space-and-time.md, docs/temporal-shifting.md). */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,19 @@ describe('kumul simulate on europe-2020', () => {
     expect(anywhere.status, anywhere.stderr).toBe(0);
     expect(reportOf('any').optimizeSites).toBe('any');
     expect(reportOf('any').policies[0].totals.carbonKg).toBeLessThan(report.policies[0].totals.carbonKg);
+  });
+
+  it('--forecast-smoothing-minutes defaults to 12 min per % of --forecast-error, and to 0 without it', () => {
+    for (const [name, args, minutes] of [
+      ['auto5', ['--forecast-error', '5'], 60],
+      ['off5', ['--forecast-error', '5', '--forecast-smoothing-minutes', '0'], 0],
+      ['own', [], 0],
+      ['set', ['--forecast-smoothing-minutes', '90'], 90],
+    ] as const) {
+      const r = simulate(name, '--shift-hours', '2', ...args);
+      expect(r.status, r.stderr).toBe(0);
+      expect(reportOf(name).forecastSmoothingMinutes, name).toBe(minutes);
+    }
   });
 
   it('rejects an unknown --sites with exit status 2', () => {
