@@ -61,6 +61,8 @@ function syntheticReport(nPolicies: number, nSites: number, nDays: number): SimR
     seed: 1,
     jobs: 100_100,
     shiftHours: 0,
+    optimizeSites: 'any',
+    forecastSmoothingMinutes: 0,
     policies: results,
     savings: results.flatMap((a) => results.filter((b) => b !== a).map((b) => savingOf(a, b))),
   };

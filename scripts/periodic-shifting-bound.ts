@@ -5,7 +5,7 @@
  * within ± H hours (a perfect forecast). A reference for `kumul simulate --shift-hours H`
  * (docs/temporal-shifting.md): with exact forecasts, `optimize` should reach it.
  *
- *   node --import tsx scripts/periodic-shifting-bound.ts [--at HH:MM] [--duration 30m] [--hours 0,1,2,4,8]
+ *   node --import tsx scripts/periodic-shifting-bound.ts [--at HH:MM] [--duration 30m] [--hours 0,1,2,4,8] [--digits 1]
  */
 import { recurringJobs, durationMs, timeOfDayMinutes } from '../src/jobs/recurring.ts';
 import { loadScenario } from '../src/scenario/load.ts';
@@ -14,6 +14,7 @@ const argument = (flag: string, fallback: string) => (process.argv.includes(flag
 const atMinutes = timeOfDayMinutes(argument('--at', '01:00'));
 const durationS = durationMs(argument('--duration', '30m')) / 1000;
 const hours = argument('--hours', '0,1,2,4,8').split(',').map(Number);
+const digits = Number(argument('--digits', '1'));
 
 console.log(`scenario  ${hours.map((h) => `±${h} h`.padStart(7)).join(' ')}   (% of emissions avoided vs the requested time; ${argument('--at', '01:00')} UTC, ${durationS / 60} min)`);
 for (const name of ['de-2020', 'gb-2020', 'fr-2020']) {
@@ -52,5 +53,5 @@ for (const name of ['de-2020', 'gb-2020', 'fr-2020']) {
     }
     return (100 * (atRequested - best)) / atRequested;
   });
-  console.log(`${name.padEnd(9)} ${savings.map((p) => `${p.toFixed(1)} %`.padStart(7)).join(' ')}`);
+  console.log(`${name.padEnd(9)} ${savings.map((p) => `${p.toFixed(digits)} %`.padStart(7)).join(' ')}`);
 }

@@ -27,6 +27,7 @@ interface ServeOptions {
   policy: string;
   replanMinutes: string;
   horizonHours: string;
+  forecastSmoothingMinutes: string;
   tickMs: string;
   executors?: string;
   capability: string;
@@ -52,6 +53,7 @@ export function registerServeCommand(program: Command): void {
     .option('--policy <name>', 'optimize | asap-origin | asap-any', 'optimize')
     .option('--replan-minutes <m>', 'simulated minutes between dispatch cycles', '15')
     .option('--horizon-hours <h>', 'hours each dispatch cycle looks ahead', '48')
+    .option('--forecast-smoothing-minutes <m>', 'plan on carbon and renewable forecasts averaged over ± m minutes around each slot (for forecasts with independent errors; docs/temporal-shifting.md)', '0')
     .option('--tick-ms <ms>', 'real milliseconds between loop ticks', '1000')
     .option('--executors <file>', 'JSON file mapping site pools to Slurm partitions (docs/slurm.md); other pools run simulated')
     .option('--capability <which>', 'peak compute for metering and views: advertised | measured (the latest kumul probe of each pool)', 'advertised')
@@ -81,6 +83,7 @@ async function serve(o: ServeOptions): Promise<void> {
     policy: o.policy,
     replanMinutes: numberAtLeast('--replan-minutes', o.replanMinutes, 1),
     horizonHours: numberAtLeast('--horizon-hours', o.horizonHours, 1),
+    forecastSmoothingMinutes: numberAtLeast('--forecast-smoothing-minutes', o.forecastSmoothingMinutes, 0),
     tickMs: numberAtLeast('--tick-ms', o.tickMs, 10),
     executors: o.executors === undefined ? null : executorsFile(o.executors),
     capability: capabilityOption(o.capability),

@@ -11,6 +11,7 @@ import { loadScenario, ScenarioError } from '../scenario/index.ts';
 import { actualPlusNoise } from '../scenario/resolve.ts';
 import { objectiveFrom, policyFrom } from '../planning/plan-jobs.ts';
 import { simulate, type SimOutcome } from '../sim/engine.ts';
+import { SMOOTHING_MINUTES_PER_ERROR_PCT } from '../core/dispatch/forecast-smoothing.ts';
 import { buildReport } from '../sim/summarize.ts';
 import { renderReportHtml } from '../sim/report-html.ts';
 import { CliError } from './errors.ts';
@@ -31,6 +32,8 @@ interface SimulateOptions {
   forecastError?: string;
   seed: string;
   shiftHours: string;
+  sites: string;
+  forecastSmoothingMinutes: string;
   report: string;
 }
 
@@ -50,7 +53,13 @@ export function registerSimulateCommand(program: Command): void {
     .option('--horizon-hours <h>', 'hours each dispatch cycle looks ahead at least (further when a waiting job\'s deadline is later)', '48')
     .option('--forecast-error <pct>', 'forecasts = actuals + seeded Gaussian noise with σ = pct % of the mean (carbon and renewables; tariffs are known)')
     .option('--seed <n>', 'seed of the forecast noise', '1')
+    .option(
+      '--forecast-smoothing-minutes <m>',
+      `plan on carbon and renewable forecasts averaged over ± m minutes around each slot; auto: ${SMOOTHING_MINUTES_PER_ERROR_PCT} × --forecast-error (0 without it)`,
+      'auto',
+    )
     .option('--shift-hours <h>', 'temporal shifting: jobs may move ± h hours around their requested start (the release)', '0')
+    .option('--sites <where>', 'where optimize may run a job: any | origin (temporal shifting alone); baselines keep their own', 'any')
     .requiredOption('--report <dir>', 'directory to write report.json and report.html into')
     .action(runSimulate);
 }
@@ -63,7 +72,11 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   const horizonHours = numberAtLeast('--horizon-hours', o.horizonHours, 0, true);
   const shiftHours = numberAtLeast('--shift-hours', o.shiftHours, 0);
   const seed = numberAtLeast('--seed', o.seed, 0);
+  if (o.sites !== 'any' && o.sites !== 'origin') throw new CliError(`--sites: must be any or origin, got '${o.sites}'`);
+  const optimizeSites = o.sites;
   const forecastErrorPct = o.forecastError === undefined ? null : numberAtLeast('--forecast-error', o.forecastError, 0);
+  const forecastSmoothingMinutes =
+    o.forecastSmoothingMinutes === 'auto' ? SMOOTHING_MINUTES_PER_ERROR_PCT * (forecastErrorPct ?? 0) : numberAtLeast('--forecast-smoothing-minutes', o.forecastSmoothingMinutes, 0);
   const slotMinutesOption = o.slotMinutes === undefined ? undefined : numberAtLeast('--slot-minutes', o.slotMinutes, 0, true);
 
   // The scenario's own period gives the defaults (its end is kept when --slot-minutes changes the slots).
@@ -89,12 +102,12 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
     const bar = new cliProgress.SingleBar({ format: `simulating ${policy} {bar} {percentage}%`, stream: process.stderr }, cliProgress.Presets.shades_classic);
     bar.start(100, 0);
     outcomes.push(
-      simulate({ scenario, jobs, policy, objective, fromMs, toMs, replanMinutes, horizonSlots, shiftHours, onProgress: (done, total) => bar.update(Math.floor((100 * done) / total)) }),
+      simulate({ scenario, jobs, policy, objective, fromMs, toMs, replanMinutes, horizonSlots, shiftHours, optimizeSites, forecastSmoothingMinutes, onProgress: (done, total) => bar.update(Math.floor((100 * done) / total)) }),
     );
     bar.update(100);
     bar.stop();
   }
-  const report = buildReport({ scenario, fromMs, toMs, replanMinutes, forecastErrorPct, seed, shiftHours, objective: objective.name, outcomes });
+  const report = buildReport({ scenario, fromMs, toMs, replanMinutes, forecastErrorPct, seed, shiftHours, optimizeSites, forecastSmoothingMinutes, objective: objective.name, outcomes });
   mkdirSync(o.report, { recursive: true });
   writeTextAtomically(join(o.report, 'report.json'), JSON.stringify(report, null, 1) + '\n');
   writeTextAtomically(join(o.report, 'report.html'), renderReportHtml(report));

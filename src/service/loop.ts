@@ -28,6 +28,7 @@ import { computeRoutes } from '../core/network/routes.ts';
 import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
 import { dispatch, type PlannedJob } from '../core/dispatch/plan.ts';
 import { lookAheadEndMs } from '../core/dispatch/horizon.ts';
+import { forecastWindow, smoothingSlots } from '../core/dispatch/forecast-smoothing.ts';
 import { builtinRegistry, policyProfile, type PolicyName } from '../core/dispatch/plugins/index.ts';
 import type { Objective } from '../core/dispatch/objective.ts';
 import type { LpSolver } from '../core/lp/model.ts';
@@ -55,6 +56,12 @@ export interface LoopOptions {
   dispatch(): { policy: PolicyName; objective: Objective };
   replanMinutes: number;
   horizonHours: number;
+  /**
+   * Forecast smoothing (core/dispatch/forecast-smoothing.ts): cycles plan on the carbon and renewable forecasts
+   * averaged over this many minutes on either side of each slot (`kumul serve --forecast-smoothing-minutes`); 0 or
+   * absent: as they are. For forecasts whose error is independent from slot to slot; docs/temporal-shifting.md.
+   */
+  forecastSmoothingMinutes?: number;
   /** Simulated minutes a run may wait to start past its planned start before it is requeued (default: 4 cycles). */
   pendingLimitMinutes?: number;
   /** Pools the service keeps from new work besides the executor's outages (probes flagged them: --capability measured). */
@@ -364,7 +371,11 @@ export class DispatchLoop {
     );
     const slots = Math.max(1, Math.ceil((endMs - startMs) / slotMs));
     const scenario = withoutOutages(this.options.scenarioWindow(startMs, slots), this.out);
-    const signals: Record<string, SiteSignals> = Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.forecast]));
+    // Smoothing averages over slots on either side: the forecasts are read with that much more around the window.
+    const smoothing = smoothingSlots(this.options.forecastSmoothingMinutes ?? 0, this.options.slotMinutes);
+    const around = smoothing === 0 ? scenario : this.options.scenarioWindow(startMs - smoothing * slotMs, slots + 2 * smoothing);
+    const forecasts: Record<string, SiteSignals> = Object.fromEntries(Object.entries(around.signals).map(([id, pair]) => [id, pair.forecast]));
+    const signals = forecastWindow(forecasts, smoothing, slots, smoothing);
     const snapshot: Snapshot = {
       network: scenario.network,
       grid: scenario.grid,

@@ -35,6 +35,8 @@ export interface RuntimeOptions {
   policy: string;
   replanMinutes: number;
   horizonHours: number;
+  /** Cycles plan on forecasts averaged over ± this many minutes (`--forecast-smoothing-minutes`; LoopOptions). */
+  forecastSmoothingMinutes?: number;
   /** Real milliseconds between loop ticks. */
   tickMs: number;
   /** Which pools run on Slurm clusters (the executors file, read and checked by the caller); null: all simulated. */
@@ -107,6 +109,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       dispatch: () => scenario.dispatch(),
       replanMinutes: o.replanMinutes,
       horizonHours: o.horizonHours,
+      forecastSmoothingMinutes: o.forecastSmoothingMinutes ?? 0,
       ...(capability ? { withheld: () => capability.withheld() } : {}),
       log: o.log,
       solver,

@@ -16,9 +16,10 @@ import type { Job, Scenario, SiteSignals } from '../core/model/types.ts';
 import { slotMs as slotLengthMs } from '../core/model/types.ts';
 import { poolSpeed } from '../core/model/capability.ts';
 import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
-import type { Registry } from '../core/dispatch/framework.ts';
+import type { Profile, Registry } from '../core/dispatch/framework.ts';
 import { planCycle, slotEnergies, type Placement } from '../core/dispatch/planner.ts';
 import { lookAheadEndMs } from '../core/dispatch/horizon.ts';
+import { forecastWindow, smoothingSlots } from '../core/dispatch/forecast-smoothing.ts';
 import { builtinRegistry, policyProfile, type PolicyName } from '../core/dispatch/plugins/index.ts';
 import type { Objective } from '../core/dispatch/objective.ts';
 import type { Route } from '../core/network/routes.ts';
@@ -42,6 +43,16 @@ export interface SimulationInput {
    * requested with the same deadline. 0 keeps the jobs' own windows.
    */
   shiftHours: number;
+  /**
+   * Where `optimize` may run a job: at any site (default), or only at its origin — temporal shifting alone
+   * (`kumul simulate --sites origin`; docs/space-and-time.md). The baselines keep their own (asap-origin, asap-any).
+   */
+  optimizeSites?: Profile['sites'];
+  /**
+   * Forecast smoothing (core/dispatch/forecast-smoothing.ts): each cycle plans on the carbon and renewable
+   * forecasts averaged over this many minutes on either side of each slot; 0 (default) plans on them as they are.
+   */
+  forecastSmoothingMinutes?: number;
   registry?: Registry;
   /** Improvement rounds per cycle (default 2). */
   improveRounds?: number;
@@ -116,9 +127,10 @@ export function simulate(input: SimulationInput): SimOutcome {
   if (replanMs % slotMs !== 0) throw new Error(`replanMinutes (${input.replanMinutes}) must be a multiple of the slot length (${grid.slotMinutes} min)`);
   if ((fromMs - grid.startMs) % slotMs !== 0) throw new Error('the simulated period must start on a slot boundary of the scenario grid');
   const registry = input.registry ?? builtinRegistry();
-  const profile = policyProfile(input.policy, input.objective);
+  const profile = simulatedProfile(input.policy, input.objective, input.optimizeSites ?? 'any');
   const shiftMs = input.shiftHours * 3_600_000;
   const forecasts: Record<string, SiteSignals> = Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.forecast]));
+  const smoothing = smoothingSlots(input.forecastSmoothingMinutes ?? 0, grid.slotMinutes);
   const poolsBySite = new Map(scenario.network.sites.map((s) => [s.id, s.pools]));
   /** The highest speed (poolSpeed) of the job's pool class at the sites it may use: its own once fixed. */
   const fastestSpeed = (record: JobRecord): number => {
@@ -185,7 +197,7 @@ export function simulate(input: SimulationInput): SimOutcome {
     const snapshot: Snapshot = {
       network: scenario.network,
       grid: { startMs: cycleStartMs, slotMinutes: grid.slotMinutes, slots: horizon },
-      signals: sliceSignals(forecasts, cur, horizon),
+      signals: forecastWindow(forecasts, cur, horizon, smoothing),
       jobs: pending.map((r) => (r.siteId === null ? r.planned : resumeAt(r, nowMs))),
       nowMs,
       committed: committedUses(running, cur, horizon),
@@ -278,6 +290,12 @@ export function simulate(input: SimulationInput): SimOutcome {
   return { policy: input.policy, records, busyUnits, cycles, events, log };
 }
 
+/** The policy's profile, with the sites `optimize` may use; the baselines keep their own. */
+function simulatedProfile(policy: PolicyName, objective: Objective, optimizeSites: Profile['sites']): Profile {
+  const profile = policyProfile(policy, objective);
+  return profile.strategy === 'optimize' ? { ...profile, sites: optimizeSites } : profile;
+}
+
 /** The job as a policy plans it: with `shiftMs`, the window around its requested start. */
 function plannedJob(job: Job, policy: PolicyName, shiftMs: number): Job {
   if (shiftMs === 0) return job;
@@ -295,18 +313,6 @@ function resumeAt(record: JobRecord, nowMs: number): Job {
     allowedSites: [record.siteId!],
     inputGb: 0,
   };
-}
-
-function sliceSignals(signals: Record<string, SiteSignals>, from: number, count: number): Record<string, SiteSignals> {
-  const out: Record<string, SiteSignals> = {};
-  for (const [id, s] of Object.entries(signals)) {
-    out[id] = {
-      priceYuanPerKWh: s.priceYuanPerKWh.slice(from, from + count),
-      carbonGPerKWh: s.carbonGPerKWh.slice(from, from + count),
-      renewableKW: s.renewableKW.slice(from, from + count),
-    };
-  }
-  return out;
 }
 
 /** Committed slots of running jobs from slot `cur` on, in the cycle's local slots. */

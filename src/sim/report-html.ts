@@ -83,6 +83,8 @@ function headerSection(r: SimReport): string {
     ['Jobs in the period', num(r.jobs)],
   ];
   if (r.shiftHours > 0) items.push(['Temporal shift allowed (± h)', num(r.shiftHours)]);
+  if (r.forecastSmoothingMinutes > 0) items.push(['Forecasts smoothed over (± min)', num(r.forecastSmoothingMinutes)]);
+  if (r.optimizeSites === 'origin') items.push(['optimize runs each job at', 'its origin only']);
   items.push(['Policies', r.policies.map((p) => `${p.policy} (objective ${p.objective})`).join(', ')]);
   const dl = items.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('\n');
   return `<header>\n<h1>Kumul simulation report: ${esc(r.scenario)}</h1>\n<dl class="settings">\n${dl}\n</dl>\n</header>`;

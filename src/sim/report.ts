@@ -19,6 +19,10 @@ export interface SimReport {
   jobs: number;
   /** Hours each job may move before or after its requested time (temporal shifting experiments); 0 when unused. */
   shiftHours: number;
+  /** Where `optimize` could run a job: `any` site, or only its `origin` (temporal shifting alone). */
+  optimizeSites: 'any' | 'origin';
+  /** Minutes on either side over which plans averaged the carbon and renewable forecasts (core/dispatch/forecast-smoothing.ts); 0: none. */
+  forecastSmoothingMinutes: number;
   policies: PolicyResult[];
   /** Each policy against each other one: negative % means less. */
   savings: Saving[];

@@ -18,6 +18,10 @@ export interface ReportInput {
   forecastErrorPct: number | null;
   seed: number;
   shiftHours: number;
+  /** Default `any`. */
+  optimizeSites?: 'any' | 'origin';
+  /** Default 0. */
+  forecastSmoothingMinutes?: number;
   objective: string;
   outcomes: SimOutcome[];
 }
@@ -43,6 +47,8 @@ export function buildReport(input: ReportInput): SimReport {
     seed: input.seed,
     jobs: input.outcomes[0]?.records.length ?? 0,
     shiftHours: input.shiftHours,
+    optimizeSites: input.optimizeSites ?? 'any',
+    forecastSmoothingMinutes: input.forecastSmoothingMinutes ?? 0,
     policies,
     savings,
   };

@@ -96,7 +96,7 @@ describe('bad scenario input gives a ScenarioError naming file, path and reason'
   });
 
   it('an unknown built-in name lists the built-in scenarios', () => {
-    expect(() => loadScenario('atlantis')).toThrow("atlantis: unknown scenario 'atlantis'; built-in scenarios are de-2020, fr-2020, gb-2020, hami");
+    expect(() => loadScenario('atlantis')).toThrow("atlantis: unknown scenario 'atlantis'; built-in scenarios are de-2020, europe-2020, fr-2020, gb-2020, hami");
   });
 
   it('a missing file is named', () => {

@@ -208,6 +208,25 @@ describe('dispatch loop', () => {
     expect((await loop.tick()).replanned).toBe(false);
   });
 
+  it('with forecast smoothing, a cycle plans on forecasts averaged around each slot: a one-hour dip of noise no longer draws a job', async () => {
+    // Beijing's forecast: 500 gCO2/kWh, a real low of 400 from 06:00 to 10:00, and a one-hour dip to 320 at 02:00 (noise).
+    const carbonAt = (ms: number) => ((ms - T0) / HOUR === 2 ? 320 : ms >= T0 + 6 * HOUR && ms < T0 + 10 * HOUR ? 400 : 500);
+    const designed = (startMs: number, slots: number) => {
+      const s = loadScenario('hami', { start: new Date(startMs).toISOString(), slots });
+      const times = Array.from({ length: slots }, (_, i) => startMs + i * HOUR);
+      const forecast = { ...s.signals.beijing.forecast, carbonGPerKWh: times.map(carbonAt), renewableKW: times.map(() => 0) };
+      return { ...s, signals: { ...s.signals, beijing: { ...s.signals.beijing, forecast } } };
+    };
+    const plannedStart = async (forecastSmoothingMinutes: number, id: string) => {
+      loop = new DispatchLoop({ ...loopOptions, scenarioWindow: designed, dispatch: () => ({ policy: 'optimize', objective: objectiveFrom('carbon') }), forecastSmoothingMinutes });
+      await store.submitJobs('lab', [spec(id, { durationS: 3600, deadlineMs: T0 + 12 * HOUR, allowedSites: ['beijing'], inputGb: 0 })], clock.nowMs());
+      await loop.tick();
+      return Date.parse((await store.getJob({ tenantId: 'lab', jobId: id }))!.plan!.runs[0].start);
+    };
+    expect(await plannedStart(0, 'plain')).toBe(T0 + 2 * HOUR);
+    expect(carbonAt(await plannedStart(60, 'smoothed'))).toBe(400);
+  });
+
   it('a job that must start before the next cycle gets a cycle at once', async () => {
     await loop.tick(); // the hourly cycle of T0
     clock.advance(5 * 60_000);

@@ -1,0 +1,52 @@
+/** `kumul simulate` as a user runs it: the options of the space-and-time experiments and of noisy forecasts (docs/space-and-time.md, docs/temporal-shifting.md). */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../../bin/kumul.js', import.meta.url));
+const kumul = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+const dir = mkdtempSync(join(tmpdir(), 'kumul-simulate-'));
+const JOBS = join(dir, 'de.csv');
+const DAYS = ['--from', '2020-06-01T00:00Z', '--to', '2020-06-04T00:00Z'];
+const simulate = (report: string, ...args: string[]) =>
+  kumul('simulate', '--scenario', 'europe-2020', '--jobs', JOBS, '--policy', 'optimize', '--objective', 'carbon', '--compare', 'asap-origin', ...DAYS, '--report', join(dir, report), ...args);
+const reportOf = (name: string) => JSON.parse(readFileSync(join(dir, name, 'report.json'), 'utf8'));
+
+describe('kumul simulate on europe-2020', () => {
+  const made = kumul('jobs', 'recurring', '--site', 'de', '--at', '01:00', '--duration', '30m', '--units', '64', '--input-gb', '1', '--from', '2020-06-01', '--to', '2020-06-03', '--out', JOBS);
+
+  it('--sites origin keeps optimize at each job\'s origin and says so in the report', () => {
+    expect(made.status, made.stderr).toBe(0);
+    const r = simulate('origin', '--shift-hours', '4', '--sites', 'origin');
+    expect(r.status, r.stderr).toBe(0);
+    const report = reportOf('origin');
+    expect(report.optimizeSites).toBe('origin');
+    expect(report.policies.map((p: { sites: { site: string; energyKWh: number }[] }) => p.sites.filter((s) => s.energyKWh > 0).map((s) => s.site))).toEqual([['de'], ['de']]);
+    const anywhere = simulate('any', '--shift-hours', '4');
+    expect(anywhere.status, anywhere.stderr).toBe(0);
+    expect(reportOf('any').optimizeSites).toBe('any');
+    expect(reportOf('any').policies[0].totals.carbonKg).toBeLessThan(report.policies[0].totals.carbonKg);
+  });
+
+  it('--forecast-smoothing-minutes defaults to 12 min per % of --forecast-error, and to 0 without it', () => {
+    for (const [name, args, minutes] of [
+      ['auto5', ['--forecast-error', '5'], 60],
+      ['off5', ['--forecast-error', '5', '--forecast-smoothing-minutes', '0'], 0],
+      ['own', [], 0],
+      ['set', ['--forecast-smoothing-minutes', '90'], 90],
+    ] as const) {
+      const r = simulate(name, '--shift-hours', '2', ...args);
+      expect(r.status, r.stderr).toBe(0);
+      expect(reportOf(name).forecastSmoothingMinutes, name).toBe(minutes);
+    }
+  });
+
+  it('rejects an unknown --sites with exit status 2', () => {
+    const r = simulate('bad', '--sites', 'elsewhere');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("kumul: --sites: must be any or origin, got 'elsewhere'");
+  });
+});
