@@ -22,8 +22,8 @@
  * in the same tick. A run the engine lost to a node failure, or one that waited `pendingLimitMinutes` past its
  * planned start, is requeued the same way (at most `MAX_ATTEMPTS` times, then the job fails).
  */
-import type { Scenario, SiteSignals } from '../core/model/types.ts';
-import { busyUnitFacilityKW, siteLoadNow } from '../core/model/power.ts';
+import type { Scenario, Site, SiteSignals } from '../core/model/types.ts';
+import { busyUnitFacilityKW, idleFacilityW, siteLoadNow } from '../core/model/power.ts';
 import { computeRoutes } from '../core/network/routes.ts';
 import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
 import { dispatch, type PlannedJob } from '../core/dispatch/plan.ts';
@@ -112,6 +112,9 @@ export class DispatchLoop {
   private readonly unplacedMetrics: UnplacedMetrics;
   /** The sites of the last `kumul_site_green_share_ratio` update. */
   private sitesShown = new Set<string>();
+  /** Idle facility power per site at the last gauge update, W, and when (service time): metered until the next. */
+  private idleW = new Map<string, number>();
+  private idleSinceMs: number | null = null;
 
   constructor(private readonly options: LoopOptions) {
     if (!isDeploymentId(options.deploymentId)) throw new Error(`deploymentId: '${options.deploymentId}' is not a deployment id (8 lowercase base32 characters)`);
@@ -125,6 +128,8 @@ export class DispatchLoop {
       energy: m.counter('kumul_energy_joules_total', 'Facility energy of finished runs (and the move of their input), by site, joules (3.6e6 J = 1 kWh)'),
       green: m.counter('kumul_green_energy_joules_total', 'Renewable energy of finished runs, by site, joules'),
       carbon: m.counter('kumul_carbon_grams_total', 'Emissions of finished runs, by site, grams CO2'),
+      idlePower: m.gauge('kumul_site_idle_power_watts', 'Facility power of the units that are on and not busy at a site now (every node on: the service does not put nodes to sleep), watts'),
+      idleEnergy: m.counter('kumul_idle_energy_joules_total', "Facility energy of idle units, by site, joules: the operator's cost, not billed to tenants (docs/energy-model.md)"),
       greenShare: m.gauge('kumul_site_green_share_ratio', 'Share of the power drawn by the work running at a site that its renewables cover now (actual signal), 0 to 1; absent while nothing runs there'),
       tickSeconds: m.histogram('kumul_loop_tick_duration_seconds', "Wall-clock duration of the dispatch loop's ticks (reconcile, start due work, a cycle when due)", DURATION_BUCKETS_S),
       lastTick: m.gauge('kumul_loop_last_tick_timestamp_seconds', 'Unix time at which the dispatch loop last finished a tick'),
@@ -546,6 +551,20 @@ export class DispatchLoop {
       const { greenShare } = siteLoadNow(site, (poolId) => busy.get(`${site.id}/${poolId}`) ?? 0, scenario.signals[site.id].actual.renewableKW[0]);
       this.count.greenShare(greenShare, { site: site.id });
     }
+    this.meterIdle(nowMs, scenario.network.sites, busy);
+  }
+
+  /**
+   * Idle energy (src/core/energy/idle.ts, every node on): the idle power of the last update, for the service time
+   * since, is added to each site's counter; then the power of now, from the units running work holds, is noted.
+   */
+  private meterIdle(nowMs: number, sites: readonly Site[], busy: ReadonlyMap<string, number>): void {
+    if (this.idleSinceMs !== null && nowMs > this.idleSinceMs) {
+      for (const [siteId, watts] of this.idleW) this.count.idleEnergy((watts * (nowMs - this.idleSinceMs)) / 1000, { site: siteId });
+    }
+    this.idleW = new Map(sites.map((site) => [site.id, idleFacilityW(site, (poolId) => busy.get(`${site.id}/${poolId}`) ?? 0)]));
+    this.idleSinceMs = nowMs;
+    for (const [siteId, watts] of this.idleW) this.count.idlePower(watts, { site: siteId });
   }
 
   /** Stops a run; false when the executor could not be asked (counted and logged: the caller tries again later). */

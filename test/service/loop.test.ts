@@ -463,7 +463,14 @@ describe('dispatch loop', () => {
     // Both run now: the share of their draw (64 units for an hour) that hami's renewables cover; nothing runs elsewhere.
     expect(sample('kumul_site_green_share_ratio{site="hami"}')).toBeCloseTo(Math.min(1, renewableKWh / (2 * expectedKWh)), 9);
     expect(sample('kumul_site_green_share_ratio{site="beijing"}')).toBeUndefined();
+    // Idle power: hami's units other than the 64 busy ones draw their curves' idle points (every node on).
+    const idleW = (busy: number) => site.pools.reduce((w, p) => w + (p.units - (p === pool ? busy : 0)) * p.powerCurve[0].powerW * site.pue, 0);
+    expect(sample('kumul_site_idle_power_watts{site="hami"}')).toBeCloseTo(idleW(64), 6);
+    const idleBefore = sample('kumul_idle_energy_joules_total{site="hami"}')!;
     await runUntil(at + 3 * HOUR);
+    // Metered from tick to tick, at the power of the tick before: the hours after the runs at every unit's idle power.
+    expect(sample('kumul_site_idle_power_watts{site="hami"}')).toBeCloseTo(idleW(0), 6);
+    expect(sample('kumul_idle_energy_joules_total{site="hami"}')! - idleBefore).toBeGreaterThan(idleW(64) * 2 * 3600);
     expect(sample('kumul_site_green_share_ratio{site="hami"}')).toBeUndefined();
     const rows = [...(await store.jobMetering({ tenantId: 'lab', jobId: 'p' })), ...(await store.jobMetering({ tenantId: 'lab', jobId: 'q' }))];
     expect(rows).toHaveLength(2);

@@ -35,3 +35,10 @@ export function siteLoadNow(site: Site, busyUnits: (poolId: string) => number, r
   }
   return { demandKW, capacityKW, greenShare: demandKW > 0 ? Math.min(1, renewableKW / demandKW) : null };
 }
+
+/** Facility power of a site's units that are on and not busy, W: each draws its curve's idle point (load 0) × PUE. */
+export function idleFacilityW(site: Site, busyUnits: (poolId: string) => number): number {
+  let watts = 0;
+  for (const pool of site.pools) watts += Math.max(0, pool.units - busyUnits(pool.id)) * powerAtLoadW(pool.powerCurve, 0) * site.pue;
+  return watts;
+}
