@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { idleFigures, type PowerPolicy } from '../../src/core/energy/idle.ts';
 import type { PowerStates } from '../../src/core/model/types.ts';
-import { makeSite, snapshotOf, T0 } from '../fixtures/scenario-builder.ts';
+import { makeSite, scenarioOf, snapshotOf, T0 } from '../fixtures/scenario-builder.ts';
 import { makeJob } from '../fixtures/job-builder.ts';
 import { planWith } from '../fixtures/plan-checks.ts';
 import { dispatch } from '../../src/core/dispatch/plan.ts';
@@ -14,7 +14,6 @@ import { builtinRegistry, policyProfile } from '../../src/core/dispatch/plugins/
 import { objectiveFrom } from '../../src/planning/plan-jobs.ts';
 import { simulate } from '../../src/sim/engine.ts';
 import { buildReport } from '../../src/sim/summarize.ts';
-import type { Scenario } from '../../src/core/model/types.ts';
 
 // 4 nodes of 8 accelerators; 690 W busy, 0.17 × 690 = 117.3 W idle per accelerator (makePool); PUE 1.2; 0.5 yuan/kWh.
 const STATES: PowerStates = { sleepWPerNode: 20, wakeS: 300, wakeKWhPerNode: 0.1 };
@@ -85,7 +84,7 @@ describe('in the simulator\'s report', () => {
     const s = makeSite('a').pool('ai', 32, 690).prices(0.5);
     s.site().pools[0].powerStates = STATES;
     const snapshot = snapshotOf([s], [], [], { slots: 24 });
-    const scenario = { id: 'idle', name: 'idle', network: snapshot.network, grid: snapshot.grid, signals: { a: { actual: snapshot.signals.a, forecast: snapshot.signals.a } }, assumptions: [] } as unknown as Scenario;
+    const scenario = scenarioOf(snapshot, 'idle');
     const jobs = [makeJob('j').units(8).duration('3h').release('2026-06-01T04:00Z').deadline('10h').at('a').build()];
     const outcome = simulate({ scenario, jobs, policy: 'asap-origin', objective: objectiveFrom('cost'), fromMs: T0, toMs: T0 + 24 * 3_600_000, replanMinutes: 60, horizonSlots: 24, shiftHours: 0 });
     const report = buildReport({ scenario, fromMs: T0, toMs: T0 + 24 * 3_600_000, replanMinutes: 60, forecastErrorPct: null, seed: 1, shiftHours: 0, objective: 'cost', outcomes: [outcome] });

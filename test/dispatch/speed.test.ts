@@ -3,14 +3,13 @@
  * pool is chosen only when that still pays. Planner, bound, simulator and measured capability agree.
  */
 import { describe, expect, it } from 'vitest';
-import { makeLink, makeSite, snapshotOf, T0 } from '../fixtures/scenario-builder.ts';
+import { makeLink, makeSite, scenarioOf, snapshotOf, T0 } from '../fixtures/scenario-builder.ts';
 import { makeJob } from '../fixtures/job-builder.ts';
 import { boundViolations, objectiveOf, planViolations, planWith } from '../fixtures/plan-checks.ts';
 import { loadHighsSolver } from '../../src/solver/highs.ts';
 import { poolSpeed, runTimeMs, withMeasuredCapability } from '../../src/core/model/capability.ts';
 import { simulate } from '../../src/sim/engine.ts';
 import { objectiveFrom } from '../../src/planning/plan-jobs.ts';
-import type { Scenario } from '../../src/core/model/types.ts';
 
 const HOUR = 3_600_000;
 const solver = await loadHighsSolver();
@@ -75,14 +74,7 @@ describe('measured capability', () => {
 describe('the simulator', () => {
   it('completes a job at a half-speed pool after twice its duration, and paused work resumes at that speed', () => {
     const snapshot = snapshotOf([makeSite('slow').pool('ai', 8, 690, { bf16: 0.5 })], [], [], { slots: 48 });
-    const scenario: Scenario = {
-      id: 'speed',
-      name: 'speed',
-      network: snapshot.network,
-      grid: snapshot.grid,
-      signals: { slow: { actual: snapshot.signals.slow, forecast: snapshot.signals.slow } },
-      assumptions: [],
-    } as unknown as Scenario;
+    const scenario = scenarioOf(snapshot, 'speed');
     const jobs = [
       makeJob('whole').units(1).duration('3h').deadline('24h').at('slow').build(),
       makeJob('split').units(1).duration('5h').deadline('30h').interruptible().at('slow').build(),

@@ -15,9 +15,16 @@ import { poolSpeed } from '../model/capability.ts';
 export function lookAheadEndMs(jobs: readonly Pick<Job, 'releaseMs' | 'deadlineMs' | 'durationS' | 'class' | 'poolClass'>[], nowMs: number, minEndMs: number, network: Network): number {
   const horizonMs = minEndMs - nowMs;
   let endMs = minEndMs;
+  // The slowest speed per pool class and job class (they set it), worked out once for the cycle.
+  const slowestOf = new Map<string, number>();
   for (const job of jobs) {
-    let slowest = 1;
-    for (const site of network.sites) for (const pool of site.pools) if (pool.class === job.poolClass) slowest = Math.min(slowest, poolSpeed(pool, job.class));
+    const kind = `${job.poolClass}/${job.class}`;
+    let slowest = slowestOf.get(kind);
+    if (slowest === undefined) {
+      slowest = 1;
+      for (const site of network.sites) for (const pool of site.pools) if (pool.class === job.poolClass) slowest = Math.min(slowest, poolSpeed(pool, job.class));
+      slowestOf.set(kind, slowest);
+    }
     const earliestEndMs = Math.max(nowMs, job.releaseMs) + (job.durationS * 1000) / slowest;
     endMs = Math.max(endMs, Math.min(job.deadlineMs, earliestEndMs + horizonMs));
   }

@@ -121,6 +121,7 @@ export function lagrangianBound(base: Cycle, placements: readonly Placement[], o
   for (const site of sites) {
     for (const state of site.pools.values()) {
       poolIndex.set(state, pools.length);
+      // `lowest` is built from the prices at the start of each iteration.
       const cost = new Float64Array(T);
       pools.push({ site: site.index, state, nu: new Float64Array(T), cost, costSum: new Float64Array(T + 1), order: new Int32Array(T), lowest: new RangeMin(cost), used: new Float64Array(T), blocked: new Map() });
     }
@@ -145,6 +146,8 @@ export function lagrangianBound(base: Cycle, placements: readonly Placement[], o
   const greenLeft = sites.map(() => new Float64Array(T));
   const maxKWh = sites.map(() => new Float64Array(T));
   const usedKWh = sites.map(() => new Float64Array(T));
+  /** The subgradient of μ: energy the jobs use less energy bought, per site and slot (rewritten every iteration). */
+  const gMu = sites.map(() => new Float64Array(T));
   sites.forEach((site, s) => {
     for (let t = 0; t < T; t++) {
       let most = 0;
@@ -237,7 +240,6 @@ export function lagrangianBound(base: Cycle, placements: readonly Placement[], o
 
     // The energy bought per site and slot, at a breakpoint of its renewable-first cost.
     let norm = 0;
-    const gMu = sites.map(() => new Float64Array(T));
     sites.forEach((site, s) => {
       const m = mu[s];
       for (let t = 0; t < T; t++) {

@@ -6,7 +6,7 @@
  * Priced renewable first after the jobs (whose figures do not change), grid for the rest. It is the operator's
  * cost, not billed to tenants. Plans (src/core/dispatch/plan.ts) and the simulator report it; docs/energy-model.md.
  */
-import { powerAtLoadW } from '../model/power.ts';
+import { idleUnitFacilityKW } from '../model/power.ts';
 import type { Site, SiteSignals, TimeGrid } from '../model/types.ts';
 
 export const POWER_POLICIES = ['always-on', 'sleep'] as const;
@@ -70,7 +70,7 @@ export function idleFigures(
     for (const pool of site.pools) {
       const load = byPool.get(`${site.id}/${pool.id}`);
       const nodes = Math.floor(pool.units / pool.unitsPerNode);
-      const idleKW = (powerAtLoadW(pool.powerCurve, 0) * site.pue) / 1000;
+      const idleKW = idleUnitFacilityKW(pool, site.pue);
       const states = power.policy === 'sleep' ? pool.powerStates : undefined;
       const reserve = states ? Math.ceil(power.reserveShare * nodes - 1e-9) : 0;
       let onBefore = -1;

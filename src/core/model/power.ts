@@ -15,6 +15,11 @@ export function powerAtLoadW(curve: PowerPoint[], load: number): number {
   return curve[curve.length - 1].powerW;
 }
 
+/** Facility power (IT × PUE) of one unit that is on and not busy (its curve at load 0), kW. */
+export function idleUnitFacilityKW(pool: Pool, pue: number): number {
+  return (powerAtLoadW(pool.powerCurve, 0) * pue) / 1000;
+}
+
 /** Facility power (IT × PUE) of one unit running a job at full load, kW. */
 export function busyUnitFacilityKW(pool: Pool, pue: number): number {
   return (powerAtLoadW(pool.powerCurve, 1) * pue) / 1000;
@@ -39,6 +44,6 @@ export function siteLoadNow(site: Site, busyUnits: (poolId: string) => number, r
 /** Facility power of a site's units that are on and not busy, W: each draws its curve's idle point (load 0) × PUE. */
 export function idleFacilityW(site: Site, busyUnits: (poolId: string) => number): number {
   let watts = 0;
-  for (const pool of site.pools) watts += Math.max(0, pool.units - busyUnits(pool.id)) * powerAtLoadW(pool.powerCurve, 0) * site.pue;
+  for (const pool of site.pools) watts += Math.max(0, pool.units - busyUnits(pool.id)) * idleUnitFacilityKW(pool, site.pue) * 1000;
   return watts;
 }
