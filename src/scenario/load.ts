@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Network, Pool, PowerPoint, Scenario, Site, SiteSignalPair, SiteSignals, TimeGrid } from '../core/model/types.ts';
+import type { Network, Pool, PowerPoint, Scenario, Site, SiteSignalPair, SiteSignals, TimeGrid, UserRegion } from '../core/model/types.ts';
 import { ScenarioError, fail, readTextFile } from './errors.ts';
 import { EXPORT_FORMAT, scenarioFromExportJson } from './export.ts';
 import { issuesFromZod } from './issues.ts';
@@ -89,14 +89,14 @@ export function resolveScenarioDocument(json: unknown, baseDir: string, period?:
   };
 }
 
-/** The sites, pools and links of a parsed document (scenario file or export) and its slot length, checked but with no signal read. */
-export function documentOutline(json: unknown, name: string): { network: Network; slotMinutes: number } {
+/** The sites, pools and links of a parsed document (scenario file or export), its user regions and slot length, checked but with no signal read. */
+export function documentOutline(json: unknown, name: string): { network: Network; slotMinutes: number; userRegions: UserRegion[] } {
   if (isExportDocument(json)) {
     const s = scenarioFromExportJson(json, name);
-    return { network: s.network, slotMinutes: s.grid.slotMinutes };
+    return { network: s.network, slotMinutes: s.grid.slotMinutes, userRegions: s.userRegions ?? [] };
   }
   const doc = parseScenarioDocument(json, name);
-  return { network: { sites: doc.sites.map((site) => toSite(site, doc.powerCurves ?? {})), links: doc.links }, slotMinutes: doc.period.slotMinutes };
+  return { network: { sites: doc.sites.map((site) => toSite(site, doc.powerCurves ?? {})), links: doc.links }, slotMinutes: doc.period.slotMinutes, userRegions: doc.userRegions ?? [] };
 }
 
 /** A scenario file document checked against the schema and its cross-references (no signal is read); throws ScenarioError. */

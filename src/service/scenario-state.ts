@@ -10,7 +10,7 @@
  * documented fallback (src/service/signal-overlay.ts), which the window records.
  */
 import { dirname } from 'node:path';
-import type { Network, Scenario, SiteSignals, TimeGrid } from '../core/model/types.ts';
+import type { Network, Scenario, SiteSignals, TimeGrid, UserRegion } from '../core/model/types.ts';
 import type { Objective } from '../core/dispatch/objective.ts';
 import type { PolicyName } from '../core/dispatch/plugins/index.ts';
 import { objectiveFrom, policyFrom } from '../planning/plan-jobs.ts';
@@ -55,6 +55,8 @@ interface Current {
   createdMs: number;
   document: ServiceDocument;
   network: Network;
+  /** Regions whose users call inference services (the document's userRegions; none when it has none). */
+  userRegions: UserRegion[];
   objective: Objective;
 }
 
@@ -107,6 +109,11 @@ export class ScenarioState {
   /** The sites, pools and links of the current version (the same object until it changes). */
   network(): Network {
     return this.current.network;
+  }
+
+  /** The user regions of the current version: services' demand and routing name them (POST /v1/services, the loop). */
+  userRegions(): UserRegion[] {
+    return this.current.userRegions;
   }
 
   /** The policy and objective dispatch cycles use now. */
@@ -349,7 +356,7 @@ function lostCoverage(document: { sites: { id: string }[] }, next: Scenario, inF
 
 /** A document's network and settings, checked (throws ScenarioError or Error when invalid). */
 function outline(document: ServiceDocument, version = 0, createdMs = 0): Current {
-  const { network } = documentOutline(document.scenario, DOCUMENT_NAME);
+  const { network, userRegions } = documentOutline(document.scenario, DOCUMENT_NAME);
   policyFrom(document.dispatch.policy);
-  return { version, createdMs, document, network, objective: objectiveFrom(document.dispatch.objective) };
+  return { version, createdMs, document, network, userRegions, objective: objectiveFrom(document.dispatch.objective) };
 }

@@ -9,6 +9,7 @@
  * are returned as a `Refusal`; only bugs and lost connections throw.
  */
 import type { Job, JobClass, PoolClass, Precision } from '../core/model/types.ts';
+import type { ServiceSpec } from '../core/services/model.ts';
 import type { PlannedJob } from '../core/dispatch/plan.ts';
 import type { JobStatus, TransitionName } from './lifecycle.ts';
 
@@ -350,6 +351,107 @@ export interface SignalPointQuery {
   limit?: number;
 }
 
+// ---- inference services (issue 12, docs/services.md "The service") ----
+
+/** A tenant's service: ids are chosen by the tenant and unique within it. */
+export interface ServiceRef {
+  tenantId: string;
+  serviceId: string;
+}
+
+/** `active` until its tenant deletes it; a deleted service's replicas are stopped by the dispatch loop. */
+export type ServiceStatus = 'active' | 'deleted';
+
+export interface StoredService {
+  tenantId: string;
+  /** The spec's id. */
+  serviceId: string;
+  /** The spec, checked by the services file's checks (src/services/files.ts) before it is stored. */
+  spec: ServiceSpec;
+  status: ServiceStatus;
+  createdMs: number;
+  updatedMs: number;
+  deletedMs: number | null;
+}
+
+/** Demand a tenant posts for a service: per user region, requests/s per slot from `startMs` (a slot boundary). */
+export interface ServiceDemandInput {
+  ref: ServiceRef;
+  slotMinutes: number;
+  series: readonly { region: string; startMs: number; requestsPerS: readonly number[] }[];
+}
+
+/** One stored demand value. */
+export interface ServiceDemandPoint {
+  region: string;
+  slotMs: number;
+  requestsPerS: number;
+}
+
+/** A service's placement in one slot, as the dispatch loop's services planner made it (core/services/plan.ts ServiceSlot). */
+export interface ServicePlacementSlot {
+  /** The slot's start. */
+  slotMs: number;
+  /** Replicas per site id (sites with none left out). */
+  replicas: Record<string, number>;
+  /** Replicas started in the slot per site id. */
+  coldStarts: Record<string, number>;
+  /** Requests/s from a region to a site and its weight (share of the region's served requests). */
+  routes: { region: string; site: string; requestsPerS: number; weight: number }[];
+  /** Per region: demand, served within the objective, unserved, requests/s; latency ms (null when nothing served). */
+  regions: Record<string, { demandRps: number; servedRps: number; unservedRps: number; latencyMs: number | null }>;
+  /** When the cycle that made it ran (the service clock). */
+  plannedMs: number;
+}
+
+/** A replica run: a long-running run of the service's model on `units` units of a site's pool, held until stopped. */
+export interface ReplicaRun {
+  /** The run's name in the executor (src/service/services-loop.ts replicaRef). */
+  ref: string;
+  tenantId: string;
+  serviceId: string;
+  site: string;
+  pool: string;
+  units: number;
+  requestedMs: number;
+  /** When the executor says it started; null before. */
+  startedMs: number | null;
+  /** When the loop stopped it (or the executor saw it end); null while it runs. */
+  stoppedMs: number | null;
+  /** Metered up to this instant; null before its first metering. */
+  meteredToMs: number | null;
+}
+
+/** What one replica used over part of one slot, priced with the actual signals. */
+export interface ServiceMeteringInput extends MeteringFigures {
+  /** Unique within the service: `<replica ref>@<slot start ms>`. */
+  key: string;
+  startMs: number;
+  endMs: number;
+}
+
+/** Sums of a tenant's replica metering per service, site and pool in one UTC month (rows by start). */
+export interface ServiceUsage extends MeteringFigures {
+  serviceId: string;
+  site: string;
+  pool: string;
+  rows: number;
+  replicaHours: number;
+  unitHours: number;
+}
+
+export interface ServiceFilter {
+  tenantId?: string;
+  statuses?: readonly ServiceStatus[];
+}
+
+export interface ReplicaFilter {
+  tenantId?: string;
+  serviceId?: string;
+  /** Only replicas not stopped. */
+  live?: boolean;
+}
+
 // ---- the deployment ----
 
 /**
@@ -437,6 +539,33 @@ export interface Store {
   savingsByBucket(bucketMs: number): Promise<Result<{ buckets: SavingsBucket[] }>>;
   /** Every tenant's rows at a site whose run overlaps [fromMs, toMs), by start: the dashboard's history of a site's load. */
   siteMetering(siteId: string, fromMs: number, toMs: number): Promise<MeteringRow[]>;
+
+  /** Stores a new service (`duplicate` while an active one has its id; a deleted one is replaced); its tenant must exist. */
+  createService(tenantId: string, spec: ServiceSpec, nowMs: number): Promise<Result<{ service: StoredService }>>;
+  getService(ref: ServiceRef): Promise<StoredService | null>;
+  /** Services by tenant and id. */
+  listServices(filter?: ServiceFilter): Promise<StoredService[]>;
+  /** Marks a service deleted (its replicas are stopped by the loop); `not-found` when it is not active. */
+  deleteService(ref: ServiceRef, nowMs: number): Promise<Result<{ service: StoredService }>>;
+  /** Stores demand values, replacing those of the same region and slot, all or none; `not-found` unless the service is active. */
+  putServiceDemand(input: ServiceDemandInput, nowMs: number): Promise<Result<{ values: number }>>;
+  /** Demand of a service in slots starting in [fromMs, toMs), by region and slot. */
+  serviceDemand(ref: ServiceRef, fromMs: number, toMs: number): Promise<ServiceDemandPoint[]>;
+  /** A cycle's placements: for each service, its slots from the first one given replace what was stored from there on. */
+  putServicePlacements(items: readonly { ref: ServiceRef; slots: readonly ServicePlacementSlot[] }[], nowMs: number): Promise<Result<{ slots: number }>>;
+  /** A service's placements of slots starting in [fromMs, toMs), by slot. */
+  servicePlacements(ref: ServiceRef, fromMs: number, toMs: number): Promise<ServicePlacementSlot[]>;
+  /** Records a replica run the loop is about to start; adding a ref already stored returns it as it is (`replayed`). */
+  addReplica(run: Omit<ReplicaRun, 'startedMs' | 'stoppedMs' | 'meteredToMs'>): Promise<Result<{ replica: ReplicaRun; replayed: boolean }>>;
+  /** Sets when a replica started (the first time only). */
+  replicaStarted(ref: string, startedMs: number): Promise<Result<{ replica: ReplicaRun }>>;
+  /** Sets when a replica stopped (the first time only). */
+  replicaStopped(ref: string, stoppedMs: number): Promise<Result<{ replica: ReplicaRun }>>;
+  replicaRuns(filter?: ReplicaFilter): Promise<ReplicaRun[]>;
+  /** Records a replica's metering rows and moves its `meteredToMs` to `meteredToMs`, in one transaction; rows already recorded (same key) are kept. */
+  meterReplica(ref: string, rows: readonly ServiceMeteringInput[], meteredToMs: number, nowMs: number): Promise<Result<{ inserted: number }>>;
+  /** A tenant's replica metering summed per service, site and pool for one UTC month (`YYYY-MM`). */
+  serviceUsage(month: string, tenantId: string): Promise<Result<{ usage: ServiceUsage[] }>>;
 
   /**
    * The deployment's id, read by the service at every start; the first call on a store makes it and stores it

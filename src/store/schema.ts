@@ -164,6 +164,68 @@ export interface DeploymentsTable {
   current: number | null;
 }
 
+/** Inference services of tenants (migration 0012): `spec` is the normalized ServiceSpec as JSON; status `active` or `deleted`. */
+export interface ServicesTable {
+  tenant_id: string;
+  service_id: string;
+  spec: string;
+  status: string;
+  created_ms: number;
+  updated_ms: number;
+  deleted_ms: number | null;
+}
+
+/** A service's demand from one user region in one slot (migration 0012), requests/s; `slot_ms` is the slot's start. */
+export interface ServiceDemandTable {
+  tenant_id: string;
+  service_id: string;
+  region: string;
+  slot_ms: number;
+  requests_per_s: number;
+  recorded_ms: number;
+}
+
+/** A service's placement in one slot (migration 0012): JSON ServicePlacementSlot without its slot; `planned_ms` the cycle's instant. */
+export interface ServicePlacementsTable {
+  tenant_id: string;
+  service_id: string;
+  slot_ms: number;
+  placement: string;
+  planned_ms: number;
+}
+
+/** Replica runs (migration 0012): requested, started and stopped instants; metered up to `metered_to_ms`. */
+export interface ServiceReplicasTable {
+  ref: string;
+  tenant_id: string;
+  service_id: string;
+  site: string;
+  pool: string;
+  units: number;
+  requested_ms: number;
+  started_ms: number | null;
+  stopped_ms: number | null;
+  metered_to_ms: number | null;
+}
+
+/** What a replica used in one slot (migration 0012): one row per replica run and slot (`key`). */
+export interface ServiceMeteringTable {
+  tenant_id: string;
+  service_id: string;
+  key: string;
+  replica_ref: string;
+  site: string;
+  pool: string;
+  start_ms: number;
+  end_ms: number;
+  units: number;
+  energy_kwh: number;
+  green_kwh: number;
+  cost_yuan: number;
+  carbon_kg: number;
+  recorded_ms: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -177,4 +239,9 @@ export interface Database {
   simulated_runs: SimulatedRunsTable;
   service_state: ServiceStateTable;
   deployments: DeploymentsTable;
+  services: ServicesTable;
+  service_demand: ServiceDemandTable;
+  service_placements: ServicePlacementsTable;
+  service_replicas: ServiceReplicasTable;
+  service_metering: ServiceMeteringTable;
 }

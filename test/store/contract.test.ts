@@ -12,6 +12,7 @@ import { meteringContract } from './contract/metering.ts';
 import { migrationContract } from './contract/migrations.ts';
 import { probeContract } from './contract/probes.ts';
 import { scenarioContract } from './contract/scenarios.ts';
+import { serviceContract } from './contract/services.ts';
 import { signalContract } from './contract/signals.ts';
 import { tenantContract } from './contract/tenants.ts';
 import { transitionContract } from './contract/transitions.ts';
@@ -31,5 +32,6 @@ for (const backend of BACKENDS) {
     describe('leases and fencing', () => leaseContract(h));
     describe('shared runtime state', () => runtimeStateContract(h));
     describe('deployment id', () => deploymentContract(h));
+    describe('inference services', () => serviceContract(h));
   });
 }
