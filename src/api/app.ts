@@ -30,6 +30,7 @@ import { jobRoutes } from './routes/jobs.ts';
 import { networkRoutes } from './routes/network.ts';
 import { probeRoutes } from './routes/probes.ts';
 import { scenarioRoutes } from './routes/scenario.ts';
+import { serviceRoutes } from './routes/services.ts';
 import { signalRoutes } from './routes/signals.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { webRoutes } from './routes/web.ts';
@@ -107,7 +108,7 @@ export function buildApp(ctx: ServiceContext, options: AppOptions = {}): Fastify
 
   const submitQueue = new SubmitQueue(ctx.store, { nowMs: () => ctx.clock.nowMs() });
   const deps: ApiDeps = { ctx, auth, submitQueue, countSubmitted };
-  for (const routes of [healthRoutes, docsRoutes, jobRoutes, billRoutes, tenantRoutes, networkRoutes, scenarioRoutes, signalRoutes, dashboardRoutes, probeRoutes, carbonAwareRoutes]) app.register(routes, deps);
+  for (const routes of [healthRoutes, docsRoutes, jobRoutes, billRoutes, tenantRoutes, networkRoutes, scenarioRoutes, signalRoutes, dashboardRoutes, probeRoutes, carbonAwareRoutes, serviceRoutes]) app.register(routes, deps);
   app.register(webRoutes, deps); // the dashboard's built files at / (dist/web/)
   return app;
 }

@@ -133,7 +133,7 @@ export function readServicesFile(file: string, scenario: Scenario): ServiceSpec[
   return servicesFromJson(readScenarioJson(file), scenario, file);
 }
 
-export function servicesFromJson(json: unknown, scenario: Scenario, file: string): ServiceSpec[] {
+export function servicesFromJson(json: unknown, scenario: Pick<Scenario, 'network'>, file: string): ServiceSpec[] {
   const parsed = ServicesFileSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) throw new ServicesFileError(file, issuesFromZod(parsed.error));
   const issues: ScenarioIssue[] = [];
@@ -173,7 +173,7 @@ export function readDemandFile(file: string, scenario: Scenario, services: reado
   return demandFromJson(readScenarioJson(file), scenario, services, file);
 }
 
-export function demandFromJson(json: unknown, scenario: Scenario, services: readonly ServiceSpec[], file: string): DemandSeries[] {
+export function demandFromJson(json: unknown, scenario: Pick<Scenario, 'id' | 'grid' | 'userRegions'>, services: readonly ServiceSpec[], file: string): DemandSeries[] {
   const parsed = DemandFileSchema.safeParse(json, { reportInput: true });
   if (!parsed.success) throw new ServicesFileError(file, issuesFromZod(parsed.error));
   const d = parsed.data;
