@@ -1,14 +1,15 @@
 /**
  * A tenant's monthly bill, for `GET /v1/tenants/{id}/bill` (routes/bills.ts): totals from the store's
  * `monthlyUsage` (one SQL sum), line items from each job's metering rows that start in the month
- * (`listJobs` + `jobMetering`), and the same bill as CSV.
+ * (`listJobs` + `jobMetering`), inference services' replicas per service, site and pool (`serviceUsage`), and the same
+ * bill as CSV. The totals cover jobs and services.
  */
 import { PRECISIONS, type Precision } from '../core/model/types.ts';
 import { formatCsvRecord } from '../csv/write.ts';
 import { monthBoundsMs } from '../store/metering.ts';
 import type { MeteringRow, MonthlyUsage, Store } from '../store/port.ts';
 import { fromRefusal } from './errors.ts';
-import type { Bill, BillLine } from './schemas/bill.ts';
+import type { Bill, BillLine, ServiceBillLine } from './schemas/bill.ts';
 
 const MS_PER_HOUR = 3_600_000;
 const PAGE = 1000;
@@ -68,7 +69,18 @@ export async function buildBill(store: Store, tenantId: string, month: string): 
     if (after === null) break;
   }
   const sorted = [...lines.values()].sort((a, b) => compare(a.jobId, b.jobId) || compare(a.site, b.site) || compare(a.pool, b.pool));
-  return { tenant: tenantId, month, lines: sorted.map(withGreenShare), totals };
+  const serviceUsage = await store.serviceUsage(month, tenantId);
+  if (!serviceUsage.ok) throw fromRefusal(serviceUsage, 'month');
+  const services: ServiceBillLine[] = serviceUsage.usage.map((u) => ({ ...u, greenShare: u.energyKWh > 0 ? u.greenKWh / u.energyKWh : null }));
+  for (const u of services) {
+    totals.rows += u.rows;
+    totals.unitHours += u.unitHours;
+    totals.energyKWh += u.energyKWh;
+    totals.greenKWh += u.greenKWh;
+    totals.costYuan += u.costYuan;
+    totals.carbonKg += u.carbonKg;
+  }
+  return { tenant: tenantId, month, lines: sorted.map(withGreenShare), services, totals: withGreenShare(totals) };
 }
 
 /** Bytewise, as the store orders ids. */
@@ -89,6 +101,7 @@ export const BILL_CSV_COLUMNS = [
   'carbon_kg',
   ...PRECISIONS.map((p: Precision) => `pflop_h_${p}`),
   'green_share',
+  'replica_hours',
 ] as const;
 
 function figureFields(f: Figures): string[] {
@@ -97,12 +110,17 @@ function figureFields(f: Figures): string[] {
     .concat(f.greenShare === null ? '' : String(f.greenShare));
 }
 
-/** The bill as CSV: a header, one `line` row per line item, then one `total` row (numbers as in the JSON). */
+/**
+ * The bill as CSV: a header, one `line` row per job line item, one `service` row per service line (its id in
+ * `job_id`, no PFLOP·h, its `replica_hours`), then one `total` row (numbers as in the JSON).
+ */
 export function formatBillCsv(bill: Bill): string {
+  const service = (s: ServiceBillLine) => figureFields({ ...s, pflopHours: { fp64: 0, fp32: 0, bf16: 0 } }).concat(String(s.replicaHours));
   const records = [
     [...BILL_CSV_COLUMNS],
-    ...bill.lines.map((line) => ['line', line.jobId, line.site, line.pool, ...figureFields(line)]),
-    ['total', '', '', '', ...figureFields(bill.totals)],
+    ...bill.lines.map((line) => ['line', line.jobId, line.site, line.pool, ...figureFields(line), '']),
+    ...bill.services.map((s) => ['service', s.serviceId, s.site, s.pool, ...service(s)]),
+    ['total', '', '', '', ...figureFields(bill.totals), ''],
   ];
   return records.map((r) => `${formatCsvRecord(r)}\n`).join('');
 }

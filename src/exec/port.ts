@@ -17,8 +17,13 @@ export interface RunRequest {
   units: number;
   /** Units one node of the pool has: a run of more units spreads over ceil(units / unitsPerNode) nodes (absent: one node). */
   unitsPerNode?: number;
-  /** Work in this run, seconds. */
+  /** Work in this run, seconds (ignored when `holdUntilStopped`). */
   durationS: number;
+  /**
+   * A long-running run (an inference service's replica, src/service/services-loop.ts): it has no end of its own and
+   * runs until `cancel` stops it. On Slurm, a job with no time limit of its own (the partition's) held until scancel.
+   */
+  holdUntilStopped?: boolean;
   /** The job's command (a shell script body), when the job gave one; without it the run stands in for the work by waiting its length. */
   command?: string;
 }

@@ -101,7 +101,8 @@ function statusOf(run: SimRun, nowMs: number): RunStatus {
       ? { ref: run.request.ref, state: 'pending', startedMs: null, endedMs: null, reason: 'waiting for its pool to come back' }
       : { ref: run.request.ref, state: 'cancelled', startedMs: null, endedMs: run.cancelledMs };
   }
-  const endMs = run.startedMs + run.request.durationS * 1000;
+  // A held run (a service replica) ends only when cancelled.
+  const endMs = run.request.holdUntilStopped ? Infinity : run.startedMs + run.request.durationS * 1000;
   if (run.cancelledMs !== null && run.cancelledMs < endMs) return { ref: run.request.ref, state: 'cancelled', startedMs: run.startedMs, endedMs: run.cancelledMs };
   if (nowMs >= endMs) return { ref: run.request.ref, state: 'completed', startedMs: run.startedMs, endedMs: endMs };
   return { ref: run.request.ref, state: 'running', startedMs: run.startedMs, endedMs: null };

@@ -123,18 +123,20 @@ export class SlurmExecutor implements Executor {
     // A stand-in waits the work's length on the service's clock; a real command runs at real speed.
     const sleepS = Math.max(0, request.durationS * (this.options.timeScale ?? 1));
     const limitS = request.command === undefined ? sleepS : request.durationS;
+    // A held run (a service replica) has no limit of its own (the partition's) and waits until scancel.
+    const held = request.holdUntilStopped === true;
     const job: Record<string, unknown> = {
       name: request.ref,
       partition: target.partition,
       ...(target.account ? { account: target.account } : {}),
       ...(target.units === 'tasks' ? { tasks: request.units } : gpusOn(request.units, request.unitsPerNode)),
-      time_limit: Math.ceil(limitS / 60) + (this.options.timeLimitSlackMin ?? 5),
+      ...(held ? {} : { time_limit: Math.ceil(limitS / 60) + (this.options.timeLimitSlackMin ?? 5) }),
       comment: `kumul tenant=${request.tenantId} job=${request.jobId}`,
       current_working_directory: '/tmp',
       standard_output: '/dev/null',
       environment: { PATH: '/usr/bin:/bin', KUMUL_REF: request.ref },
     };
-    const script = request.command === undefined ? `#!/bin/bash\nexec sleep ${sleepS.toFixed(3)}\n` : `#!/bin/bash\n${request.command}\n`;
+    const script = request.command !== undefined ? `#!/bin/bash\n${request.command}\n` : held ? '#!/bin/bash\nexec sleep infinity\n' : `#!/bin/bash\nexec sleep ${sleepS.toFixed(3)}\n`;
     const res = await this.call('POST', '/job/submit', { script, job });
     // errors[] may be non-empty on success (e.g. 2068 "nodes not available": the job waits): job_id decides.
     const jobId = (res.body as { job_id?: number } | null)?.job_id;

@@ -43,6 +43,7 @@ import { UnplacedMetrics, judgeUnplaced } from './unplaced.ts';
 import { planSignalNotes } from './signal-overlay.ts';
 import { atRisk } from './at-risk.ts';
 import { DURATION_BUCKETS_S } from './metrics.ts';
+import { ServicesLoop } from './services-loop.ts';
 
 export interface LoopOptions {
   ctx: ServiceContext;
@@ -115,6 +116,9 @@ export class DispatchLoop {
   /** Idle facility power per site at the last gauge update, W, and when (service time): metered until the next. */
   private idleW = new Map<string, number>();
   private idleSinceMs: number | null = null;
+  /** Inference services: placed first in every cycle, their replicas started and stopped and metered at every tick. */
+  private readonly services: ServicesLoop;
+  private servicesWithoutSolverLogged = false;
 
   constructor(private readonly options: LoopOptions) {
     if (!isDeploymentId(options.deploymentId)) throw new Error(`deploymentId: '${options.deploymentId}' is not a deployment id (8 lowercase base32 characters)`);
@@ -143,6 +147,17 @@ export class DispatchLoop {
     // Every site's metered counters exist from the start at 0, so that Prometheus sees a site's first run as an increase.
     for (const site of options.ctx.network().sites) for (const counter of [this.count.energy, this.count.green, this.count.carbon]) counter(0, { site: site.id });
     this.unplacedMetrics = new UnplacedMetrics(m);
+    this.services = new ServicesLoop({
+      store: options.ctx.store,
+      executor: options.executor,
+      metrics: m,
+      deploymentId: options.deploymentId,
+      slotMinutes: options.slotMinutes,
+      scenarioWindow: options.scenarioWindow,
+      batchLoadKWh: (siteId, slot) => this.ledger.get(siteId)?.get(slot) ?? 0,
+      executorError: (call, ref, err) => this.executorError(call, ref, err),
+      log: options.log,
+    });
   }
 
   /** Asks for a dispatch cycle at the next tick (new or cancelled jobs). */
@@ -164,6 +179,7 @@ export class DispatchLoop {
       planned = await this.replan(nowMs);
       started += await this.startDue(nowMs);
     }
+    await this.services.tick(nowMs);
     await this.updateGauges(nowMs);
     this.count.tickSeconds((performance.now() - began) / 1000);
     this.count.lastTick(Date.now() / 1000);
@@ -364,9 +380,11 @@ export class DispatchLoop {
     const pending = waiting.filter((s) => !startsSoon(s));
     const committedJobs = [...(await this.jobsIn(['running', 'paused', 'transferring'])), ...waiting.filter(startsSoon)];
     this.count.cycles(1);
-    if (pending.length === 0) return 0;
     const slotMs = this.options.slotMinutes * 60_000;
     const startMs = Math.floor(nowMs / slotMs) * slotMs;
+    // Services first (DESIGN.md, "One network, three kinds of work"), around the batch work already decided.
+    const servicesUse = await this.placeServices(nowMs, startMs, committedJobs);
+    if (pending.length === 0) return 0;
     // The look-ahead reaches far enough to plan every job whole, however long (core/dispatch/horizon.ts).
     const endMs = lookAheadEndMs(
       pending.map((s) => s.job),
@@ -388,7 +406,8 @@ export class DispatchLoop {
       // Job ids are unique per tenant only: the cycle sees `<tenant>/<id>`.
       jobs: pending.map((s) => ({ ...s.job, id: cycleId(s) })),
       nowMs,
-      committed: committedJobs.flatMap((s) => committedUse(scenario, s, nowMs)),
+      // Batch fills what the services leave in every slot (as `kumul plan --services-plan`: the same grid start).
+      committed: [...committedJobs.flatMap((s) => committedUse(scenario, s, nowMs)), ...onGrid(servicesUse, scenario.grid.slots)],
     };
     const { policy, objective } = this.options.dispatch();
     // The cycle's bound: its LP relaxation only (the site-choice MIP could take seconds of every cycle).
@@ -426,6 +445,29 @@ export class DispatchLoop {
     if (stillWaiting.length > 0) await store.recordUnplaced(stillWaiting, nowMs);
     this.count.cycleSeconds((performance.now() - began) / 1000);
     return placed;
+  }
+
+  /**
+   * Places the active services over the look-ahead (`horizonHours` from the slot now) around the batch work already
+   * decided, on the forecasts, with the cycle's objective; returns their units and energy per slot for batch to keep.
+   * Without a solver (tests of batch alone) services are not placed, which is logged once.
+   */
+  private async placeServices(nowMs: number, startMs: number, decided: StoredJob[]): Promise<CommittedUse[]> {
+    const solver = this.options.solver;
+    if (!solver) {
+      if (!this.servicesWithoutSolverLogged && (await this.options.ctx.store.listServices({ statuses: ['active'] })).length > 0) {
+        this.options.log?.('services are not placed: the dispatch loop has no LP solver (kumul serve gives it HiGHS)');
+        this.servicesWithoutSolverLogged = true;
+      }
+      return [];
+    }
+    const slots = Math.max(1, Math.round((this.options.horizonHours * 60) / this.options.slotMinutes));
+    const scenario = withoutOutages(this.options.scenarioWindow(startMs, slots), this.out);
+    const forecasts: Record<string, SiteSignals> = Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.forecast]));
+    const { objective } = this.options.dispatch();
+    const scores = Object.entries(objective.weights).map(([name, weight]) => ({ plugin: this.registry.score(name), weight: weight as number }));
+    const cycle = await this.services.place(nowMs, scenario, forecasts, decided.flatMap((s) => committedUse(scenario, s, nowMs)), solver, scores, objective.name);
+    return cycle.committed;
   }
 
   /**
@@ -542,6 +584,7 @@ export class DispatchLoop {
     this.count.atRisk(active.filter((s) => atRisk(s, nowMs, this.options.replanMinutes * 60_000)).length);
     const busy = new Map<string, number>();
     for (const s of active) if (s.status === 'running' && s.plan) busy.set(`${s.plan.site}/${s.plan.pool}`, (busy.get(`${s.plan.site}/${s.plan.pool}`) ?? 0) + s.job.units);
+    for (const [pool, units] of await this.services.busyUnits()) busy.set(pool, (busy.get(pool) ?? 0) + units);
     const slotMs = this.options.slotMinutes * 60_000;
     const scenario = this.options.scenarioWindow(Math.floor(nowMs / slotMs) * slotMs, 1);
     // A site gone from the network loses its series too.
@@ -638,6 +681,14 @@ export function runIndex(ref: string): number {
 export function attemptOf(ref: string): number {
   const match = /\/\d+r(\d+)$/.exec(ref);
   return match ? Number(match[1]) : 0;
+}
+
+/** Committed use of a grid starting at the same instant, cut to its first `slots` slots. */
+function onGrid(uses: readonly CommittedUse[], slots: number): CommittedUse[] {
+  return uses.flatMap((use) => {
+    const keep = use.slots.flatMap((t, i) => (t < slots ? [i] : []));
+    return keep.length === 0 ? [] : [{ ...use, slots: keep.map((i) => use.slots[i]), energyKWh: keep.map((i) => use.energyKWh[i]) }];
+  });
 }
 
 /** The scenario with no units in the pools out of service (work already there still counts against them). */

@@ -19,17 +19,34 @@ const Figures = {
 
 export const BillLineSchema = z.object({ jobId: z.string(), site: z.string(), pool: z.string(), ...Figures });
 
+/** An inference service's replicas at one site and pool in the month (docs/services.md, "Metering and bills"). */
+export const ServiceBillLineSchema = z.object({
+  serviceId: z.string(),
+  site: z.string(),
+  pool: z.string(),
+  rows: Figures.rows,
+  replicaHours: z.number().meta({ description: 'Replica runs × hours (warm-up included)' }),
+  unitHours: Figures.unitHours,
+  energyKWh: z.number().meta({ description: 'Facility energy at the load the placement gave, plus cold starts' }),
+  greenKWh: Figures.greenKWh,
+  costYuan: Figures.costYuan,
+  carbonKg: Figures.carbonKg,
+  greenShare: Figures.greenShare,
+});
+
 export const BillSchema = z
   .object({
     tenant: z.string(),
     month: z.string().meta({ description: 'YYYY-MM, UTC; metering rows count in the month their run segment starts' }),
     lines: z.array(BillLineSchema),
-    totals: z.object(Figures),
+    services: z.array(ServiceBillLineSchema).meta({ description: 'Inference services: one line per service, site and pool' }),
+    totals: z.object(Figures).meta({ description: 'Jobs and services together' }),
   })
   .meta({ id: 'Bill' });
 
 export type Bill = z.output<typeof BillSchema>;
 export type BillLine = z.output<typeof BillLineSchema>;
+export type ServiceBillLine = z.output<typeof ServiceBillLineSchema>;
 
 export const Month = z
   .string()
