@@ -5,6 +5,7 @@
  * services and batch together stay within every pool in every slot; a link failure re-routes the regions whose budget
  * it broke at the very next cycle; replicas are metered into the tenant's bill and shown in /metrics.
  */
+import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../src/store/port.ts';
 import { SimulatedExecutor } from '../../src/exec/simulated.ts';
@@ -95,6 +96,9 @@ describe('services in the dispatch loop', () => {
     for (const [site, n] of Object.entries(slot2.replicas)) expect(metrics).toContain(`kumul_service_replicas{service="chat",site="${site}",tenant="lab"} ${n}`);
     expect(metrics).toMatch(/kumul_service_attainment_ratio\{region="beijing",service="chat",tenant="lab"\} 1\b/);
     expect(metrics).toMatch(/kumul_service_energy_joules_total\{site="\w+"\} [1-9]/);
+    // Valid exposition for Prometheus (promtool, as test/service/prometheus.test.ts checks the whole /metrics).
+    const checked = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+    expect(checked.status, `${checked.stdout}${checked.stderr}`).toBe(0);
 
     // Deleted: every replica stopped at the next tick, and the gauges go.
     expect((await w.call(w.keys.lab, 'DELETE', '/v1/services/chat')).status).toBe(200);
