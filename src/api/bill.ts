@@ -101,7 +101,6 @@ export const BILL_CSV_COLUMNS = [
   'carbon_kg',
   ...PRECISIONS.map((p: Precision) => `pflop_h_${p}`),
   'green_share',
-  'replica_hours',
 ] as const;
 
 function figureFields(f: Figures): string[] {
@@ -111,16 +110,17 @@ function figureFields(f: Figures): string[] {
 }
 
 /**
- * The bill as CSV: a header, one `line` row per job line item, one `service` row per service line (its id in
- * `job_id`, no PFLOP·h, its `replica_hours`), then one `total` row (numbers as in the JSON).
+ * The bill as CSV: a header, one `line` row per job line item, one `service` row per service line (its id in `job_id`,
+ * its units × hours in `unit_hours`, no PFLOP·h; replica-hours are in the JSON), then one `total` row (numbers as in
+ * the JSON).
  */
 export function formatBillCsv(bill: Bill): string {
-  const service = (s: ServiceBillLine) => figureFields({ ...s, pflopHours: { fp64: 0, fp32: 0, bf16: 0 } }).concat(String(s.replicaHours));
+  const service = (s: ServiceBillLine) => figureFields({ ...s, pflopHours: { fp64: 0, fp32: 0, bf16: 0 } });
   const records = [
     [...BILL_CSV_COLUMNS],
-    ...bill.lines.map((line) => ['line', line.jobId, line.site, line.pool, ...figureFields(line), '']),
+    ...bill.lines.map((line) => ['line', line.jobId, line.site, line.pool, ...figureFields(line)]),
     ...bill.services.map((s) => ['service', s.serviceId, s.site, s.pool, ...service(s)]),
-    ['total', '', '', '', ...figureFields(bill.totals), ''],
+    ['total', '', '', '', ...figureFields(bill.totals)],
   ];
   return records.map((r) => `${formatCsvRecord(r)}\n`).join('');
 }

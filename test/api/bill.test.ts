@@ -90,7 +90,6 @@ describe('bills', () => {
       pflop_h_fp32: String(x.pflopHours.fp32),
       pflop_h_bf16: String(x.pflopHours.bf16),
       green_share: x.greenShare === null ? '' : String(x.greenShare),
-      replica_hours: '',
     });
     expect(rows).toEqual([
       ...bill.lines.map((l) => ({ kind: 'line', job_id: l.jobId, site: l.site, pool: l.pool, ...asCsv(l) })),
