@@ -155,6 +155,14 @@ for (const backend of API_BACKENDS) {
         regions: [{ region: 'beijing', backends: [{ site: 'beijing', weight: 0.75 }, { site: 'zhengzhou', weight: 0.25 }], unservedShare: 0.2 }],
       });
       expect((await call(keys.ops, 'GET', '/v1/services/chat/routing?tenant=lab')).statusCode).toBe(200);
+      const history = (await call(keys.lab, 'GET', '/v1/services/chat/placements?hoursBack=1&hoursAhead=2')).json();
+      expect(history).toMatchObject({ service: 'chat', slotMinutes: 60, replicaRequestsPerS: 10, now: '2026-06-01T00:30:00Z' });
+      expect(history.regions.map((r: { id: string }) => r.id)).toContain('beijing');
+      expect(history.slots.map((s: { slotStart: string; replicas: object }) => [s.slotStart, s.replicas])).toEqual([
+        ['2026-06-01T00:00:00Z', { beijing: 3, zhengzhou: 1 }],
+        ['2026-06-01T01:00:00Z', { beijing: 2 }],
+      ]);
+      expect((await call(keys.lab, 'GET', '/v1/services/chat/placements?hoursAhead=999')).json().error.fields[0].field).toBe('hoursAhead');
       expect((await call(keys.city, 'DELETE', '/v1/services/chat')).statusCode).toBe(404);
       const deleted = await call(keys.lab, 'DELETE', '/v1/services/chat');
       expect(deleted.json()).toMatchObject({ status: 'deleted', deletedAt: '2026-06-01T00:30:00Z' });
@@ -164,7 +172,7 @@ for (const backend of API_BACKENDS) {
 
     it('documents the routes in /openapi.json', async () => {
       const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
-      for (const path of ['/v1/services', '/v1/services/{id}', '/v1/services/{id}/demand', '/v1/services/{id}/routing']) expect(doc.paths[path], path).toBeDefined();
+      for (const path of ['/v1/services', '/v1/services/{id}', '/v1/services/{id}/demand', '/v1/services/{id}/routing', '/v1/services/{id}/placements']) expect(doc.paths[path], path).toBeDefined();
       expect(Object.keys(doc.paths['/v1/services/{id}']).sort()).toEqual(['delete', 'get']);
     });
   });

@@ -8,6 +8,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { replicaRequestsPerS } from '../../core/services/model.ts';
 import { ServicesFileError, demandFromJson, servicesFromJson } from '../../services/files.ts';
 import { parseIsoInstant } from '../../scenario/time.ts';
 import type { ScenarioState } from '../../service/scenario-state.ts';
@@ -15,8 +16,9 @@ import type { StoredService } from '../../store/port.ts';
 import { principalOf, scopeTenantId } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError, fromRefusal, validationError, type FieldError } from '../errors.ts';
+import { queryInt } from '../schemas/dashboard.ts';
 import { AUTH_ERRORS, Id, SECURITY, TenantScope, errorResponses, iso } from '../schemas/common.ts';
-import { DemandBody, RoutingView, ServiceBody, ServiceDetail, ServiceView, currentView, routingView, toServiceView } from '../schemas/services.ts';
+import { DemandBody, PlacementsView, RoutingView, ServiceBody, ServiceDetail, ServiceView, currentView, routingView, toServiceView } from '../schemas/services.ts';
 
 const TAGS = ['services'];
 const Params = z.strictObject({ id: Id });
@@ -198,6 +200,41 @@ export const serviceRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, 
       const [now] = service.status === 'active' ? await store.servicePlacements({ tenantId: service.tenantId, serviceId: service.serviceId }, startMs, startMs + slotMs) : [];
       if (!now) throw new ApiError('KUMUL_NOT_FOUND', `service ${service.serviceId} has no placement for the slot from ${new Date(startMs).toISOString()} yet${service.status === 'deleted' ? ' (deleted)' : ': the dispatch loop places it at its next cycle'}`);
       return routingView(service, now, slotMs);
+    },
+  );
+
+  app.get(
+    '/v1/services/:id/placements',
+    {
+      onRequest: auth.tenant,
+      schema: {
+        summary: "A service's placement per slot over a window around now: replicas per site, routing, demand served per region (the dashboard's services view)",
+        description: 'Past slots as the last cycle that placed them left them; future ones as the last cycle placed them.',
+        tags: TAGS,
+        security: SECURITY,
+        params: Params,
+        querystring: TenantScope.extend({
+          hoursBack: queryInt(0, 24 * 14, 'Hours before now (default 24)').optional(),
+          hoursAhead: queryInt(1, 24 * 7, 'Hours from now (default 48)').optional(),
+        }),
+        response: { 200: PlacementsView, ...errorResponses(...AUTH_ERRORS, 'KUMUL_NOT_FOUND') },
+      },
+    },
+    async (request) => {
+      const { tenant, hoursBack = 24, hoursAhead = 48 } = request.query;
+      const service = await findService(request, request.params.id, tenant);
+      const state = scenario();
+      const { startMs } = slotMsNow();
+      const slots = await store.servicePlacements({ tenantId: service.tenantId, serviceId: service.serviceId }, startMs - hoursBack * 3_600_000, startMs + hoursAhead * 3_600_000);
+      return {
+        service: service.serviceId,
+        tenant: service.tenantId,
+        now: iso(clock.nowMs()),
+        slotMinutes: state.slotMinutes,
+        replicaRequestsPerS: replicaRequestsPerS(service.spec.throughput),
+        regions: state.userRegions().map((r) => ({ id: r.id, name: r.name, lat: r.lat, lon: r.lon })),
+        slots: slots.map((s) => ({ slotStart: iso(s.slotMs), plannedAt: iso(s.plannedMs), replicas: s.replicas, routes: s.routes, regions: s.regions })),
+      };
     },
   );
 

@@ -12,7 +12,7 @@ import { FALLBACK_KINDS, type FallbackKind } from '../../service/signal-overlay.
 import type { NetworkNow, SiteEnergy } from '../../service/dashboard.ts';
 
 /** A whole number in a query string (`?hoursBack=24`). */
-function queryInt(min: number, max: number, description: string) {
+export function queryInt(min: number, max: number, description: string) {
   return z
     .string()
     .regex(/^[0-9]{1,10}$/, 'not a whole number')

@@ -65,6 +65,28 @@ export const RoutingView = z
   })
   .meta({ id: 'ServiceRouting' });
 
+const RegionSlot = z.object({ demandRps: z.number(), servedRps: z.number(), unservedRps: z.number(), latencyMs: z.number().nullable() });
+
+export const PlacementsView = z
+  .object({
+    service: z.string(),
+    tenant: z.string(),
+    now: Instant.meta({ description: "The service's clock" }),
+    slotMinutes: z.number().int(),
+    replicaRequestsPerS: z.number().meta({ description: 'Requests/s one replica serves within its service time' }),
+    regions: z.array(z.object({ id: z.string(), name: z.string(), lat: z.number(), lon: z.number() })).meta({ description: "The scenario's user regions" }),
+    slots: z.array(
+      z.object({
+        slotStart: Instant,
+        plannedAt: Instant,
+        replicas: PerSite,
+        routes: z.array(z.object({ region: z.string(), site: z.string(), requestsPerS: z.number(), weight: z.number() })),
+        regions: z.record(z.string(), RegionSlot),
+      }),
+    ),
+  })
+  .meta({ id: 'ServicePlacements' });
+
 /** A stored spec in the services file's form (sites null: left out). */
 export function specView(spec: ServiceSpec): z.input<typeof ServiceSchema> {
   const { sites, ...rest } = spec;
