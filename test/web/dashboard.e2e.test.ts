@@ -270,4 +270,36 @@ describe('the dashboard in headless Chromium', () => {
     expect(await page.locator('#job-title').textContent()).toContain('e2e-1');
     await context.close();
   }, 120_000);
+  it('shows a tenant its services: replicas per site, demand against capacity, attainment per region and the routing on the map', async () => {
+    const post = (path: string, body: unknown) => fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${labKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const spec = { id: 'chat', model: '8B chat', poolClass: 'ai', unitsPerReplica: 1, throughput: { requestsPerS: 10 }, latency: { objectiveMs: 300, percentile: 95, serviceTimeMs: 250 }, coldStart: { warmUpS: 60, energyKWh: 0.02 }, minReplicas: { total: 1 } };
+    expect((await post('/v1/services', spec)).status).toBe(201);
+    const demand = { version: 1, start: '2026-06-01T00:00Z', slotMinutes: 60, series: [{ service: 'chat', region: 'beijing', requestsPerS: new Array(96).fill(30) }, { service: 'chat', region: 'shanghai', requestsPerS: new Array(96).fill(20) }] };
+    expect((await post('/v1/services/chat/demand', demand)).status).toBe(200);
+    for (const size of SIZES) {
+      const context = await browser.newContext({ viewport: { width: size.width, height: size.height } });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      page.setDefaultTimeout(WAIT_MS);
+      await page.goto(`${url}/#/services`);
+      await page.getByLabel('Tenant id').fill('lab');
+      await page.getByLabel('API key').fill(labKey);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('region', { name: 'Services' }).getByRole('link', { name: 'chat' }).waitFor();
+      // The dispatch loop placed it: each region's demand, served within the objective, and where it is routed.
+      const regions = page.getByRole('region', { name: 'User regions now' });
+      await regions.getByRole('cell', { name: 'Beijing' }).waitFor();
+      const beijing = await regions.locator('tr', { hasText: 'Beijing' }).locator('td').allTextContents();
+      expect(beijing[1]).toBe('30.0');
+      expect(beijing[3]).toBe('100.0 %');
+      expect(beijing[5]).toMatch(/^[a-z]+ \d+ %/);
+      expect(await page.locator('.map canvas').count()).toBeGreaterThan(0);
+      expect(await page.getByRole('img', { name: /Replicas per site over time/ }).locator('canvas').count()).toBe(1);
+      await page.getByLabel('Region', { exact: true }).selectOption('beijing');
+      await shoot(page, 'services', size);
+      expect(errors, 'errors in the page').toEqual([]);
+      await context.close();
+    }
+  }, 120_000);
 });

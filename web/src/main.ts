@@ -1,6 +1,6 @@
 /**
  * The Kumul dashboard: hash routes (#/network, #/energy/<site>, #/work, #/work/<tenant>/<job>, #/savings,
- * #/tenant), one view at a time, refreshed on each dispatch-loop tick from `EventSource('/v1/events')`
+ * #/tenant, #/services, #/services/<tenant>/<service>), one view at a time, refreshed on each dispatch-loop tick from `EventSource('/v1/events')`
  * (at most once every 2 s), and every 5 s while that stream is down. docs/dashboard.md describes the views.
  */
 import './style.css';
@@ -11,6 +11,7 @@ import { router, serviceClock, type Route, type View } from './view.ts';
 import { energyView } from './views/energy.ts';
 import { networkView } from './views/network.ts';
 import { savingsView } from './views/savings.ts';
+import { servicesView } from './views/services.ts';
 import { tenantView } from './views/tenant.ts';
 import { workView } from './views/work.ts';
 
@@ -69,6 +70,9 @@ function mount(next: Route): void {
       break;
     case 'tenant':
       view = tenantView(main, again);
+      break;
+    case 'services':
+      view = servicesView(main, next.parts, again);
       break;
     default:
       view = networkView(main);

@@ -223,6 +223,32 @@ export interface Tenant {
   maxConcurrentUnits: Record<PoolClass, number | null>;
 }
 
+/** `GET /v1/services` (one entry), the fields the services view reads. */
+export interface ServiceSummary {
+  id: string;
+  tenant: string;
+  status: 'active' | 'deleted';
+  spec: { model: string; poolClass: string; unitsPerReplica: number; latency: { objectiveMs: number; percentile: number; serviceTimeMs: number } };
+  createdAt: string;
+}
+
+/** `GET /v1/services/:id/placements`: the placement per slot around now. */
+export interface ServicePlacements {
+  service: string;
+  tenant: string;
+  now: string;
+  slotMinutes: number;
+  replicaRequestsPerS: number;
+  regions: { id: string; name: string; lat: number; lon: number }[];
+  slots: {
+    slotStart: string;
+    plannedAt: string;
+    replicas: Record<string, number>;
+    routes: { region: string; site: string; requestsPerS: number; weight: number }[];
+    regions: Record<string, { demandRps: number; servedRps: number; unservedRps: number; latencyMs: number | null }>;
+  }[];
+}
+
 /** Every error body: `{ error: { code, message, status, fields? } }`. */
 export interface ApiErrorBody {
   error: { code: string; message: string; status: number; fields?: { field: string; message: string }[] };
