@@ -246,7 +246,7 @@ export class ServicesLoop {
       if (!placements.has(k)) placements.set(k, current.get(key(ref))?.slotMs === slotStart ? current.get(key(ref))! : ((await store.servicePlacements(ref, slotStart, slotStart + slotMs))[0] ?? null));
       return placements.get(k)!;
     };
-    for (const run of await store.replicaRuns()) {
+    for (const run of await store.replicaRuns({ unmetered: true })) {
       if (run.startedMs === null) continue;
       const until = run.stoppedMs ?? nowSlot;
       const from = run.meteredToMs ?? run.startedMs;

@@ -450,6 +450,8 @@ export interface ReplicaFilter {
   serviceId?: string;
   /** Only replicas not stopped. */
   live?: boolean;
+  /** Only replicas started and not metered to their stop (still running, or stopped after their last metering). */
+  unmetered?: boolean;
 }
 
 // ---- the deployment ----

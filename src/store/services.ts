@@ -238,6 +238,10 @@ export function serviceMethods(db: Db, guard: WriteGuard = null): ServiceMethods
       if (filter.tenantId !== undefined) query = query.where('tenant_id', '=', filter.tenantId);
       if (filter.serviceId !== undefined) query = query.where('service_id', '=', filter.serviceId);
       if (filter.live) query = query.where('stopped_ms', 'is', null);
+      if (filter.unmetered)
+        query = query
+          .where('started_ms', 'is not', null)
+          .where((eb) => eb.or([eb('stopped_ms', 'is', null), eb('metered_to_ms', 'is', null), eb('metered_to_ms', '<', eb.ref('stopped_ms'))]));
       return (await query.orderBy('tenant_id').orderBy('service_id').orderBy('ref').execute()).map(toReplica);
     },
 

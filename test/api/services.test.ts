@@ -98,6 +98,12 @@ for (const backend of API_BACKENDS) {
         expect(error.fields.find((f: { field: string }) => f.field === field)?.message, `${field}: ${res.body}`).toMatch(message);
       }
       expect(await store.listServices()).toEqual([]);
+      // A minimum the tenant's quota could never hold is refused as a job of that size would be.
+      await store.updateTenant('lab', { maxConcurrentUnits: { ai: 4, general: null, hpc: null } }, T0);
+      const over = await call(keys.lab, 'POST', '/v1/services', chatBody({ unitsPerReplica: 2, minReplicas: { total: 3 } }));
+      expect(over.statusCode).toBe(422);
+      expect(over.json().error).toMatchObject({ code: 'KUMUL_QUOTA_EXCEEDED', fields: [{ field: 'minReplicas.total', message: expect.stringMatching(/need 6 units, over tenant lab's maxConcurrentUnits.ai \(4\)/) }] });
+      expect((await call(keys.lab, 'POST', '/v1/services', chatBody({ unitsPerReplica: 2, minReplicas: { total: 2 } }))).statusCode).toBe(201);
     });
 
     it('takes demand as a demand file, naming bad fields, and stores it by region and slot', async () => {

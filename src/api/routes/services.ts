@@ -8,7 +8,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { replicaRequestsPerS } from '../../core/services/model.ts';
+import { replicaRequestsPerS, type ServiceSpec } from '../../core/services/model.ts';
 import { ServicesFileError, demandFromJson, servicesFromJson } from '../../services/files.ts';
 import { parseIsoInstant } from '../../scenario/time.ts';
 import type { ScenarioState } from '../../service/scenario-state.ts';
@@ -51,6 +51,18 @@ export const serviceRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, 
     return service;
   }
 
+  /** The field a service's minimum would break the tenant's quota with (as POST /v1/jobs refuses a job that could never run), or null. */
+  async function quotaProblem(tenantId: string, spec: ServiceSpec): Promise<FieldError | null> {
+    const tenant = await store.getTenant(tenantId);
+    const limit = tenant?.maxConcurrentUnits[spec.poolClass] ?? null;
+    if (limit === null) return null;
+    const perSite = Object.values(spec.minReplicas.perSite).reduce((a, n) => a + n, 0);
+    const least = Math.max(spec.minReplicas.total, perSite, 0) * spec.unitsPerReplica;
+    if (spec.unitsPerReplica > limit) return { field: 'unitsPerReplica', message: `${spec.unitsPerReplica} units a replica exceed tenant ${tenantId}'s maxConcurrentUnits.${spec.poolClass} (${limit})` };
+    if (least > limit) return { field: spec.minReplicas.total * spec.unitsPerReplica === least ? 'minReplicas.total' : 'minReplicas.perSite', message: `the minimum replicas need ${least} units, over tenant ${tenantId}'s maxConcurrentUnits.${spec.poolClass} (${limit})` };
+    return null;
+  }
+
   const slotMsNow = () => {
     const slotMs = scenario().slotMinutes * 60_000;
     return { slotMs, startMs: Math.floor(clock.nowMs() / slotMs) * slotMs };
@@ -64,12 +76,13 @@ export const serviceRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, 
         summary: 'Create an inference service: one entry of a services file (docs/services.md)',
         description:
           "Checked as services files are (the same field names and reasons): sites and pools against the service's network. " +
-          'The dispatch loop places it from its next cycle, with the demand posted to /v1/services/{id}/demand (none: its minimum replicas only).',
+          'The dispatch loop places it from its next cycle, with the demand posted to /v1/services/{id}/demand (none: its minimum replicas only). ' +
+          "A service whose minimum replicas need more units than the tenant's maxConcurrentUnits for its pool class is refused (422).",
         tags: TAGS,
         security: SECURITY,
         querystring: TenantScope,
         body: ServiceBody,
-        response: { 201: ServiceView, ...errorResponses(...AUTH_ERRORS, 'KUMUL_NOT_FOUND', 'KUMUL_CONFLICT', 'KUMUL_PAYLOAD_TOO_LARGE', 'KUMUL_UNSUPPORTED_MEDIA_TYPE') },
+        response: { 201: ServiceView, ...errorResponses(...AUTH_ERRORS, 'KUMUL_NOT_FOUND', 'KUMUL_CONFLICT', 'KUMUL_PAYLOAD_TOO_LARGE', 'KUMUL_UNSUPPORTED_MEDIA_TYPE', 'KUMUL_QUOTA_EXCEEDED') },
       },
     },
     async (request, reply) => {
@@ -81,6 +94,8 @@ export const serviceRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, 
       } catch (error) {
         throw validationError(fieldsOfFile(error, 'services[0].'));
       }
+      const overQuota = await quotaProblem(tenantId, spec);
+      if (overQuota) throw new ApiError('KUMUL_QUOTA_EXCEEDED', overQuota.message, [overQuota]);
       const created = await store.createService(tenantId, spec, clock.nowMs());
       if (!created.ok) throw created.code === 'not-found' ? new ApiError('KUMUL_NOT_FOUND', created.reason) : fromRefusal(created, 'id');
       ctx.wake();

@@ -95,7 +95,12 @@ export function serviceContract(h: Harness): void {
     expect(await h.store.meterReplica(run.ref, [row(0), row(1)], T0_MS + 2 * HOUR, at(120))).toEqual({ ok: true, inserted: 2 });
     expect(await h.store.meterReplica(run.ref, [row(1), row(2)], T0_MS + 3 * HOUR, at(180))).toEqual({ ok: true, inserted: 1 });
     expect(await h.store.meterReplica(run.ref, [{ ...row(3), greenKWh: 5 }], T0_MS + 4 * HOUR, at(240))).toMatchObject({ ok: false, code: 'invalid' });
+    expect((await h.store.replicaRuns({ unmetered: true })).map((r) => r.ref)).toEqual([run.ref]);
     expect(await h.store.replicaStopped(run.ref, at(200))).toMatchObject({ ok: true, replica: { stoppedMs: at(200), meteredToMs: T0_MS + 3 * HOUR } });
+    // Stopped after its last metering: still to meter, up to its stop; then done.
+    expect((await h.store.replicaRuns({ unmetered: true })).length).toBe(1);
+    expect(await h.store.meterReplica(run.ref, [], at(200), at(201))).toEqual({ ok: true, inserted: 0 });
+    expect(await h.store.replicaRuns({ unmetered: true })).toEqual([]);
     expect(await h.store.replicaRuns({ live: true })).toEqual([]);
     const usage = await h.store.serviceUsage('2026-06', 'lab');
     expect(usage).toEqual({ ok: true, usage: [{ serviceId: 'chat', site: 'hami', pool: 'hami-ai', rows: 3, replicaHours: 3, unitHours: 6, energyKWh: 6, greenKWh: 4.5, costYuan: 1.5, carbonKg: 0.75 }] });
