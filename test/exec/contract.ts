@@ -89,6 +89,20 @@ export function executorContract(h: ExecutorHarness): void {
     expect((await executor.status(req.ref, h.now()))!.state).toBe('cancelled');
   });
 
+  it('a run held until stopped (a service replica) runs past its work’s length and ends only when cancelled', async () => {
+    const executor = h.make();
+    const req: RunRequest = { ...request(h, 1), holdUntilStopped: true };
+    await executor.submit(req, h.now());
+    await until(h, executor, req.ref, ['running']);
+    // A run of 1 s that were not held ends within a few polls (the short-run case above).
+    for (let i = 0; i < 12; i++) {
+      await h.tick();
+      expect(await executor.status(req.ref, h.now())).toMatchObject({ state: 'running', endedMs: null });
+    }
+    await executor.cancel(req.ref, h.now());
+    expect((await until(h, executor, req.ref, ['cancelled', 'completed', 'failed'])).at(-1)!.state).toBe('cancelled');
+  });
+
   it('two deployments naming the same tenant and job: the second gets a run of its own, never the first one’s finished run', async () => {
     const executor = h.make();
     const n = count++;
