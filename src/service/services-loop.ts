@@ -129,10 +129,11 @@ export class ServicesLoop {
     const slotStart = Math.floor(nowMs / slotMs) * slotMs;
     const network = this.o.scenarioWindow(slotStart, 1).network;
     const services = await store.listServices();
-    const byKey = new Map(services.map((s) => [key(s), s]));
     let live = await store.replicaRuns({ live: true });
-    // Runs the executor ended on their own (a node failure, a time limit) are over; others are (re)submitted if unknown.
-    for (const r of live) await this.follow(r, nowMs, byKey.get(key(r)));
+    // Runs the executor ended on their own (a node failure, a time limit) are over; those it never saw (recorded, then
+    // a crash before the submit) are submitted below if the placement keeps them, else just marked stopped.
+    const unseen = new Set<string>();
+    for (const r of live) if ((await this.follow(r, nowMs)) === null) unseen.add(r.ref);
     live = await store.replicaRuns({ live: true });
     const placements = new Map<string, ServicePlacementSlot>();
     for (const s of services) {
@@ -152,6 +153,7 @@ export class ServicesLoop {
         // The newest (and those not started yet) go first.
         here.sort((a, b) => (a.startedMs === null ? 1 : 0) - (b.startedMs === null ? 1 : 0) || a.requestedMs - b.requestedMs || (a.ref < b.ref ? -1 : 1));
         for (const r of here.slice(want).reverse()) await this.stop(r, nowMs, `placement of ${new Date(slotStart).toISOString()} keeps ${want} at ${siteId}`);
+        for (const r of here.slice(0, want)) if (unseen.has(r.ref)) await this.submit(r, s.spec, nowMs, network.sites.find((x) => x.id === siteId)?.pools.find((p) => p.id === r.pool)?.unitsPerNode);
         if (here.length >= want) continue;
         const site = network.sites.find((x) => x.id === siteId);
         const pool = site?.pools.find((p) => p.class === s.spec.poolClass);
@@ -171,16 +173,11 @@ export class ServicesLoop {
     return busy;
   }
 
-  private async follow(r: ReplicaRun, nowMs: number, service: StoredService | undefined): Promise<void> {
+  /** The run's status noted (started, ended); null when the executor never saw it, undefined when it could not be asked. */
+  private async follow(r: ReplicaRun, nowMs: number): Promise<RunStatus | null | undefined> {
     const status = await this.guard('status', r.ref, () => this.o.executor.status(r.ref, nowMs));
-    if (status === undefined) return;
-    if (status === null) {
-      // Recorded but never reached the executor (a crash between the two): submit it now, under the same name.
-      if (service?.status === 'active') await this.submit(r, service.spec, nowMs);
-      else await this.o.store.replicaStopped(r.ref, nowMs);
-      return;
-    }
-    await this.noteStatus(r, status);
+    if (status) await this.noteStatus(r, status);
+    return status;
   }
 
   private async noteStatus(r: ReplicaRun, status: RunStatus): Promise<void> {

@@ -12,7 +12,7 @@ import { openStore } from '../../src/store/kysely-store.ts';
 import type { Store } from '../../src/store/port.ts';
 import { FixedClock } from '../../src/service/clock.ts';
 import { Metrics } from '../../src/service/metrics.ts';
-import { DispatchLoop } from '../../src/service/loop.ts';
+import { DispatchLoop, type LoopOptions } from '../../src/service/loop.ts';
 import { ScenarioState } from '../../src/service/scenario-state.ts';
 import { SimulatedExecutor } from '../../src/exec/simulated.ts';
 import type { Executor } from '../../src/exec/port.ts';
@@ -30,6 +30,8 @@ export interface ServicesWorld {
   metrics: Metrics;
   scenario: ScenarioState;
   loop: DispatchLoop;
+  /** A new loop on the same store, executor and clock, as a restarted service starts (its memory empty); becomes `loop`. */
+  restart(): DispatchLoop;
   app: FastifyInstance;
   keys: { ops: string; lab: string };
   logged: string[];
@@ -47,7 +49,7 @@ export async function servicesWorld(executor: Executor = new SimulatedExecutor()
   const logged: string[] = [];
   let loop: DispatchLoop | null = null;
   const ctx: ServiceContext = { store, clock, metrics, network: () => scenario.network(), scenario, wake: () => loop?.wake() };
-  loop = new DispatchLoop({
+  const loopOptions: LoopOptions = {
     ctx,
     executor,
     deploymentId,
@@ -58,7 +60,8 @@ export async function servicesWorld(executor: Executor = new SimulatedExecutor()
     horizonHours: SLOTS,
     log: (line) => logged.push(line),
     solver: await loadHighsSolver(),
-  });
+  };
+  loop = new DispatchLoop(loopOptions);
   const app = buildApp(ctx);
   const keys = { ops: '', lab: '' };
   for (const [id, role] of [['ops', 'operator'], ['lab', 'tenant']] as const) {
@@ -67,12 +70,17 @@ export async function servicesWorld(executor: Executor = new SimulatedExecutor()
     if (!key.ok) throw new Error(key.reason);
     keys[id] = key.plaintext;
   }
-  return {
+  const world: ServicesWorld = {
     store,
     clock,
     metrics,
     scenario,
     loop,
+    restart() {
+      loop = new DispatchLoop(loopOptions);
+      world.loop = loop;
+      return loop;
+    },
     app,
     keys,
     logged,
@@ -85,6 +93,7 @@ export async function servicesWorld(executor: Executor = new SimulatedExecutor()
       await store.close();
     },
   };
+  return world;
 }
 
 export function service(id: string, over: Record<string, unknown> = {}): Record<string, unknown> {

@@ -154,4 +154,42 @@ describe('services in the dispatch loop', () => {
     expect(live.length).toBeGreaterThan(0);
     expect(live.every((r) => r.site === 'beijing')).toBe(true);
   });
+  it('after a restart follows the replicas it started, stops a recorded one that never reached the executor when the placement has no room for it, and starts no copies', async () => {
+    await w.call(w.keys.lab, 'POST', '/v1/services', service('chat', { sites: ['beijing'] }));
+    await w.call(w.keys.lab, 'POST', '/v1/services/chat/demand', demand('chat', { beijing: shape([], 35) }));
+    await w.loop.tick();
+    const before = await w.store.replicaRuns({ live: true });
+    expect(before.length).toBe(4);
+    // A crash between recording a replica and submitting it: the row is there, the executor never saw it.
+    const ref = before[0].ref.replace(/~\d+$/, '~99');
+    await w.store.addReplica({ ref, tenantId: 'lab', serviceId: 'chat', site: 'beijing', pool: before[0].pool, units: 1, requestedMs: T0 });
+    expect(await executor.status(ref, T0)).toBeNull();
+    // A new loop on the same store and executor (a restarted service).
+    const restarted = w.restart();
+    w.clock.set(T0 + 5 * 60_000);
+    await restarted.tick();
+    // Five recorded for a placement of four: the one never submitted is the extra, stopped without a start; the four
+    // started before run on, none started twice.
+    expect(await executor.status(ref, T0 + 5 * 60_000)).toBeNull();
+    expect((await w.store.replicaRuns()).find((r) => r.ref === ref)).toMatchObject({ startedMs: null, stoppedMs: T0 + 5 * 60_000 });
+    const live = await w.store.replicaRuns({ live: true });
+    expect(live.length).toBe(4);
+    const refs = new Set((await w.store.replicaRuns()).map((r) => r.ref));
+    expect(refs.size).toBe(5);
+    expect(live.map((r) => r.ref).sort()).toEqual(before.map((r) => r.ref).sort());
+    for (const r of live) expect(await executor.status(r.ref, T0 + 5 * 60_000)).toMatchObject({ state: 'running', startedMs: T0 });
+
+    // One replica ends on its own while another recorded one never reached the executor: that one is kept and
+    // submitted once under its name, and no other replica is started.
+    const lost = live[0];
+    await executor.cancel(lost.ref, T0 + 9 * 60_000);
+    const pending = lost.ref.replace(/~\d+$/, '~98');
+    await w.store.addReplica({ ref: pending, tenantId: 'lab', serviceId: 'chat', site: 'beijing', pool: lost.pool, units: 1, requestedMs: T0 + 9 * 60_000 });
+    w.clock.set(T0 + 10 * 60_000);
+    await w.restart().tick();
+    expect(await executor.status(pending, T0 + 10 * 60_000)).toMatchObject({ state: 'running', startedMs: T0 + 10 * 60_000 });
+    expect((await w.store.replicaRuns()).find((r) => r.ref === lost.ref)).toMatchObject({ stoppedMs: T0 + 9 * 60_000 });
+    expect((await w.store.replicaRuns({ live: true })).map((r) => r.ref).sort()).toEqual([...live.slice(1).map((r) => r.ref), pending].sort());
+    expect((await w.store.replicaRuns()).length).toBe(6);
+  });
 });
