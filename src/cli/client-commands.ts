@@ -1,11 +1,13 @@
 /**
- * The CLI as a client of a running service: `kumul jobs submit|list|get|cancel` and `kumul bill`,
- * with `--url` and `--key` (or KUMUL_URL and KUMUL_KEY).
+ * The CLI as a client of a running service: `kumul jobs submit|list|get|cancel`, `kumul bill` and
+ * `kumul services create|demand|list|get|routing|delete`, with `--url` and `--key` (or KUMUL_URL and KUMUL_KEY).
  */
 import type { Command } from 'commander';
 import { ApiCallError, ApiClient } from '../client/api-client.ts';
 import { CliError } from './errors.ts';
 import { readJobsFile } from './files.ts';
+import { readScenarioJson } from '../scenario/load.ts';
+import { userInput } from './options.ts';
 
 interface Connection {
   url: string;
@@ -70,6 +72,67 @@ export function registerClientCommands(program: Command): void {
         const text = o.csv ? await api.request<string>('GET', `${path}&format=csv`, undefined, 'text/csv') : JSON.stringify(await api.request<unknown>('GET', path), null, 2) + '\n';
         process.stdout.write(text);
       }, o),
+  );
+
+  registerServiceClientCommands(program, connected);
+}
+
+/**
+ * `kumul services …` against a running service (docs/services.md, "The service"): a services file's services are
+ * created one by one (the API checks each as the file's checks do; an error names the file and `services[i].<field>`),
+ * a demand file's series are posted to their services, and a service is listed, read, routed or deleted.
+ */
+function registerServiceClientCommands(program: Command, connected: (command: Command) => Command): void {
+  const services = program.commands.find((c) => c.name() === 'services') ?? program.command('services');
+  /** Posts `body`; an API error names the file and the part of it the request came from. */
+  const post = async (api: ApiClient, path: string, body: unknown, file: string, at: string) => {
+    try {
+      return await api.request<unknown>('POST', path, body);
+    } catch (err) {
+      if (!(err instanceof ApiCallError) || err.fields.length === 0) throw err;
+      throw new CliError(err.fields.map((f) => `${file}: ${at}${f.field === 'body' ? '' : `.${f.field}`}: ${f.message}`).join('\n'), 2);
+    }
+  };
+  connected(services.command('create').description('create the services of a services file in a running service').argument('<file>', 'services file (JSON)')).action((file: string, o: Connection) =>
+    call(async (api) => {
+      const json = userInput(() => readScenarioJson(file)) as { services?: unknown[] };
+      if (!Array.isArray(json.services)) throw new CliError(`${file}: services: required: a services file lists its services (docs/services.md)`, 2);
+      for (const [i, service] of json.services.entries()) {
+        await post(api, '/v1/services', service, file, `services[${i}]`);
+        process.stdout.write(`created ${(service as { id?: string }).id}\n`);
+      }
+    }, o),
+  );
+  connected(services.command('demand').description("post a demand file's series to their services").argument('<file>', 'demand file (JSON)')).action((file: string, o: Connection) =>
+    call(async (api) => {
+      const json = userInput(() => readScenarioJson(file)) as { series?: { service?: unknown }[] };
+      if (!Array.isArray(json.series)) throw new CliError(`${file}: series: required: a demand file lists its series (docs/services.md)`, 2);
+      const ids = [...new Set(json.series.map((s) => String(s.service)))];
+      for (const id of ids) {
+        const result = (await post(api, `/v1/services/${encodeURIComponent(id)}/demand`, { ...json, series: json.series.filter((s) => String(s.service) === id) }, file, `series (service '${id}')`)) as { values: number };
+        process.stdout.write(`${id}: ${result.values} values\n`);
+      }
+    }, o),
+  );
+  connected(services.command('list').description("list the key's services")).action((o: Connection) =>
+    call(async (api) => {
+      const { services: list } = await api.request<{ services: { id: string; tenant: string; status: string; spec: { model: string } }[] }>('GET', '/v1/services');
+      for (const s of list) process.stdout.write(`${s.tenant}/${s.id}\t${s.status}\t${s.spec.model}\n`);
+    }, o),
+  );
+  for (const [name, description, suffix] of [
+    ['get', 'a service: replicas per site now, routing, attainment per region (JSON)', ''],
+    ['routing', "a service's routing now, for a load balancer (JSON)", '/routing'],
+  ] as const) {
+    connected(services.command(name).description(description).argument('<id>', 'service id')).action((id: string, o: Connection) =>
+      call(async (api) => void process.stdout.write(`${JSON.stringify(await api.request<unknown>('GET', `/v1/services/${encodeURIComponent(id)}${suffix}`), null, 2)}\n`), o),
+    );
+  }
+  connected(services.command('delete').description('delete a service (its replicas are stopped)').argument('<id>', 'service id')).action((id: string, o: Connection) =>
+    call(async (api) => {
+      await api.request<unknown>('DELETE', `/v1/services/${encodeURIComponent(id)}`);
+      process.stdout.write(`${id}: deleted\n`);
+    }, o),
   );
 }
 

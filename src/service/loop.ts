@@ -584,7 +584,7 @@ export class DispatchLoop {
     this.count.atRisk(active.filter((s) => atRisk(s, nowMs, this.options.replanMinutes * 60_000)).length);
     const busy = new Map<string, number>();
     for (const s of active) if (s.status === 'running' && s.plan) busy.set(`${s.plan.site}/${s.plan.pool}`, (busy.get(`${s.plan.site}/${s.plan.pool}`) ?? 0) + s.job.units);
-    for (const [pool, units] of await this.services.busyUnits()) busy.set(pool, (busy.get(pool) ?? 0) + units);
+    for (const [pool, units] of this.services.busyUnits()) busy.set(pool, (busy.get(pool) ?? 0) + units);
     const slotMs = this.options.slotMinutes * 60_000;
     const scenario = this.options.scenarioWindow(Math.floor(nowMs / slotMs) * slotMs, 1);
     // A site gone from the network loses its series too.

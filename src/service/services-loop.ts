@@ -59,6 +59,8 @@ export class ServicesLoop {
   private readonly count;
   /** Series shown at the last gauge update, to drop those that went. */
   private shown = { replicas: new Set<string>(), attainment: new Set<string>() };
+  /** Units replica runs held at the end of the last tick, by `site/pool`. */
+  private busy = new Map<string, number>();
 
   constructor(private readonly o: ServicesLoopOptions) {
     const m = o.metrics;
@@ -129,6 +131,8 @@ export class ServicesLoop {
     const slotStart = Math.floor(nowMs / slotMs) * slotMs;
     const network = this.o.scenarioWindow(slotStart, 1).network;
     const services = await store.listServices();
+    // Without services (and nothing shown from before) a tick costs one query.
+    if (services.length === 0 && this.shown.replicas.size === 0 && this.shown.attainment.size === 0) return;
     let live = await store.replicaRuns({ live: true });
     // Runs the executor ended on their own (a node failure, a time limit) are over; those it never saw (recorded, then
     // a crash before the submit) are submitted below if the placement keeps them, else just marked stopped.
@@ -162,15 +166,16 @@ export class ServicesLoop {
         for (let i = here.length; i < want; i++) await this.start(s, siteId, pool, replicaRef(this.o.deploymentId, s.tenantId, s.serviceId, siteId, ++n), nowMs);
       }
     }
-    await this.meter(nowMs, placements);
-    await this.gauges(services, placements);
+    await this.meter(nowMs, services, placements);
+    live = await store.replicaRuns({ live: true });
+    this.gauges(services, placements, live);
+    this.busy = new Map();
+    for (const r of live) if (r.startedMs !== null) this.busy.set(`${r.site}/${r.pool}`, (this.busy.get(`${r.site}/${r.pool}`) ?? 0) + r.units);
   }
 
-  /** Units replica runs hold now, by `site/pool` (the loop's idle-power and green-share gauges count them busy). */
-  async busyUnits(): Promise<Map<string, number>> {
-    const busy = new Map<string, number>();
-    for (const r of await this.o.store.replicaRuns({ live: true })) if (r.startedMs !== null) busy.set(`${r.site}/${r.pool}`, (busy.get(`${r.site}/${r.pool}`) ?? 0) + r.units);
-    return busy;
+  /** Units replica runs held at the end of the last tick, by `site/pool` (the loop's idle-power and green-share gauges count them busy). */
+  busyUnits(): ReadonlyMap<string, number> {
+    return this.busy;
   }
 
   /** The run's status noted (started, ended); null when the executor never saw it, undefined when it could not be asked. */
@@ -229,11 +234,11 @@ export class ServicesLoop {
    * power curve × PUE; full load where no placement is stored), its cold start's energy in its first slot, renewables
    * shared in proportion to energy with the batch runs and the replicas metered at once, the rest from the grid.
    */
-  private async meter(nowMs: number, current: Map<string, ServicePlacementSlot>): Promise<void> {
+  private async meter(nowMs: number, all: readonly StoredService[], current: Map<string, ServicePlacementSlot>): Promise<void> {
     const { store } = this.o;
     const slotMs = this.o.slotMinutes * 60_000;
     const nowSlot = Math.floor(nowMs / slotMs) * slotMs;
-    const services = new Map((await store.listServices()).map((s) => [key(s), s]));
+    const services = new Map(all.map((s) => [key(s), s]));
     type Segment = { run: ReplicaRun; spec: ServiceSpec; slotStart: number; fromMs: number; toMs: number; energyKWh: number };
     const segments: Segment[] = [];
     const siteLoad = new Map<string, number>();
@@ -299,9 +304,9 @@ export class ServicesLoop {
     }
   }
 
-  private async gauges(services: StoredService[], placements: Map<string, ServicePlacementSlot>): Promise<void> {
+  private gauges(services: StoredService[], placements: Map<string, ServicePlacementSlot>, live: readonly ReplicaRun[]): void {
     const running = new Map<string, number>();
-    for (const r of await this.o.store.replicaRuns({ live: true })) if (r.startedMs !== null) running.set(`${key(r)}\u0000${r.site}`, (running.get(`${key(r)}\u0000${r.site}`) ?? 0) + 1);
+    for (const r of live) if (r.startedMs !== null) running.set(`${key(r)}\u0000${r.site}`, (running.get(`${key(r)}\u0000${r.site}`) ?? 0) + 1);
     const replicas = new Set<string>();
     const attainment = new Set<string>();
     for (const s of services) {
