@@ -3,7 +3,7 @@
  * metrics, the network the service runs on, a way to ask the loop for an early cycle, and live events.
  * Built by the serve command (src/cli/serve-command.ts) and by tests.
  */
-import type { Network, UserRegion } from '../core/model/types.ts';
+import type { Network } from '../core/model/types.ts';
 import type { Outage } from '../exec/port.ts';
 import type { Executor } from '../exec/port.ts';
 import type { Store } from '../store/port.ts';
@@ -19,8 +19,6 @@ export interface ServiceContext {
   metrics: Metrics;
   /** The sites, pools and links jobs are validated against (origin, allowed sites, pool class). */
   network(): Network;
-  /** The scenario's user regions, which services' demand and routing name (inference services, docs/services.md); none when absent. */
-  userRegions?(): readonly UserRegion[];
   /**
    * The stored scenario document the network comes from, which the operator's scenario routes change;
    * a running service has one, tests of other routes may leave it out (those routes then answer 404).
