@@ -7,7 +7,7 @@
  * cost, not billed to tenants. Plans (src/core/dispatch/plan.ts) and the simulator report it; docs/energy-model.md.
  */
 import { idleUnitFacilityKW } from '../model/power.ts';
-import type { Site, SiteSignals, TimeGrid } from '../model/types.ts';
+import type { Pool, Site, SiteSignals, TimeGrid } from '../model/types.ts';
 
 export const POWER_POLICIES = ['always-on', 'sleep'] as const;
 export type PowerPolicyName = (typeof POWER_POLICIES)[number];
@@ -19,6 +19,18 @@ export interface PowerPolicy {
 }
 
 export const ALWAYS_ON: PowerPolicy = { policy: 'always-on', reserveShare: 0 };
+
+/** Nodes kept awake under the policy for work that holds `heldUnits` of the pool: every node, or (sleep, pools with powerStates) the nodes the work fills plus the reserve. */
+export function nodesOn(pool: Pool, heldUnits: number, power: PowerPolicy): number {
+  const nodes = Math.floor(pool.units / pool.unitsPerNode);
+  if (power.policy !== 'sleep' || !pool.powerStates) return nodes;
+  return Math.min(nodes, Math.ceil(heldUnits / pool.unitsPerNode - 1e-9) + reserveNodes(pool, power));
+}
+
+/** Nodes kept awake beyond the work's under the sleep policy: the reserve share of the pool's nodes, rounded up. */
+export function reserveNodes(pool: Pool, power: PowerPolicy): number {
+  return Math.ceil(power.reserveShare * Math.floor(pool.units / pool.unitsPerNode) - 1e-9);
+}
 
 /** What the work holds of one pool per slot. */
 export interface PoolLoad {
@@ -72,12 +84,11 @@ export function idleFigures(
       const nodes = Math.floor(pool.units / pool.unitsPerNode);
       const idleKW = idleUnitFacilityKW(pool, site.pue);
       const states = power.policy === 'sleep' ? pool.powerStates : undefined;
-      const reserve = states ? Math.ceil(power.reserveShare * nodes - 1e-9) : 0;
       let onBefore = -1;
       for (let t = range.from; t < range.to; t++) {
         const held = load?.heldUnits[t] ?? 0;
         const busy = load?.busyUnitHours[t] ?? 0;
-        const on = states ? Math.min(nodes, Math.ceil(held / pool.unitsPerNode - 1e-9) + reserve) : nodes;
+        const on = nodesOn(pool, held, power);
         const idleUnitHours = Math.max(0, on * pool.unitsPerNode * h - busy);
         let kWh = idleUnitHours * idleKW;
         figures.idleUnitHours += idleUnitHours;
