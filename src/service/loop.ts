@@ -24,7 +24,7 @@
  */
 import type { Scenario, Site, SiteSignals } from '../core/model/types.ts';
 import { busyUnitFacilityKW, siteLoadNow } from '../core/model/power.ts';
-import { ALWAYS_ON, type PowerPolicy } from '../core/energy/idle.ts';
+import { ALWAYS_ON } from '../core/energy/idle.ts';
 import { computeRoutes } from '../core/network/routes.ts';
 import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
 import { dispatch, type PlannedJob } from '../core/dispatch/plan.ts';
@@ -72,8 +72,6 @@ export interface LoopOptions {
   log?: (line: string) => void;
   /** Bounds each cycle's plan (its LP relaxation) when given; the runtime passes HiGHS. */
   solver?: LpSolver;
-  /** How idle nodes are powered (`kumul serve --power`; default always on): cycles plan with it and the loop sets nodes asleep (IdleMeter). */
-  power?: PowerPolicy;
 }
 
 /** The largest LP a cycle's bound builds (beyond it slots merge into blocks: bound.ts); about 0.5 s with HiGHS here. */
@@ -141,7 +139,7 @@ export class DispatchLoop {
     // Every site's metered counters exist from the start at 0, so that Prometheus sees a site's first run as an increase.
     for (const site of options.ctx.network().sites) for (const counter of [this.count.energy, this.count.green, this.count.carbon]) counter(0, { site: site.id });
     this.unplacedMetrics = new UnplacedMetrics(m);
-    this.idle = new IdleMeter(m, options.executor, options.power ?? ALWAYS_ON, options.log ?? (() => {}));
+    this.idle = new IdleMeter(m, options.executor, options.ctx.power ?? ALWAYS_ON, options.log ?? (() => {}));
   }
 
   /** Asks for a dispatch cycle at the next tick (new or cancelled jobs). */

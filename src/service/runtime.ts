@@ -85,7 +85,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const capability = o.capability === 'measured' ? new MeasuredCapability(store) : null;
   await capability?.refresh();
   const live = await openLiveEvents(o.dbUrl, metrics, o.log);
-  const ctx: ServiceContext = { store, clock, metrics, network: () => (capability ? capability.network(scenario.network()) : scenario.network()), scenario, live, wake: () => loop?.wake() };
+  const ctx: ServiceContext = { store, clock, metrics, network: () => (capability ? capability.network(scenario.network()) : scenario.network()), scenario, live, wake: () => loop?.wake(), ...(o.power ? { power: o.power } : {}) };
   if (o.executors) checkAgainstNetwork(o.executors, scenario.network(), o.executors.file);
   // After the checks: a new id is the last thing decided before the loop may start runs under it.
   const deployment = await deploymentOf(store, o, clock.nowMs()).catch(async (err: unknown) => {
@@ -113,7 +113,6 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       replanMinutes: o.replanMinutes,
       horizonHours: o.horizonHours,
       forecastSmoothingMinutes: o.forecastSmoothingMinutes ?? 0,
-      ...(o.power ? { power: o.power } : {}),
       ...(capability ? { withheld: () => capability.withheld() } : {}),
       log: o.log,
       solver,

@@ -452,7 +452,7 @@ describe('dispatch loop', () => {
 
   it('with --power sleep, keeps awake only the nodes work needs now or within their wake-up time plus the reserve, and meters sleep and wake-ups', async () => {
     metrics = new Metrics();
-    loop = new DispatchLoop({ ...loopOptions, ctx: { ...loopOptions.ctx, metrics }, power: { policy: 'sleep', reserveShare: 0.1 } });
+    loop = new DispatchLoop({ ...loopOptions, ctx: { ...loopOptions.ctx, metrics, power: { policy: 'sleep', reserveShare: 0.1 } } });
     // 16 units (two nodes of 8) that must run at hami from 06:00 to 08:00.
     const at = T0 + 6 * HOUR;
     expect((await store.submitJobs('lab', [spec('s', { releaseMs: at, deadlineMs: at + 2 * HOUR, units: 16, origin: 'hami', inputGb: 0, allowedSites: ['hami'] })], T0)).ok).toBe(true);
