@@ -12,6 +12,7 @@ import type { LiveEvents } from './live-events.ts';
 import type { LeadershipView } from './leadership.ts';
 import type { Metrics } from './metrics.ts';
 import type { ScenarioState } from './scenario-state.ts';
+import type { PowerPolicy } from '../core/energy/idle.ts';
 
 export interface ServiceContext {
   store: Store;
@@ -37,4 +38,6 @@ export interface ServiceContext {
   executor?: Executor;
   /** Which instance runs the dispatch loop (src/service/leadership.ts); absent without a runtime (tests of routes). */
   leadership?(): LeadershipView;
+  /** How idle nodes are powered (`kumul serve --power`); absent: always on. */
+  power?: PowerPolicy;
 }
