@@ -35,7 +35,7 @@ import type { Objective } from '../core/dispatch/objective.ts';
 import type { LpSolver } from '../core/lp/model.ts';
 import { RunRejected, type Executor, type Outage, type RunStatus } from '../exec/port.ts';
 import { ACTIVE_STATUSES } from '../store/lifecycle.ts';
-import type { JobStatus, StoredJob, UnplacedItem } from '../store/port.ts';
+import { LeaseLost, type JobStatus, type StoredJob, type UnplacedItem } from '../store/port.ts';
 import { allJobs } from '../store/all-jobs.ts';
 import { isDeploymentId } from '../store/deployment.ts';
 import type { ServiceContext } from './context.ts';
@@ -448,7 +448,8 @@ export class DispatchLoop {
   /**
    * Places the active services over the look-ahead (`horizonHours` from the slot now) around the batch work already
    * decided, on the forecasts, with the cycle's objective; returns their units and energy per slot for batch to keep.
-   * Without a solver (tests of batch alone) services are not placed, which is logged once.
+   * Without a solver (tests of batch alone) services are not placed, which is logged once. When the placement fails
+   * (the solver), batch planning goes on around the replicas running, and the failure is logged and counted.
    */
   private async placeServices(nowMs: number, startMs: number, decided: StoredJob[]): Promise<CommittedUse[]> {
     const solver = this.options.solver;
@@ -464,8 +465,13 @@ export class DispatchLoop {
     const forecasts: Record<string, SiteSignals> = Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.forecast]));
     const { objective } = this.options.dispatch();
     const scores = Object.entries(objective.weights).map(([name, weight]) => ({ plugin: this.registry.score(name), weight: weight as number }));
-    const cycle = await this.services.place(nowMs, scenario, forecasts, decided.flatMap((s) => committedUse(scenario, s, nowMs)), solver, scores, objective.name);
-    return cycle.committed;
+    try {
+      return (await this.services.place(nowMs, scenario, forecasts, decided.flatMap((s) => committedUse(scenario, s, nowMs)), solver, scores, objective.name)).committed;
+    } catch (err) {
+      // A failed placement (the solver) must not stop batch planning: the replicas running keep their units.
+      if (err instanceof LeaseLost) throw err;
+      return this.services.heldUse(scenario, err);
+    }
   }
 
   /**

@@ -13,7 +13,7 @@
 import type { CommittedUse } from '../core/dispatch/cycle.ts';
 import type { ScorePlugin } from '../core/dispatch/framework.ts';
 import type { LpSolver } from '../core/lp/model.ts';
-import { powerAtLoadW } from '../core/model/power.ts';
+import { busyUnitFacilityKW, powerAtLoadW } from '../core/model/power.ts';
 import type { Pool, Scenario, SiteSignals } from '../core/model/types.ts';
 import { replicaRequestsPerS, type DemandSeries, type ServiceSpec } from '../core/services/model.ts';
 import { servicesPlan } from '../core/services/plan.ts';
@@ -73,6 +73,7 @@ export class ServicesLoop {
       energy: m.counter('kumul_service_energy_joules_total', 'Facility energy of replica runs metered (warm-up included), by site, joules'),
       carbon: m.counter('kumul_service_carbon_grams_total', 'Emissions of replica runs metered, by site, grams CO2'),
       gap: m.gauge('kumul_services_gap_percent', "Gap of the last services placement to its proven lower bound, percent"),
+      failures: m.counter('kumul_services_placement_failures_total', 'Services placements that failed (the solver); the replicas running kept their units and placement'),
     };
   }
 
@@ -122,6 +123,23 @@ export class ServicesLoop {
     for (const w of plan.warnings) this.o.log?.(`services placement: ${w}`);
     this.count.gap(plan.bound.gapPct);
     return { committed: plan.committed, gapPct: plan.bound.gapPct, services: services.length };
+  }
+
+  /**
+   * What the replicas running now hold over `scenario`'s grid (their units at full power in every slot): what batch
+   * keeps off when a placement failed, so that the replicas keep their units until the next one succeeds.
+   */
+  async heldUse(scenario: Scenario, failure: unknown): Promise<CommittedUse[]> {
+    this.count.failures(1);
+    this.o.log?.(`services placement failed: ${failure instanceof Error ? failure.message : String(failure)}; the replicas running keep their units and their placement until the next cycle`);
+    const { grid } = scenario;
+    const hours = grid.slotMinutes / 60;
+    const slots = Array.from({ length: grid.slots }, (_, t) => t);
+    return (await this.o.store.replicaRuns({ live: true })).flatMap((r) => {
+      const site = scenario.network.sites.find((x) => x.id === r.site);
+      const pool = site?.pools.find((p) => p.id === r.pool);
+      return site && pool ? [{ siteId: r.site, poolId: r.pool, units: r.units, slots, energyKWh: slots.map(() => r.units * busyUnitFacilityKW(pool, site.pue) * hours) }] : [];
+    });
   }
 
   /** Replicas to the placement of the slot now, ended runs noted, metering up to now; then the gauges. */

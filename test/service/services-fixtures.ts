@@ -17,6 +17,7 @@ import { ScenarioState } from '../../src/service/scenario-state.ts';
 import { SimulatedExecutor } from '../../src/exec/simulated.ts';
 import type { Executor } from '../../src/exec/port.ts';
 import { loadHighsSolver } from '../../src/solver/highs.ts';
+import type { LpSolver } from '../../src/core/lp/model.ts';
 import type { ServiceContext } from '../../src/service/context.ts';
 
 export const T0 = Date.parse('2026-06-01T00:00:00Z');
@@ -39,8 +40,8 @@ export interface ServicesWorld {
   close(): Promise<void>;
 }
 
-/** A service with the loop and the API on one store, over `executor` (the simulated one by default). */
-export async function servicesWorld(executor: Executor = new SimulatedExecutor(), objective = 'carbon'): Promise<ServicesWorld> {
+/** A service with the loop and the API on one store, over `executor` (the simulated one by default) and `solver` (HiGHS by default). */
+export async function servicesWorld(executor: Executor = new SimulatedExecutor(), objective = 'carbon', solver?: LpSolver): Promise<ServicesWorld> {
   const store = await openStore(`sqlite:${join(mkdtempSync(join(tmpdir(), 'kumul-services-')), 'kumul.db')}`);
   const deploymentId = (await store.deployment(T0)).id;
   const clock = new FixedClock(T0);
@@ -59,7 +60,7 @@ export async function servicesWorld(executor: Executor = new SimulatedExecutor()
     replanMinutes: 60,
     horizonHours: SLOTS,
     log: (line) => logged.push(line),
-    solver: await loadHighsSolver(),
+    solver: solver ?? (await loadHighsSolver()),
   };
   loop = new DispatchLoop(loopOptions);
   const app = buildApp(ctx);

@@ -10,6 +10,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../src/store/port.ts';
 import { SimulatedExecutor } from '../../src/exec/simulated.ts';
 import { roundTripsMs } from '../../src/core/services/model.ts';
+import { loadHighsSolver } from '../../src/solver/highs.ts';
+import type { LpSolver } from '../../src/core/lp/model.ts';
 import { HOUR, SLOTS, T0, demand, service, servicesWorld, type ServicesWorld } from './services-fixtures.ts';
 
 /** `values` for the first slots, then `rest` up to SLOTS. */
@@ -191,5 +193,38 @@ describe('services in the dispatch loop', () => {
     expect((await w.store.replicaRuns()).find((r) => r.ref === lost.ref)).toMatchObject({ stoppedMs: T0 + 9 * 60_000 });
     expect((await w.store.replicaRuns({ live: true })).map((r) => r.ref).sort()).toEqual([...live.slice(1).map((r) => r.ref), pending].sort());
     expect((await w.store.replicaRuns()).length).toBe(6);
+  });
+  it('plans batch around the replicas running when a services placement fails, and says so', async () => {
+    const highs = await loadHighsSolver();
+    let broken = false;
+    // Broken: the next call fails (the services placement solves first in a cycle), as HiGHS does when it aborts.
+    const solver: LpSolver = (model, options) => {
+      if (broken) {
+        broken = false;
+        throw new Error('HiGHS aborted');
+      }
+      return highs(model, options);
+    };
+    await w.close();
+    w = await servicesWorld(executor, 'carbon', solver);
+    await w.call(w.keys.lab, 'POST', '/v1/services', service('chat', { sites: ['urumqi'] }));
+    await w.call(w.keys.lab, 'POST', '/v1/services/chat/demand', demand('chat', { beijing: shape([], 250) }));
+    await w.loop.tick();
+    const running = (await w.store.replicaRuns({ live: true })).length;
+    expect(running).toBeGreaterThan(16);
+    // The solver fails for the services' LPs: a job that could take urumqi's units must wait for them all the same.
+    broken = true;
+    const job: JobSpec = { id: 'big', class: 'training', poolClass: 'ai', units: 16, durationS: 3600, releaseMs: T0, deadlineMs: T0 + 40 * HOUR, origin: 'urumqi', inputGb: 0, interruptible: false, allowedSites: ['urumqi'] };
+    await w.store.submitJobs('lab', [job], T0);
+    w.clock.set(T0 + 15 * 60_000);
+    w.loop.wake();
+    await w.loop.tick();
+    expect(w.logged.some((l) => /services placement failed: .*HiGHS aborted; the replicas running keep their units/.test(l))).toBe(true);
+    expect(w.metrics.render()).toMatch(/^kumul_services_placement_failures_total 1$/m);
+    expect((await w.store.replicaRuns({ live: true })).length).toBe(running);
+    // Not placed on the units the replicas hold (32 − running < 16) over the services' look-ahead: after it.
+    const planned = await w.store.getJob({ tenantId: 'lab', jobId: 'big' });
+    expect(planned!.plan).not.toBeNull();
+    expect(Date.parse(planned!.plan!.runs[0].start)).toBeGreaterThanOrEqual(T0 + SLOTS * HOUR);
   });
 });
