@@ -17,7 +17,7 @@ import 'echarts/lib/chart/line.js';
 import 'echarts/lib/component/grid.js';
 import 'echarts/lib/component/legend.js';
 import 'echarts/lib/component/title.js';
-import type { PolicyResult, SimReport } from './report.ts';
+import type { PolicyResult, ServicesResult, SimReport } from './report.ts';
 
 echarts.use([SVGRenderer]);
 
@@ -48,6 +48,7 @@ export function renderReportHtml(report: SimReport): string {
     costCarbonSection(report),
     carbonIntensitySection(report),
     differencesSection(report, detailed.length),
+    servicesSection(report),
     ...report.policies.map((p, i) => policySection(p, i, i < detailed.length)),
   ]
     .filter((part) => part !== '')
@@ -204,6 +205,58 @@ function differencesSection(r: SimReport, detailedCount: number): string {
       figure({ key: 'diff-util', ...util, caption: `Utilisation per site, percentage points: ${who}.`, alt: `Line charts, one per site, of the utilisation of ${who}, percentage points.` }),
     ].join('\n'),
   );
+}
+
+/**
+ * Services run with the jobs: each policy's services and the nearest-site baseline side by side (totals, attainment
+ * per region, per site), the comparison, and the first pre-emptions with their reasons.
+ */
+function servicesSection(r: SimReport): string {
+  const s = r.services;
+  if (!s) return '';
+  const runs: [string, ServicesResult][] = [...r.policies.flatMap((p): [string, ServicesResult][] => (p.services ? [[`${p.policy}`, p.services]] : [])), [`nearest-site baseline (${s.baseline.policy})`, s.baseline]];
+  const cols = [{ label: 'Figure' }, ...runs.map(([name]) => ({ label: name, num: true }))];
+  const rows: [string, (x: ServicesResult) => string][] = [
+    ['Requests', (x) => num(x.totals.requests)],
+    ['Within the latency objective (%)', (x) => fixed(x.totals.attainmentPct, 2)],
+    ['Energy (kWh)', (x) => num(x.totals.energyKWh)],
+    ['Green share (%)', (x) => pct(x.totals.greenShare)],
+    ['Cost (yuan)', (x) => num(x.totals.costYuan)],
+    ['Carbon (kg CO2)', (x) => num(x.totals.carbonKg)],
+    ['Replica-hours', (x) => num(x.totals.replicaHours)],
+    ['… of which started for bursts', (x) => num(x.totals.extraReplicaHours)],
+    ['Cold starts', (x) => num(x.totals.coldStarts)],
+    ['Burst requests no unit could serve', (x) => num(x.totals.burstUnservedRequests)],
+    ['Batch runs pre-empted (jobs)', (x) => `${num(x.preemptions.count)} (${num(x.preemptions.jobs)})`],
+    ['Bound gap on the forecasts (%)', (x) => (x.bound.gapPct === null ? 'n/a' : fixed(x.bound.gapPct, 2))],
+  ];
+  const totals = table('Services under each policy and under the nearest-site baseline, accounted with actual demand and signals', cols, rows.map(([label, f]) => [label, ...runs.map(([, x]) => f(x))]));
+  const regions = s.baseline.regions.map((b) => [b.region, ...runs.map(([, x]) => fixed(x.regions.find((y) => y.region === b.region)?.attainmentPct ?? NaN, 2)), num(b.requests)]);
+  const regionTable = table('Services: objective attainment per region (% of requests within the latency objective)', [{ label: 'Region' }, ...runs.map(([name]) => ({ label: name, num: true })), { label: 'Requests', num: true }], regions);
+  const siteIds = [...new Set(runs.flatMap(([, x]) => x.sites.map((y) => y.site)))];
+  const siteTable = table(
+    'Services: energy per site (kWh, green share %)',
+    [{ label: 'Site' }, ...runs.map(([name]) => ({ label: name, num: true }))],
+    siteIds.map((site) => [site, ...runs.map(([, x]) => {
+      const y = x.sites.find((z) => z.site === site);
+      return y ? `${num(y.energyKWh)} (${pct(share(y.greenKWh, y.energyKWh))} %)` : '0';
+    })]),
+  );
+  const versus = table(
+    'Services against the nearest-site baseline',
+    [{ label: 'Policy' }, { label: 'Cost (%)', num: true }, { label: 'Carbon (%)', num: true }, { label: 'Green share (points)', num: true }, { label: 'Attainment (points)', num: true }],
+    s.versusBaseline.map((v) => [v.policy, signed(v.costPct), signed(v.carbonPct), signed(v.greenSharePts), signed(v.attainmentPts)]),
+  );
+  const first = r.policies.find((p) => p.services && p.services.preemptions.count > 0);
+  const preemptions = first
+    ? table(
+        `Batch runs pre-empted under ${first.policy} (first ${first.services!.preemptions.first.length} of ${first.services!.preemptions.count})`,
+        [{ label: 'Slot start (UTC)' }, { label: 'Job' }, { label: 'Pool' }, { label: 'Units', num: true }, { label: 'Why: service at site for region, req/s over forecast' }],
+        first.services!.preemptions.first.map((x) => [dateTime(x.start), x.job, x.pool, num(x.units), x.reasons.map((y) => `${y.service} at ${y.site} for ${y.region}, ${signed(y.requestsPerSOverForecast)}`).join('; ')]),
+      )
+    : '<p>No batch run was pre-empted.</p>';
+  const note = `<p>Services are placed first, on the forecast (${esc(s.forecast)}); batch fills the units left. Actual demand: ${esc(s.actual)}. A request is within the objective when its site served no more than its capacity in that minute; bursts above the planned capacity start replicas on free units, then on units of interruptible batch runs (pre-empted), never of non-interruptible ones.</p>`;
+  return section('services', 'Services', [note, totals, versus, regionTable, siteTable, preemptions].join('\n'));
 }
 
 /** One policy: its energy mix and utilisation over time (when detailed), and its site, pool and link tables. */

@@ -1,0 +1,258 @@
+/**
+ * Inference services in the simulator, with batch (issue 12 item 5, docs/simulator.md "Services and batch together").
+ * Called by `kumul simulate --services --demand`, the benchmark and the tests; pure (the solver is passed in).
+ *
+ * Services are placed first, on forecasts: the demand file and the scenario's forecast signals, by the services
+ * placement (core/services/placement.ts; `routing: 'nearest'` for the baseline that keeps replicas at the sites
+ * nearest their users). The forecasts do not change as simulated time passes (a scenario has one forecast series),
+ * so the placement is made once over the period and each cycle commits its slots before batch is planned (the
+ * engine's `FirstClaim`); batch fills the units left. In each slot the actual demand arrives (forecast × error ×
+ * a minute profile, src/services/actual-demand.ts) and is routed with the plan's weights; where the slot's load at
+ * the service's percentile minute exceeds the planned capacity, extra replicas start for that slot on units nobody
+ * holds or, through core/services/preempt.ts, on units of interruptible batch runs, which pause until the next
+ * cycle. Afterwards the services are accounted with actuals: requests served within the objective minute by minute
+ * (a site serves at most its capacity each minute; what is above is late), energy at the load served.
+ */
+import type { CommittedUse } from '../core/dispatch/cycle.ts';
+import type { ScorePlugin } from '../core/dispatch/framework.ts';
+import type { LpSolver } from '../core/lp/model.ts';
+import { powerAtLoadW } from '../core/model/power.ts';
+import type { Scenario, SiteSignals } from '../core/model/types.ts';
+import type { DemandSeries, ServiceSpec } from '../core/services/model.ts';
+import { place, prepare, servingCapacityRps, type Placement, type Prepared } from '../core/services/placement.ts';
+import { accountPlacement } from '../core/services/plan.ts';
+import { preemptForBurst, type BurstNeed, type PreemptReason } from '../core/services/preempt.ts';
+import type { SlotUse } from '../core/energy/accounting.ts';
+import { simulate, type ClaimRun, type FirstClaim, type SimOutcome, type SimulationInput } from './engine.ts';
+
+/** What arrives, against the forecast: per service id and slot of the period. */
+export interface ActualDemand {
+  /** Actual slot mean ÷ forecast slot mean. */
+  factor: Record<string, Float64Array>;
+  /** Load in each minute of the slot ÷ the slot's mean (mean 1). */
+  minuteProfile: Record<string, Float64Array[]>;
+  /** How it was made, for the report. */
+  source: string;
+}
+
+export interface ServicesSimInput {
+  /** The simulator's scenario (its grid starts at the simulated period's start). */
+  scenario: Scenario;
+  /** Slots of the simulated period (services run in these). */
+  periodSlots: number;
+  services: readonly ServiceSpec[];
+  /** The forecast, on the period's slots. */
+  forecast: readonly DemandSeries[];
+  actual: ActualDemand;
+  routing: 'objective' | 'nearest';
+  solver: LpSolver;
+  scores: readonly { plugin: ScorePlugin; weight: number }[];
+  objectiveName: string;
+}
+
+/** One pre-emption: a batch job paused in a slot so that a service could add replicas. */
+export interface Preemption {
+  slot: number;
+  jobId: string;
+  /** `site/pool`. */
+  pool: string;
+  units: number;
+  reasons: PreemptReason[];
+}
+
+/** What the services did, before pricing: energy per service and site, requests per region. */
+export interface ServicesOutcome {
+  routing: 'objective' | 'nearest';
+  /** Facility energy per (service, site) over the period's slots; priced with batch by the report. */
+  uses: (SlotUse & { service: string })[];
+  regions: { region: string; requests: number; withinObjective: number }[];
+  perService: { service: string; requests: number; withinObjective: number; replicaHours: number; extraReplicaHours: number; coldStarts: number }[];
+  /** Requests/s the bursts lacked after every extra replica the units allowed, summed over slots × slot seconds. */
+  burstUnservedRequests: number;
+  preemptions: Preemption[];
+  /** The placement's bound on the forecasts (NaN for the baseline, whose LP prices round trips). */
+  bound: { value: number; planValue: number; gapPct: number; method: string };
+}
+
+/** The services as a first claim on the pools, and the accounting after the run. */
+export interface ServicesSim {
+  claim: FirstClaim;
+  outcome(): ServicesOutcome;
+}
+
+const EPS = 1e-9;
+
+/** Places the services on the forecasts and returns the engine's first claim with its accounting. */
+export function servicesSim(input: ServicesSimInput): ServicesSim {
+  const { scenario } = input;
+  const grid = { startMs: scenario.grid.startMs, slotMinutes: scenario.grid.slotMinutes, slots: input.periodSlots };
+  const forecasts: Record<string, SiteSignals> = Object.fromEntries(
+    Object.entries(scenario.signals).map(([id, pair]) => [
+      id,
+      { priceYuanPerKWh: pair.forecast.priceYuanPerKWh.slice(0, grid.slots), carbonGPerKWh: pair.forecast.carbonGPerKWh.slice(0, grid.slots), renewableKW: pair.forecast.renewableKW.slice(0, grid.slots) },
+    ]),
+  );
+  const p = prepare({ network: scenario.network, grid, signals: forecasts, userRegions: scenario.userRegions ?? [], services: input.services, demand: input.forecast }, input.scores, input.routing);
+  const placement = place(p, { solver: input.solver, scores: input.scores, routing: input.routing });
+  const planned = accountPlacement(p, placement, { objectiveName: input.objectiveName, scenarioId: scenario.id });
+  const sites = scenario.network.sites;
+  /** extra[k][j][t]: replicas added for a burst. */
+  const extra = p.services.map(() => sites.map(() => new Int32Array(grid.slots)));
+  const preemptions: Preemption[] = [];
+  const poolKey = (k: number, j: number) => `${sites[j].id}/${p.services[k].pool[j]!.id}`;
+  const plannedUnits = plannedUnitsBySlot(p, placement);
+  const poolUnits = new Map<string, number>(sites.flatMap((s) => s.pools.map((q): [string, number] => [`${s.id}/${q.id}`, q.units])));
+
+  const claim: FirstClaim = {
+    committed: planned.committed,
+    atSlot(t: number, runs: readonly ClaimRun[], batchUnits: ReadonlyMap<string, number>) {
+      if (t >= grid.slots) return { preempt: [], added: [] };
+      const needs: BurstNeed[] = [];
+      p.services.forEach((c, k) => {
+        const f = input.actual.factor[c.spec.id]?.[t] ?? 1;
+        const q = quantile(input.actual.minuteProfile[c.spec.id]?.[t], c.spec.latency.percentile);
+        const perExtra = c.capacityRps * (1 - c.warmShare);
+        for (const j of c.sites) {
+          const loadRps = f * routedRps(placement, k, j, t);
+          const capacity = plannedCapacity(p, placement, k, j, t);
+          const deficitRps = loadRps * q - capacity;
+          if (deficitRps <= EPS || perExtra <= EPS) continue;
+          const regions = p.regions.flatMap((r, i) => (placement.servedRps[k][i][j][t] > EPS ? [{ region: r.id, forecastRps: c.demandRps[i][t], actualRps: c.demandRps[i][t] * f }] : []));
+          needs.push({ service: c.spec.id, site: sites[j].id, pool: poolKey(k, j), unitsPerReplica: c.spec.unitsPerReplica, replicas: Math.ceil(deficitRps / perExtra - EPS), deficitRps, rpsPerReplica: perExtra, regions });
+        }
+      });
+      if (needs.length === 0) return { preempt: [], added: [] };
+      const free: Record<string, number> = {};
+      for (const need of needs) free[need.pool] = (poolUnits.get(need.pool) ?? 0) - (batchUnits.get(need.pool) ?? 0) - (plannedUnits.get(need.pool)?.[t] ?? 0);
+      const result = preemptForBurst(needs, free, runs.map((r) => ({ id: r.jobId, pool: r.pool, units: r.units, interruptible: r.interruptible })));
+      const added: CommittedUse[] = [];
+      for (const g of result.grants) {
+        if (g.replicas === 0) continue;
+        const k = p.services.findIndex((c) => c.spec.id === g.service);
+        const j = sites.findIndex((s) => s.id === g.site);
+        extra[k][j][t] += g.replicas;
+        const c = p.services[k];
+        const pool = c.pool[j]!;
+        // Planned energy of the extra replicas: at full load (the burst), with their cold start.
+        const kWh = ((g.replicas * c.spec.unitsPerReplica * powerAtLoadW(pool.powerCurve, 1) * p.slotHours) / 1000 + g.replicas * c.spec.coldStart.energyKWh) * sites[j].pue;
+        added.push({ siteId: sites[j].id, poolId: pool.id, units: g.replicas * c.spec.unitsPerReplica, slots: [t], energyKWh: [kWh] });
+      }
+      for (const run of result.preempted) preemptions.push({ slot: t, jobId: run.run, pool: run.pool, units: run.units, reasons: run.reasons });
+      return { preempt: result.preempted.map((r) => r.run), added };
+    },
+  };
+
+  return {
+    claim,
+    outcome: () => account(p, placement, extra, input, preemptions, planned.bound),
+  };
+}
+
+/** Requests/s the plan routes to site j for service k in slot t (forecast). */
+function routedRps(placement: Placement, k: number, j: number, t: number): number {
+  let sum = 0;
+  for (const byRegion of placement.servedRps[k]) sum += byRegion[j][t];
+  return sum;
+}
+
+/** Requests/s the planned replicas of service k at site j serve in slot t, after the warm-up of those started. */
+function plannedCapacity(p: Prepared, placement: Placement, k: number, j: number, t: number): number {
+  const n = placement.replicas[k][j][t];
+  const prev = t === 0 ? p.initial[k][j] : placement.replicas[k][j][t - 1];
+  return servingCapacityRps(p.services[k], n, prev);
+}
+
+/** Units the planned replicas hold per `site/pool` and slot. */
+function plannedUnitsBySlot(p: Prepared, placement: Placement): Map<string, Int32Array> {
+  const out = new Map<string, Int32Array>();
+  const sites = p.problem.network.sites;
+  p.services.forEach((c, k) =>
+    c.sites.forEach((j) => {
+      const key = `${sites[j].id}/${c.pool[j]!.id}`;
+      if (!out.has(key)) out.set(key, new Int32Array(p.slots));
+      const units = out.get(key)!;
+      for (let t = 0; t < p.slots; t++) units[t] += placement.replicas[k][j][t] * c.spec.unitsPerReplica;
+    }),
+  );
+  return out;
+}
+
+/** The minute load at a percentile (nearest rank) of a slot's profile, ÷ the slot's mean; 1 without a profile. */
+export function quantile(profile: Float64Array | undefined, percentile: number): number {
+  if (!profile || profile.length === 0) return 1;
+  const sorted = Float64Array.from(profile).sort();
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((percentile / 100) * sorted.length) - 1))];
+}
+
+/**
+ * Requests/s served within the objective by a site of `capacityRps` whose slot mean load is `loadRps` with the given
+ * minute profile: each minute serves up to its capacity; the rest of that minute's requests are late.
+ */
+export function withinObjectiveRps(loadRps: number, capacityRps: number, profile: Float64Array | undefined): number {
+  if (!profile || profile.length === 0) return Math.min(loadRps, capacityRps);
+  let sum = 0;
+  for (const m of profile) sum += Math.min(loadRps * m, capacityRps);
+  return sum / profile.length;
+}
+
+/** The services accounted with actual demand: requests within the objective per region, energy per service and site. */
+function account(p: Prepared, placement: Placement, extra: Int32Array[][], input: ServicesSimInput, preemptions: Preemption[], bound: ServicesOutcome['bound']): ServicesOutcome {
+  const sites = p.problem.network.sites;
+  const slotS = p.problem.grid.slotMinutes * 60;
+  const regions = p.regions.map((r) => ({ region: r.id, requests: 0, withinObjective: 0 }));
+  const uses: ServicesOutcome['uses'] = [];
+  let burstUnservedRequests = 0;
+  const perService = p.services.map((c, k) => {
+    const totals = { service: c.spec.id, requests: 0, withinObjective: 0, replicaHours: 0, extraReplicaHours: 0, coldStarts: 0 };
+    const factor = input.actual.factor[c.spec.id];
+    const profiles = input.actual.minuteProfile[c.spec.id];
+    for (const j of c.sites) {
+      const use: ServicesOutcome['uses'][number] = { service: c.spec.id, siteId: sites[j].id, slots: [], energyKWh: [], transfer: null };
+      const pool = c.pool[j]!;
+      for (let t = 0; t < p.slots; t++) {
+        const n = placement.replicas[k][j][t];
+        const e = extra[k][j][t];
+        if (n + e === 0) continue;
+        const prev = t === 0 ? p.initial[k][j] : placement.replicas[k][j][t - 1];
+        const starts = Math.max(0, n - prev) + e;
+        const f = factor?.[t] ?? 1;
+        const loadRps = f * routedRps(placement, k, j, t);
+        const capacityRps = plannedCapacity(p, placement, k, j, t) + e * c.capacityRps * (1 - c.warmShare);
+        const within = withinObjectiveRps(loadRps, capacityRps, profiles?.[t]);
+        const q = quantile(profiles?.[t], c.spec.latency.percentile);
+        burstUnservedRequests += Math.max(0, loadRps * q - capacityRps) * slotS;
+        // Each region served here gets its share of the requests within the objective.
+        p.regions.forEach((_, i) => {
+          const x = placement.servedRps[k][i][j][t];
+          if (x > EPS && loadRps > EPS) regions[i].withinObjective += (within * (f * x)) / loadRps * slotS;
+        });
+        totals.withinObjective += within * slotS;
+        totals.replicaHours += (n + e) * p.slotHours;
+        totals.extraReplicaHours += e * p.slotHours;
+        totals.coldStarts += starts;
+        const load = Math.min(1, within / ((n + e) * c.capacityRps));
+        const itKWh = ((n + e) * c.spec.unitsPerReplica * powerAtLoadW(pool.powerCurve, load) * p.slotHours) / 1000;
+        use.slots.push(t);
+        use.energyKWh.push((itKWh + starts * c.spec.coldStart.energyKWh) * sites[j].pue);
+      }
+      if (use.slots.length > 0) uses.push(use);
+    }
+    // Requests: every region's actual demand, served or not (the plan's unserved share is never within the objective).
+    p.regions.forEach((_, i) => {
+      for (let t = 0; t < p.slots; t++) {
+        const requests = c.demandRps[i][t] * (factor?.[t] ?? 1) * slotS;
+        regions[i].requests += requests;
+        totals.requests += requests;
+      }
+    });
+    return totals;
+  });
+  return { routing: input.routing, uses, regions, perService, burstUnservedRequests, preemptions, bound };
+}
+
+/** One simulation of batch with the services as first claim: the engine's outcome and the services' (CLI, bench, tests). */
+export function simulateWithServices(sim: Omit<SimulationInput, 'firstClaim'>, services: Omit<ServicesSimInput, 'scenario'>): { outcome: SimOutcome; services: ServicesOutcome } {
+  const run = servicesSim({ ...services, scenario: sim.scenario });
+  const outcome = simulate({ ...sim, firstClaim: run.claim });
+  return { outcome, services: run.outcome() };
+}

@@ -1,0 +1,143 @@
+/**
+ * Services and batch in the simulator (src/sim/services.ts): attainment accounted right on a hand-made case, a burst
+ * pre-empting interruptible batch only, and the nearest-site baseline.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadHighsSolver } from '../../src/solver/highs.ts';
+import { builtinRegistry, type PolicyName } from '../../src/core/dispatch/plugins/index.ts';
+import { objectiveFrom } from '../../src/planning/plan-jobs.ts';
+import type { LpSolver } from '../../src/core/lp/model.ts';
+import type { Job, Scenario } from '../../src/core/model/types.ts';
+import type { ServiceSpec } from '../../src/core/services/model.ts';
+import { simulateWithServices, withinObjectiveRps, type ActualDemand } from '../../src/sim/services.ts';
+import { buildReport } from '../../src/sim/summarize.ts';
+import { renderReportHtml } from '../../src/sim/report-html.ts';
+import { makeJob } from '../fixtures/job-builder.ts';
+import { makeLink, makeSite, scenarioOf, snapshotOf, T0 } from '../fixtures/scenario-builder.ts';
+
+let solver: LpSolver;
+beforeAll(async () => {
+  solver = await loadHighsSolver();
+});
+
+const SLOTS = 8;
+const HOUR = 3_600_000;
+const SERVICE: ServiceSpec = {
+  id: 'chat',
+  model: 'test',
+  poolClass: 'ai',
+  unitsPerReplica: 1,
+  throughput: { requestsPerS: 10 },
+  latency: { objectiveMs: 100, percentile: 95, serviceTimeMs: 50 },
+  coldStart: { warmUpS: 0, energyKWh: 0 },
+  minReplicas: { total: 0, perSite: {} },
+  sites: null,
+};
+
+/** One city next to `east` (4 accelerators); `west` (cheap renewables) 20 ms further when `withWest`. */
+function scenario(withWest: boolean): Scenario {
+  const east = makeSite('east').ai(4).prices(1).carbonG(800);
+  const west = makeSite('west').ai(4).prices(1).carbonG(800).renewableKW(50, 0.1, 10);
+  const snap = snapshotOf(withWest ? [east, west] : [east], withWest ? [makeLink('east', 'west', { latencyMs: 20 })] : [], [], { slots: SLOTS + 4 });
+  return { ...scenarioOf(snap), userRegions: [{ id: 'city', name: 'City', utcOffset: '+08:00', populationM: 1, lat: 31, lon: 121, access: [{ site: 'east', latencyMs: 1 }] }] };
+}
+
+/** Forecast 15 req/s every slot; actual twice that in slot 1; in slot 2 half the minutes at 1.5× and half at 0.5×. */
+function actual(): ActualDemand {
+  const flat = () => new Float64Array(60).fill(1);
+  const bursty = Float64Array.from({ length: 60 }, (_, m) => (m < 30 ? 1.5 : 0.5));
+  return {
+    factor: { chat: Float64Array.from({ length: SLOTS }, (_, t) => (t === 1 ? 2 : 1)) },
+    minuteProfile: { chat: Array.from({ length: SLOTS }, (_, t) => (t === 2 ? bursty : flat())) },
+    source: 'hand-made',
+  };
+}
+
+function run(s: Scenario, jobs: Job[], routing: 'objective' | 'nearest', policy: PolicyName = 'asap-origin') {
+  const objective = objectiveFrom('cost');
+  const registry = builtinRegistry();
+  return simulateWithServices(
+    { scenario: s, jobs, policy, objective, fromMs: T0, toMs: T0 + SLOTS * HOUR, replanMinutes: 60, horizonSlots: 4, shiftHours: 0, recordEvents: true },
+    {
+      periodSlots: SLOTS,
+      services: [SERVICE],
+      forecast: [{ service: 'chat', region: 'city', requestsPerS: new Array(SLOTS).fill(15) }],
+      actual: actual(),
+      routing,
+      solver,
+      scores: [{ plugin: registry.score('cost'), weight: 1 }],
+      objectiveName: 'cost',
+    },
+  );
+}
+
+describe('services in the simulator', () => {
+  it('serves each minute up to its capacity', () => {
+    expect(withinObjectiveRps(15, 20, Float64Array.from({ length: 60 }, (_, m) => (m < 30 ? 1.5 : 0.5)))).toBeCloseTo(13.75, 9);
+    expect(withinObjectiveRps(30, 20, undefined)).toBe(20);
+  });
+
+  it('accounts attainment minute by minute when no unit can be taken (a non-interruptible job holds the rest)', () => {
+    const fixed = makeJob('fixed').units(2).duration('8h').at('east').allowed('east').build();
+    const { outcome, services } = run(scenario(false), [fixed], 'objective');
+    // Two replicas (20 req/s) every slot; slot 1: 30 req/s, 20 within; slot 2: 13.75 of 15 within; others all.
+    expect(services.perService[0].replicaHours).toBe(2 * SLOTS);
+    const slotS = 3600;
+    expect(services.regions[0].requests).toBeCloseTo((15 * SLOTS + 15) * slotS, 6);
+    expect(services.regions[0].withinObjective).toBeCloseTo((15 * (SLOTS - 2) + 20 + 13.75) * slotS, 6);
+    expect(services.burstUnservedRequests).toBeCloseTo((10 + 2.5) * slotS, 6);
+    expect(services.preemptions).toEqual([]);
+    expect(outcome.records[0].state).toBe('completed');
+    const report = buildReport({ scenario: scenario(false), fromMs: T0, toMs: T0 + SLOTS * HOUR, replanMinutes: 60, forecastErrorPct: null, seed: 1, shiftHours: 0, objective: 'cost', outcomes: [outcome], services: { forecast: 'f', actual: 'a', outcomes: [services], baseline: { outcome, services } } });
+    const attainment = ((15 * (SLOTS - 2) + 20 + 13.75) / (15 * SLOTS + 15)) * 100;
+    expect(report.policies[0].services!.regions[0].attainmentPct).toBeCloseTo(attainment, 9);
+    expect(report.policies[0].services!.totals.attainmentPct).toBeCloseTo(attainment, 9);
+  });
+
+  it('pre-empts an interruptible run for a burst, never a non-interruptible one; the job resumes later', () => {
+    const fixed = makeJob('fixed').units(1).duration('8h').at('east').allowed('east').build();
+    const flexible = makeJob('flexible').units(1).duration('4h').deadline('24h').interruptible().at('east').allowed('east').build();
+    const { outcome, services } = run(scenario(false), [fixed, flexible], 'objective');
+    // Slot 1 (factor 2) and slot 2 (burst at 1.5×) each need one more replica: only `flexible` can give its unit.
+    expect(services.preemptions.map((p) => [p.slot, p.jobId])).toEqual([
+      [1, 'flexible'],
+      [2, 'flexible'],
+    ]);
+    expect(services.preemptions[0].reasons).toEqual([{ service: 'chat', site: 'east', region: 'city', requestsPerSOverForecast: 15 }]);
+    expect(services.perService[0].extraReplicaHours).toBe(2);
+    expect(services.regions[0].withinObjective).toBeCloseTo(services.regions[0].requests, 6);
+    const [fixedRecord, flexibleRecord] = outcome.records;
+    expect(fixedRecord.preemptions).toBe(0);
+    expect(fixedRecord.state).toBe('completed');
+    expect(flexibleRecord.preemptions).toBe(2);
+    expect(flexibleRecord.state).toBe('completed');
+    // It never held a unit in the slots it was pre-empted from, and made up the work later.
+    expect(flexibleRecord.slots).not.toContain(1);
+    expect(flexibleRecord.slots).not.toContain(2);
+    expect(flexibleRecord.slots.length).toBe(4);
+    expect(outcome.log.filter((e) => e.kind === 'preempt').map((e) => e.jobId)).toEqual(['flexible', 'flexible']);
+    // No pool over capacity: batch + planned + extra replicas ≤ 4 in every slot.
+    for (let t = 0; t < SLOTS; t++) expect(outcome.busyUnits.get('east/ai')![t] + 2 + (t === 1 || t === 2 ? 1 : 0)).toBeLessThanOrEqual(4);
+  });
+
+  it('against the nearest-site baseline: replicas move to the far green site at equal attainment, for less cost and carbon; the reports show both', () => {
+    const s = scenario(true);
+    const ours = run(s, [], 'objective', 'optimize');
+    const base = run(s, [], 'nearest', 'optimize');
+    expect(new Set(ours.services.uses.map((u) => u.siteId))).toEqual(new Set(['west']));
+    expect(new Set(base.services.uses.map((u) => u.siteId))).toEqual(new Set(['east']));
+    const report = buildReport({ scenario: s, fromMs: T0, toMs: T0 + SLOTS * HOUR, replanMinutes: 60, forecastErrorPct: null, seed: 1, shiftHours: 0, objective: 'cost', outcomes: [ours.outcome], services: { forecast: 'f', actual: 'a', outcomes: [ours.services], baseline: { outcome: base.outcome, services: base.services } } });
+    const mine = report.policies[0].services!;
+    const baseline = report.services!.baseline;
+    expect(baseline.placement).toBe('nearest');
+    expect(mine.totals.attainmentPct).toBeCloseTo(baseline.totals.attainmentPct, 6);
+    expect(mine.totals.costYuan).toBeLessThan(baseline.totals.costYuan);
+    expect(mine.totals.carbonKg).toBeLessThan(baseline.totals.carbonKg);
+    expect(mine.totals.greenShare).toBeGreaterThan(0.9);
+    expect(baseline.totals.greenShare).toBe(0);
+    expect(report.services!.versusBaseline[0].costPct).toBeLessThan(0);
+    const html = renderReportHtml(report);
+    expect(html).toContain('Services: objective attainment per region');
+    expect(html).toContain('nearest-site baseline');
+  });
+});
