@@ -15,7 +15,10 @@
 import type { ActualDemand } from '../sim/services.ts';
 import { hashSeed, mulberry32 } from '../scenario/random.ts';
 import { csvRecords } from '../csv/read.ts';
-import type { HourlyTrace } from './demand-import.ts';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readWikipediaTrace, type HourlyTrace } from './demand-import.ts';
 
 const HOUR_MS = 3_600_000;
 const WEEK_MS = 168 * HOUR_MS;
@@ -87,5 +90,23 @@ export function actualDemand(req: ActualDemandRequest): ActualDemand {
       return mean > 0 ? window.map((v) => v / mean) : window.fill(1);
     });
   }
-  return { factor, minuteProfile, source: req.source };
+  return { factor, minuteProfile, history: req.profile, source: req.source };
+}
+
+/** The traces shipped in datasets/ (copies of ../shared/data/workloads/inference/; datasets/README.md). */
+export const DEFAULT_BURST_TRACE = fileURLToPath(new URL('../../datasets/azure-llm-2023/conv.csv', import.meta.url));
+export const DEFAULT_ERROR_TRACE = fileURLToPath(new URL('../../datasets/wikipedia-pagecounts/hourly-2008-2009.csv', import.meta.url));
+
+/** Actual demand from trace files (the burst trace for minutes, the hourly trace for the error), seeded. */
+export function actualDemandFromTraces(req: Omit<ActualDemandRequest, 'profile' | 'ratios' | 'source'> & { burstTrace: string; errorTrace: string }): ActualDemand {
+  const profile = burstProfile(readFileSync(req.burstTrace, 'utf8'), req.burstTrace);
+  const ratios = weekAheadRatios(readWikipediaTrace(readFileSync(req.errorTrace, 'utf8'), req.errorTrace));
+  const cv = (xs: Float64Array) => {
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    return Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length) / mean;
+  };
+  const source =
+    `forecast × the ratio of an hour to the same hour a week before in ${basename(req.errorTrace)} (consecutive hours from a seeded start per service; σ ${(100 * cv(ratios)).toFixed(1)} %) ` +
+    `× tokens per minute of ${basename(req.burstTrace)} ÷ their mean (a seeded window per slot; ${profile.length} minutes, coefficient of variation ${(100 * cv(profile)).toFixed(1)} %), seed ${req.seed}`;
+  return actualDemand({ ...req, profile, ratios, source });
 }

@@ -226,7 +226,7 @@ function servicesSection(r: SimReport): string {
     ['Replica-hours', (x) => num(x.totals.replicaHours)],
     ['… of which started for bursts', (x) => num(x.totals.extraReplicaHours)],
     ['Cold starts', (x) => num(x.totals.coldStarts)],
-    ['Burst requests no unit could serve', (x) => num(x.totals.burstUnservedRequests)],
+    ['Bursts the units could not wholly cover (service × site × slot)', (x) => num(x.totals.burstsShort)],
     ['Batch runs pre-empted (jobs)', (x) => `${num(x.preemptions.count)} (${num(x.preemptions.jobs)})`],
     ['Bound gap on the forecasts (%)', (x) => (x.bound.gapPct === null ? 'n/a' : fixed(x.bound.gapPct, 2))],
   ];

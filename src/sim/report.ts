@@ -59,8 +59,8 @@ export interface ServicesResult {
     /** Replica-hours started for bursts above the plan. */
     extraReplicaHours: number;
     coldStarts: number;
-    /** Requests of bursts no extra replica could cover (units ran out). */
-    burstUnservedRequests: number;
+    /** Service, site and slot triples whose burst extra replicas could not wholly cover (units ran out). */
+    burstsShort: number;
   };
   /** Objective attainment per user region. */
   regions: { region: string; requests: number; withinObjective: number; attainmentPct: number }[];

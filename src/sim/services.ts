@@ -31,6 +31,11 @@ export interface ActualDemand {
   factor: Record<string, Float64Array>;
   /** Load in each minute of the slot ÷ the slot's mean (mean 1). */
   minuteProfile: Record<string, Float64Array[]>;
+  /**
+   * The burst trace's whole minute profile (mean 1): the burstiness known from history. Plans provision for its
+   * minute at the service's percentile (the forecast × that quantile); the slots' own windows are what arrives.
+   */
+  history: Float64Array;
   /** How it was made, for the report. */
   source: string;
 }
@@ -67,8 +72,8 @@ export interface ServicesOutcome {
   uses: (SlotUse & { service: string })[];
   regions: { region: string; requests: number; withinObjective: number }[];
   perService: { service: string; requests: number; withinObjective: number; replicaHours: number; extraReplicaHours: number; coldStarts: number }[];
-  /** Requests/s the bursts lacked after every extra replica the units allowed, summed over slots × slot seconds. */
-  burstUnservedRequests: number;
+  /** Service, site and slot triples whose burst the units could not wholly cover (free and interruptible ones ran out). */
+  burstsShort: number;
   preemptions: Preemption[];
   /** The placement's bound on the forecasts (NaN for the baseline, whose LP prices round trips). */
   bound: { value: number; planValue: number; gapPct: number; method: string };
@@ -92,13 +97,18 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
       { priceYuanPerKWh: pair.forecast.priceYuanPerKWh.slice(0, grid.slots), carbonGPerKWh: pair.forecast.carbonGPerKWh.slice(0, grid.slots), renewableKW: pair.forecast.renewableKW.slice(0, grid.slots) },
     ]),
   );
-  const p = prepare({ network: scenario.network, grid, signals: forecasts, userRegions: scenario.userRegions ?? [], services: input.services, demand: input.forecast }, input.scores, input.routing);
+  // Plans provision for the percentile minute known from history: each service's forecast × that quantile.
+  const headroom = new Map(input.services.map((spec) => [spec.id, quantile(input.actual.history, spec.latency.percentile)]));
+  const provisioned = input.forecast.map((d) => ({ ...d, requestsPerS: d.requestsPerS.map((v) => v * (headroom.get(d.service) ?? 1)) }));
+  const p = prepare({ network: scenario.network, grid, signals: forecasts, userRegions: scenario.userRegions ?? [], services: input.services, demand: provisioned }, input.scores, input.routing);
+  const h = p.services.map((c) => headroom.get(c.spec.id) ?? 1);
   const placement = place(p, { solver: input.solver, scores: input.scores, routing: input.routing });
   const planned = accountPlacement(p, placement, { objectiveName: input.objectiveName, scenarioId: scenario.id });
   const sites = scenario.network.sites;
   /** extra[k][j][t]: replicas added for a burst. */
   const extra = p.services.map(() => sites.map(() => new Int32Array(grid.slots)));
   const preemptions: Preemption[] = [];
+  let burstsShort = 0;
   const poolKey = (k: number, j: number) => `${sites[j].id}/${p.services[k].pool[j]!.id}`;
   const plannedUnits = plannedUnitsBySlot(p, placement);
   const poolUnits = new Map<string, number>(sites.flatMap((s) => s.pools.map((q): [string, number] => [`${s.id}/${q.id}`, q.units])));
@@ -109,7 +119,8 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
       if (t >= grid.slots) return { preempt: [], added: [] };
       const needs: BurstNeed[] = [];
       p.services.forEach((c, k) => {
-        const f = input.actual.factor[c.spec.id]?.[t] ?? 1;
+        // Actual ÷ provisioned demand: the slot's error over the headroom the plan provisioned.
+        const f = (input.actual.factor[c.spec.id]?.[t] ?? 1) / h[k];
         const q = quantile(input.actual.minuteProfile[c.spec.id]?.[t], c.spec.latency.percentile);
         const perExtra = c.capacityRps * (1 - c.warmShare);
         for (const j of c.sites) {
@@ -117,7 +128,7 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
           const capacity = plannedCapacity(p, placement, k, j, t);
           const deficitRps = loadRps * q - capacity;
           if (deficitRps <= EPS || perExtra <= EPS) continue;
-          const regions = p.regions.flatMap((r, i) => (placement.servedRps[k][i][j][t] > EPS ? [{ region: r.id, forecastRps: c.demandRps[i][t], actualRps: c.demandRps[i][t] * f }] : []));
+          const regions = p.regions.flatMap((r, i) => (placement.servedRps[k][i][j][t] > EPS ? [{ region: r.id, forecastRps: c.demandRps[i][t] / h[k], actualRps: c.demandRps[i][t] * f }] : []));
           needs.push({ service: c.spec.id, site: sites[j].id, pool: poolKey(k, j), unitsPerReplica: c.spec.unitsPerReplica, replicas: Math.ceil(deficitRps / perExtra - EPS), deficitRps, rpsPerReplica: perExtra, regions });
         }
       });
@@ -137,6 +148,7 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
         const kWh = ((g.replicas * c.spec.unitsPerReplica * powerAtLoadW(pool.powerCurve, 1) * p.slotHours) / 1000 + g.replicas * c.spec.coldStart.energyKWh) * sites[j].pue;
         added.push({ siteId: sites[j].id, poolId: pool.id, units: g.replicas * c.spec.unitsPerReplica, slots: [t], energyKWh: [kWh] });
       }
+      burstsShort += result.grants.filter((g) => g.unservedRps > EPS).length;
       for (const run of result.preempted) preemptions.push({ slot: t, jobId: run.run, pool: run.pool, units: run.units, reasons: run.reasons });
       return { preempt: result.preempted.map((r) => r.run), added };
     },
@@ -144,7 +156,7 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
 
   return {
     claim,
-    outcome: () => account(p, placement, extra, input, preemptions, planned.bound),
+    outcome: () => ({ ...account(p, placement, extra, h, input), preemptions, burstsShort, bound: planned.bound }),
   };
 }
 
@@ -196,12 +208,11 @@ export function withinObjectiveRps(loadRps: number, capacityRps: number, profile
 }
 
 /** The services accounted with actual demand: requests within the objective per region, energy per service and site. */
-function account(p: Prepared, placement: Placement, extra: Int32Array[][], input: ServicesSimInput, preemptions: Preemption[], bound: ServicesOutcome['bound']): ServicesOutcome {
+function account(p: Prepared, placement: Placement, extra: Int32Array[][], h: readonly number[], input: ServicesSimInput): Omit<ServicesOutcome, 'preemptions' | 'burstsShort' | 'bound'> {
   const sites = p.problem.network.sites;
   const slotS = p.problem.grid.slotMinutes * 60;
   const regions = p.regions.map((r) => ({ region: r.id, requests: 0, withinObjective: 0 }));
   const uses: ServicesOutcome['uses'] = [];
-  let burstUnservedRequests = 0;
   const perService = p.services.map((c, k) => {
     const totals = { service: c.spec.id, requests: 0, withinObjective: 0, replicaHours: 0, extraReplicaHours: 0, coldStarts: 0 };
     const factor = input.actual.factor[c.spec.id];
@@ -215,12 +226,10 @@ function account(p: Prepared, placement: Placement, extra: Int32Array[][], input
         if (n + e === 0) continue;
         const prev = t === 0 ? p.initial[k][j] : placement.replicas[k][j][t - 1];
         const starts = Math.max(0, n - prev) + e;
-        const f = factor?.[t] ?? 1;
+        const f = (factor?.[t] ?? 1) / h[k];
         const loadRps = f * routedRps(placement, k, j, t);
         const capacityRps = plannedCapacity(p, placement, k, j, t) + e * c.capacityRps * (1 - c.warmShare);
         const within = withinObjectiveRps(loadRps, capacityRps, profiles?.[t]);
-        const q = quantile(profiles?.[t], c.spec.latency.percentile);
-        burstUnservedRequests += Math.max(0, loadRps * q - capacityRps) * slotS;
         // Each region served here gets its share of the requests within the objective.
         p.regions.forEach((_, i) => {
           const x = placement.servedRps[k][i][j][t];
@@ -240,14 +249,14 @@ function account(p: Prepared, placement: Placement, extra: Int32Array[][], input
     // Requests: every region's actual demand, served or not (the plan's unserved share is never within the objective).
     p.regions.forEach((_, i) => {
       for (let t = 0; t < p.slots; t++) {
-        const requests = c.demandRps[i][t] * (factor?.[t] ?? 1) * slotS;
+        const requests = (c.demandRps[i][t] / h[k]) * (factor?.[t] ?? 1) * slotS;
         regions[i].requests += requests;
         totals.requests += requests;
       }
     });
     return totals;
   });
-  return { routing: input.routing, uses, regions, perService, burstUnservedRequests, preemptions, bound };
+  return { routing: input.routing, uses, regions, perService };
 }
 
 /** One simulation of batch with the services as first claim: the engine's outcome and the services' (CLI, bench, tests). */

@@ -141,7 +141,7 @@ function servicesResult(scenario: Scenario, s: ServicesOutcome, figures: JobFigu
       replicaHours: sum((x) => x.replicaHours),
       extraReplicaHours: sum((x) => x.extraReplicaHours),
       coldStarts: sum((x) => x.coldStarts),
-      burstUnservedRequests: s.burstUnservedRequests,
+      burstsShort: s.burstsShort,
     },
     regions: s.regions.map((r) => ({ ...r, attainmentPct: attainment(r.withinObjective, r.requests) })),
     perService: s.perService.map((x) => ({ ...x, attainmentPct: attainment(x.withinObjective, x.requests), ...(byService.get(x.service) ?? { energyKWh: 0, costYuan: 0, carbonKg: 0 }) })),

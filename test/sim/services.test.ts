@@ -43,17 +43,19 @@ function scenario(withWest: boolean): Scenario {
 }
 
 /** Forecast 15 req/s every slot; actual twice that in slot 1; in slot 2 half the minutes at 1.5× and half at 0.5×. */
-function actual(): ActualDemand {
+const bursty = Float64Array.from({ length: 60 }, (_, m) => (m < 30 ? 1.5 : 0.5));
+
+function actual(history: Float64Array = new Float64Array(60).fill(1)): ActualDemand {
   const flat = () => new Float64Array(60).fill(1);
-  const bursty = Float64Array.from({ length: 60 }, (_, m) => (m < 30 ? 1.5 : 0.5));
   return {
+    history,
     factor: { chat: Float64Array.from({ length: SLOTS }, (_, t) => (t === 1 ? 2 : 1)) },
     minuteProfile: { chat: Array.from({ length: SLOTS }, (_, t) => (t === 2 ? bursty : flat())) },
     source: 'hand-made',
   };
 }
 
-function run(s: Scenario, jobs: Job[], routing: 'objective' | 'nearest', policy: PolicyName = 'asap-origin') {
+function run(s: Scenario, jobs: Job[], routing: 'objective' | 'nearest', policy: PolicyName = 'asap-origin', history?: Float64Array) {
   const objective = objectiveFrom('cost');
   const registry = builtinRegistry();
   return simulateWithServices(
@@ -62,7 +64,7 @@ function run(s: Scenario, jobs: Job[], routing: 'objective' | 'nearest', policy:
       periodSlots: SLOTS,
       services: [SERVICE],
       forecast: [{ service: 'chat', region: 'city', requestsPerS: new Array(SLOTS).fill(15) }],
-      actual: actual(),
+      actual: actual(history),
       routing,
       solver,
       scores: [{ plugin: registry.score('cost'), weight: 1 }],
@@ -85,13 +87,24 @@ describe('services in the simulator', () => {
     const slotS = 3600;
     expect(services.regions[0].requests).toBeCloseTo((15 * SLOTS + 15) * slotS, 6);
     expect(services.regions[0].withinObjective).toBeCloseTo((15 * (SLOTS - 2) + 20 + 13.75) * slotS, 6);
-    expect(services.burstUnservedRequests).toBeCloseTo((10 + 2.5) * slotS, 6);
+    expect(services.burstsShort).toBe(2);
     expect(services.preemptions).toEqual([]);
     expect(outcome.records[0].state).toBe('completed');
     const report = buildReport({ scenario: scenario(false), fromMs: T0, toMs: T0 + SLOTS * HOUR, replanMinutes: 60, forecastErrorPct: null, seed: 1, shiftHours: 0, objective: 'cost', outcomes: [outcome], services: { forecast: 'f', actual: 'a', outcomes: [services], baseline: { outcome, services } } });
     const attainment = ((15 * (SLOTS - 2) + 20 + 13.75) / (15 * SLOTS + 15)) * 100;
     expect(report.policies[0].services!.regions[0].attainmentPct).toBeCloseTo(attainment, 9);
     expect(report.policies[0].services!.totals.attainmentPct).toBeCloseTo(attainment, 9);
+  });
+
+  it('provisions for the percentile minute known from history, so a burst of that shape needs no pre-emption', () => {
+    const fixed = makeJob('fixed').units(1).duration('8h').at('east').allowed('east').build();
+    const { services } = run(scenario(false), [fixed], 'objective', 'asap-origin', bursty);
+    // 15 req/s × 1.5 (the history's 95th-percentile minute) = 22.5 req/s: 3 replicas, which also serve slot 1's
+    // 30 req/s (flat) and slot 2's minutes at 22.5 req/s.
+    expect(services.perService[0].replicaHours).toBe(3 * SLOTS);
+    expect(services.perService[0].extraReplicaHours).toBe(0);
+    expect(services.regions[0].requests).toBeCloseTo((15 * SLOTS + 15) * 3600, 6);
+    expect(services.regions[0].withinObjective).toBeCloseTo(services.regions[0].requests, 6);
   });
 
   it('pre-empts an interruptible run for a burst, never a non-interruptible one; the job resumes later', () => {
