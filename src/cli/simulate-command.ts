@@ -12,6 +12,9 @@ import { actualPlusNoise } from '../scenario/resolve.ts';
 import { objectiveFrom, policyFrom } from '../planning/plan-jobs.ts';
 import { simulate, type SimOutcome, type SimulationInput } from '../sim/engine.ts';
 import { simulateWithServices, type ServicesOutcome } from '../sim/services.ts';
+import { simulateBackups, type BackupOutcome } from '../sim/backup.ts';
+import { loadBackupInput } from '../backup/load.ts';
+import { BACKUP_SCORES } from '../core/backup/planner.ts';
 import { actualDemandFromTraces, DEFAULT_BURST_TRACE, DEFAULT_ERROR_TRACE } from '../services/actual-demand.ts';
 import { demandFromJson, readServicesFile } from '../services/files.ts';
 import { readScenarioJson } from '../scenario/index.ts';
@@ -46,6 +49,8 @@ interface SimulateOptions {
   demand?: string;
   burstTrace: string;
   errorTrace: string;
+  datasets?: string;
+  policies?: string;
 }
 
 export function registerSimulateCommand(program: Command): void {
@@ -75,11 +80,15 @@ export function registerSimulateCommand(program: Command): void {
     .option('--demand <file>', 'the forecast demand of the services (a demand file, kumul demand import); actual demand adds the error and bursts of real traces')
     .option('--burst-trace <file>', 'LLM request trace whose tokens per minute give the bursts within a slot', DEFAULT_BURST_TRACE)
     .option('--error-trace <file>', 'hourly trace whose week-ahead errors give the error of each slot\'s mean', DEFAULT_ERROR_TRACE)
+    .option('--datasets <file>', 'backup datasets (docs/backup.md): planned on the link capacity the jobs\' input transfers leave; needs --policies')
+    .option('--policies <file>', 'backup policies of those datasets')
     .requiredOption('--report <dir>', 'directory to write report.json and report.html into')
     .action(runSimulate);
 }
 
 async function runSimulate(o: SimulateOptions): Promise<void> {
+  if (Boolean(o.services) !== Boolean(o.demand)) throw new CliError('--services and --demand go together: the services and their forecast demand');
+  if (Boolean(o.datasets) !== Boolean(o.policies)) throw new CliError('--datasets and --policies go together: the backup datasets and their policies');
   const objective = userInput(() => objectiveFrom(o.objective));
   const policies = [o.policy, ...(o.compare ? o.compare.split(',').map((p) => p.trim()) : [])].map((p) => userInput(() => policyFrom(p)));
   if (new Set(policies).size !== policies.length) throw new CliError('--compare: a policy is listed twice');
@@ -131,7 +140,9 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   };
   for (const policy of policies) outcomes.push(runOne(policy, policy, 'objective'));
   const baseline = services ? { outcome: runOne(policies[0], `${policies[0]} with services at the nearest sites (baseline)`, 'nearest'), services: servicesOutcomes.pop()! } : null;
+  const backups = o.datasets || o.policies ? await backupsOf(o, scenario, periodSlots, objective, outcomes) : undefined;
   const report = buildReport({
+    backups,
     scenario,
     fromMs,
     toMs,
@@ -166,10 +177,28 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
       `nearest-site baseline services: ${b.totals.attainmentPct.toFixed(2)} % within the objective; cost ${figure(b.totals.costYuan)} yuan, carbon ${figure(b.totals.carbonKg)} kg, green ${(100 * b.totals.greenShare).toFixed(1)} %; ${b.preemptions.count} batch runs pre-empted\n`,
     );
   }
+  for (const p of report.policies) {
+    if (!p.backup) continue;
+    const t = p.backup.totals;
+    process.stdout.write(
+      `${p.policy} backups: ${t.datasetsWithinRpo} of ${p.backup.datasets.length} datasets within their RPO all the time (worst ${Math.min(100, ...p.backup.datasets.map((d) => d.withinRpoPct)).toFixed(1)} % of the period); ${figure(t.backupGB)} GB of backups and ${figure(t.jobGB)} GB of job input over the links; cost ${figure(t.costYuan)} yuan, carbon ${figure(t.carbonKg)} kg\n`,
+    );
+  }
   for (const s of report.savings.filter((s) => s.policy === policies[0])) {
     process.stdout.write(`${s.policy} versus ${s.versus} (jobs both completed): cost ${signed(s.costPct)} %, carbon ${signed(s.carbonPct)} %, green share ${signed(s.greenSharePts)} points\n`);
   }
   process.stdout.write(`wrote ${join(o.report, 'report.json')} and report.html\n`);
+}
+
+/** Backups of each run, planned around its jobs' input transfers (src/sim/backup.ts); a clear error for bad files. */
+async function backupsOf(o: SimulateOptions, scenario: Scenario, periodSlots: number, objective: Objective, outcomes: SimOutcome[]): Promise<BackupOutcome[]> {
+  if (!o.datasets || !o.policies) throw new CliError('--datasets and --policies go together: the backup datasets and their policies');
+  const unknown = Object.keys(objective.weights).filter((name) => !(BACKUP_SCORES as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new CliError(`--objective: backups understand ${BACKUP_SCORES.join(', ')}; '${unknown.join(', ')}' is not one of them`);
+  const period = { ...scenario, grid: { ...scenario.grid, slots: periodSlots } };
+  const datasets = userInput(() => loadBackupInput({ datasetsFile: o.datasets!, policiesFile: o.policies! }, period));
+  const solver = await loadHighsSolver();
+  return outcomes.map((outcome) => simulateBackups({ scenario, periodSlots, datasets, objective, solver }, outcome));
 }
 
 /** The services, their forecast demand on the period, and the actual demand from the traces; a clear error for bad files. */

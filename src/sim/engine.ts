@@ -108,7 +108,8 @@ export interface JobRecord {
   /** Slots committed, ascending, with facility energy (kWh) in each. */
   slots: number[];
   energyKWh: number[];
-  transfer: { route: Route; gb: number; startSlot: number } | null;
+  /** Input moved to the chosen site: from `startMs` (in slot `startSlot`) until `readyMs`. */
+  transfer: { route: Route; gb: number; startSlot: number; startMs: number } | null;
   /** When the input has arrived at the chosen site (the decision instant when nothing moves). */
   readyMs: number | null;
   firstStartMs: number | null;
@@ -447,7 +448,7 @@ function startTransfer(record: JobRecord, placement: Placement, siteId: string, 
   record.poolId = poolId;
   record.readyMs = Math.round(nowMs + transferS * 1000);
   if (route.links.length === 0 || record.job.inputGb <= 0) return [];
-  record.transfer = { route, gb: record.job.inputGb, startSlot: cur };
+  record.transfer = { route, gb: record.job.inputGb, startSlot: cur, startMs: nowMs };
   record.state = 'transferring';
   return [{ timeMs: nowMs, kind: 'transfer', jobId: record.job.id, siteId }];
 }

@@ -264,6 +264,7 @@ function policySection(p: PolicyResult, index: number, detailed: boolean): strin
   const parts = [`<p>Objective: ${esc(p.objective)}.</p>`];
   if (detailed && hasSeries(p)) parts.push(energyMixFigure(p, index), utilisationFigure(p, index));
   parts.push(sitesTable(p), poolsTable(p), linksTable(p));
+  if (p.backup) parts.push(backupTables(p));
   return section(`policy-${index}`, `Policy ${p.policy}`, parts.join('\n'));
 }
 
@@ -365,6 +366,27 @@ function poolsTable(p: PolicyResult): string {
   if (p.pools.length === 0) return '';
   const cols = [{ label: 'Site' }, { label: 'Pool' }, { label: 'Utilisation (%)', num: true }];
   return table(`Pools under ${p.policy}`, cols, p.pools.map((q) => [q.site, q.pool, pct(q.utilisation)]));
+}
+
+/** Backups planned around the policy's job transfers: totals, RPO compliance per dataset, link volume split. */
+function backupTables(p: PolicyResult): string {
+  const b = p.backup!;
+  const t = b.totals;
+  const summary =
+    `<p>Backups under ${esc(p.policy)}: ${num(t.backupGB)} GB of backup copies and ${num(t.jobGB)} GB of job input over the links; network energy ${num(t.energyKWh)} kWh, ` +
+    `cost ${num(t.costYuan)} yuan, carbon ${num(t.carbonKg)} kg CO2 (actual signals); ${num(t.datasetsWithinRpo)} of ${num(b.datasets.length)} datasets within their RPO all the time` +
+    `${t.unmetGB > 0 ? `; ${num(t.unmetGB)} GB could not reach its target in time` : ''}${b.unplaced.length > 0 ? `; ${num(b.unplaced.length)} datasets not placed (${esc(b.unplaced.map((u) => `${u.id}: ${u.reason}`).join('; '))})` : ''}.</p>`;
+  const datasets = table(
+    `RPO compliance per dataset under ${p.policy} (% of the period each replica's newest copy is within the RPO)`,
+    [{ label: 'Dataset' }, { label: 'Origin' }, { label: 'RPO (h)', num: true }, { label: 'Worst replica (%)', num: true }, { label: 'Replicas: site (% within, oldest copy h)' }],
+    b.datasets.map((d) => [d.id, d.origin, num(d.rpoHours), fixed(d.withinRpoPct, 1), d.replicas.map((r) => `${r.site} (${fixed(r.withinRpoPct, 1)} %, ${r.maxAgeHours === null ? 'no copy' : num(r.maxAgeHours)})`).join('; ')]),
+  );
+  const links = table(
+    `Link volume under ${p.policy}: backup against job input (each direction)`,
+    [{ label: 'From' }, { label: 'To' }, { label: 'Backup (GB)', num: true }, { label: 'Job input (GB)', num: true }, { label: 'Busiest slot (% of capacity)', num: true }],
+    b.links.map((l) => [l.from, l.to, num(l.backupGB), num(l.jobGB), pct(l.peakUsePct / 100)]),
+  );
+  return [summary, datasets, links].join('\n');
 }
 
 function linksTable(p: PolicyResult): string {

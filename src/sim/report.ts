@@ -78,6 +78,7 @@ export interface ServicesResult {
 }
 
 import type { IdleFigures } from '../core/energy/idle.ts';
+import type { BackupOutcome } from './backup.ts';
 
 export interface PolicyResult {
   policy: string;
@@ -133,6 +134,8 @@ export interface PolicyResult {
   events: number;
   /** The services run with this policy's batch (`--services`). */
   services?: ServicesResult;
+  /** Backups planned around this policy's job transfers (`--datasets --policies`; src/sim/backup.ts). */
+  backup?: BackupOutcome;
 }
 
 /** `policy` against `versus` on the jobs both completed (`jobsCompared`), so that running less is not a saving. */

@@ -10,6 +10,7 @@ import { busyUnitFacilityKW } from '../core/model/power.ts';
 import type { SimOutcome } from './engine.ts';
 import type { PolicyResult, Saving, ServicesReport, ServicesResult, SimReport } from './report.ts';
 import type { ServicesOutcome } from './services.ts';
+import type { BackupOutcome } from './backup.ts';
 
 export interface ReportInput {
   scenario: Scenario;
@@ -32,6 +33,8 @@ export interface ReportInput {
     outcomes: ServicesOutcome[];
     baseline: { outcome: SimOutcome; services: ServicesOutcome };
   };
+  /** Backups planned around each policy's job transfers (`--datasets --policies`), one per outcome. */
+  backups?: BackupOutcome[];
 }
 
 export function buildReport(input: ReportInput): SimReport {
@@ -40,7 +43,8 @@ export function buildReport(input: ReportInput): SimReport {
   const policies = input.outcomes.map((o, i) => {
     const result = policyResult(input, o, figures[i]);
     const services = input.services?.outcomes[i];
-    return services ? { ...result, services: servicesResult(input.scenario, services, accounted[i].services) } : result;
+    const backup = input.backups?.[i];
+    return { ...result, ...(services ? { services: servicesResult(input.scenario, services, accounted[i].services) } : {}), ...(backup ? { backup } : {}) };
   });
   const savings: Saving[] = [];
   input.outcomes.forEach((a, i) => {
