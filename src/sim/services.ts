@@ -109,6 +109,8 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
   const extra = p.services.map(() => sites.map(() => new Int32Array(grid.slots)));
   const preemptions: Preemption[] = [];
   let burstsShort = 0;
+  /** Replicas started at site `at` for the burst of site `from` (its own pool was full). */
+  const spill: { k: number; from: number; at: number; t: number; replicas: number }[] = [];
   const poolKey = (k: number, j: number) => `${sites[j].id}/${p.services[k].pool[j]!.id}`;
   const plannedUnits = plannedUnitsBySlot(p, placement);
   const poolUnits = new Map<string, number>(sites.flatMap((s) => s.pools.map((q): [string, number] => [`${s.id}/${q.id}`, q.units])));
@@ -134,29 +136,62 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
       });
       if (needs.length === 0) return { preempt: [], added: [] };
       const free: Record<string, number> = {};
-      for (const need of needs) free[need.pool] = (poolUnits.get(need.pool) ?? 0) - (batchUnits.get(need.pool) ?? 0) - (plannedUnits.get(need.pool)?.[t] ?? 0);
-      const result = preemptForBurst(needs, free, runs.map((r) => ({ id: r.jobId, pool: r.pool, units: r.units, interruptible: r.interruptible })));
+      for (const [pool, units] of poolUnits) free[pool] = units - (batchUnits.get(pool) ?? 0) - (plannedUnits.get(pool)?.[t] ?? 0);
+      let open = runs.map((r) => ({ id: r.jobId, pool: r.pool, units: r.units, interruptible: r.interruptible }));
       const added: CommittedUse[] = [];
-      for (const g of result.grants) {
-        if (g.replicas === 0) continue;
-        const k = p.services.findIndex((c) => c.spec.id === g.service);
-        const j = sites.findIndex((s) => s.id === g.site);
-        extra[k][j][t] += g.replicas;
+      const preempt: string[] = [];
+      /** Grants what the units allow: free ones, then (with `withRuns`) interruptible runs; the replicas go to site `j`. */
+      const grant = (need: BurstNeed, k: number, j: number, withRuns: boolean) => {
         const c = p.services[k];
-        const pool = c.pool[j]!;
-        // Planned energy of the extra replicas: at full load (the burst), with their cold start.
-        const kWh = ((g.replicas * c.spec.unitsPerReplica * powerAtLoadW(pool.powerCurve, 1) * p.slotHours) / 1000 + g.replicas * c.spec.coldStart.energyKWh) * sites[j].pue;
-        added.push({ siteId: sites[j].id, poolId: pool.id, units: g.replicas * c.spec.unitsPerReplica, slots: [t], energyKWh: [kWh] });
-      }
-      burstsShort += result.grants.filter((g) => g.unservedRps > EPS).length;
-      for (const run of result.preempted) preemptions.push({ slot: t, jobId: run.run, pool: run.pool, units: run.units, reasons: run.reasons });
-      return { preempt: result.preempted.map((r) => r.run), added };
+        const there: BurstNeed = { ...need, pool: poolKey(k, j) };
+        const result = preemptForBurst([there], free, withRuns ? open : []);
+        const g = result.grants[0];
+        for (const u of result.units) free[u.pool] += u.fromPreempted;
+        free[there.pool] -= g.replicas * c.spec.unitsPerReplica;
+        const taken = new Set(result.preempted.map((r) => r.run));
+        open = open.filter((r) => !taken.has(r.id));
+        for (const run of result.preempted) {
+          preemptions.push({ slot: t, jobId: run.run, pool: run.pool, units: run.units, reasons: run.reasons });
+          preempt.push(run.run);
+        }
+        if (g.replicas > 0) {
+          const home = sites.findIndex((x) => x.id === need.site);
+          if (j === home) extra[k][j][t] += g.replicas;
+          else spill.push({ k, from: home, at: j, t, replicas: g.replicas });
+          const pool = c.pool[j]!;
+          // Planned energy of the extra replicas: at full load (the burst), with their cold start.
+          const kWh = ((g.replicas * c.spec.unitsPerReplica * powerAtLoadW(pool.powerCurve, 1) * p.slotHours) / 1000 + g.replicas * c.spec.coldStart.energyKWh) * sites[j].pue;
+          added.push({ siteId: sites[j].id, poolId: pool.id, units: g.replicas * c.spec.unitsPerReplica, slots: [t], energyKWh: [kWh] });
+        }
+        return g.unservedRps;
+      };
+      // Where a burst may go: the site the load balancer sends it to, then the other sites within the latency
+      // objective of every region that site serves, nearest first (the balancer sends the excess there). Free units
+      // at all of them first; only then pre-emption, in the same order: the least batch work is paused.
+      const plans = needs.map((need) => {
+        const k = p.services.findIndex((c) => c.spec.id === need.service);
+        const c = p.services[k];
+        const home = sites.findIndex((x) => x.id === need.site);
+        const served = p.regions.flatMap((_, i) => (placement.servedRps[k][i][home][t] > EPS ? [i] : []));
+        const worstMs = (j: number) => Math.max(...served.map((i) => p.roundTripsMs.get(p.regions[i].id)!.get(sites[j].id)!));
+        const others = c.sites.filter((j) => j !== home && served.every((i) => c.feasible[i].includes(j))).sort((a, b) => worstMs(a) - worstMs(b) || a - b);
+        return { need, k, order: [home, ...others], short: need.deficitRps };
+      });
+      plans.sort((a, b) => b.need.deficitRps - a.need.deficitRps || a.need.service.localeCompare(b.need.service) || a.need.site.localeCompare(b.need.site));
+      for (const withRuns of [false, true])
+        for (const plan of plans)
+          for (const j of plan.order) {
+            if (plan.short <= EPS) break;
+            plan.short = grant({ ...plan.need, replicas: Math.ceil(plan.short / plan.need.rpsPerReplica - EPS), deficitRps: plan.short }, plan.k, j, withRuns);
+          }
+      burstsShort += plans.filter((x) => x.short > EPS).length;
+      return { preempt, added };
     },
   };
 
   return {
     claim,
-    outcome: () => ({ ...account(p, placement, extra, h, input), preemptions, burstsShort, bound: planned.bound }),
+    outcome: () => ({ ...account(p, placement, extra, spill, h, input), preemptions, burstsShort, bound: planned.bound }),
   };
 }
 
@@ -208,18 +243,30 @@ export function withinObjectiveRps(loadRps: number, capacityRps: number, profile
 }
 
 /** The services accounted with actual demand: requests within the objective per region, energy per service and site. */
-function account(p: Prepared, placement: Placement, extra: Int32Array[][], h: readonly number[], input: ServicesSimInput): Omit<ServicesOutcome, 'preemptions' | 'burstsShort' | 'bound'> {
+function account(p: Prepared, placement: Placement, extra: Int32Array[][], spill: readonly { k: number; from: number; at: number; t: number; replicas: number }[], h: readonly number[], input: ServicesSimInput): Omit<ServicesOutcome, 'preemptions' | 'burstsShort' | 'bound'> {
   const sites = p.problem.network.sites;
   const slotS = p.problem.grid.slotMinutes * 60;
   const regions = p.regions.map((r) => ({ region: r.id, requests: 0, withinObjective: 0 }));
   const uses: ServicesOutcome['uses'] = [];
+  const spillFrom = new Map<string, { at: number; replicas: number }[]>();
+  for (const x of spill) {
+    const key = `${x.k}/${x.from}/${x.t}`;
+    spillFrom.set(key, [...(spillFrom.get(key) ?? []), x]);
+  }
   const perService = p.services.map((c, k) => {
     const totals = { service: c.spec.id, requests: 0, withinObjective: 0, replicaHours: 0, extraReplicaHours: 0, coldStarts: 0 };
     const factor = input.actual.factor[c.spec.id];
     const profiles = input.actual.minuteProfile[c.spec.id];
+    const perExtra = c.capacityRps * (1 - c.warmShare);
+    /** Facility energy per site and slot. */
+    const kWh = sites.map(() => new Float64Array(p.slots));
+    /** IT energy of `replicas` replicas at site j serving `servedRps`, plus their cold starts, × PUE. */
+    const energy = (j: number, replicas: number, servedRps: number, starts: number) => {
+      const load = Math.min(1, servedRps / (replicas * c.capacityRps));
+      const itKWh = (replicas * c.spec.unitsPerReplica * powerAtLoadW(c.pool[j]!.powerCurve, load) * p.slotHours) / 1000;
+      return (itKWh + starts * c.spec.coldStart.energyKWh) * sites[j].pue;
+    };
     for (const j of c.sites) {
-      const use: ServicesOutcome['uses'][number] = { service: c.spec.id, siteId: sites[j].id, slots: [], energyKWh: [], transfer: null };
-      const pool = c.pool[j]!;
       for (let t = 0; t < p.slots; t++) {
         const n = placement.replicas[k][j][t];
         const e = extra[k][j][t];
@@ -228,8 +275,18 @@ function account(p: Prepared, placement: Placement, extra: Int32Array[][], h: re
         const starts = Math.max(0, n - prev) + e;
         const f = (factor?.[t] ?? 1) / h[k];
         const loadRps = f * routedRps(placement, k, j, t);
-        const capacityRps = plannedCapacity(p, placement, k, j, t) + e * c.capacityRps * (1 - c.warmShare);
-        const within = withinObjectiveRps(loadRps, capacityRps, profiles?.[t]);
+        const capacityRps = plannedCapacity(p, placement, k, j, t) + e * perExtra;
+        const local = withinObjectiveRps(loadRps, capacityRps, profiles?.[t]);
+        // Replicas started elsewhere for this site's burst serve what its own cannot, each minute.
+        const lent = spillFrom.get(`${k}/${j}/${t}`) ?? [];
+        const lentReplicas = lent.reduce((sum, x) => sum + x.replicas, 0);
+        const within = lentReplicas > 0 ? withinObjectiveRps(loadRps, capacityRps + lentReplicas * perExtra, profiles?.[t]) : local;
+        for (const x of lent) {
+          kWh[x.at][t] += energy(x.at, x.replicas, ((within - local) * x.replicas) / lentReplicas, x.replicas);
+          totals.replicaHours += x.replicas * p.slotHours;
+          totals.extraReplicaHours += x.replicas * p.slotHours;
+          totals.coldStarts += x.replicas;
+        }
         // Each region served here gets its share of the requests within the objective.
         p.regions.forEach((_, i) => {
           const x = placement.servedRps[k][i][j][t];
@@ -239,13 +296,18 @@ function account(p: Prepared, placement: Placement, extra: Int32Array[][], h: re
         totals.replicaHours += (n + e) * p.slotHours;
         totals.extraReplicaHours += e * p.slotHours;
         totals.coldStarts += starts;
-        const load = Math.min(1, within / ((n + e) * c.capacityRps));
-        const itKWh = ((n + e) * c.spec.unitsPerReplica * powerAtLoadW(pool.powerCurve, load) * p.slotHours) / 1000;
-        use.slots.push(t);
-        use.energyKWh.push((itKWh + starts * c.spec.coldStart.energyKWh) * sites[j].pue);
+        kWh[j][t] += energy(j, n + e, local, starts);
       }
-      if (use.slots.length > 0) uses.push(use);
     }
+    kWh.forEach((byT, j) => {
+      const use: ServicesOutcome['uses'][number] = { service: c.spec.id, siteId: sites[j].id, slots: [], energyKWh: [], transfer: null };
+      byT.forEach((e, t) => {
+        if (e <= 0) return;
+        use.slots.push(t);
+        use.energyKWh.push(e);
+      });
+      if (use.slots.length > 0) uses.push(use);
+    });
     // Requests: every region's actual demand, served or not (the plan's unserved share is never within the objective).
     p.regions.forEach((_, i) => {
       for (let t = 0; t < p.slots; t++) {

@@ -133,6 +133,19 @@ describe('services in the simulator', () => {
     for (let t = 0; t < SLOTS; t++) expect(outcome.busyUnits.get('east/ai')![t] + 2 + (t === 1 || t === 2 ? 1 : 0)).toBeLessThanOrEqual(4);
   });
 
+  it('starts burst replicas at another site within the latency objective before pre-empting any batch run', () => {
+    const fixed = makeJob('fixed').units(1).duration('8h').at('east').allowed('east').build();
+    const flexible = makeJob('flexible').units(1).duration('4h').deadline('24h').interruptible().at('east').allowed('east').build();
+    // Nearest-site placement keeps the replicas at `east`, whose pool batch fills; `west` (42 ms round trip) has room.
+    const { outcome, services } = run(scenario(true), [fixed, flexible], 'nearest');
+    expect(services.preemptions).toEqual([]);
+    expect(outcome.records.map((r) => r.preemptions)).toEqual([0, 0]);
+    expect(services.perService[0].extraReplicaHours).toBe(2);
+    expect(services.uses.find((u) => u.siteId === 'west')!.slots).toEqual([1, 2]);
+    expect(services.regions[0].withinObjective).toBeCloseTo(services.regions[0].requests, 6);
+    expect(services.burstsShort).toBe(0);
+  });
+
   it('against the nearest-site baseline: replicas move to the far green site at equal attainment, for less cost and carbon; the reports show both', () => {
     const s = scenario(true);
     const ours = run(s, [], 'objective', 'optimize');
