@@ -74,6 +74,8 @@ export interface ServicesOutcome {
   perService: { service: string; requests: number; withinObjective: number; replicaHours: number; extraReplicaHours: number; coldStarts: number }[];
   /** Service, site and slot triples whose burst the units could not wholly cover (free and interruptible ones ran out). */
   burstsShort: number;
+  /** Replicas started for bursts, where they ran (tests check pool capacity with them). */
+  burstReplicas: { service: string; site: string; slot: number; replicas: number; units: number }[];
   preemptions: Preemption[];
   /** The placement's bound on the forecasts (NaN for the baseline, whose LP prices round trips). */
   bound: { value: number; planValue: number; gapPct: number; method: string };
@@ -109,6 +111,7 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
   const extra = p.services.map(() => sites.map(() => new Int32Array(grid.slots)));
   const preemptions: Preemption[] = [];
   let burstsShort = 0;
+  const burstReplicas: ServicesOutcome['burstReplicas'] = [];
   /** Replicas started at site `at` for the burst of site `from` (its own pool was full). */
   const spill: { k: number; from: number; at: number; t: number; replicas: number }[] = [];
   const poolKey = (k: number, j: number) => `${sites[j].id}/${p.services[k].pool[j]!.id}`;
@@ -155,6 +158,7 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
           preempt.push(run.run);
         }
         if (g.replicas > 0) {
+          burstReplicas.push({ service: c.spec.id, site: sites[j].id, slot: t, replicas: g.replicas, units: g.replicas * c.spec.unitsPerReplica });
           const home = sites.findIndex((x) => x.id === need.site);
           if (j === home) extra[k][j][t] += g.replicas;
           else spill.push({ k, from: home, at: j, t, replicas: g.replicas });
@@ -191,7 +195,7 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
 
   return {
     claim,
-    outcome: () => ({ ...account(p, placement, extra, spill, h, input), preemptions, burstsShort, bound: planned.bound }),
+    outcome: () => ({ ...account(p, placement, extra, spill, h, input), preemptions, burstsShort, burstReplicas, bound: planned.bound }),
   };
 }
 
@@ -243,7 +247,7 @@ export function withinObjectiveRps(loadRps: number, capacityRps: number, profile
 }
 
 /** The services accounted with actual demand: requests within the objective per region, energy per service and site. */
-function account(p: Prepared, placement: Placement, extra: Int32Array[][], spill: readonly { k: number; from: number; at: number; t: number; replicas: number }[], h: readonly number[], input: ServicesSimInput): Omit<ServicesOutcome, 'preemptions' | 'burstsShort' | 'bound'> {
+function account(p: Prepared, placement: Placement, extra: Int32Array[][], spill: readonly { k: number; from: number; at: number; t: number; replicas: number }[], h: readonly number[], input: ServicesSimInput): Omit<ServicesOutcome, 'preemptions' | 'burstsShort' | 'burstReplicas' | 'bound'> {
   const sites = p.problem.network.sites;
   const slotS = p.problem.grid.slotMinutes * 60;
   const regions = p.regions.map((r) => ({ region: r.id, requests: 0, withinObjective: 0 }));

@@ -13,6 +13,9 @@ import { simulateWithServices, withinObjectiveRps, type ActualDemand } from '../
 import { buildReport } from '../../src/sim/summarize.ts';
 import { renderReportHtml } from '../../src/sim/report-html.ts';
 import { makeJob } from '../fixtures/job-builder.ts';
+import fc from 'fast-check';
+import type { SimState } from '../../src/sim/engine.ts';
+import { checkInvariants } from './invariants.ts';
 import { makeLink, makeSite, scenarioOf, snapshotOf, T0 } from '../fixtures/scenario-builder.ts';
 
 let solver: LpSolver;
@@ -45,26 +48,26 @@ function scenario(withWest: boolean): Scenario {
 /** Forecast 15 req/s every slot; actual twice that in slot 1; in slot 2 half the minutes at 1.5× and half at 0.5×. */
 const bursty = Float64Array.from({ length: 60 }, (_, m) => (m < 30 ? 1.5 : 0.5));
 
-function actual(history: Float64Array = new Float64Array(60).fill(1)): ActualDemand {
+function actual(history: Float64Array = new Float64Array(60).fill(1), factors?: number[]): ActualDemand {
   const flat = () => new Float64Array(60).fill(1);
   return {
     history,
-    factor: { chat: Float64Array.from({ length: SLOTS }, (_, t) => (t === 1 ? 2 : 1)) },
+    factor: { chat: Float64Array.from({ length: SLOTS }, (_, t) => factors?.[t] ?? (t === 1 ? 2 : 1)) },
     minuteProfile: { chat: Array.from({ length: SLOTS }, (_, t) => (t === 2 ? bursty : flat())) },
     source: 'hand-made',
   };
 }
 
-function run(s: Scenario, jobs: Job[], routing: 'objective' | 'nearest', policy: PolicyName = 'asap-origin', history?: Float64Array) {
+function run(s: Scenario, jobs: Job[], routing: 'objective' | 'nearest', policy: PolicyName = 'asap-origin', history?: Float64Array, factors?: number[], onCycle?: (state: SimState) => void) {
   const objective = objectiveFrom('cost');
   const registry = builtinRegistry();
   return simulateWithServices(
-    { scenario: s, jobs, policy, objective, fromMs: T0, toMs: T0 + SLOTS * HOUR, replanMinutes: 60, horizonSlots: 4, shiftHours: 0, recordEvents: true },
+    { scenario: s, jobs, policy, objective, fromMs: T0, toMs: T0 + SLOTS * HOUR, replanMinutes: 60, horizonSlots: 4, shiftHours: 0, recordEvents: true, onCycle },
     {
       periodSlots: SLOTS,
       services: [SERVICE],
       forecast: [{ service: 'chat', region: 'city', requestsPerS: new Array(SLOTS).fill(15) }],
-      actual: actual(history),
+      actual: actual(history, factors),
       routing,
       solver,
       scores: [{ plugin: registry.score('cost'), weight: 1 }],
@@ -144,6 +147,33 @@ describe('services in the simulator', () => {
     expect(services.uses.find((u) => u.siteId === 'west')!.slots).toEqual([1, 2]);
     expect(services.regions[0].withinObjective).toBeCloseTo(services.regions[0].requests, 6);
     expect(services.burstsShort).toBe(0);
+  });
+
+  it('property: batch and services never hold more units than a pool has; only interruptible runs are pre-empted; work adds up', () => {
+    const jobArb = fc.record({ units: fc.integer({ min: 1, max: 2 }), hours: fc.integer({ min: 1, max: 4 }), release: fc.integer({ min: 0, max: 5 }), interruptible: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(jobArb, { minLength: 1, maxLength: 5 }), fc.array(fc.double({ min: 0.5, max: 2.5, noNaN: true }), { minLength: SLOTS, maxLength: SLOTS }), (specs, factors) => {
+        const jobs = specs.map((j, i) => {
+          const b = makeJob(`j${i}`).units(j.units).duration(`${j.hours}h`).release(new Date(T0 + j.release * HOUR).toISOString()).deadline('24h').at('east').allowed('east');
+          return (j.interruptible ? b.interruptible() : b).build();
+        });
+        const s = scenario(false);
+        const { outcome, services } = run(s, jobs, 'objective', 'asap-origin', undefined, factors, (state) => checkInvariants(s, state));
+        const interruptible = new Set(jobs.filter((j) => j.interruptible).map((j) => j.id));
+        for (const p of services.preemptions) expect(interruptible.has(p.jobId)).toBe(true);
+        for (const r of outcome.records) if (!r.job.interruptible) expect(r.preemptions).toBe(0);
+        // Units held per slot: batch (busyUnits) + planned replicas (2: 15 req/s at 10 per replica) + burst replicas.
+        for (let t = 0; t < SLOTS; t++) {
+          const burst = services.burstReplicas.filter((b) => b.slot === t).reduce((sum, b) => sum + b.units, 0);
+          expect(outcome.busyUnits.get('east/ai')![t] + 2 + burst).toBeLessThanOrEqual(4);
+        }
+        expect(services.perService[0].replicaHours).toBe(2 * SLOTS + services.burstReplicas.reduce((sum, b) => sum + b.replicas, 0));
+        // A burst is short only when neither free units nor interruptible runs were left to take.
+        if (services.burstsShort === 0) expect(services.regions[0].withinObjective).toBeCloseTo(services.regions[0].requests, 3);
+        expect(services.regions[0].withinObjective).toBeLessThanOrEqual(services.regions[0].requests + 1e-6);
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('against the nearest-site baseline: replicas move to the far green site at equal attainment, for less cost and carbon; the reports show both', () => {
