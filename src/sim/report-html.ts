@@ -250,13 +250,29 @@ function servicesSection(r: SimReport): string {
   const first = r.policies.find((p) => p.services && p.services.preemptions.count > 0);
   const preemptions = first
     ? table(
-        `Batch runs pre-empted under ${first.policy} (first ${first.services!.preemptions.first.length} of ${first.services!.preemptions.count})`,
-        [{ label: 'Slot start (UTC)' }, { label: 'Job' }, { label: 'Pool' }, { label: 'Units', num: true }, { label: 'Why: service at site for region, req/s over forecast' }],
-        first.services!.preemptions.first.map((x) => [dateTime(x.start), x.job, x.pool, num(x.units), x.reasons.map((y) => `${y.service} at ${y.site} for ${y.region}, ${signed(y.requestsPerSOverForecast)}`).join('; ')]),
+        `Batch runs pre-empted under ${first.policy} (first ${Math.min(PREEMPTIONS_SHOWN, first.services!.preemptions.count)} of ${first.services!.preemptions.count}; report.json lists ${first.services!.preemptions.first.length} with every region)`,
+        [{ label: 'Slot start (UTC)' }, { label: 'Job' }, { label: 'Pool' }, { label: 'Units', num: true }, { label: 'Why: service short at a site, its regions\' requests/s over forecast' }],
+        first.services!.preemptions.first.slice(0, PREEMPTIONS_SHOWN).map((x) => [dateTime(x.start), x.job, x.pool, num(x.units), reasonsInShort(x.reasons)]),
       )
     : '<p>No batch run was pre-empted.</p>';
   const note = `<p>Services are placed first, on the forecast (${esc(s.forecast)}); batch fills the units left. Actual demand: ${esc(s.actual)}. A request is within the objective when its site served no more than its capacity in that minute; bursts above the planned capacity start replicas on free units, then on units of interruptible batch runs (pre-empted), never of non-interruptible ones.</p>`;
   return section('services', 'Services', [note, totals, versus, regionTable, siteTable, preemptions].join('\n'));
+}
+
+/** Pre-emptions listed in the page (the JSON has more). */
+const PREEMPTIONS_SHOWN = 20;
+
+/** Reasons of a pre-emption per service and site: the regions it serves and their requests/s over forecast in all. */
+function reasonsInShort(reasons: { service: string; site: string; region: string; requestsPerSOverForecast: number }[]): string {
+  const groups = new Map<string, { regions: number; overRps: number }>();
+  for (const r of reasons) {
+    const key = `${r.service} at ${r.site}`;
+    const g = groups.get(key) ?? { regions: 0, overRps: 0 };
+    g.regions++;
+    g.overRps += r.requestsPerSOverForecast;
+    groups.set(key, g);
+  }
+  return [...groups].map(([key, g]) => `${key}: ${g.regions} region${g.regions === 1 ? '' : 's'}, ${signed(g.overRps)} req/s`).join('; ');
 }
 
 /** One policy: its energy mix and utilisation over time (when detailed), and its site, pool and link tables. */
