@@ -176,6 +176,19 @@ describe('services in the simulator', () => {
     );
   });
 
+  it('gives a byte-identical report for the same inputs', () => {
+    const fixed = makeJob('fixed').units(1).duration('8h').at('east').allowed('east').build();
+    const flexible = makeJob('flexible').units(1).duration('4h').deadline('24h').interruptible().at('east').allowed('east').build();
+    const once = () => {
+      const s = scenario(true);
+      const ours = run(s, [fixed, flexible], 'objective', 'optimize');
+      const base = run(s, [fixed, flexible], 'nearest', 'optimize');
+      const report = buildReport({ scenario: s, fromMs: T0, toMs: T0 + SLOTS * HOUR, replanMinutes: 60, forecastErrorPct: null, seed: 1, shiftHours: 0, objective: 'cost', outcomes: [ours.outcome], services: { forecast: 'f', actual: 'a', outcomes: [ours.services], baseline: base } });
+      return [JSON.stringify(report), renderReportHtml(report)];
+    };
+    expect(once()).toEqual(once());
+  });
+
   it('against the nearest-site baseline: replicas move to the far green site at equal attainment, for less cost and carbon; the reports show both', () => {
     const s = scenario(true);
     const ours = run(s, [], 'objective', 'optimize');
