@@ -10,7 +10,8 @@
  * period, or the policy is an `asap` one, which starts work at its release) is planned when it arrives,
  * around the committed work. Committed work starts, pauses (interruptible jobs, at the next cycle),
  * resumes and finishes at any instant; a job that can no longer finish by its deadline is missed.
- * Accounting afterwards prices what ran with the *actual* signals.
+ * Accounting afterwards prices what ran with the *actual* signals. A `firstClaim` (inference services,
+ * src/sim/services.ts) holds units before batch in every cycle and may pre-empt interruptible runs for its bursts.
  */
 import type { Job, Scenario, SiteSignals } from '../core/model/types.ts';
 import { slotMs as slotLengthMs } from '../core/model/types.ts';
@@ -431,11 +432,18 @@ function claimUses(claimed: readonly CommittedUse[], cur: number, horizon: numbe
   for (const use of claimed) {
     const slots: number[] = [];
     const energyKWh: number[] = [];
-    use.slots.forEach((t, i) => {
-      if (t < cur || t >= cur + horizon) return;
-      slots.push(t - cur);
+    // Slots are ascending: start at the first one from `cur` (a binary search; a plan's use spans the period).
+    let lo = 0;
+    let hi = use.slots.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (use.slots[mid] < cur) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < use.slots.length && use.slots[i] < cur + horizon; i++) {
+      slots.push(use.slots[i] - cur);
       energyKWh.push(use.energyKWh[i]);
-    });
+    }
     if (slots.length > 0) uses.push({ siteId: use.siteId, poolId: use.poolId, units: use.units, slots, energyKWh });
   }
   return uses;
