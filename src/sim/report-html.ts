@@ -233,6 +233,14 @@ function servicesSection(r: SimReport): string {
   const totals = table('Services under each policy and under the nearest-site baseline, accounted with actual demand and signals', cols, rows.map(([label, f]) => [label, ...runs.map(([, x]) => f(x))]));
   const regions = s.baseline.regions.map((b) => [b.region, ...runs.map(([, x]) => fixed(x.regions.find((y) => y.region === b.region)?.attainmentPct ?? NaN, 2)), num(b.requests)]);
   const regionTable = table('Services: objective attainment per region (% of requests within the latency objective)', [{ label: 'Region' }, ...runs.map(([name]) => ({ label: name, num: true })), { label: 'Requests', num: true }], regions);
+  const regionCosts = table(
+    'Services: cost (yuan), carbon (kg CO2) and green share (%) charged to each region (each site\'s energy split by the requests routed there)',
+    [{ label: 'Region' }, ...runs.map(([name]) => ({ label: name, num: true }))],
+    s.baseline.regions.map((b) => [b.region, ...runs.map(([, x]) => {
+      const y = x.regions.find((z) => z.region === b.region);
+      return y ? `${num(y.costYuan)} / ${num(y.carbonKg)} / ${pct(y.greenShare)}` : 'n/a';
+    })]),
+  );
   const siteIds = [...new Set(runs.flatMap(([, x]) => x.sites.map((y) => y.site)))];
   const siteTable = table(
     'Services: energy per site (kWh, green share %)',
@@ -256,7 +264,7 @@ function servicesSection(r: SimReport): string {
       )
     : '<p>No batch run was pre-empted.</p>';
   const note = `<p>Services are placed first, on the forecast (${esc(s.forecast)}); batch fills the units left. Actual demand: ${esc(s.actual)}. A request is within the objective when its site served no more than its capacity in that minute; bursts above the planned capacity start replicas on free units, then on units of interruptible batch runs (pre-empted), never of non-interruptible ones.</p>`;
-  return section('services', 'Services', [note, totals, versus, regionTable, siteTable, preemptions].join('\n'));
+  return section('services', 'Services', [note, totals, versus, regionTable, regionCosts, siteTable, preemptions].join('\n'));
 }
 
 /** Pre-emptions listed in the page (the JSON has more). */

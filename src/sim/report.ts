@@ -62,8 +62,11 @@ export interface ServicesResult {
     /** Service, site and slot triples whose burst extra replicas could not wholly cover (units ran out). */
     burstsShort: number;
   };
-  /** Objective attainment per user region. */
-  regions: { region: string; requests: number; withinObjective: number; attainmentPct: number }[];
+  /**
+   * Per user region: objective attainment, and the services' energy, green energy, cost and carbon charged to it
+   * (each site's energy in each slot split among the regions by their requests routed there).
+   */
+  regions: { region: string; requests: number; withinObjective: number; attainmentPct: number; energyKWh: number; greenKWh: number; greenShare: number; costYuan: number; carbonKg: number }[];
   perService: { service: string; requests: number; withinObjective: number; attainmentPct: number; energyKWh: number; costYuan: number; carbonKg: number; replicaHours: number; extraReplicaHours: number; coldStarts: number }[];
   sites: { site: string; energyKWh: number; greenKWh: number; costYuan: number; carbonKg: number }[];
   /** Batch runs paused for bursts: count, distinct jobs, units × slots taken, and the first 100 with their reasons. */

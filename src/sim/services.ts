@@ -68,8 +68,11 @@ export interface Preemption {
 /** What the services did, before pricing: energy per service and site, requests per region. */
 export interface ServicesOutcome {
   routing: 'objective' | 'nearest';
-  /** Facility energy per (service, site) over the period's slots; priced with batch by the report. */
-  uses: (SlotUse & { service: string })[];
+  /**
+   * Facility energy per service, site and slot; priced with batch by the report. `regionShares` (per user region,
+   * summing to 1) split it among the regions it served, by their requests routed there.
+   */
+  uses: (SlotUse & { service: string; regionShares: number[] })[];
   regions: { region: string; requests: number; withinObjective: number }[];
   perService: { service: string; requests: number; withinObjective: number; replicaHours: number; extraReplicaHours: number; coldStarts: number }[];
   /** Service, site and slot triples whose burst the units could not wholly cover (free and interruptible ones ran out). */
@@ -262,8 +265,18 @@ function account(p: Prepared, placement: Placement, extra: Int32Array[][], spill
     const factor = input.actual.factor[c.spec.id];
     const profiles = input.actual.minuteProfile[c.spec.id];
     const perExtra = c.capacityRps * (1 - c.warmShare);
-    /** Facility energy per site and slot. */
+    /** Facility energy per site and slot, and the part of it each region is charged. */
     const kWh = sites.map(() => new Float64Array(p.slots));
+    const regionKWh = new Map<string, Float64Array>();
+    const charge = (j: number, t: number, e: number, home: number) => {
+      kWh[j][t] += e;
+      const key = `${j}/${t}`;
+      let by = regionKWh.get(key);
+      if (!by) regionKWh.set(key, (by = new Float64Array(p.regions.length)));
+      let routed = 0;
+      for (let i = 0; i < p.regions.length; i++) routed += placement.servedRps[k][i][home][t];
+      for (let i = 0; i < p.regions.length; i++) if (routed > EPS) by[i] += (e * placement.servedRps[k][i][home][t]) / routed;
+    };
     /** IT energy of `replicas` replicas at site j serving `servedRps`, plus their cold starts, × PUE. */
     const energy = (j: number, replicas: number, servedRps: number, starts: number) => {
       const load = Math.min(1, servedRps / (replicas * c.capacityRps));
@@ -286,7 +299,7 @@ function account(p: Prepared, placement: Placement, extra: Int32Array[][], spill
         const lentReplicas = lent.reduce((sum, x) => sum + x.replicas, 0);
         const within = lentReplicas > 0 ? withinObjectiveRps(loadRps, capacityRps + lentReplicas * perExtra, profiles?.[t]) : local;
         for (const x of lent) {
-          kWh[x.at][t] += energy(x.at, x.replicas, ((within - local) * x.replicas) / lentReplicas, x.replicas);
+          charge(x.at, t, energy(x.at, x.replicas, ((within - local) * x.replicas) / lentReplicas, x.replicas), j);
           totals.replicaHours += x.replicas * p.slotHours;
           totals.extraReplicaHours += x.replicas * p.slotHours;
           totals.coldStarts += x.replicas;
@@ -300,18 +313,19 @@ function account(p: Prepared, placement: Placement, extra: Int32Array[][], spill
         totals.replicaHours += (n + e) * p.slotHours;
         totals.extraReplicaHours += e * p.slotHours;
         totals.coldStarts += starts;
-        kWh[j][t] += energy(j, n + e, local, starts);
+        charge(j, t, energy(j, n + e, local, starts), j);
       }
     }
-    kWh.forEach((byT, j) => {
-      const use: ServicesOutcome['uses'][number] = { service: c.spec.id, siteId: sites[j].id, slots: [], energyKWh: [], transfer: null };
+    kWh.forEach((byT, j) =>
       byT.forEach((e, t) => {
         if (e <= 0) return;
-        use.slots.push(t);
-        use.energyKWh.push(e);
-      });
-      if (use.slots.length > 0) uses.push(use);
-    });
+        // Replicas nobody was routed to (minimum replicas) are charged to every region alike.
+        const by = regionKWh.get(`${j}/${t}`)!;
+        const sum = by.reduce((a, b) => a + b, 0);
+        const regionShares = sum > EPS ? Array.from(by, (x) => x / sum) : p.regions.map(() => 1 / p.regions.length);
+        uses.push({ service: c.spec.id, siteId: sites[j].id, slots: [t], energyKWh: [e], transfer: null, regionShares });
+      }),
+    );
     // Requests: every region's actual demand, served or not (the plan's unserved share is never within the objective).
     p.regions.forEach((_, i) => {
       for (let t = 0; t < p.slots; t++) {

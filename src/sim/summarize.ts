@@ -115,8 +115,16 @@ function servicesResult(scenario: Scenario, s: ServicesOutcome, figures: JobFigu
   const sites = new Map<string, ServicesResult['sites'][number]>();
   const byService = new Map<string, { energyKWh: number; costYuan: number; carbonKg: number }>();
   const totals = { energyKWh: 0, greenKWh: 0, costYuan: 0, carbonKg: 0 };
+  const regionFigures = s.regions.map(() => ({ energyKWh: 0, greenKWh: 0, costYuan: 0, carbonKg: 0 }));
   s.uses.forEach((use, i) => {
     const f = figures[i];
+    use.regionShares.forEach((share, r) => {
+      if (share <= 0) return;
+      regionFigures[r].energyKWh += f.energyKWh * share;
+      regionFigures[r].greenKWh += f.greenKWh * share;
+      regionFigures[r].costYuan += f.costYuan * share;
+      regionFigures[r].carbonKg += f.carbonKg * share;
+    });
     const site = sites.get(use.siteId) ?? { site: use.siteId, energyKWh: 0, greenKWh: 0, costYuan: 0, carbonKg: 0 };
     const svc = byService.get(use.service) ?? { energyKWh: 0, costYuan: 0, carbonKg: 0 };
     for (const into of [site, totals]) {
@@ -147,7 +155,12 @@ function servicesResult(scenario: Scenario, s: ServicesOutcome, figures: JobFigu
       coldStarts: sum((x) => x.coldStarts),
       burstsShort: s.burstsShort,
     },
-    regions: s.regions.map((r) => ({ ...r, attainmentPct: attainment(r.withinObjective, r.requests) })),
+    regions: s.regions.map((r, i) => ({
+      ...r,
+      attainmentPct: attainment(r.withinObjective, r.requests),
+      ...regionFigures[i],
+      greenShare: regionFigures[i].energyKWh > 0 ? regionFigures[i].greenKWh / regionFigures[i].energyKWh : 0,
+    })),
     perService: s.perService.map((x) => ({ ...x, attainmentPct: attainment(x.withinObjective, x.requests), ...(byService.get(x.service) ?? { energyKWh: 0, costYuan: 0, carbonKg: 0 }) })),
     sites: [...sites.values()],
     preemptions: {

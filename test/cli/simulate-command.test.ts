@@ -75,6 +75,11 @@ describe('kumul simulate on hami with services and backups', () => {
     expect(report.services.actual).toMatch(/hourly-2008-2009\.csv.*conv\.csv.*seed 1/);
     expect(report.policies[0].services.regions.map((x: { region: string }) => x.region)).toContain('shanghai');
     expect(report.policies[0].backup.datasets.length).toBeGreaterThan(0);
+    // The regions are charged the services' whole cost and carbon between them.
+    const services = report.policies[0].services;
+    const sum = (key: string) => services.regions.reduce((a: number, r: Record<string, number>) => a + r[key], 0);
+    expect(sum('costYuan')).toBeCloseTo(services.totals.costYuan, 6);
+    expect(sum('carbonKg')).toBeCloseTo(services.totals.carbonKg, 6);
     const html = readFileSync(join(dir, 'hami', 'report.html'), 'utf8');
     expect(html).toContain('Services: objective attainment per region');
     expect(html).toContain('RPO compliance per dataset');

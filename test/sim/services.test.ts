@@ -144,7 +144,7 @@ describe('services in the simulator', () => {
     expect(services.preemptions).toEqual([]);
     expect(outcome.records.map((r) => r.preemptions)).toEqual([0, 0]);
     expect(services.perService[0].extraReplicaHours).toBe(2);
-    expect(services.uses.find((u) => u.siteId === 'west')!.slots).toEqual([1, 2]);
+    expect(services.uses.filter((u) => u.siteId === 'west').flatMap((u) => u.slots)).toEqual([1, 2]);
     expect(services.regions[0].withinObjective).toBeCloseTo(services.regions[0].requests, 6);
     expect(services.burstsShort).toBe(0);
   });
@@ -205,6 +205,10 @@ describe('services in the simulator', () => {
     expect(mine.totals.greenShare).toBeGreaterThan(0.9);
     expect(baseline.totals.greenShare).toBe(0);
     expect(report.services!.versusBaseline[0].costPct).toBeLessThan(0);
+    // One region: everything the services cost is charged to it.
+    expect(mine.regions[0].costYuan).toBeCloseTo(mine.totals.costYuan, 9);
+    expect(mine.regions[0].carbonKg).toBeCloseTo(mine.totals.carbonKg, 9);
+    expect(mine.regions[0].greenShare).toBeCloseTo(mine.totals.greenShare, 9);
     const html = renderReportHtml(report);
     expect(html).toContain('Services: objective attainment per region');
     expect(html).toContain('nearest-site baseline');
