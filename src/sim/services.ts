@@ -146,31 +146,38 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
       let open = runs.map((r) => ({ id: r.jobId, pool: r.pool, units: r.units, interruptible: r.interruptible }));
       const added: CommittedUse[] = [];
       const preempt: string[] = [];
-      /** Grants what the units allow: free ones, then (with `withRuns`) interruptible runs; the replicas go to site `j`. */
-      const grant = (need: BurstNeed, k: number, j: number, withRuns: boolean) => {
-        const c = p.services[k];
-        const there: BurstNeed = { ...need, pool: poolKey(k, j) };
-        const result = preemptForBurst([there], free, withRuns ? open : []);
-        const g = result.grants[0];
+      /**
+       * Grants what the units allow to needs at once (core/services/preempt.ts: per pool, the fewest units of
+       * interruptible runs): free units only, or (with `withRuns`) runs too; need i's replicas go to site `at[i]`.
+       * Returns the requests/s each need is still short.
+       */
+      const grant = (batch: readonly { need: BurstNeed; k: number; at: number }[], withRuns: boolean): number[] => {
+        const there = batch.map(({ need, k, at }) => ({ ...need, pool: poolKey(k, at) }));
+        const result = preemptForBurst(there, free, withRuns ? open : []);
         for (const u of result.units) free[u.pool] += u.fromPreempted;
-        free[there.pool] -= g.replicas * c.spec.unitsPerReplica;
         const taken = new Set(result.preempted.map((r) => r.run));
         open = open.filter((r) => !taken.has(r.id));
         for (const run of result.preempted) {
           preemptions.push({ slot: t, jobId: run.run, pool: run.pool, units: run.units, reasons: run.reasons });
           preempt.push(run.run);
         }
-        if (g.replicas > 0) {
-          burstReplicas.push({ service: c.spec.id, site: sites[j].id, slot: t, replicas: g.replicas, units: g.replicas * c.spec.unitsPerReplica });
-          const home = sites.findIndex((x) => x.id === need.site);
-          if (j === home) extra[k][j][t] += g.replicas;
-          else spill.push({ k, from: home, at: j, t, replicas: g.replicas });
-          const pool = c.pool[j]!;
-          // Planned energy of the extra replicas: at full load (the burst), with their cold start.
-          const kWh = ((g.replicas * c.spec.unitsPerReplica * powerAtLoadW(pool.powerCurve, 1) * p.slotHours) / 1000 + g.replicas * c.spec.coldStart.energyKWh) * sites[j].pue;
-          added.push({ siteId: sites[j].id, poolId: pool.id, units: g.replicas * c.spec.unitsPerReplica, slots: [t], energyKWh: [kWh] });
-        }
-        return g.unservedRps;
+        return batch.map(({ need, k, at: j }, i) => {
+          const g = result.grants.find((x) => x.service === need.service && x.site === need.site && x.pool === there[i].pool);
+          if (!g) return need.deficitRps;
+          const c = p.services[k];
+          free[g.pool] -= g.replicas * c.spec.unitsPerReplica;
+          if (g.replicas > 0) {
+            burstReplicas.push({ service: c.spec.id, site: sites[j].id, slot: t, replicas: g.replicas, units: g.replicas * c.spec.unitsPerReplica });
+            const home = sites.findIndex((x) => x.id === need.site);
+            if (j === home) extra[k][j][t] += g.replicas;
+            else spill.push({ k, from: home, at: j, t, replicas: g.replicas });
+            const pool = c.pool[j]!;
+            // Planned energy of the extra replicas: at full load (the burst), with their cold start.
+            const kWh = ((g.replicas * c.spec.unitsPerReplica * powerAtLoadW(pool.powerCurve, 1) * p.slotHours) / 1000 + g.replicas * c.spec.coldStart.energyKWh) * sites[j].pue;
+            added.push({ siteId: sites[j].id, poolId: pool.id, units: g.replicas * c.spec.unitsPerReplica, slots: [t], energyKWh: [kWh] });
+          }
+          return g.unservedRps;
+        });
       };
       // Where a burst may go: the site the load balancer sends it to, then the other sites within the latency
       // objective of every region that site serves, nearest first (the balancer sends the excess there). Free units
@@ -182,15 +189,20 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
         const served = p.regions.flatMap((_, i) => (placement.servedRps[k][i][home][t] > EPS ? [i] : []));
         const worstMs = (j: number) => Math.max(...served.map((i) => p.roundTripsMs.get(p.regions[i].id)!.get(sites[j].id)!));
         const others = c.sites.filter((j) => j !== home && served.every((i) => c.feasible[i].includes(j))).sort((a, b) => worstMs(a) - worstMs(b) || a - b);
-        return { need, k, order: [home, ...others], short: need.deficitRps };
+        return { need, k, home, others, short: need.deficitRps };
       });
       plans.sort((a, b) => b.need.deficitRps - a.need.deficitRps || a.need.service.localeCompare(b.need.service) || a.need.site.localeCompare(b.need.site));
-      for (const withRuns of [false, true])
+      const rest = (plan: (typeof plans)[number]): BurstNeed => ({ ...plan.need, replicas: Math.ceil(plan.short / plan.need.rpsPerReplica - EPS), deficitRps: plan.short });
+      for (const withRuns of [false, true]) {
+        // All needs at their own sites in one call (per pool, the least pre-emption for all of them), then the rest elsewhere.
+        const home = plans.filter((x) => x.short > EPS);
+        grant(home.map((x) => ({ need: rest(x), k: x.k, at: x.home })), withRuns).forEach((short, i) => (home[i].short = short));
         for (const plan of plans)
-          for (const j of plan.order) {
+          for (const j of plan.others) {
             if (plan.short <= EPS) break;
-            plan.short = grant({ ...plan.need, replicas: Math.ceil(plan.short / plan.need.rpsPerReplica - EPS), deficitRps: plan.short }, plan.k, j, withRuns);
+            plan.short = grant([{ need: rest(plan), k: plan.k, at: j }], withRuns)[0];
           }
+      }
       burstsShort += plans.filter((x) => x.short > EPS).length;
       return { preempt, added };
     },
