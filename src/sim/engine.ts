@@ -277,8 +277,9 @@ export function simulate(input: SimulationInput): SimOutcome {
     record.slots.length = was.slots;
     record.energyKWh.length = was.slots;
     Object.assign(record, { doneMs: was.doneMs, firstStartMs: was.firstStartMs, endMs: was.endMs, resumes: was.resumes });
-    record.state = was.firstStartMs === null ? 'waiting' : 'paused';
-    record.pausedSinceMs = was.firstStartMs === null ? null : (was.pausedSinceMs ?? nowMs);
+    // Back to what it was before this cycle's commit (waiting, its input moving, or paused: paused from now on).
+    record.state = was.state;
+    record.pausedSinceMs = was.state === 'paused' ? (was.pausedSinceMs ?? nowMs) : was.pausedSinceMs;
     record.preemptions++;
     running.delete(record);
     waiting.add(record);
