@@ -83,14 +83,19 @@ describe('kumul simulate on hami with services and backups', () => {
     const html = readFileSync(join(dir, 'hami', 'report.html'), 'utf8');
     expect(html).toContain('Services: objective attainment per region');
     expect(html).toContain('RPO compliance per dataset');
-  });
+  }, 180_000);
 
-  it('rejects --services without --demand and --datasets without --policies, naming them', () => {
+  it('rejects --services without --demand, --datasets without --policies, and demand that does not cover the period', () => {
     const a = hami('bad1', '--services', 'datasets/services/hami-services.json');
     expect(a.status).toBe(2);
     expect(a.stderr).toContain('kumul: --services and --demand go together');
     const b = hami('bad2', '--datasets', 'datasets/backup/hami-datasets.json');
     expect(b.status).toBe(2);
     expect(b.stderr).toContain('kumul: --datasets and --policies go together');
-  });
+    // A period the demand does not cover: the file, the field and the reason.
+    const c = kumul('simulate', '--scenario', 'hami', '--jobs', HAMI, '--from', '2026-06-07T00:00Z', '--to', '2026-06-09T00:00Z', '--report', join(dir, 'bad3'),
+      '--services', 'datasets/services/hami-services.json', '--demand', 'datasets/services/hami-demand-week.json');
+    expect(c.status).toBe(2);
+    expect(c.stderr).toContain('kumul: datasets/services/hami-demand-week.json: start: the demand covers 2026-06-01T00:00:00.000Z to 2026-06-08T00:00:00.000Z');
+  }, 180_000);
 });
