@@ -128,11 +128,12 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
       const needs: BurstNeed[] = [];
       p.services.forEach((c, k) => {
         // Actual ÷ provisioned demand: the slot's error over the headroom the plan provisioned.
-        const f = (input.actual.factor[c.spec.id]?.[t] ?? 1) / h[k];
+        const factor = input.actual.factor[c.spec.id]?.[t] ?? 1;
+        const f = factor / h[k];
         const q = quantile(input.actual.minuteProfile[c.spec.id]?.[t], c.spec.latency.percentile);
         const perExtra = c.capacityRps * (1 - c.warmShare);
         for (const j of c.sites) {
-          const loadRps = f * routedRps(placement, k, j, t);
+          const loadRps = siteLoadRps(p, placement, h, k, j, t, factor);
           const capacity = plannedCapacity(p, placement, k, j, t);
           const deficitRps = loadRps * q - capacity;
           if (deficitRps <= EPS || perExtra <= EPS) continue;
@@ -214,10 +215,23 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
   };
 }
 
-/** Requests/s the plan routes to site j for service k in slot t (forecast). */
-function routedRps(placement: Placement, k: number, j: number, t: number): number {
+/**
+ * Requests/s of region i's actual demand the load balancer sends to site j in slot t: all of the region's demand
+ * (`factor` × the forecast), split by the plan's routing weights — also the part the plan could not provision for,
+ * which then meets the capacity there; a region the plan routes nowhere sends nothing (all of it is late).
+ */
+function regionLoadRps(p: Prepared, placement: Placement, h: readonly number[], k: number, i: number, j: number, t: number, factor: number): number {
+  const x = placement.servedRps[k][i][j][t];
+  if (x <= EPS) return 0;
+  let routed = 0;
+  for (const jj of p.services[k].feasible[i]) routed += placement.servedRps[k][i][jj][t];
+  return ((p.services[k].demandRps[i][t] / h[k]) * factor * x) / routed;
+}
+
+/** Requests/s of actual demand sent to site j (regionLoadRps summed over regions). */
+function siteLoadRps(p: Prepared, placement: Placement, h: readonly number[], k: number, j: number, t: number, factor: number): number {
   let sum = 0;
-  for (const byRegion of placement.servedRps[k]) sum += byRegion[j][t];
+  for (let i = 0; i < p.regions.length; i++) sum += regionLoadRps(p, placement, h, k, i, j, t, factor);
   return sum;
 }
 
@@ -280,14 +294,16 @@ function account(p: Prepared, placement: Placement, extra: Int32Array[][], spill
     /** Facility energy per site and slot, and the part of it each region is charged. */
     const kWh = sites.map(() => new Float64Array(p.slots));
     const regionKWh = new Map<string, Float64Array>();
+    /** Energy e at site j in slot t, charged to the regions by their requests sent to site `home` (j, or the site whose burst it served). */
     const charge = (j: number, t: number, e: number, home: number) => {
       kWh[j][t] += e;
       const key = `${j}/${t}`;
       let by = regionKWh.get(key);
       if (!by) regionKWh.set(key, (by = new Float64Array(p.regions.length)));
-      let routed = 0;
-      for (let i = 0; i < p.regions.length; i++) routed += placement.servedRps[k][i][home][t];
-      for (let i = 0; i < p.regions.length; i++) if (routed > EPS) by[i] += (e * placement.servedRps[k][i][home][t]) / routed;
+      const factor = input.actual.factor[c.spec.id]?.[t] ?? 1;
+      const sent = p.regions.map((_, i) => regionLoadRps(p, placement, h, k, i, home, t, factor));
+      const total = sent.reduce((a, b) => a + b, 0);
+      if (total > EPS) sent.forEach((x, i) => (by[i] += (e * x) / total));
     };
     /** IT energy of `replicas` replicas at site j serving `servedRps`, plus their cold starts, × PUE. */
     const energy = (j: number, replicas: number, servedRps: number, starts: number) => {
@@ -302,8 +318,7 @@ function account(p: Prepared, placement: Placement, extra: Int32Array[][], spill
         if (n + e === 0) continue;
         const prev = t === 0 ? p.initial[k][j] : placement.replicas[k][j][t - 1];
         const starts = Math.max(0, n - prev) + e;
-        const f = (factor?.[t] ?? 1) / h[k];
-        const loadRps = f * routedRps(placement, k, j, t);
+        const loadRps = siteLoadRps(p, placement, h, k, j, t, factor?.[t] ?? 1);
         const capacityRps = plannedCapacity(p, placement, k, j, t) + e * perExtra;
         const local = withinObjectiveRps(loadRps, capacityRps, profiles?.[t]);
         // Replicas started elsewhere for this site's burst serve what its own cannot, each minute.
@@ -318,8 +333,8 @@ function account(p: Prepared, placement: Placement, extra: Int32Array[][], spill
         }
         // Each region served here gets its share of the requests within the objective.
         p.regions.forEach((_, i) => {
-          const x = placement.servedRps[k][i][j][t];
-          if (x > EPS && loadRps > EPS) regions[i].withinObjective += (within * (f * x)) / loadRps * slotS;
+          const sent = regionLoadRps(p, placement, h, k, i, j, t, factor?.[t] ?? 1);
+          if (sent > EPS && loadRps > EPS) regions[i].withinObjective += ((within * sent) / loadRps) * slotS;
         });
         totals.withinObjective += within * slotS;
         totals.replicaHours += (n + e) * p.slotHours;
