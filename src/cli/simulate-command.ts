@@ -47,8 +47,8 @@ interface SimulateOptions {
   report: string;
   services?: string;
   demand?: string;
-  burstTrace: string;
-  errorTrace: string;
+  burstTrace?: string;
+  errorTrace?: string;
   datasets?: string;
   policies?: string;
 }
@@ -78,8 +78,8 @@ export function registerSimulateCommand(program: Command): void {
     .option('--sites <where>', 'where optimize may run a job: any | origin (temporal shifting alone); baselines keep their own', 'any')
     .option('--services <file>', 'inference services (docs/services.md) run with the jobs: placed first on the forecast demand, batch fills the rest; needs --demand')
     .option('--demand <file>', 'the forecast demand of the services (a demand file, kumul demand import); actual demand adds the error and bursts of real traces')
-    .option('--burst-trace <file>', 'LLM request trace whose tokens per minute give the bursts within a slot', DEFAULT_BURST_TRACE)
-    .option('--error-trace <file>', 'hourly trace whose week-ahead errors give the error of each slot\'s mean', DEFAULT_ERROR_TRACE)
+    .option('--burst-trace <file>', 'LLM request trace whose tokens per minute give the bursts within a slot (default: the shipped datasets/azure-llm-2023/conv.csv)')
+    .option('--error-trace <file>', 'hourly trace whose week-ahead errors give the error of each slot\'s mean (default: the shipped datasets/wikipedia-pagecounts/hourly-2008-2009.csv)')
     .option('--datasets <file>', 'backup datasets (docs/backup.md): planned on the link capacity the jobs\' input transfers leave; needs --policies')
     .option('--policies <file>', 'backup policies of those datasets')
     .requiredOption('--report <dir>', 'directory to write report.json and report.html into')
@@ -209,7 +209,7 @@ async function servicesInput(o: SimulateOptions, scenario: Scenario, periodSlots
   const specs = userInput(() => readServicesFile(o.services!, period));
   const demandJson = userInput(() => readScenarioJson(o.demand!)) as { source?: unknown };
   const forecast = userInput(() => demandFromJson(demandJson, period, specs, o.demand!));
-  const actual = userInput(() => actualDemandFromTraces({ services: specs.map((s) => s.id), slots: periodSlots, slotMinutes: scenario.grid.slotMinutes, seed, burstTrace: o.burstTrace, errorTrace: o.errorTrace }));
+  const actual = userInput(() => actualDemandFromTraces({ services: specs.map((s) => s.id), slots: periodSlots, slotMinutes: scenario.grid.slotMinutes, seed, burstTrace: o.burstTrace ?? DEFAULT_BURST_TRACE, errorTrace: o.errorTrace ?? DEFAULT_ERROR_TRACE }));
   const registry = builtinRegistry();
   return {
     periodSlots,
