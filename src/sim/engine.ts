@@ -278,7 +278,7 @@ export function simulate(input: SimulationInput): SimOutcome {
     record.energyKWh.length = was.slots;
     Object.assign(record, { doneMs: was.doneMs, firstStartMs: was.firstStartMs, endMs: was.endMs, resumes: was.resumes });
     // Back to what it was before this cycle's commit (waiting, its input moving, or paused: paused from now on).
-    record.state = was.state;
+    record.state = was.state === 'waiting' && record.transfer !== null && (record.readyMs ?? 0) > nowMs ? 'transferring' : was.state;
     record.pausedSinceMs = was.state === 'paused' ? (was.pausedSinceMs ?? nowMs) : was.pausedSinceMs;
     record.preemptions++;
     running.delete(record);
