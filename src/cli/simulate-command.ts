@@ -26,7 +26,7 @@ import { buildReport } from '../sim/summarize.ts';
 import { renderReportHtml } from '../sim/report-html.ts';
 import { CliError } from './errors.ts';
 import { readJobsFile, writeTextAtomically } from './files.ts';
-import { instant, numberAtLeast, userInput } from './options.ts';
+import { instant, numberAtLeast, powerPolicy, userInput } from './options.ts';
 
 interface SimulateOptions {
   scenario: string;
@@ -43,6 +43,8 @@ interface SimulateOptions {
   seed: string;
   shiftHours: string;
   sites: string;
+  power: string;
+  reserve: string;
   forecastSmoothingMinutes: string;
   report: string;
   services?: string;
@@ -75,6 +77,8 @@ export function registerSimulateCommand(program: Command): void {
       'auto',
     )
     .option('--shift-hours <h>', 'temporal shifting: jobs may move ± h hours around their requested start (the release)', '0')
+    .option('--power <policy>', "idle nodes when planning: always-on, or sleep (cycles pack work so that idle nodes sleep; the report gives idle energy both ways)", 'always-on')
+    .option('--reserve <share>', "under --power sleep: share of each pool's nodes kept awake for urgent work (also the report's asleep figure)", '0.1')
     .option('--sites <where>', 'where optimize may run a job: any | origin (temporal shifting alone); baselines keep their own', 'any')
     .option('--services <file>', 'inference services (docs/services.md) run with the jobs: placed first on the forecast demand, batch fills the rest; needs --demand')
     .option('--demand <file>', 'the forecast demand of the services (a demand file, kumul demand import); actual demand adds the error and bursts of real traces')
@@ -98,6 +102,7 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   const seed = numberAtLeast('--seed', o.seed, 0);
   if (o.sites !== 'any' && o.sites !== 'origin') throw new CliError(`--sites: must be any or origin, got '${o.sites}'`);
   const optimizeSites = o.sites;
+  const power = powerPolicy(o.power, o.reserve);
   const forecastErrorPct = o.forecastError === undefined ? null : numberAtLeast('--forecast-error', o.forecastError, 0);
   const forecastSmoothingMinutes =
     o.forecastSmoothingMinutes === 'auto' ? SMOOTHING_MINUTES_PER_ERROR_PCT * (forecastErrorPct ?? 0) : numberAtLeast('--forecast-smoothing-minutes', o.forecastSmoothingMinutes, 0);
@@ -127,7 +132,7 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   const runOne = (policy: PolicyName, label: string, routing: 'objective' | 'nearest'): SimOutcome => {
     const bar = new cliProgress.SingleBar({ format: `simulating ${label} {bar} {percentage}%`, stream: process.stderr }, cliProgress.Presets.shades_classic);
     bar.start(100, 0);
-    const sim: SimulationInput = { scenario, jobs, policy, objective, fromMs, toMs, replanMinutes, horizonSlots, shiftHours, optimizeSites, forecastSmoothingMinutes, onProgress: (done: number, total: number) => bar.update(Math.floor((100 * done) / total)) };
+    const sim: SimulationInput = { scenario, jobs, policy, objective, fromMs, toMs, replanMinutes, horizonSlots, shiftHours, optimizeSites, forecastSmoothingMinutes, power, onProgress: (done: number, total: number) => bar.update(Math.floor((100 * done) / total)) };
     let outcome: SimOutcome;
     if (services) {
       const run = simulateWithServices(sim, { ...services, routing });
@@ -143,6 +148,7 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   const backups = o.datasets || o.policies ? await backupsOf(o, scenario, periodSlots, objective, outcomes) : undefined;
   const report = buildReport({
     backups,
+    power,
     scenario,
     fromMs,
     toMs,

@@ -17,6 +17,7 @@ import type { Job, Scenario, SiteSignals } from '../core/model/types.ts';
 import { slotMs as slotLengthMs } from '../core/model/types.ts';
 import { poolSpeed } from '../core/model/capability.ts';
 import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
+import type { PowerPolicy } from '../core/energy/idle.ts';
 import type { Profile, Registry } from '../core/dispatch/framework.ts';
 import { planCycle, slotEnergies, type Placement } from '../core/dispatch/planner.ts';
 import { lookAheadEndMs } from '../core/dispatch/horizon.ts';
@@ -54,6 +55,11 @@ export interface SimulationInput {
    * forecasts averaged over this many minutes on either side of each slot; 0 (default) plans on them as they are.
    */
   forecastSmoothingMinutes?: number;
+  /**
+   * How idle nodes are powered when planning (`kumul simulate --power`; default always on): under `sleep` each cycle
+   * packs work so that idle nodes sleep (core/dispatch/cycle.ts, `addedKWh`). The report gives idle energy both ways.
+   */
+  power?: PowerPolicy;
   registry?: Registry;
   /** Improvement rounds per cycle (default 2). */
   improveRounds?: number;
@@ -234,6 +240,7 @@ export function simulate(input: SimulationInput): SimOutcome {
       jobs: pending.map((r) => (r.siteId === null ? r.planned : resumeAt(r, nowMs))),
       nowMs,
       committed: [...committedUses(running, cur, horizon), ...claimUses(claimed, cur, horizon)],
+      ...(input.power ? { power: input.power } : {}),
     };
     const outcome = planCycle(snapshot, { registry, profile, improveRounds: input.improveRounds ?? 2 });
     /** State before this cycle's commit, to undo it when a first claim pre-empts the job. */

@@ -23,6 +23,8 @@ export interface SimReport {
   optimizeSites: 'any' | 'origin';
   /** Minutes on either side over which plans averaged the carbon and renewable forecasts (core/dispatch/forecast-smoothing.ts); 0: none. */
   forecastSmoothingMinutes: number;
+  /** How cycles powered idle nodes when it was not always on (`--power sleep`): they packed work so that idle nodes slept. */
+  power?: PowerPolicy;
   policies: PolicyResult[];
   /** Each policy against each other one: negative % means less. */
   savings: Saving[];
@@ -80,7 +82,7 @@ export interface ServicesResult {
   bound: { value: number | null; planValue: number; gapPct: number | null; method: string };
 }
 
-import type { IdleFigures } from '../core/energy/idle.ts';
+import type { IdleFigures, PowerPolicy } from '../core/energy/idle.ts';
 import type { BackupOutcome } from './backup.ts';
 
 export interface PolicyResult {

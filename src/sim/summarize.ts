@@ -5,7 +5,7 @@
  */
 import type { Scenario, SiteSignals } from '../core/model/types.ts';
 import { accountUses, type JobFigures, type SlotUse } from '../core/energy/accounting.ts';
-import { ALWAYS_ON, idleFigures, type IdleFigures, type PoolLoad } from '../core/energy/idle.ts';
+import { ALWAYS_ON, idleFigures, type IdleFigures, type PoolLoad, type PowerPolicy } from '../core/energy/idle.ts';
 import { busyUnitFacilityKW } from '../core/model/power.ts';
 import type { SimOutcome } from './engine.ts';
 import type { PolicyResult, Saving, ServicesReport, ServicesResult, SimReport } from './report.ts';
@@ -35,6 +35,8 @@ export interface ReportInput {
   };
   /** Backups planned around each policy's job transfers (`--datasets --policies`), one per outcome. */
   backups?: BackupOutcome[];
+  /** How the cycles powered idle nodes (`--power`, `--reserve`): the report's `idle.asleep` keeps its reserve (default 10 %). */
+  power?: PowerPolicy;
 }
 
 export function buildReport(input: ReportInput): SimReport {
@@ -66,6 +68,7 @@ export function buildReport(input: ReportInput): SimReport {
     shiftHours: input.shiftHours,
     optimizeSites: input.optimizeSites ?? 'any',
     forecastSmoothingMinutes: input.forecastSmoothingMinutes ?? 0,
+    ...(input.power?.policy === 'sleep' ? { power: input.power } : {}),
     policies,
     savings,
     ...(input.services ? { services: servicesReport(input, policies) } : {}),
@@ -187,7 +190,7 @@ function accountOutcome(scenario: Scenario, outcome: SimOutcome, services?: Serv
 }
 
 /** Idle energy of the period's slots `first`..`last` (exclusive) with every node on, and with idle nodes asleep (10 % reserve). */
-function idleOfOutcome(scenario: Scenario, outcome: SimOutcome, first: number, last: number): { alwaysOn: IdleFigures; asleep: IdleFigures } {
+function idleOfOutcome(scenario: Scenario, outcome: SimOutcome, first: number, last: number, reserveShare: number): { alwaysOn: IdleFigures; asleep: IdleFigures } {
   const { grid, network } = scenario;
   const loads: PoolLoad[] = [];
   const jobsKWh = new Map(network.sites.map((s) => [s.id, new Float64Array(grid.slots)]));
@@ -214,7 +217,7 @@ function idleOfOutcome(scenario: Scenario, outcome: SimOutcome, first: number, l
   const range = { from: first, to: Math.max(first, last) };
   return {
     alwaysOn: idleFigures(grid, network.sites, actual, loads, jobsKWh, ALWAYS_ON, range).total,
-    asleep: idleFigures(grid, network.sites, actual, loads, jobsKWh, { policy: 'sleep', reserveShare: 0.1 }, range).total,
+    asleep: idleFigures(grid, network.sites, actual, loads, jobsKWh, { policy: 'sleep', reserveShare }, range).total,
   };
 }
 
@@ -282,7 +285,7 @@ function policyResult(input: ReportInput, outcome: SimOutcome, figures: (JobFigu
     }
     sites.get(site.id)!.utilisation = site.pools.length > 0 ? sumUtilisation / site.pools.length : 0;
   }
-  const idle = idleOfOutcome(scenario, outcome, first, last);
+  const idle = idleOfOutcome(scenario, outcome, first, last, input.power?.policy === 'sleep' ? input.power.reserveShare : 0.1);
   return {
     policy: outcome.policy,
     objective: input.objective,
