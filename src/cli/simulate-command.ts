@@ -10,13 +10,23 @@ import type { Scenario } from '../core/model/types.ts';
 import { loadScenario, ScenarioError } from '../scenario/index.ts';
 import { actualPlusNoise } from '../scenario/resolve.ts';
 import { objectiveFrom, policyFrom } from '../planning/plan-jobs.ts';
-import { simulate, type SimOutcome } from '../sim/engine.ts';
+import { simulate, type SimOutcome, type SimulationInput } from '../sim/engine.ts';
+import { simulateWithServices, type ServicesOutcome } from '../sim/services.ts';
+import { simulateBackups, type BackupOutcome } from '../sim/backup.ts';
+import { loadBackupInput } from '../backup/load.ts';
+import { BACKUP_SCORES } from '../core/backup/planner.ts';
+import { actualDemandFromTraces, DEFAULT_BURST_TRACE, DEFAULT_ERROR_TRACE } from '../services/actual-demand.ts';
+import { demandFromJson, readServicesFile } from '../services/files.ts';
+import { readScenarioJson } from '../scenario/index.ts';
+import { loadHighsSolver } from '../solver/highs.ts';
+import { builtinRegistry, type PolicyName } from '../core/dispatch/plugins/index.ts';
+import type { Objective } from '../core/dispatch/objective.ts';
 import { SMOOTHING_MINUTES_PER_ERROR_PCT } from '../core/dispatch/forecast-smoothing.ts';
 import { buildReport } from '../sim/summarize.ts';
 import { renderReportHtml } from '../sim/report-html.ts';
 import { CliError } from './errors.ts';
 import { readJobsFile, writeTextAtomically } from './files.ts';
-import { instant, numberAtLeast, userInput } from './options.ts';
+import { instant, numberAtLeast, powerPolicy, userInput } from './options.ts';
 
 interface SimulateOptions {
   scenario: string;
@@ -33,8 +43,16 @@ interface SimulateOptions {
   seed: string;
   shiftHours: string;
   sites: string;
+  power: string;
+  reserve: string;
   forecastSmoothingMinutes: string;
   report: string;
+  services?: string;
+  demand?: string;
+  burstTrace?: string;
+  errorTrace?: string;
+  datasets?: string;
+  policies?: string;
 }
 
 export function registerSimulateCommand(program: Command): void {
@@ -59,12 +77,22 @@ export function registerSimulateCommand(program: Command): void {
       'auto',
     )
     .option('--shift-hours <h>', 'temporal shifting: jobs may move ± h hours around their requested start (the release)', '0')
+    .option('--power <policy>', "idle nodes when planning: always-on, or sleep (cycles pack work so that idle nodes sleep; the report gives idle energy both ways)", 'always-on')
+    .option('--reserve <share>', "under --power sleep: share of each pool's nodes kept awake for urgent work (also the report's asleep figure)", '0.1')
     .option('--sites <where>', 'where optimize may run a job: any | origin (temporal shifting alone); baselines keep their own', 'any')
+    .option('--services <file>', 'inference services (docs/services.md) run with the jobs: placed first on the forecast demand, batch fills the rest; needs --demand')
+    .option('--demand <file>', 'the forecast demand of the services (a demand file, kumul demand import); actual demand adds the error and bursts of real traces')
+    .option('--burst-trace <file>', 'LLM request trace whose tokens per minute give the bursts within a slot (default: the shipped datasets/azure-llm-2023/conv.csv)')
+    .option('--error-trace <file>', 'hourly trace whose week-ahead errors give the error of each slot\'s mean (default: the shipped datasets/wikipedia-pagecounts/hourly-2008-2009.csv)')
+    .option('--datasets <file>', 'backup datasets (docs/backup.md): planned on the link capacity the jobs\' input transfers leave; needs --policies')
+    .option('--policies <file>', 'backup policies of those datasets')
     .requiredOption('--report <dir>', 'directory to write report.json and report.html into')
     .action(runSimulate);
 }
 
 async function runSimulate(o: SimulateOptions): Promise<void> {
+  if (Boolean(o.services) !== Boolean(o.demand)) throw new CliError('--services and --demand go together: the services and their forecast demand');
+  if (Boolean(o.datasets) !== Boolean(o.policies)) throw new CliError('--datasets and --policies go together: the backup datasets and their policies');
   const objective = userInput(() => objectiveFrom(o.objective));
   const policies = [o.policy, ...(o.compare ? o.compare.split(',').map((p) => p.trim()) : [])].map((p) => userInput(() => policyFrom(p)));
   if (new Set(policies).size !== policies.length) throw new CliError('--compare: a policy is listed twice');
@@ -74,6 +102,7 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   const seed = numberAtLeast('--seed', o.seed, 0);
   if (o.sites !== 'any' && o.sites !== 'origin') throw new CliError(`--sites: must be any or origin, got '${o.sites}'`);
   const optimizeSites = o.sites;
+  const power = powerPolicy(o.power, o.reserve);
   const forecastErrorPct = o.forecastError === undefined ? null : numberAtLeast('--forecast-error', o.forecastError, 0);
   const forecastSmoothingMinutes =
     o.forecastSmoothingMinutes === 'auto' ? SMOOTHING_MINUTES_PER_ERROR_PCT * (forecastErrorPct ?? 0) : numberAtLeast('--forecast-smoothing-minutes', o.forecastSmoothingMinutes, 0);
@@ -97,17 +126,42 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   let scenario = userInput(() => loadWithLookAhead(o.scenario, fromMs, periodSlots, [lookAheadSlots, horizonSlots], slotMinutes));
   if (forecastErrorPct !== null) scenario = withForecastError(scenario, forecastErrorPct, seed);
 
+  const services = o.services || o.demand ? await servicesInput(o, scenario, periodSlots, objective, seed) : null;
   const outcomes: SimOutcome[] = [];
-  for (const policy of policies) {
-    const bar = new cliProgress.SingleBar({ format: `simulating ${policy} {bar} {percentage}%`, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  const servicesOutcomes: ServicesOutcome[] = [];
+  const runOne = (policy: PolicyName, label: string, routing: 'objective' | 'nearest'): SimOutcome => {
+    const bar = new cliProgress.SingleBar({ format: `simulating ${label} {bar} {percentage}%`, stream: process.stderr }, cliProgress.Presets.shades_classic);
     bar.start(100, 0);
-    outcomes.push(
-      simulate({ scenario, jobs, policy, objective, fromMs, toMs, replanMinutes, horizonSlots, shiftHours, optimizeSites, forecastSmoothingMinutes, onProgress: (done, total) => bar.update(Math.floor((100 * done) / total)) }),
-    );
+    const sim: SimulationInput = { scenario, jobs, policy, objective, fromMs, toMs, replanMinutes, horizonSlots, shiftHours, optimizeSites, forecastSmoothingMinutes, power, onProgress: (done: number, total: number) => bar.update(Math.floor((100 * done) / total)) };
+    let outcome: SimOutcome;
+    if (services) {
+      const run = simulateWithServices(sim, { ...services, routing });
+      servicesOutcomes.push(run.services);
+      outcome = run.outcome;
+    } else outcome = simulate(sim);
     bar.update(100);
     bar.stop();
-  }
-  const report = buildReport({ scenario, fromMs, toMs, replanMinutes, forecastErrorPct, seed, shiftHours, optimizeSites, forecastSmoothingMinutes, objective: objective.name, outcomes });
+    return outcome;
+  };
+  for (const policy of policies) outcomes.push(runOne(policy, policy, 'objective'));
+  const baseline = services ? { outcome: runOne(policies[0], `${policies[0]} with services at the nearest sites (baseline)`, 'nearest'), services: servicesOutcomes.pop()! } : null;
+  const backups = o.datasets || o.policies ? await backupsOf(o, scenario, periodSlots, objective, outcomes) : undefined;
+  const report = buildReport({
+    backups,
+    power,
+    scenario,
+    fromMs,
+    toMs,
+    replanMinutes,
+    forecastErrorPct,
+    seed,
+    shiftHours,
+    optimizeSites,
+    forecastSmoothingMinutes,
+    objective: objective.name,
+    outcomes,
+    ...(services && baseline ? { services: { forecast: services.forecastSource, actual: services.actual.source, outcomes: servicesOutcomes, baseline } } : {}),
+  });
   mkdirSync(o.report, { recursive: true });
   writeTextAtomically(join(o.report, 'report.json'), JSON.stringify(report, null, 1) + '\n');
   writeTextAtomically(join(o.report, 'report.html'), renderReportHtml(report));
@@ -117,10 +171,62 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
         `  idle (operator): ${figure(p.idle.alwaysOn.energyKWh)} kWh with every node on, ${figure(p.idle.asleep.energyKWh)} kWh with idle nodes asleep (cost ${figure(p.idle.alwaysOn.costYuan)} → ${figure(p.idle.asleep.costYuan)} yuan, carbon ${figure(p.idle.alwaysOn.carbonKg)} → ${figure(p.idle.asleep.carbonKg)} kg)\n`,
     );
   }
+  if (report.services) {
+    const b = report.services.baseline;
+    for (const p of report.policies) {
+      const s = p.services!;
+      process.stdout.write(
+        `${p.policy} services: ${s.totals.attainmentPct.toFixed(2)} % of requests within the objective; cost ${figure(s.totals.costYuan)} yuan, carbon ${figure(s.totals.carbonKg)} kg, green ${(100 * s.totals.greenShare).toFixed(1)} %; ${s.preemptions.count} batch runs pre-empted (${s.preemptions.jobs} jobs)\n`,
+      );
+    }
+    process.stdout.write(
+      `nearest-site baseline services: ${b.totals.attainmentPct.toFixed(2)} % within the objective; cost ${figure(b.totals.costYuan)} yuan, carbon ${figure(b.totals.carbonKg)} kg, green ${(100 * b.totals.greenShare).toFixed(1)} %; ${b.preemptions.count} batch runs pre-empted\n`,
+    );
+  }
+  for (const p of report.policies) {
+    if (!p.backup) continue;
+    const t = p.backup.totals;
+    process.stdout.write(
+      `${p.policy} backups: ${t.datasetsWithinRpo} of ${p.backup.datasets.length} datasets within their RPO all the time (worst ${Math.min(100, ...p.backup.datasets.map((d) => d.withinRpoPct)).toFixed(1)} % of the period); ${figure(t.backupGB)} GB of backups and ${figure(t.jobGB)} GB of job input over the links; cost ${figure(t.costYuan)} yuan, carbon ${figure(t.carbonKg)} kg\n`,
+    );
+  }
   for (const s of report.savings.filter((s) => s.policy === policies[0])) {
     process.stdout.write(`${s.policy} versus ${s.versus} (jobs both completed): cost ${signed(s.costPct)} %, carbon ${signed(s.carbonPct)} %, green share ${signed(s.greenSharePts)} points\n`);
   }
   process.stdout.write(`wrote ${join(o.report, 'report.json')} and report.html\n`);
+}
+
+/** Backups of each run, planned around its jobs' input transfers (src/sim/backup.ts); a clear error for bad files. */
+async function backupsOf(o: SimulateOptions, scenario: Scenario, periodSlots: number, objective: Objective, outcomes: SimOutcome[]): Promise<BackupOutcome[]> {
+  if (!o.datasets || !o.policies) throw new CliError('--datasets and --policies go together: the backup datasets and their policies');
+  const unknown = Object.keys(objective.weights).filter((name) => !(BACKUP_SCORES as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new CliError(`--objective: backups understand ${BACKUP_SCORES.join(', ')}; '${unknown.join(', ')}' is not one of them`);
+  const period = { ...scenario, grid: { ...scenario.grid, slots: periodSlots } };
+  const datasets = userInput(() => loadBackupInput({ datasetsFile: o.datasets!, policiesFile: o.policies! }, period));
+  const solver = await loadHighsSolver();
+  return outcomes.map((outcome) => simulateBackups({ scenario, periodSlots, datasets, objective, solver }, outcome));
+}
+
+/** The services, their forecast demand on the period, and the actual demand from the traces; a clear error for bad files. */
+async function servicesInput(o: SimulateOptions, scenario: Scenario, periodSlots: number, objective: Objective, seed: number) {
+  if (!o.services || !o.demand) throw new CliError('--services and --demand go together: the services and their forecast demand');
+  if (!scenario.userRegions?.length) throw new CliError(`scenario '${scenario.id}' has no userRegions: services need the regions their users are in (docs/scenario-format.md)`);
+  const period = { ...scenario, grid: { ...scenario.grid, slots: periodSlots } };
+  const specs = userInput(() => readServicesFile(o.services!, period));
+  const demandJson = userInput(() => readScenarioJson(o.demand!)) as { source?: unknown };
+  const forecast = userInput(() => demandFromJson(demandJson, period, specs, o.demand!));
+  const actual = userInput(() => actualDemandFromTraces({ services: specs.map((s) => s.id), slots: periodSlots, slotMinutes: scenario.grid.slotMinutes, seed, burstTrace: o.burstTrace ?? DEFAULT_BURST_TRACE, errorTrace: o.errorTrace ?? DEFAULT_ERROR_TRACE }));
+  const registry = builtinRegistry();
+  return {
+    periodSlots,
+    services: specs,
+    forecast,
+    actual,
+    forecastSource: `${o.demand}${typeof demandJson.source === 'string' ? ` (${demandJson.source})` : ''}`,
+    solver: await loadHighsSolver(),
+    scores: Object.entries(objective.weights).map(([name, weight]) => ({ plugin: registry.score(name), weight })),
+    objectiveName: objective.name,
+  };
 }
 
 /**

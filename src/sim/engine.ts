@@ -10,12 +10,14 @@
  * period, or the policy is an `asap` one, which starts work at its release) is planned when it arrives,
  * around the committed work. Committed work starts, pauses (interruptible jobs, at the next cycle),
  * resumes and finishes at any instant; a job that can no longer finish by its deadline is missed.
- * Accounting afterwards prices what ran with the *actual* signals.
+ * Accounting afterwards prices what ran with the *actual* signals. A `firstClaim` (inference services,
+ * src/sim/services.ts) holds units before batch in every cycle and may pre-empt interruptible runs for its bursts.
  */
 import type { Job, Scenario, SiteSignals } from '../core/model/types.ts';
 import { slotMs as slotLengthMs } from '../core/model/types.ts';
 import { poolSpeed } from '../core/model/capability.ts';
 import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
+import type { PowerPolicy } from '../core/energy/idle.ts';
 import type { Profile, Registry } from '../core/dispatch/framework.ts';
 import { planCycle, slotEnergies, type Placement } from '../core/dispatch/planner.ts';
 import { lookAheadEndMs } from '../core/dispatch/horizon.ts';
@@ -53,6 +55,11 @@ export interface SimulationInput {
    * forecasts averaged over this many minutes on either side of each slot; 0 (default) plans on them as they are.
    */
   forecastSmoothingMinutes?: number;
+  /**
+   * How idle nodes are powered when planning (`kumul simulate --power`; default always on): under `sleep` each cycle
+   * packs work so that idle nodes sleep (core/dispatch/cycle.ts, `addedKWh`). The report gives idle energy both ways.
+   */
+  power?: PowerPolicy;
   registry?: Registry;
   /** Improvement rounds per cycle (default 2). */
   improveRounds?: number;
@@ -61,6 +68,34 @@ export interface SimulationInput {
   onProgress?: (doneMs: number, totalMs: number) => void;
   /** Keep a log of every event (for tests and small runs). */
   recordEvents?: boolean;
+  /** Work placed before batch in every cycle (inference services, src/sim/services.ts); none by default. */
+  firstClaim?: FirstClaim;
+}
+
+/**
+ * Work with the first claim on the pools (docs/simulator.md "Services and batch together"): its units and planned
+ * energy are committed before every batch plan, and after batch is committed each cycle it may add units for the
+ * slots until the next cycle, pre-empting interruptible runs (never others).
+ */
+export interface FirstClaim {
+  /** Units and planned facility energy per pool and slot of the scenario's grid (global slots). */
+  committed: readonly CommittedUse[];
+  /**
+   * Called by each regular cycle after batch work is committed, once per slot until the next cycle, in order, with
+   * the batch runs holding units in that slot and the units batch holds per pool (`site/pool`). Returns the jobs to
+   * pre-empt (interruptible ones only: the cycle's commit of each is undone, it keeps its site and waits for the
+   * next cycle) and the units the claim adds in that slot.
+   */
+  atSlot(slot: number, runs: readonly ClaimRun[], batchUnits: ReadonlyMap<string, number>): { preempt: readonly string[]; added: readonly CommittedUse[] };
+}
+
+/** A batch run holding units in a slot, as a first claim sees it. */
+export interface ClaimRun {
+  jobId: string;
+  /** `site/pool`. */
+  pool: string;
+  units: number;
+  interruptible: boolean;
 }
 
 /** future → waiting → (transferring →) running ⇄ paused → completed; or missed. */
@@ -80,7 +115,8 @@ export interface JobRecord {
   /** Slots committed, ascending, with facility energy (kWh) in each. */
   slots: number[];
   energyKWh: number[];
-  transfer: { route: Route; gb: number; startSlot: number } | null;
+  /** Input moved to the chosen site: from `startMs` (in slot `startSlot`) until `readyMs`. */
+  transfer: { route: Route; gb: number; startSlot: number; startMs: number } | null;
   /** When the input has arrived at the chosen site (the decision instant when nothing moves). */
   readyMs: number | null;
   firstStartMs: number | null;
@@ -88,11 +124,13 @@ export interface JobRecord {
   /** Set while the job is paused (since when). */
   pausedSinceMs: number | null;
   resumes: number;
+  /** Times its cycle's commit was undone for a demand burst of a first claim (services). */
+  preemptions: number;
 }
 
 export interface SimEvent {
   timeMs: number;
-  kind: 'arrive' | 'transfer' | 'start' | 'pause' | 'resume' | 'finish' | 'miss' | 'cycle';
+  kind: 'arrive' | 'transfer' | 'start' | 'pause' | 'resume' | 'finish' | 'miss' | 'cycle' | 'preempt';
   jobId: string | null;
   siteId: string | null;
 }
@@ -158,6 +196,7 @@ export function simulate(input: SimulationInput): SimOutcome {
     endMs: null,
     pausedSinceMs: null,
     resumes: 0,
+    preemptions: 0,
   }));
   const busyUnits = new Map<string, Int32Array>();
   for (const site of scenario.network.sites) for (const pool of site.pools) busyUnits.set(`${site.id}/${pool.id}`, new Int32Array(grid.slots));
@@ -181,7 +220,7 @@ export function simulate(input: SimulationInput): SimOutcome {
    * Plans `pending` at `nowMs` over a look-ahead of at least `minSlots` that reaches far enough for each of them,
    * and commits what starts before the next regular cycle.
    */
-  const planAndCommit = (pending: JobRecord[], nowMs: number, minSlots: number): void => {
+  const planAndCommit = (pending: JobRecord[], nowMs: number, minSlots: number, firstClaimAt: ((cur: number, cutoffSlot: number, nowMs: number) => void) | null = null): void => {
     const cur = Math.floor((nowMs - grid.startMs) / slotMs);
     const endMs = lookAheadEndMs(
       pending.map((r) => r.planned),
@@ -200,9 +239,14 @@ export function simulate(input: SimulationInput): SimOutcome {
       signals: forecastWindow(forecasts, cur, horizon, smoothing),
       jobs: pending.map((r) => (r.siteId === null ? r.planned : resumeAt(r, nowMs))),
       nowMs,
-      committed: committedUses(running, cur, horizon),
+      committed: [...committedUses(running, cur, horizon), ...claimUses(claimed, cur, horizon)],
+      ...(input.power ? { power: input.power } : {}),
     };
     const outcome = planCycle(snapshot, { registry, profile, improveRounds: input.improveRounds ?? 2 });
+    /** State before this cycle's commit, to undo it when a first claim pre-empts the job. */
+    before.clear();
+    /** Events in the order they happen to be decided (the heap breaks ties by it), each with the commit it belongs to. */
+    const notes: [JobRecord | null, SimEvent][] = [];
     for (const placement of outcome.placements) {
       const record = pending[placement.ctx.index];
       const siteId = outcome.cycle.sites[placement.candidate.option.siteIndex].site.id;
@@ -212,16 +256,62 @@ export function simulate(input: SimulationInput): SimOutcome {
         // Starts after the next cycle: re-planned then. But input that must move starts moving now
         // if waiting a cycle would delay the planned start (just in time).
         if (record.siteId === null && option.transferS > 0 && runs[0] < option.readyMs + replanMs) {
-          for (const event of startTransfer(record, placement, siteId, pool.id, cur, nowMs)) note(event);
+          for (const event of startTransfer(record, placement, siteId, pool.id, cur, nowMs)) notes.push([null, event]);
         }
         continue;
       }
       const energies = slotEnergies(outcome.cycle, placement.ctx, placement.candidate);
-      for (const event of commit(record, placement, energies, { siteId, poolId: pool.id, speed: poolSpeed(pool, record.job.class), cur, nowMs, slotMs, cutoffSlot, nextCycleMs })) note(event);
+      before.set(record, { slots: record.slots.length, doneMs: record.doneMs, state: record.state, firstStartMs: record.firstStartMs, endMs: record.endMs, pausedSinceMs: record.pausedSinceMs, resumes: record.resumes });
+      for (const event of commit(record, placement, energies, { siteId, poolId: pool.id, speed: poolSpeed(pool, record.job.class), cur, nowMs, slotMs, cutoffSlot, nextCycleMs })) notes.push([record, event]);
       const busy = busyUnits.get(`${siteId}/${pool.id}`)!;
       for (let i = record.slots.length - 1; i >= 0 && record.slots[i] >= cur; i--) busy[record.slots[i]] += record.job.units;
       waiting.delete(record);
       running.add(record);
+    }
+    firstClaimAt?.(cur, cutoffSlot, nowMs);
+    // Events of commits a first claim undid were replaced by a `preempt` event (its input still moves: it keeps its site).
+    for (const [record, event] of notes) if (record === null || before.has(record) || event.kind === 'transfer') note(event);
+  };
+
+  /** Units and energy of the first claim per global slot (`claimed`), and the undo of a pre-empted commit. */
+  const claimed: CommittedUse[] = [...(input.firstClaim?.committed ?? [])];
+  const before = new Map<JobRecord, Pick<JobRecord, 'doneMs' | 'state' | 'firstStartMs' | 'endMs' | 'pausedSinceMs' | 'resumes'> & { slots: number }>();
+  const undo = (record: JobRecord, nowMs: number): void => {
+    const was = before.get(record)!;
+    before.delete(record);
+    const busy = busyUnits.get(`${record.siteId}/${record.poolId}`)!;
+    for (let i = was.slots; i < record.slots.length; i++) busy[record.slots[i]] -= record.job.units;
+    record.slots.length = was.slots;
+    record.energyKWh.length = was.slots;
+    Object.assign(record, { doneMs: was.doneMs, firstStartMs: was.firstStartMs, endMs: was.endMs, resumes: was.resumes });
+    // Back to what it was before this cycle's commit (waiting, its input moving, or paused: paused from now on).
+    record.state = was.state === 'waiting' && record.transfer !== null && (record.readyMs ?? 0) > nowMs ? 'transferring' : was.state;
+    record.pausedSinceMs = was.state === 'paused' ? (was.pausedSinceMs ?? nowMs) : was.pausedSinceMs;
+    record.preemptions++;
+    running.delete(record);
+    waiting.add(record);
+    note({ timeMs: nowMs, kind: 'preempt', jobId: record.job.id, siteId: record.siteId });
+  };
+  /** After a regular cycle's commit: the first claim's bursts, slot by slot until the next cycle. */
+  const claimAt = (cur: number, cutoffSlot: number, nowMs: number): void => {
+    const claim = input.firstClaim!;
+    for (let t = cur; t < Math.min(grid.slots, cur + cutoffSlot); t++) {
+      const runs: ClaimRun[] = [];
+      const holders = new Map<string, JobRecord>();
+      for (const record of running) {
+        if (!holdsSlot(record.slots, t)) continue;
+        // Only a commit of this cycle can be undone (an interruptible job commits no further than the next cycle).
+        runs.push({ jobId: record.job.id, pool: `${record.siteId}/${record.poolId}`, units: record.job.units, interruptible: record.job.interruptible && before.has(record) });
+        holders.set(record.job.id, record);
+      }
+      const batchUnits = new Map([...busyUnits].map(([key, byT]) => [key, byT[t]]));
+      const { preempt, added } = claim.atSlot(t, runs, batchUnits);
+      for (const id of preempt) {
+        const record = holders.get(id);
+        if (!record || !record.job.interruptible || !before.has(record)) throw new Error(`first claim pre-empted job '${id}', which is not an interruptible run of this cycle in slot ${t}`);
+        undo(record, nowMs);
+      }
+      claimed.push(...added);
     }
   };
 
@@ -277,7 +367,12 @@ export function simulate(input: SimulationInput): SimOutcome {
         note({ timeMs: nowMs, kind: 'miss', jobId: record.job.id, siteId: record.siteId });
       }
     }
-    if (waiting.size > 0) planAndCommit([...waiting], nowMs, input.horizonSlots);
+    if (waiting.size > 0) planAndCommit([...waiting], nowMs, input.horizonSlots, input.firstClaim ? claimAt : null);
+    else if (input.firstClaim) {
+      before.clear();
+      const cur = Math.floor((nowMs - grid.startMs) / slotMs);
+      claimAt(cur, replanMs / slotMs, nowMs);
+    }
     for (const record of waiting) {
       if (record.state === 'paused' && record.pausedSinceMs === null) {
         record.pausedSinceMs = nowMs;
@@ -333,6 +428,35 @@ function committedUses(running: ReadonlySet<JobRecord>, cur: number, horizon: nu
   return uses;
 }
 
+/** Whether ascending `slots` hold slot t (searched from the end: a long job has months of slots behind it). */
+function holdsSlot(slots: readonly number[], t: number): boolean {
+  for (let i = slots.length - 1; i >= 0 && slots[i] >= t; i--) if (slots[i] === t) return true;
+  return false;
+}
+
+/** The first claim's units and energy in the cycle's slots (local), from `cur` on. */
+function claimUses(claimed: readonly CommittedUse[], cur: number, horizon: number): CommittedUse[] {
+  const uses: CommittedUse[] = [];
+  for (const use of claimed) {
+    const slots: number[] = [];
+    const energyKWh: number[] = [];
+    // Slots are ascending: start at the first one from `cur` (a binary search; a plan's use spans the period).
+    let lo = 0;
+    let hi = use.slots.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (use.slots[mid] < cur) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < use.slots.length && use.slots[i] < cur + horizon; i++) {
+      slots.push(use.slots[i] - cur);
+      energyKWh.push(use.energyKWh[i]);
+    }
+    if (slots.length > 0) uses.push({ siteId: use.siteId, poolId: use.poolId, units: use.units, slots, energyKWh });
+  }
+  return uses;
+}
+
 /** Fixes the job's site and starts moving its input there (if anything moves). */
 function startTransfer(record: JobRecord, placement: Placement, siteId: string, poolId: string, cur: number, nowMs: number): SimEvent[] {
   const { route, transferS } = placement.candidate.option;
@@ -340,7 +464,7 @@ function startTransfer(record: JobRecord, placement: Placement, siteId: string, 
   record.poolId = poolId;
   record.readyMs = Math.round(nowMs + transferS * 1000);
   if (route.links.length === 0 || record.job.inputGb <= 0) return [];
-  record.transfer = { route, gb: record.job.inputGb, startSlot: cur };
+  record.transfer = { route, gb: record.job.inputGb, startSlot: cur, startMs: nowMs };
   record.state = 'transferring';
   return [{ timeMs: nowMs, kind: 'transfer', jobId: record.job.id, siteId }];
 }

@@ -17,7 +17,7 @@ import 'echarts/lib/chart/line.js';
 import 'echarts/lib/component/grid.js';
 import 'echarts/lib/component/legend.js';
 import 'echarts/lib/component/title.js';
-import type { PolicyResult, SimReport } from './report.ts';
+import type { PolicyResult, ServicesResult, SimReport } from './report.ts';
 
 echarts.use([SVGRenderer]);
 
@@ -48,6 +48,7 @@ export function renderReportHtml(report: SimReport): string {
     costCarbonSection(report),
     carbonIntensitySection(report),
     differencesSection(report, detailed.length),
+    servicesSection(report),
     ...report.policies.map((p, i) => policySection(p, i, i < detailed.length)),
   ]
     .filter((part) => part !== '')
@@ -206,11 +207,88 @@ function differencesSection(r: SimReport, detailedCount: number): string {
   );
 }
 
+/**
+ * Services run with the jobs: each policy's services and the nearest-site baseline side by side (totals, attainment
+ * per region, per site), the comparison, and the first pre-emptions with their reasons.
+ */
+function servicesSection(r: SimReport): string {
+  const s = r.services;
+  if (!s) return '';
+  const runs: [string, ServicesResult][] = [...r.policies.flatMap((p): [string, ServicesResult][] => (p.services ? [[`${p.policy}`, p.services]] : [])), [`nearest-site baseline (${s.baseline.policy})`, s.baseline]];
+  const cols = [{ label: 'Figure' }, ...runs.map(([name]) => ({ label: name, num: true }))];
+  const rows: [string, (x: ServicesResult) => string][] = [
+    ['Requests', (x) => num(x.totals.requests)],
+    ['Within the latency objective (%)', (x) => fixed(x.totals.attainmentPct, 2)],
+    ['Energy (kWh)', (x) => num(x.totals.energyKWh)],
+    ['Green share (%)', (x) => pct(x.totals.greenShare)],
+    ['Cost (yuan)', (x) => num(x.totals.costYuan)],
+    ['Carbon (kg CO2)', (x) => num(x.totals.carbonKg)],
+    ['Replica-hours', (x) => num(x.totals.replicaHours)],
+    ['… of which started for bursts', (x) => num(x.totals.extraReplicaHours)],
+    ['Cold starts', (x) => num(x.totals.coldStarts)],
+    ['Bursts the units could not wholly cover (service × site × slot)', (x) => num(x.totals.burstsShort)],
+    ['Batch runs pre-empted (jobs)', (x) => `${num(x.preemptions.count)} (${num(x.preemptions.jobs)})`],
+    ['Bound gap on the forecasts (%)', (x) => (x.bound.gapPct === null ? 'n/a' : fixed(x.bound.gapPct, 2))],
+  ];
+  const totals = table('Services under each policy and under the nearest-site baseline, accounted with actual demand and signals', cols, rows.map(([label, f]) => [label, ...runs.map(([, x]) => f(x))]));
+  const regions = s.baseline.regions.map((b) => [b.region, ...runs.map(([, x]) => fixed(x.regions.find((y) => y.region === b.region)?.attainmentPct ?? NaN, 2)), num(b.requests)]);
+  const regionTable = table('Services: objective attainment per region (% of requests within the latency objective)', [{ label: 'Region' }, ...runs.map(([name]) => ({ label: name, num: true })), { label: 'Requests', num: true }], regions);
+  const regionCosts = table(
+    'Services: cost (yuan), carbon (kg CO2) and green share (%) charged to each region (each site\'s energy split by the requests routed there)',
+    [{ label: 'Region' }, ...runs.map(([name]) => ({ label: name, num: true }))],
+    s.baseline.regions.map((b) => [b.region, ...runs.map(([, x]) => {
+      const y = x.regions.find((z) => z.region === b.region);
+      return y ? `${num(y.costYuan)} / ${num(y.carbonKg)} / ${pct(y.greenShare)}` : 'n/a';
+    })]),
+  );
+  const siteIds = [...new Set(runs.flatMap(([, x]) => x.sites.map((y) => y.site)))];
+  const siteTable = table(
+    'Services: energy per site (kWh, green share %)',
+    [{ label: 'Site' }, ...runs.map(([name]) => ({ label: name, num: true }))],
+    siteIds.map((site) => [site, ...runs.map(([, x]) => {
+      const y = x.sites.find((z) => z.site === site);
+      return y ? `${num(y.energyKWh)} (${pct(share(y.greenKWh, y.energyKWh))} %)` : '0';
+    })]),
+  );
+  const versus = table(
+    'Services against the nearest-site baseline',
+    [{ label: 'Policy' }, { label: 'Cost (%)', num: true }, { label: 'Carbon (%)', num: true }, { label: 'Green share (points)', num: true }, { label: 'Attainment (points)', num: true }],
+    s.versusBaseline.map((v) => [v.policy, signed(v.costPct), signed(v.carbonPct), signed(v.greenSharePts), signed(v.attainmentPts)]),
+  );
+  const first = r.policies.find((p) => p.services && p.services.preemptions.count > 0);
+  const preemptions = first
+    ? table(
+        `Batch runs pre-empted under ${first.policy} (first ${Math.min(PREEMPTIONS_SHOWN, first.services!.preemptions.count)} of ${first.services!.preemptions.count}; report.json lists ${first.services!.preemptions.first.length} with every region)`,
+        [{ label: 'Slot start (UTC)' }, { label: 'Job' }, { label: 'Pool' }, { label: 'Units', num: true }, { label: 'Why: service short at a site, its regions\' requests/s over forecast' }],
+        first.services!.preemptions.first.slice(0, PREEMPTIONS_SHOWN).map((x) => [dateTime(x.start), x.job, x.pool, num(x.units), reasonsInShort(x.reasons)]),
+      )
+    : '<p>No batch run was pre-empted.</p>';
+  const note = `<p>Services are placed first, on the forecast (${esc(s.forecast)}); batch fills the units left. Actual demand: ${esc(s.actual)}. A request is within the objective when its site served no more than its capacity in that minute; bursts above the planned capacity start replicas on free units, then on units of interruptible batch runs (pre-empted), never of non-interruptible ones.</p>`;
+  return section('services', 'Services', [note, totals, versus, regionTable, regionCosts, siteTable, preemptions].join('\n'));
+}
+
+/** Pre-emptions listed in the page (the JSON has more). */
+const PREEMPTIONS_SHOWN = 20;
+
+/** Reasons of a pre-emption per service and site: the regions it serves and their requests/s over forecast in all. */
+function reasonsInShort(reasons: { service: string; site: string; region: string; requestsPerSOverForecast: number }[]): string {
+  const groups = new Map<string, { regions: number; overRps: number }>();
+  for (const r of reasons) {
+    const key = `${r.service} at ${r.site}`;
+    const g = groups.get(key) ?? { regions: 0, overRps: 0 };
+    g.regions++;
+    g.overRps += r.requestsPerSOverForecast;
+    groups.set(key, g);
+  }
+  return [...groups].map(([key, g]) => `${key}: ${g.regions} region${g.regions === 1 ? '' : 's'}, ${signed(g.overRps)} req/s`).join('; ');
+}
+
 /** One policy: its energy mix and utilisation over time (when detailed), and its site, pool and link tables. */
 function policySection(p: PolicyResult, index: number, detailed: boolean): string {
   const parts = [`<p>Objective: ${esc(p.objective)}.</p>`];
   if (detailed && hasSeries(p)) parts.push(energyMixFigure(p, index), utilisationFigure(p, index));
   parts.push(sitesTable(p), poolsTable(p), linksTable(p));
+  if (p.backup) parts.push(backupTables(p));
   return section(`policy-${index}`, `Policy ${p.policy}`, parts.join('\n'));
 }
 
@@ -312,6 +390,27 @@ function poolsTable(p: PolicyResult): string {
   if (p.pools.length === 0) return '';
   const cols = [{ label: 'Site' }, { label: 'Pool' }, { label: 'Utilisation (%)', num: true }];
   return table(`Pools under ${p.policy}`, cols, p.pools.map((q) => [q.site, q.pool, pct(q.utilisation)]));
+}
+
+/** Backups planned around the policy's job transfers: totals, RPO compliance per dataset, link volume split. */
+function backupTables(p: PolicyResult): string {
+  const b = p.backup!;
+  const t = b.totals;
+  const summary =
+    `<p>Backups under ${esc(p.policy)}: ${num(t.backupGB)} GB of backup copies and ${num(t.jobGB)} GB of job input over the links; network energy ${num(t.energyKWh)} kWh, ` +
+    `cost ${num(t.costYuan)} yuan, carbon ${num(t.carbonKg)} kg CO2 (actual signals); ${num(t.datasetsWithinRpo)} of ${num(b.datasets.length)} datasets within their RPO all the time` +
+    `${t.unmetGB > 0 ? `; ${num(t.unmetGB)} GB could not reach its target in time` : ''}${b.unplaced.length > 0 ? `; ${num(b.unplaced.length)} datasets not placed (${esc(b.unplaced.map((u) => `${u.id}: ${u.reason}`).join('; '))})` : ''}.</p>`;
+  const datasets = table(
+    `RPO compliance per dataset under ${p.policy} (% of the period each replica's newest copy is within the RPO)`,
+    [{ label: 'Dataset' }, { label: 'Origin' }, { label: 'RPO (h)', num: true }, { label: 'Worst replica (%)', num: true }, { label: 'Replicas: site (% within, oldest copy h)' }],
+    b.datasets.map((d) => [d.id, d.origin, num(d.rpoHours), fixed(d.withinRpoPct, 1), d.replicas.map((r) => `${r.site} (${fixed(r.withinRpoPct, 1)} %, ${r.maxAgeHours === null ? 'no copy' : num(r.maxAgeHours)})`).join('; ')]),
+  );
+  const links = table(
+    `Link volume under ${p.policy}: backup against job input (each direction)`,
+    [{ label: 'From' }, { label: 'To' }, { label: 'Backup (GB)', num: true }, { label: 'Job input (GB)', num: true }, { label: 'Busiest slot (% of capacity)', num: true }],
+    b.links.map((l) => [l.from, l.to, num(l.backupGB), num(l.jobGB), pct(l.peakUsePct / 100)]),
+  );
+  return [summary, datasets, links].join('\n');
 }
 
 function linksTable(p: PolicyResult): string {

@@ -5,10 +5,12 @@
  */
 import type { Scenario, SiteSignals } from '../core/model/types.ts';
 import { accountUses, type JobFigures, type SlotUse } from '../core/energy/accounting.ts';
-import { ALWAYS_ON, idleFigures, type IdleFigures, type PoolLoad } from '../core/energy/idle.ts';
+import { ALWAYS_ON, idleFigures, type IdleFigures, type PoolLoad, type PowerPolicy } from '../core/energy/idle.ts';
 import { busyUnitFacilityKW } from '../core/model/power.ts';
 import type { SimOutcome } from './engine.ts';
-import type { PolicyResult, Saving, SimReport } from './report.ts';
+import type { PolicyResult, Saving, ServicesReport, ServicesResult, SimReport } from './report.ts';
+import type { ServicesOutcome } from './services.ts';
+import type { BackupOutcome } from './backup.ts';
 
 export interface ReportInput {
   scenario: Scenario;
@@ -24,11 +26,28 @@ export interface ReportInput {
   forecastSmoothingMinutes?: number;
   objective: string;
   outcomes: SimOutcome[];
+  /** Services run with the batch (`--services`): one outcome per policy, and the nearest-site baseline with the first policy. */
+  services?: {
+    forecast: string;
+    actual: string;
+    outcomes: ServicesOutcome[];
+    baseline: { outcome: SimOutcome; services: ServicesOutcome };
+  };
+  /** Backups planned around each policy's job transfers (`--datasets --policies`), one per outcome. */
+  backups?: BackupOutcome[];
+  /** How the cycles powered idle nodes (`--power`, `--reserve`): the report's `idle.asleep` keeps its reserve (default 10 %). */
+  power?: PowerPolicy;
 }
 
 export function buildReport(input: ReportInput): SimReport {
-  const figures = input.outcomes.map((o) => accountOutcome(input.scenario, o));
-  const policies = input.outcomes.map((o, i) => policyResult(input, o, figures[i]));
+  const accounted = input.outcomes.map((o, i) => accountOutcome(input.scenario, o, input.services?.outcomes[i]));
+  const figures = accounted.map((a) => a.jobs);
+  const policies = input.outcomes.map((o, i) => {
+    const result = policyResult(input, o, figures[i]);
+    const services = input.services?.outcomes[i];
+    const backup = input.backups?.[i];
+    return { ...result, ...(services ? { services: servicesResult(input.scenario, services, accounted[i].services) } : {}), ...(backup ? { backup } : {}) };
+  });
   const savings: Saving[] = [];
   input.outcomes.forEach((a, i) => {
     input.outcomes.forEach((b, j) => {
@@ -49,23 +68,129 @@ export function buildReport(input: ReportInput): SimReport {
     shiftHours: input.shiftHours,
     optimizeSites: input.optimizeSites ?? 'any',
     forecastSmoothingMinutes: input.forecastSmoothingMinutes ?? 0,
+    ...(input.power?.policy === 'sleep' ? { power: input.power } : {}),
     policies,
     savings,
+    ...(input.services ? { services: servicesReport(input, policies) } : {}),
   };
 }
 
-/** Per-job figures (null for jobs that never ran) with the actual signals. */
-function accountOutcome(scenario: Scenario, outcome: SimOutcome): (JobFigures | null)[] {
+/** The services section: the baseline run accounted like the others, and each policy's services against it. */
+function servicesReport(input: ReportInput, policies: PolicyResult[]): ServicesReport {
+  const s = input.services!;
+  const base = s.baseline;
+  const accounted = accountOutcome(input.scenario, base.outcome, base.services);
+  const baseline = servicesResult(input.scenario, base.services, accounted.services);
+  const pct = (x: number, y: number) => (y === 0 ? 0 : (100 * (x - y)) / Math.abs(y));
+  return {
+    services: base.services.perService.map((x) => x.service),
+    forecast: s.forecast,
+    actual: s.actual,
+    baseline: {
+      ...baseline,
+      policy: base.outcome.policy,
+      batch: {
+        completed: base.outcome.records.filter((r) => r.state === 'completed').length,
+        missed: base.outcome.records.filter((r) => r.state === 'missed').length,
+        preempted: base.outcome.records.filter((r) => r.preemptions > 0).length,
+      },
+    },
+    versusBaseline: policies.flatMap((p) =>
+      p.services
+        ? [
+            {
+              policy: p.policy,
+              costPct: pct(p.services.totals.costYuan, baseline.totals.costYuan),
+              carbonPct: pct(p.services.totals.carbonKg, baseline.totals.carbonKg),
+              greenSharePts: 100 * (p.services.totals.greenShare - baseline.totals.greenShare),
+              attainmentPts: p.services.totals.attainmentPct - baseline.totals.attainmentPct,
+            },
+          ]
+        : [],
+    ),
+  };
+}
+
+/** The services' figures: totals, per region (attainment), per service and per site, pre-emptions, bound. */
+function servicesResult(scenario: Scenario, s: ServicesOutcome, figures: JobFigures[]): ServicesResult {
+  const slotMs = scenario.grid.slotMinutes * 60_000;
+  const attainment = (within: number, requests: number) => (requests > 0 ? (100 * within) / requests : 100);
+  const sites = new Map<string, ServicesResult['sites'][number]>();
+  const byService = new Map<string, { energyKWh: number; costYuan: number; carbonKg: number }>();
+  const totals = { energyKWh: 0, greenKWh: 0, costYuan: 0, carbonKg: 0 };
+  const regionFigures = s.regions.map(() => ({ energyKWh: 0, greenKWh: 0, costYuan: 0, carbonKg: 0 }));
+  s.uses.forEach((use, i) => {
+    const f = figures[i];
+    use.regionShares.forEach((share, r) => {
+      if (share <= 0) return;
+      regionFigures[r].energyKWh += f.energyKWh * share;
+      regionFigures[r].greenKWh += f.greenKWh * share;
+      regionFigures[r].costYuan += f.costYuan * share;
+      regionFigures[r].carbonKg += f.carbonKg * share;
+    });
+    const site = sites.get(use.siteId) ?? { site: use.siteId, energyKWh: 0, greenKWh: 0, costYuan: 0, carbonKg: 0 };
+    const svc = byService.get(use.service) ?? { energyKWh: 0, costYuan: 0, carbonKg: 0 };
+    for (const into of [site, totals]) {
+      into.energyKWh += f.energyKWh;
+      into.greenKWh += f.greenKWh;
+      into.costYuan += f.costYuan;
+      into.carbonKg += f.carbonKg;
+    }
+    svc.energyKWh += f.energyKWh;
+    svc.costYuan += f.costYuan;
+    svc.carbonKg += f.carbonKg;
+    sites.set(use.siteId, site);
+    byService.set(use.service, svc);
+  });
+  const sum = (pick: (x: ServicesOutcome['perService'][number]) => number) => s.perService.reduce((a, x) => a + pick(x), 0);
+  const requests = sum((x) => x.requests);
+  const withinObjective = sum((x) => x.withinObjective);
+  return {
+    placement: s.routing,
+    totals: {
+      ...totals,
+      greenShare: totals.energyKWh > 0 ? totals.greenKWh / totals.energyKWh : 0,
+      requests,
+      withinObjective,
+      attainmentPct: attainment(withinObjective, requests),
+      replicaHours: sum((x) => x.replicaHours),
+      extraReplicaHours: sum((x) => x.extraReplicaHours),
+      coldStarts: sum((x) => x.coldStarts),
+      burstsShort: s.burstsShort,
+    },
+    regions: s.regions.map((r, i) => ({
+      ...r,
+      attainmentPct: attainment(r.withinObjective, r.requests),
+      ...regionFigures[i],
+      greenShare: regionFigures[i].energyKWh > 0 ? regionFigures[i].greenKWh / regionFigures[i].energyKWh : 0,
+    })),
+    perService: s.perService.map((x) => ({ ...x, attainmentPct: attainment(x.withinObjective, x.requests), ...(byService.get(x.service) ?? { energyKWh: 0, costYuan: 0, carbonKg: 0 }) })),
+    sites: [...sites.values()],
+    preemptions: {
+      count: s.preemptions.length,
+      jobs: new Set(s.preemptions.map((x) => x.jobId)).size,
+      unitSlots: s.preemptions.reduce((a, x) => a + x.units, 0),
+      first: s.preemptions.slice(0, 100).map((x) => ({ start: new Date(scenario.grid.startMs + x.slot * slotMs).toISOString(), job: x.jobId, pool: x.pool, units: x.units, reasons: x.reasons })),
+    },
+    bound: { value: Number.isFinite(s.bound.value) ? s.bound.value : null, planValue: s.bound.planValue, gapPct: Number.isFinite(s.bound.gapPct) ? s.bound.gapPct : null, method: s.bound.method },
+  };
+}
+
+/**
+ * Per-job figures (null for jobs that never ran) with the actual signals, and the services' figures per use when
+ * they ran too: priced together, so that jobs and services share each site's renewables in proportion to energy.
+ */
+function accountOutcome(scenario: Scenario, outcome: SimOutcome, services?: ServicesOutcome): { jobs: (JobFigures | null)[]; services: JobFigures[] } {
   const actual = actualSignals(scenario);
   const ran = outcome.records.filter((r) => r.slots.length > 0);
   const uses: SlotUse[] = ran.map((r) => ({ siteId: r.siteId!, slots: r.slots, energyKWh: r.energyKWh, transfer: r.transfer }));
-  const accounted = accountUses(scenario.grid, scenario.network.sites, actual, uses);
+  const accounted = accountUses(scenario.grid, scenario.network.sites, actual, [...uses, ...(services?.uses ?? [])]);
   const byRecord = new Map(ran.map((r, i) => [r, accounted[i]]));
-  return outcome.records.map((r) => byRecord.get(r) ?? null);
+  return { jobs: outcome.records.map((r) => byRecord.get(r) ?? null), services: accounted.slice(uses.length) };
 }
 
 /** Idle energy of the period's slots `first`..`last` (exclusive) with every node on, and with idle nodes asleep (10 % reserve). */
-function idleOfOutcome(scenario: Scenario, outcome: SimOutcome, first: number, last: number): { alwaysOn: IdleFigures; asleep: IdleFigures } {
+function idleOfOutcome(scenario: Scenario, outcome: SimOutcome, first: number, last: number, reserveShare: number): { alwaysOn: IdleFigures; asleep: IdleFigures } {
   const { grid, network } = scenario;
   const loads: PoolLoad[] = [];
   const jobsKWh = new Map(network.sites.map((s) => [s.id, new Float64Array(grid.slots)]));
@@ -92,7 +217,7 @@ function idleOfOutcome(scenario: Scenario, outcome: SimOutcome, first: number, l
   const range = { from: first, to: Math.max(first, last) };
   return {
     alwaysOn: idleFigures(grid, network.sites, actual, loads, jobsKWh, ALWAYS_ON, range).total,
-    asleep: idleFigures(grid, network.sites, actual, loads, jobsKWh, { policy: 'sleep', reserveShare: 0.1 }, range).total,
+    asleep: idleFigures(grid, network.sites, actual, loads, jobsKWh, { policy: 'sleep', reserveShare }, range).total,
   };
 }
 
@@ -112,7 +237,9 @@ function policyResult(input: ReportInput, outcome: SimOutcome, figures: (JobFigu
   let waitS = 0;
   let started = 0;
   let resumed = 0;
+  let preempted = 0;
   outcome.records.forEach((r, i) => {
+    if (r.preemptions > 0) preempted++;
     if (r.state === 'completed') completed++;
     if (r.state === 'missed') missed++;
     if (r.firstStartMs !== null) {
@@ -158,7 +285,7 @@ function policyResult(input: ReportInput, outcome: SimOutcome, figures: (JobFigu
     }
     sites.get(site.id)!.utilisation = site.pools.length > 0 ? sumUtilisation / site.pools.length : 0;
   }
-  const idle = idleOfOutcome(scenario, outcome, first, last);
+  const idle = idleOfOutcome(scenario, outcome, first, last, input.power?.policy === 'sleep' ? input.power.reserveShare : 0.1);
   return {
     policy: outcome.policy,
     objective: input.objective,
@@ -169,6 +296,7 @@ function policyResult(input: ReportInput, outcome: SimOutcome, figures: (JobFigu
       unfinished: outcome.records.length - completed - missed,
       meanWaitS: started > 0 ? waitS / started : 0,
       resumed,
+      ...(input.services ? { preempted } : {}),
     },
     sites: [...sites.values()],
     idle,

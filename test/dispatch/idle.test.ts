@@ -162,4 +162,32 @@ describe('in the simulator\'s report', () => {
     expect(asleep.idleUnitHours).toBeCloseTo(21 * 8 + 3 * 8, 9);
     expect(asleep.energyKWh).toBeLessThan(alwaysOn.energyKWh / 3);
   });
+
+  it('with --power sleep, cycles pack work onto nodes already awake and the report says less idle energy asleep', () => {
+    // The packing case above, planned hour by hour: b joins a at 03:00 instead of waking a node at 07:00.
+    const prices = Array.from({ length: 24 }, (_, t) => (t === 3 ? 0.4 : t === 7 ? 0.399 : 0.5));
+    const s = makeSite('a').pool('ai', 16, 690).prices(prices);
+    s.site().pools[0].powerStates = STATES;
+    const scenario = scenarioOf(snapshotOf([s], [], [], { slots: 24 }), 'packing');
+    const jobs = [
+      makeJob('a').units(4).duration('1h').release('2026-06-01T00:00Z').deadline('5h').at('a').build(),
+      makeJob('b').units(4).duration('1h').release('2026-06-01T00:00Z').deadline('24h').at('a').build(),
+    ];
+    const power: PowerPolicy = { policy: 'sleep', reserveShare: 0 };
+    const period = { fromMs: T0, toMs: T0 + 24 * 3_600_000, replanMinutes: 60, shiftHours: 0 };
+    const run = (p?: PowerPolicy) => {
+      const outcome = simulate({ scenario, jobs, policy: 'optimize', objective: objectiveFrom('cost'), ...period, horizonSlots: 24, ...(p ? { power: p } : {}) });
+      return { outcome, report: buildReport({ scenario, ...period, forecastErrorPct: null, seed: 1, objective: 'cost', outcomes: [outcome], ...(p ? { power: p } : {}) }) };
+    };
+    const on = run();
+    const asleep = run(power);
+    const starts = (o: typeof on) => o.outcome.records.map((r) => new Date(r.firstStartMs!).toISOString().slice(11, 16));
+    expect(starts(on)).toEqual(['03:00', '07:00']);
+    expect(starts(asleep)).toEqual(['03:00', '03:00']);
+    expect(asleep.report.power).toEqual(power);
+    expect(on.report.power).toBeUndefined();
+    // Accounted with no reserve both ways: one node awake for one hour instead of two.
+    expect(asleep.report.policies[0].idle.asleep.wakes).toBe(1);
+    expect(asleep.report.policies[0].idle.asleep.energyKWh).toBeLessThan(on.report.policies[0].idle.asleep.energyKWh);
+  });
 });
