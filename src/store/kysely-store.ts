@@ -17,6 +17,7 @@ import { tenantMethods, type RandomBytes } from './tenants.ts';
 import { transitionMethods } from './transitions.ts';
 import { checkFence, leaseMethods } from './leases.ts';
 import { runtimeStateMethods } from './runtime-state.ts';
+import { backupMethods } from './backups.ts';
 import type { Db } from './support.ts';
 
 /** The embedded default: one SQLite file under ./data/ (relative to the service's working directory). */
@@ -50,10 +51,11 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     ...deploymentMethods(db, randomBytes),
     ...leaseMethods(db),
     ...runtimeStateMethods(db),
-    // The dispatch loop's writes (transitions, metering) check the lease first; the rest is this store's.
+    ...backupMethods(db),
+    // The dispatch loop's writes (transitions, metering, backup replicas and transfers) check the lease first; the rest is this store's.
     fenced: (fence) => {
       const guard = (trx: Db) => checkFence(trx, backend, fence);
-      return { ...store, ...transitionMethods(db, guard), ...meteringMethods(db, guard) };
+      return { ...store, ...transitionMethods(db, guard), ...meteringMethods(db, guard), ...backupMethods(db, guard) };
     },
   };
   return store;
