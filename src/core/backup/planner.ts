@@ -510,11 +510,11 @@ function extractPlan(
       let maxAge: number | null = null;
       let met = true;
       for (let tau = 1; tau <= grid.slots; tau++) {
-        let newest = -1;
-        for (const v of versions) if (v.arrival !== null && v.arrival <= tau && v.cut > newest) newest = v.cut;
+        let newest: number | null = null;
+        for (const v of versions) if (v.arrival !== null && v.arrival <= tau && (newest === null || v.cut > newest)) newest = v.cut;
         // A seeded replica holds version 0 from the start; one with an older copy (the service's state), that copy.
-        if (newest < 0 && seeded) newest = start?.copiedAt ?? 0;
-        const age = newest < 0 ? null : (tau - newest) * hours;
+        if (newest === null && seeded) newest = start?.copiedAt ?? 0;
+        const age = newest === null ? null : (tau - newest) * hours;
         ageHours.push(age);
         if (age !== null) maxAge = Math.max(maxAge ?? 0, age);
         if ((age === null && tau >= r) || (age !== null && age > dataset.policy.rpoHours + 1e-9)) met = false;
