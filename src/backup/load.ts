@@ -178,6 +178,8 @@ export interface StorageEndpoint {
 }
 
 export interface Endpoints {
+  /** The endpoints file (for errors). */
+  file: string;
   /** Absolute path of the rclone config file. */
   rcloneConfig: string;
   sites: Map<string, StorageEndpoint>;
@@ -186,13 +188,17 @@ export interface Endpoints {
 /** The storage endpoints file; `siteIds`, when given, are the sites it may name. */
 export function loadEndpoints(file: string, siteIds?: readonly string[]): Endpoints {
   const doc = readJson(file, EndpointsFileSchema);
-  if (siteIds) {
-    const issues = Object.keys(doc.sites)
-      .filter((id) => !siteIds.includes(id))
-      .map((id) => ({ path: formatJsonPath(['sites', id]), reason: `unknown site '${id}'; sites are ${siteIds.join(', ')}` }));
-    if (issues.length > 0) throw new BackupInputError(file, issues);
-  }
-  return { rcloneConfig: resolve(dirname(file), doc.rcloneConfig), sites: new Map(Object.entries(doc.sites)) };
+  const endpoints = { file, rcloneConfig: resolve(dirname(file), doc.rcloneConfig), sites: new Map(Object.entries(doc.sites)) };
+  if (siteIds) checkEndpointSites(endpoints, siteIds);
+  return endpoints;
+}
+
+/** Throws a BackupInputError naming each site of the endpoints that `siteIds` does not have (`kumul serve` checks them against its network). */
+export function checkEndpointSites(endpoints: Endpoints, siteIds: readonly string[]): void {
+  const issues = [...endpoints.sites.keys()]
+    .filter((id) => !siteIds.includes(id))
+    .map((id) => ({ path: formatJsonPath(['sites', id]), reason: `unknown site '${id}'; sites are ${siteIds.join(', ')}` }));
+  if (issues.length > 0) throw new BackupInputError(endpoints.file, issues);
 }
 
 const JobsPlanTransfers = z.object({

@@ -7,6 +7,7 @@ import type { Network } from '../core/model/types.ts';
 import type { Outage } from '../exec/port.ts';
 import type { Executor } from '../exec/port.ts';
 import type { Store } from '../store/port.ts';
+import type { BackupLoopView } from './backup-loop.ts';
 import type { Clock } from './clock.ts';
 import type { LiveEvents } from './live-events.ts';
 import type { LeadershipView } from './leadership.ts';
@@ -37,4 +38,6 @@ export interface ServiceContext {
   executor?: Executor;
   /** Which instance runs the dispatch loop (src/service/leadership.ts); absent without a runtime (tests of routes). */
   leadership?(): LeadershipView;
+  /** The backup loop's view of datasets (src/service/backup-loop.ts), when this instance runs one (`--backup-endpoints`). */
+  backup?: BackupLoopView;
 }
