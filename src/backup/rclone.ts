@@ -132,7 +132,7 @@ export class Rclone {
     const matching = lines.filter((l) => l[0] === '=').length;
     // Exit 1 means differences were found; anything else but 0 is a failure to check.
     const failed = code !== 0 && code !== 1;
-    return { ok: !failed && differences.length === 0, matching, differences, errors: failed && errors.length === 0 ? [`rclone check exited ${code}`] : errors.filter((e) => !/differences found|files? missing|did not match|not found/i.test(e)) };
+    return { ok: !failed && differences.length === 0, matching, differences, errors: failed && errors.length === 0 ? [`rclone check exited ${code}`] : errors.filter((e) => !/differences found|files? missing|files? differ|did not match|not found/i.test(e)) };
   }
 
   /** Directory names directly under `remote:path` (empty when it does not exist). */
@@ -319,6 +319,13 @@ export class BackupExecutor {
     return this.rclone.check({ from: this.livePath(origin, prefix), to: this.replicaPath(target, tenant, dataset) });
   }
 
+  /** Checks a replica against the SUM file of its last verified copy; null when it has none (no verified copy yet). */
+  async checkSums(target: string, tenant: string, dataset: string): Promise<CheckResult | null> {
+    const sums = this.sumsPath(target, tenant, dataset);
+    if ((await this.rclone.size(sums)).count === 0) return null;
+    return this.rclone.check({ from: sums, to: this.replicaPath(target, tenant, dataset), checkfile: 'md5' });
+  }
+
   /**
    * Checks a replica against the SUM file its last verified copy recorded (so a change of the live data since is not
    * taken for damage; without a SUM file, against the live data), and when a file differs or is missing (corrupted,
@@ -329,8 +336,7 @@ export class BackupExecutor {
   async verifyAndRepair(request: { origin: string; target: string; tenant: string; dataset: string; prefix: string; versionTag: string; bwlimitBytesPerS?: number }): Promise<{ before: CheckResult; repaired: boolean; after: CheckResult; copy: CopyResult | null }> {
     const { origin, target, tenant, dataset, prefix } = request;
     const sums = this.sumsPath(target, tenant, dataset);
-    const hasSums = (await this.rclone.size(sums)).count > 0;
-    const before = hasSums ? await this.rclone.check({ from: sums, to: this.replicaPath(target, tenant, dataset), checkfile: 'md5' }) : await this.verify(origin, target, tenant, dataset, prefix);
+    const before = (await this.checkSums(target, tenant, dataset)) ?? (await this.verify(origin, target, tenant, dataset, prefix));
     if (before.ok) return { before, repaired: false, after: before, copy: null };
     const copy = await this.rclone.copy({
       from: this.livePath(origin, prefix),

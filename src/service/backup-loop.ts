@@ -22,7 +22,7 @@ import { computeRoutes } from '../core/network/routes.ts';
 import { candidateSites, rpoSlots, type BackupDataset, type BackupPolicy, type FixedTransfer, type ReplicaStart } from '../core/backup/model.ts';
 import type { Objective } from '../core/dispatch/objective.ts';
 import { datasetFrom, policyFrom, type BackupGround, type Endpoints } from '../backup/load.ts';
-import { BackupExecutor, bandwidthBytesPerS, type CopyProgress } from '../backup/rclone.ts';
+import { BackupExecutor, bandwidthBytesPerS, type CheckResult, type CopyProgress } from '../backup/rclone.ts';
 import type { DatasetInput, PolicyInput } from '../backup/schema.ts';
 import { formatJsonPath } from '../scenario/errors.ts';
 import { allJobs } from '../store/all-jobs.ts';
@@ -107,6 +107,7 @@ export class BackupLoop implements BackupLoopView {
     this.count = {
       copies: m.counter('kumul_backup_copies_total', 'Backup copies and repairs ended, by kind and result (verified, failed)'),
       bytes: m.counter('kumul_backup_transferred_bytes_total', 'Bytes backup copies moved over links, every hop counted, by link direction'),
+      damaged: m.counter('kumul_backup_damaged_files_total', 'Files of replicas that a verification found differing from, or missing against, their verified copy'),
       running: m.gauge('kumul_backup_copies_running', 'Backup copies and repairs running now'),
       overdue: m.gauge('kumul_backup_replicas_past_rpo', 'Replicas whose newest verified copy is older than their RPO (or that have none past it)'),
     };
@@ -294,8 +295,13 @@ export class BackupLoop implements BackupLoopView {
       );
     };
     let writes: Promise<unknown> = Promise.resolve();
+    // The replica is verified first: damage the copy is about to overwrite is found and said, not repaired in silence.
     const done = this.executor
-      .replicate({
+      .checkSums(target, record.tenantId, record.id)
+      .then((check) => {
+        if (check && !check.ok) this.damaged(key, check, 'the copy repairs them from the live data');
+      })
+      .then(() => this.executor.replicate({
         tenant: record.tenantId,
         dataset: record.id,
         prefix: doc.prefix,
@@ -307,7 +313,7 @@ export class BackupLoop implements BackupLoopView {
           run.progress = progress;
           writes = writes.then(() => logHop(hop, progress.bytes));
         },
-      })
+      }))
       .then(async (result) => {
         await writes;
         result.copies.forEach((c, i) => void (c.progress && (writes = writes.then(() => logHop(i + 1, c.progress!.bytes)))));
@@ -357,8 +363,7 @@ export class BackupLoop implements BackupLoopView {
           await this.write((s) => s.recordReplica({ ...replica, verifiedMs: nowMs }, nowMs));
           return;
         }
-        const damaged = outcome.before.differences.map((d) => `${d.path} (${d.kind})`).join(', ');
-        this.options.log(`backup ${key}: verification found ${outcome.before.differences.length} damaged file(s): ${damaged}; ${outcome.repaired ? 'repaired from the live data' : 'repair failed'}`);
+        this.damaged(key, outcome.before, outcome.repaired ? 'repaired from the live data' : `repair failed: ${outcome.after.differences.length} files still differ`);
         const bytes = outcome.copy?.progress?.bytes ?? 0;
         if (bytes > 0) {
           this.count.bytes(bytes, { from: doc.origin, to: replica.site });
@@ -371,6 +376,13 @@ export class BackupLoop implements BackupLoopView {
         if (outcome.repaired) await this.recordCopy(record, replica.site, startedMs);
       });
     this.settle(key, done);
+  }
+
+  /** Logs and counts the damage a verification found in a replica. */
+  private damaged(key: string, check: CheckResult, outcome: string): void {
+    const files = check.differences.map((d) => `${d.path} (${d.kind})`).join(', ');
+    this.count.damaged(check.differences.length);
+    this.options.log(`backup ${key}: verification found ${check.differences.length} damaged file(s): ${files}${check.errors.length > 0 ? ` (${check.errors.join('; ')})` : ''}; ${outcome}`);
   }
 
   /** When a copy or repair ends (or throws), it stops counting as running and the next tick plans again. */

@@ -25,8 +25,8 @@ let operatorKey = '';
 let tenantKey = '';
 
 function args(): string[] {
-  // ×600: an hourly slot lasts 6 s; the 2 h RPO cuts a version every slot; replicas are verified every simulated hour.
-  return ['--db', `sqlite:${db}`, '--no-demo', '--time-scale', '600', '--start', '2026-06-01T00:00Z', '--tick-ms', '200', '--replan-minutes', '15', '--backup-endpoints', join(root, 'endpoints.json'), '--backup-verify-minutes', '60'];
+  // ×600: an hourly slot lasts 6 s; a 4 h RPO copies every 2 slots (12 s); replicas are verified every simulated half hour (3 s).
+  return ['--db', `sqlite:${db}`, '--no-demo', '--time-scale', '600', '--start', '2026-06-01T00:00Z', '--tick-ms', '200', '--replan-minutes', '15', '--backup-endpoints', join(root, 'endpoints.json'), '--backup-verify-minutes', '30'];
 }
 
 async function call(key: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
@@ -103,10 +103,10 @@ describe('kumul serve runs backups with rclone', () => {
   });
 
   it('copies, survives a SIGKILL of kumul serve mid-copy, resumes and ends with a verified replica', async () => {
-    const policy = await call(tenantKey, 'POST', '/v1/backup/policies', { id: 'hourly', targets: ['hami'], replicas: 1, rpoHours: 2, retainVersions: 2 });
+    const policy = await call(tenantKey, 'POST', '/v1/backup/policies', { id: 'four-hourly', targets: ['hami'], replicas: 1, rpoHours: 4, retainVersions: 2 });
     expect(policy.status, JSON.stringify(policy.json)).toBe(201);
-    // 10 MB declared as 0.01 GB: its share of a slot is 0.01 GB an hour, 1.7 MB/s at ×600, about 6 s of copying.
-    const dataset = await call(tenantKey, 'POST', '/v1/backup/datasets', { id: 'records', origin: 'beijing', sizeGB: 0.01, dailyChangeGB: 0, policy: 'hourly', prefix: 'city/records' });
+    // 10 MB declared as 0.01 GB: its seed planned in one slot is 0.01 GB an hour, 1.7 MB/s at ×600: about 6 s of copying.
+    const dataset = await call(tenantKey, 'POST', '/v1/backup/datasets', { id: 'records', origin: 'beijing', sizeGB: 0.01, dailyChangeGB: 0.24, policy: 'four-hourly', prefix: 'city/records' });
     expect(dataset.status, JSON.stringify(dataset.json)).toBe(201);
     expect((await call(operatorKey, 'GET', '/v1/backup/datasets')).json.datasets.map((d: { tenant: string; id: string }) => `${d.tenant}/${d.id}`)).toEqual(['city/records']);
 
@@ -138,8 +138,8 @@ describe('kumul serve runs backups with rclone', () => {
       const view = (await call(tenantKey, 'GET', '/v1/backup/datasets/records')).json;
       return view.replicas?.find((r: { site: string; versionAt: string | null }) => r.site === 'hami' && r.versionAt !== null);
     });
-    expect(verified).toMatchObject({ site: 'hami', rpoHours: 2, withinRpo: true, files: FILES, bytes: FILES * FILE_BYTES });
-    expect(verified.ageHours).toBeLessThanOrEqual(2);
+    expect(verified).toMatchObject({ site: 'hami', rpoHours: 4, files: FILES, bytes: FILES * FILE_BYTES });
+    expect(verified.ageHours).toBeLessThan(4);
     for (const name of readdirSync(live())) expect(readFileSync(join(replica(), name)).equals(readFileSync(join(live(), name))), name).toBe(true);
     const after = await openStore(`sqlite:${db}`);
     try {
@@ -159,8 +159,8 @@ describe('kumul serve runs backups with rclone', () => {
     const bad = Buffer.from(original);
     bad[4096] ^= 0xff;
     writeFileSync(file, bad);
-    await until('the repair', async () => readFileSync(file).equals(original));
-    expect(serve!.stderr()).toMatch(/verification found 1 damaged file\(s\): part-0005\.bin \(differ\); repaired from the live data/);
+    await until('the repair', async () => existsSync(file) && readFileSync(file).equals(original));
+    expect(serve!.stderr()).toMatch(/verification found 1 damaged file\(s\): part-0005\.bin \(differ\); (repaired|the copy repairs them) from the live data/);
     // The damaged file was kept as a version, not lost.
     const versions = join(root, 'hami', 'replicas', 'city', 'records', 'versions');
     expect(readdirSync(versions).some((tag) => existsSync(join(versions, tag, 'part-0005.bin')))).toBe(true);
