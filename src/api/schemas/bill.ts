@@ -19,12 +19,26 @@ const Figures = {
 
 export const BillLineSchema = z.object({ jobId: z.string(), site: z.string(), pool: z.string(), ...Figures });
 
+/** Backup storage and transfers of the month at Kumul's list prices (docs/backup.md, "Metering and bills"). */
+export const BackupChargesSchema = z
+  .object({
+    storedGBMonths: z.number().meta({ description: 'GB kept at replica sites (copies and versions retained) × the share of the month kept' }),
+    transferredGB: z.number().meta({ description: 'GB backup copies moved over links, every hop counted, for copies that started in the month' }),
+    storageYuanPerGBMonth: z.number(),
+    transferYuanPerGB: z.number(),
+    storageYuan: z.number(),
+    transferYuan: z.number(),
+    costYuan: z.number().meta({ description: 'storageYuan + transferYuan (not in totals, which are the metered jobs)' }),
+  })
+  .meta({ id: 'BackupCharges' });
+
 export const BillSchema = z
   .object({
     tenant: z.string(),
     month: z.string().meta({ description: 'YYYY-MM, UTC; metering rows count in the month their run segment starts' }),
     lines: z.array(BillLineSchema),
     totals: z.object(Figures),
+    backup: BackupChargesSchema,
   })
   .meta({ id: 'Bill' });
 
