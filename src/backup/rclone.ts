@@ -127,7 +127,8 @@ export class Rclone {
     });
     const { code } = await exited(child);
     lines.push(...out.split('\n').filter((l) => l.length > 1));
-    const kinds: Record<string, CheckResult['differences'][number]['kind']> = { '*': 'differ', '-': 'missing-on-destination', '+': 'missing-on-source' };
+    // rclone's --combined: '+' only in the source (missing on the destination), '-' only in the destination.
+    const kinds: Record<string, CheckResult['differences'][number]['kind']> = { '*': 'differ', '+': 'missing-on-destination', '-': 'missing-on-source' };
     const differences = lines.filter((l) => l[0] in kinds).map((l) => ({ path: l.slice(2), kind: kinds[l[0]] }));
     const matching = lines.filter((l) => l[0] === '=').length;
     // Exit 1 means differences were found; anything else but 0 is a failure to check.
