@@ -41,6 +41,8 @@ export interface BackupLoopState {
 
 export interface BackupLoopView {
   datasetState(tenantId: string, datasetId: string): BackupLoopState | null;
+  /** The rate of the copies running now on each link direction they are moving over, Gbit/s of service time (the dashboard's link load). */
+  linkLoads(): { from: string; to: string; gbps: number }[];
 }
 
 export interface BackupLoopOptions {
@@ -69,6 +71,8 @@ interface Running {
   startedMs: number;
   kind: 'copy' | 'repair';
   progress: CopyProgress | null;
+  /** The hop being copied now (1 for the first). */
+  hop: number;
 }
 
 const HOUR_MS = 3_600_000;
@@ -125,6 +129,20 @@ export class BackupLoop implements BackupLoopView {
       .filter((r) => r.tenantId === tenantId && r.datasetId === datasetId)
       .map((r) => ({ target: r.target, route: r.route, startedMs: r.startedMs, bytes: r.progress?.bytes ?? 0, totalBytes: r.progress?.totalBytes ?? 0, kind: r.kind }));
     return { ...state, copying };
+  }
+
+  linkLoads(): { from: string; to: string; gbps: number }[] {
+    const load = new Map<string, { from: string; to: string; gbps: number }>();
+    for (const r of this.running.values()) {
+      if (!r.progress || r.progress.speedBytesPerS <= 0) continue;
+      const from = r.route[r.hop - 1];
+      const to = r.route[r.hop];
+      const entry = load.get(`${from}>${to}`) ?? { from, to, gbps: 0 };
+      // rclone's speed is real time; the service's clock runs `timeScale` times faster.
+      entry.gbps += (r.progress.speedBytesPerS * 8) / 1e9 / this.options.timeScale;
+      load.set(`${from}>${to}`, entry);
+    }
+    return [...load.values()];
   }
 
   /**
@@ -281,7 +299,7 @@ export class BackupLoop implements BackupLoopView {
   /** Runs one copy along `route` in the background; records its bytes per hop as it goes and the replica once verified. */
   private copy(record: BackupRecord, policy: PolicyInput, target: string, route: string[], bwlimitBytesPerS: number, startedMs: number): void {
     const doc = record.document as DatasetInput;
-    const run: Running = { tenantId: record.tenantId, datasetId: record.id, target, route, startedMs, kind: 'copy', progress: null };
+    const run: Running = { tenantId: record.tenantId, datasetId: record.id, target, route, startedMs, kind: 'copy', progress: null, hop: 1 };
     const key = `${record.tenantId}/${record.id}@${target}`;
     this.running.set(key, run);
     const copyKey = `c${startedMs}-${target}`;
@@ -311,6 +329,7 @@ export class BackupLoop implements BackupLoopView {
         bwlimitBytesPerS,
         onProgress: (hop, progress) => {
           run.progress = progress;
+          run.hop = hop;
           writes = writes.then(() => logHop(hop, progress.bytes));
         },
       }))
@@ -352,7 +371,7 @@ export class BackupLoop implements BackupLoopView {
   private verify(record: BackupRecord, replica: ReplicaRecord, startedMs: number): void {
     const doc = record.document as DatasetInput;
     const key = `${replica.tenantId}/${replica.datasetId}@${replica.site}`;
-    const run: Running = { tenantId: replica.tenantId, datasetId: replica.datasetId, target: replica.site, route: [doc.origin, replica.site], startedMs, kind: 'repair', progress: null };
+    const run: Running = { tenantId: replica.tenantId, datasetId: replica.datasetId, target: replica.site, route: [doc.origin, replica.site], startedMs, kind: 'repair', progress: null, hop: 1 };
     this.running.set(key, run);
     const done = this.executor
       .verifyAndRepair({ origin: doc.origin, target: replica.site, tenant: replica.tenantId, dataset: replica.datasetId, prefix: doc.prefix, versionTag: versionTag(startedMs) })

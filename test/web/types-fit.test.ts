@@ -10,6 +10,7 @@ import type { NetworkView, EnergyView, SavingsView, TickEvent, UnplacedSummaryVi
 import type { EventView, JobView, PlanView } from '../../src/api/schemas/jobs.ts';
 import type { BillSchema } from '../../src/api/schemas/bill.ts';
 import type { TenantView } from '../../src/api/schemas/tenants.ts';
+import type { DatasetView } from '../../src/api/schemas/backup.ts';
 import { builtinRegistry } from '../../src/core/dispatch/plugins/index.ts';
 import { JOB_CLASSES, POOL_CLASSES } from '../../src/core/model/types.ts';
 import { JOB_STATUSES } from '../../src/store/lifecycle.ts';
@@ -27,7 +28,8 @@ const fits: [
   (v: Out<typeof BillSchema>) => web.Bill,
   (v: Out<typeof TenantView>) => web.Tenant,
   (v: Out<typeof UnplacedSummaryView>) => web.UnplacedSummary,
-] = [(v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v];
+  (v: Out<typeof DatasetView>) => web.BackupDataset,
+] = [(v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v];
 void fits;
 
 describe("the dashboard's types", () => {

@@ -1,5 +1,5 @@
 /**
- * The Kumul dashboard: hash routes (#/network, #/energy/<site>, #/work, #/work/<tenant>/<job>, #/savings,
+ * The Kumul dashboard: hash routes (#/network, #/energy/<site>, #/work, #/work/<tenant>/<job>, #/savings, #/backup,
  * #/tenant), one view at a time, refreshed on each dispatch-loop tick from `EventSource('/v1/events')`
  * (at most once every 2 s), and every 5 s while that stream is down. docs/dashboard.md describes the views.
  */
@@ -13,6 +13,7 @@ import { networkView } from './views/network.ts';
 import { savingsView } from './views/savings.ts';
 import { tenantView } from './views/tenant.ts';
 import { workView } from './views/work.ts';
+import { backupView } from './views/backup.ts';
 
 const REFRESH_MIN_INTERVAL_MS = 2000;
 const POLL_WITHOUT_EVENTS_MS = 5_000;
@@ -69,6 +70,9 @@ function mount(next: Route): void {
       break;
     case 'tenant':
       view = tenantView(main, again);
+      break;
+    case 'backup':
+      view = backupView(main, again);
       break;
     default:
       view = networkView(main);
