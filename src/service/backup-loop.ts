@@ -113,7 +113,7 @@ export class BackupLoop implements BackupLoopView {
       bytes: m.counter('kumul_backup_transferred_bytes_total', 'Bytes backup copies moved over links, every hop counted, by link direction'),
       damaged: m.counter('kumul_backup_damaged_files_total', 'Files of replicas that a verification found differing from, or missing against, their verified copy'),
       running: m.gauge('kumul_backup_copies_running', 'Backup copies and repairs running now'),
-      overdue: m.gauge('kumul_backup_replicas_past_rpo', 'Replicas whose newest verified copy is older than their RPO (or that have none past it)'),
+      overdue: m.gauge('kumul_backup_replicas_past_rpo', 'Replicas whose newest verified copy was older than their RPO at the last backup cycle'),
     };
   }
 

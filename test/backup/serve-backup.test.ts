@@ -102,6 +102,14 @@ describe('kumul serve runs backups with rclone', () => {
     expect((await call(tenantKey, 'GET', '/v1/backup/datasets')).json.datasets).toEqual([]);
   });
 
+  it('refuses to start on an endpoints file naming a site the network does not have, naming the field', async () => {
+    const bad = join(root, 'bad-endpoints.json');
+    writeFileSync(bad, JSON.stringify({ version: 1, rcloneConfig: 'rclone.conf', sites: { xian: { remote: 'hami-store', path: join(root, 'hami') } } }));
+    await expect(startServe(['--db', `sqlite:${join(root, 'other.db')}`, '--no-demo', '--backup-endpoints', bad])).rejects.toThrow(/bad-endpoints\.json: sites\.xian: unknown site 'xian'; sites are hami, /);
+    writeFileSync(bad, JSON.stringify({ version: 1, rcloneConfig: 'rclone.conf', sites: { hami: { remote: 'bad:remote', path: '/' } } }));
+    await expect(startServe(['--db', `sqlite:${join(root, 'other.db')}`, '--no-demo', '--backup-endpoints', bad])).rejects.toThrow(/sites\.hami\.remote: must be an rclone remote name/);
+  }, 60_000);
+
   it('copies, survives a SIGKILL of kumul serve mid-copy, resumes and ends with a verified replica', async () => {
     const policy = await call(tenantKey, 'POST', '/v1/backup/policies', { id: 'four-hourly', targets: ['hami'], replicas: 1, rpoHours: 4, retainVersions: 2 });
     expect(policy.status, JSON.stringify(policy.json)).toBe(201);
