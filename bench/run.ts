@@ -124,8 +124,11 @@ function median(xs: number[]): number {
     report(`  its gap to the bound`, gap, '%', 'target ≤ 3 %', gap > 0 ? 3 / gap : Infinity, plan.bound!.method);
     report(`  planned with its bound in`, seconds, 's', 'target ≤ 10 s', 10 / seconds);
     if (objective === 'cost') {
-      // The same jobs with idle nodes asleep (pools' powerStates; 10 % of nodes kept awake): the centre's whole bill.
-      const asleep = planJobs({ scenario, jobs, objective: objectiveFrom(objective), policy: 'optimize', power: { policy: 'sleep', reserveShare: 0.1 } });
+      // The same jobs planned with idle nodes asleep (pools' powerStates; 10 % of nodes kept awake): the planner packs
+      // work onto nodes already awake, and the centre's whole bill (jobs and idle) is compared.
+      const ts = performance.now();
+      const asleep = planJobs({ scenario, jobs, objective: objectiveFrom(objective), policy: 'optimize', solver, power: { policy: 'sleep', reserveShare: 0.1 } });
+      const sleepSeconds = (performance.now() - ts) / 1000;
       const whole = (p: typeof plan) => ({ kWh: p.totals.energyKWh + p.totals.idle!.energyKWh, yuan: p.totals.costYuan + p.totals.idle!.costYuan, kg: p.totals.carbonKg + p.totals.idle!.carbonKg });
       const [on, off] = [whole(plan), whole(asleep)];
       report(
@@ -134,8 +137,10 @@ function median(xs: number[]): number {
         'kWh',
         `always on ${Math.round(on.kWh).toLocaleString('en-US')} kWh`,
         off.kWh / on.kWh,
-        `idle ${Math.round(plan.totals.idle!.energyKWh).toLocaleString('en-US')} → ${Math.round(asleep.totals.idle!.energyKWh).toLocaleString('en-US')} kWh; cost ${Math.round(on.yuan).toLocaleString('en-US')} → ${Math.round(off.yuan).toLocaleString('en-US')} yuan; carbon ${Math.round(on.kg).toLocaleString('en-US')} → ${Math.round(off.kg).toLocaleString('en-US')} kg; ${asleep.totals.idle!.wakes} wake-ups`,
+        `idle ${Math.round(plan.totals.idle!.energyKWh).toLocaleString('en-US')} → ${Math.round(asleep.totals.idle!.energyKWh).toLocaleString('en-US')} kWh; cost ${Math.round(on.yuan).toLocaleString('en-US')} → ${Math.round(off.yuan).toLocaleString('en-US')} yuan; carbon ${Math.round(on.kg).toLocaleString('en-US')} → ${Math.round(off.kg).toLocaleString('en-US')} kg; ${asleep.totals.idle!.wakes} wake-ups; ${asleep.totals.jobsPlaced} jobs placed (always on ${plan.totals.jobsPlaced})`,
       );
+      const sleepGap = asleep.bound!.gapPct;
+      report('  its gap to the bound (jobs and idle energy)', sleepGap, '%', 'target ≤ 3 %', sleepGap > 0 ? 3 / sleepGap : Infinity, `planned with its bound in ${sleepSeconds.toFixed(2)} s; ${asleep.bound!.method}`);
     }
   }
 }

@@ -24,8 +24,8 @@ export function numberAtLeast(name: string, text: string, min: number, exclusive
 }
 
 /**
- * `--power always-on|sleep` and `--reserve SHARE` (plan and simulate): how idle nodes are powered, for the idle
- * energy figures (src/core/energy/idle.ts).
+ * `--power always-on|sleep` and `--reserve SHARE` (plan, serve): how idle nodes are powered; under sleep, plans
+ * pack work so that idle nodes sleep, and the service puts them to sleep (src/core/energy/idle.ts).
  */
 export function powerPolicy(policy: string, reserve: string): PowerPolicy {
   if (!(POWER_POLICIES as readonly string[]).includes(policy)) throw new CliError(`--power: '${policy}' must be one of ${POWER_POLICIES.join(', ')}`);

@@ -10,7 +10,7 @@ import { DeploymentIdRefused, startRuntime } from '../service/runtime.ts';
 import { buildApp } from '../api/app.ts';
 import { listen } from '../api/server.ts';
 import { DEFAULT_RATE_LIMIT_NAMESPACE, connectRedis, redactUrl } from '../api/rate-limit.ts';
-import { instant, numberAtLeast, positiveInteger } from './options.ts';
+import { instant, numberAtLeast, positiveInteger, powerPolicy } from './options.ts';
 import { CliError } from './errors.ts';
 import { ExecutorsConfigError, loadExecutorsConfig } from '../exec/config.ts';
 import { CAPABILITIES, type Capability } from '../probe/capability.ts';
@@ -32,6 +32,8 @@ interface ServeOptions {
   tickMs: string;
   executors?: string;
   capability: string;
+  power: string;
+  reserve: string;
   redis?: string;
   redisPrefix: string;
   rateLimitPerMinute: string;
@@ -59,6 +61,8 @@ export function registerServeCommand(program: Command): void {
     .option('--forecast-smoothing-minutes <m>', 'plan on carbon and renewable forecasts averaged over ± m minutes around each slot (for forecasts with independent errors; docs/temporal-shifting.md)', '0')
     .option('--tick-ms <ms>', 'real milliseconds between loop ticks', '1000')
     .option('--executors <file>', 'JSON file mapping site pools to Slurm partitions (docs/slurm.md); other pools run simulated')
+    .option('--power <policy>', "idle nodes: always-on, or sleep (pools with powerStates keep awake only the nodes their work needs soon, plus the reserve; cycles pack work accordingly)", 'always-on')
+    .option('--reserve <share>', "under --power sleep: share of each pool's nodes kept awake for urgent work", '0.1')
     .option('--capability <which>', 'peak compute for metering and views: advertised | measured (the latest kumul probe of each pool)', 'advertised')
     .addOption(new Option('--redis <url>', 'Redis (redis://HOST:PORT[/DB]) where the instances share rate-limit counters; without it each instance counts its own').env('KUMUL_REDIS_URL'))
     .addOption(new Option('--redis-prefix <prefix>', 'prefix of the counters\' Redis keys: deployments sharing one Redis each need their own').env('KUMUL_REDIS_PREFIX').default(DEFAULT_RATE_LIMIT_NAMESPACE))
@@ -92,6 +96,7 @@ async function serve(o: ServeOptions): Promise<void> {
     tickMs: numberAtLeast('--tick-ms', o.tickMs, 10),
     executors: o.executors === undefined ? null : executorsFile(o.executors),
     capability: capabilityOption(o.capability),
+    power: powerPolicy(o.power, o.reserve),
     newDeploymentId: o.newDeploymentId === true,
     requeueRunning: o.requeueRunning === true,
     backup: o.backupEndpoints === undefined ? null : { endpoints: backupEndpointsFile(o.backupEndpoints), verifyMinutes: numberAtLeast('--backup-verify-minutes', o.backupVerifyMinutes, 1) },

@@ -38,6 +38,20 @@ export interface Outage {
   reason: string;
 }
 
+/**
+ * The nodes of a pool the service wants awake (`kumul serve --power sleep`): the nodes its work holds now and soon,
+ * plus the reserve (src/core/energy/idle.ts, `nodesOn`). The engine powers the others down while idle.
+ */
+export interface PowerRequest {
+  siteId: string;
+  poolId: string;
+  awakeNodes: number;
+  /** What the pool has: its nodes, and the units the service's running work holds there now. */
+  nodes: number;
+  busyUnits: number;
+  unitsPerNode: number;
+}
+
 /** The engine refused a run for good (e.g. more GPUs than any node has): the loop fails the job instead of retrying. */
 export class RunRejected extends Error {}
 
@@ -53,6 +67,12 @@ export interface Executor {
   outages(nowMs: number): Promise<Outage[]>;
   /** Runs a probe script once on one whole node of a pool and returns what it printed (`kumul probe`, POST /v1/probes). */
   runProbe(request: ProbeRequest): Promise<ProbeResult>;
+  /**
+   * Keeps `awakeNodes` of the pool's nodes awake (more when its work needs them) and puts the others to sleep, waking
+   * nodes when more are asked for; returns how many are awake now (waking ones count: they draw power). Absent when
+   * the engine cannot power nodes: they all stay on. The dispatch loop calls it at every tick under the sleep policy.
+   */
+  setAwakeNodes?(request: PowerRequest, nowMs: number): Promise<number>;
 }
 
 /**

@@ -7,7 +7,7 @@
  * given a new deployment id keeps its runs apart from those of the deployment it was copied from.
  */
 import { runLocalProbe } from './local-probe.ts';
-import type { Executor, Outage, RunRequest, RunStatus } from './port.ts';
+import type { Executor, Outage, PowerRequest, RunRequest, RunStatus } from './port.ts';
 import type { ProbeRequest, ProbeResult } from './port.ts';
 import type { SimulatedRunRecord, Store } from '../store/port.ts';
 
@@ -65,6 +65,11 @@ export class SimulatedExecutor implements Executor {
 
   async outages(): Promise<Outage[]> {
     return [...this.out.values()];
+  }
+
+  /** The simulated sites' nodes power up and down at once: every node its running work needs, and the nodes asked for. */
+  async setAwakeNodes(request: PowerRequest): Promise<number> {
+    return Math.min(request.nodes, Math.max(request.awakeNodes, Math.ceil(request.busyUnits / request.unitsPerNode - 1e-9)));
   }
 
   /** Takes a simulated site's pool out of service (reason) or back in (null): runs not yet started there are re-planned by the loop. */

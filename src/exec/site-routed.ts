@@ -4,7 +4,7 @@
  * to this one; it sends a run to its pool's engine and finds a run again by asking the engines in turn
  * (the answer is remembered), so a restarted service finds runs wherever they are.
  */
-import type { Executor, Outage, RunRequest, RunStatus } from './port.ts';
+import type { Executor, Outage, PowerRequest, RunRequest, RunStatus } from './port.ts';
 import type { ProbeRequest, ProbeResult } from './port.ts';
 
 export interface PoolRoute {
@@ -73,6 +73,12 @@ export class SiteRoutedExecutor implements Executor {
       }
     }
     return all;
+  }
+
+  /** Asks the pool's engine; every node of the pool when its engine cannot power nodes (they stay on). */
+  async setAwakeNodes(request: PowerRequest, nowMs: number): Promise<number> {
+    const executor = this.executorFor(request.siteId, request.poolId);
+    return executor.setAwakeNodes ? executor.setAwakeNodes(request, nowMs) : request.nodes;
   }
 
   /** A probe runs on the engine of its pool. */

@@ -34,7 +34,7 @@ export interface PlanRequest {
   objective: Objective;
   policy: PolicyName;
   solver?: LpSolver;
-  /** How idle nodes are powered, for the plan's idle figures (default: always on). */
+  /** How idle nodes are powered (default: always on); under `sleep` the plan packs work so that idle nodes sleep. */
   power?: PowerPolicy;
   onProgress?: (done: number, total: number) => void;
   /** Units and energy already committed (a services plan, `kumul plan --services-plan`). */
@@ -43,12 +43,12 @@ export interface PlanRequest {
 
 export function planJobs(request: PlanRequest): Plan {
   const registry = builtinRegistry();
-  return dispatch(snapshotFor(request.scenario, request.jobs, request.committed), {
+  const snapshot = snapshotFor(request.scenario, request.jobs, request.committed);
+  return dispatch(request.power ? { ...snapshot, power: request.power } : snapshot, {
     registry,
     profile: policyProfile(request.policy, request.objective),
     objectiveName: request.objective.name,
     solver: request.solver,
-    power: request.power,
     onProgress: request.onProgress,
   });
 }

@@ -7,13 +7,13 @@
  * carbon of one watt-hour more drawn there on top of Kumul's work already there, renewables first
  * (`marginalCarbonGPerKWh`, src/core/energy/accounting.ts: the renewables' carbon where the site's renewable energy
  * exceeds that load, the grid's carbon intensity where it does not). The load is the facility energy of finished runs
- * and of the runs still planned or going (`siteDemandKWh`, src/service/dashboard.ts), as known when answering: plans
+ * and of the runs still planned or going (`siteWork`, src/service/dashboard.ts), as known when answering: plans
  * are not kept over time, so a forecast read as stored at a past instant is rated against today's knowledge of load.
  */
 import { marginalCarbonGPerKWh } from '../core/energy/accounting.ts';
 import type { Network, Site, SiteSignals, TimeGrid } from '../core/model/types.ts';
 import type { Store } from '../store/port.ts';
-import { siteDemandKWh } from './dashboard.ts';
+import { siteWork } from './dashboard.ts';
 import type { ScenarioState } from './scenario-state.ts';
 import { fallbacksOf } from './signal-overlay.ts';
 
@@ -44,7 +44,7 @@ export function siteOf(network: Network, location: string): Site | null {
 
 /** The ratings of `site` over `grid` from its `signals`, against Kumul's load there. */
 async function rate(store: Store, site: Site, grid: TimeGrid, signals: SiteSignals): Promise<number[]> {
-  return marginalCarbonGPerKWh(grid, site, signals, await siteDemandKWh(store, site, grid));
+  return marginalCarbonGPerKWh(grid, site, signals, (await siteWork(store, site, grid)).energyKWh);
 }
 
 /**

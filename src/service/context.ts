@@ -13,6 +13,7 @@ import type { LiveEvents } from './live-events.ts';
 import type { LeadershipView } from './leadership.ts';
 import type { Metrics } from './metrics.ts';
 import type { ScenarioState } from './scenario-state.ts';
+import type { PowerPolicy } from '../core/energy/idle.ts';
 
 export interface ServiceContext {
   store: Store;
@@ -38,6 +39,8 @@ export interface ServiceContext {
   executor?: Executor;
   /** Which instance runs the dispatch loop (src/service/leadership.ts); absent without a runtime (tests of routes). */
   leadership?(): LeadershipView;
+  /** How idle nodes are powered (`kumul serve --power`); absent: always on. */
+  power?: PowerPolicy;
   /** The backup loop's view of datasets (src/service/backup-loop.ts), when this instance runs one (`--backup-endpoints`). */
   backup?: BackupLoopView;
 }

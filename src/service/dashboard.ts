@@ -6,6 +6,7 @@
  * The response shapes are the zod schemas of src/api/schemas/dashboard.ts.
  */
 import { busyUnitFacilityKW, siteLoadNow } from '../core/model/power.ts';
+import { siteIdleKWh, type PoolLoad, type PowerPolicy, type PowerPolicyName } from '../core/energy/idle.ts';
 import type { Pool, Scenario, Site, TimeGrid } from '../core/model/types.ts';
 import type { MeteringFigures, SavingsBucket, Store, StoredJob } from '../store/port.ts';
 import { runIndex } from './loop.ts';
@@ -24,6 +25,8 @@ export interface DashboardSource {
   window(startMs: number, slots: number): Scenario;
   /** Pools out of service now, as the dispatch loop saw them at its last tick. */
   outages: readonly Outage[];
+  /** How the service powers idle nodes (`kumul serve --power`): the energy view's idle draw follows it. */
+  power: PowerPolicy;
   /** Backup copies running now per link direction (BackupLoopView.linkLoads), when this instance runs a backup loop. */
   backupLoads?(): { from: string; to: string; gbps: number }[];
 }
@@ -158,6 +161,9 @@ export interface SiteEnergy {
   slots: number;
   renewableKW: ForecastActual;
   demandKW: number[];
+  /** Mean facility power per slot of the site's idle units, sleeping nodes and wake-ups under the service's power policy, kW: the operator's, not in `demandKW`. */
+  idleKW: number[];
+  powerPolicy: PowerPolicyName;
   priceYuanPerKWh: ForecastActual;
   carbonGPerKWh: ForecastActual;
   /** The fallback ranges of the view's slots as sentences (forecasts, and actuals up to now): `hami carbonGPerKWh forecast …: …`. */
@@ -186,7 +192,9 @@ export async function siteEnergy(src: DashboardSource, siteId: string, hoursBack
   const site = scenario.network.sites.find((s) => s.id === siteId);
   if (!site) return null;
   const slotMs = slotMinutes * 60_000;
-  const energyKWh = await siteDemandKWh(src.store, site, { startMs, slotMinutes, slots });
+  const grid = { startMs, slotMinutes, slots };
+  const { energyKWh, loads } = await siteWork(src.store, site, grid);
+  const idleKWh = siteIdleKWh(grid, site, loads, src.power);
   const slotHours = slotMinutes / 60;
   const { forecast, actual } = scenario.signals[siteId];
   const known = <T>(values: T[]) => values.map((v, t) => (startMs + t * slotMs <= nowMs ? v : null));
@@ -213,6 +221,8 @@ export async function siteEnergy(src: DashboardSource, siteId: string, hoursBack
     slots,
     renewableKW: both('renewableKW'),
     demandKW: Array.from(energyKWh, (kWh) => kWh / slotHours),
+    idleKW: Array.from(idleKWh, (kWh) => kWh / slotHours),
+    powerPolicy: src.power.policy,
     priceYuanPerKWh: both('priceYuanPerKWh'),
     carbonGPerKWh: both('carbonGPerKWh'),
     signalNotes: fallbacks.map((f) => describeFallback(f.series === 'actual' ? { ...f, toMs: Math.min(f.toMs, Math.floor(nowMs / slotMs) * slotMs + slotMs) } : f)),
@@ -220,21 +230,29 @@ export async function siteEnergy(src: DashboardSource, siteId: string, hoursBack
 }
 
 /**
- * The facility energy of Kumul's work at `site` in each slot of `grid`, kWh: finished runs (metering rows, spread over
- * their run at the pool's busy power) plus the runs still to come or going in the stored plans of jobs running, paused,
- * transferring or planned there. The energy view's demand, and the load behind the Carbon Aware API's marginal ratings
- * (src/service/carbon-aware.ts).
+ * Kumul's work at `site` in each slot of `grid`: finished runs (metering rows, spread over their run at the pool's busy
+ * power) plus the runs still to come or going in the stored plans of jobs running, paused, transferring or planned
+ * there. Their facility energy, kWh (the energy view's demand, and the load behind the Carbon Aware API's marginal
+ * ratings, src/service/carbon-aware.ts), and their hold on each pool (`site/pool`: units held, unit-hours run), from
+ * which the energy view works out the idle draw.
  */
-export async function siteDemandKWh(store: Store, site: Site, grid: TimeGrid): Promise<Float64Array> {
+export async function siteWork(store: Store, site: Site, grid: TimeGrid): Promise<{ energyKWh: Float64Array; loads: Map<string, PoolLoad> }> {
   const { startMs, slots } = grid;
   const slotMs = grid.slotMinutes * 60_000;
   const energyKWh = new Float64Array(slots);
+  const loads = new Map<string, PoolLoad>();
   const spread = (pool: Pool | undefined, units: number, fromMs: number, toMs: number) => {
     if (!pool) return; // a pool removed from the network since
+    const key = `${site.id}/${pool.id}`;
+    let load = loads.get(key);
+    if (!load) loads.set(key, (load = { siteId: site.id, poolId: pool.id, heldUnits: new Float64Array(slots), busyUnitHours: new Float64Array(slots) }));
     const kW = units * busyUnitFacilityKW(pool, site.pue);
     for (let t = Math.max(0, Math.floor((fromMs - startMs) / slotMs)); t < slots && startMs + t * slotMs < toMs; t++) {
       const overlapMs = Math.min(toMs, startMs + (t + 1) * slotMs) - Math.max(fromMs, startMs + t * slotMs);
-      if (overlapMs > 0) energyKWh[t] += (kW * overlapMs) / HOUR_MS;
+      if (overlapMs <= 0) continue;
+      energyKWh[t] += (kW * overlapMs) / HOUR_MS;
+      load.heldUnits[t] += units;
+      load.busyUnitHours[t] += (units * overlapMs) / HOUR_MS;
     }
   };
   const poolOf = (id: string) => site.pools.find((p) => p.id === id);
@@ -243,7 +261,7 @@ export async function siteDemandKWh(store: Store, site: Site, grid: TimeGrid): P
     if (!s.plan || s.plan.site !== site.id) continue;
     for (const run of s.plan.runs.slice(runsStillToMeter(s))) spread(poolOf(s.plan.pool), s.job.units, Date.parse(run.start), Date.parse(run.end));
   }
-  return energyKWh;
+  return { energyKWh, loads };
 }
 
 /**

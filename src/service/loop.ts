@@ -23,7 +23,8 @@
  * planned start, is requeued the same way (at most `MAX_ATTEMPTS` times, then the job fails).
  */
 import type { Scenario, Site, SiteSignals } from '../core/model/types.ts';
-import { busyUnitFacilityKW, idleFacilityW, siteLoadNow } from '../core/model/power.ts';
+import { busyUnitFacilityKW, siteLoadNow } from '../core/model/power.ts';
+import { ALWAYS_ON } from '../core/energy/idle.ts';
 import { computeRoutes } from '../core/network/routes.ts';
 import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
 import { dispatch, type PlannedJob } from '../core/dispatch/plan.ts';
@@ -42,7 +43,8 @@ import { asapOriginBaseline } from './baseline.ts';
 import { UnplacedMetrics, judgeUnplaced } from './unplaced.ts';
 import { planSignalNotes } from './signal-overlay.ts';
 import { atRisk } from './at-risk.ts';
-import { DURATION_BUCKETS_S } from './metrics.ts';
+import { DURATION_BUCKETS_S, JOULES_PER_KWH } from './metrics.ts';
+import { IdleMeter, type PoolHold } from './idle-meter.ts';
 
 export interface LoopOptions {
   ctx: ServiceContext;
@@ -84,8 +86,6 @@ export interface TickReport {
 }
 
 const ACTIVE: JobStatus[] = ['running'];
-/** Joules in a kWh: the metrics count energy in joules, Prometheus's base unit. */
-const JOULES_PER_KWH = 3_600_000;
 const WAITING_TO_RUN: JobStatus[] = ['planned', 'transferring', 'paused'];
 const NOT_STARTED: JobStatus[] = ['submitted', 'planned'];
 /** Runs of one job the loop starts at most (the first and up to this many minus one requeues) before failing it. */
@@ -112,9 +112,7 @@ export class DispatchLoop {
   private readonly unplacedMetrics: UnplacedMetrics;
   /** The sites of the last `kumul_site_green_share_ratio` update. */
   private sitesShown = new Set<string>();
-  /** Idle facility power per site at the last gauge update, W, and when (service time): metered until the next. */
-  private idleW = new Map<string, number>();
-  private idleSinceMs: number | null = null;
+  private readonly idle: IdleMeter;
 
   constructor(private readonly options: LoopOptions) {
     if (!isDeploymentId(options.deploymentId)) throw new Error(`deploymentId: '${options.deploymentId}' is not a deployment id (8 lowercase base32 characters)`);
@@ -128,8 +126,6 @@ export class DispatchLoop {
       energy: m.counter('kumul_energy_joules_total', 'Facility energy of finished runs (and the move of their input), by site, joules (3.6e6 J = 1 kWh)'),
       green: m.counter('kumul_green_energy_joules_total', 'Renewable energy of finished runs, by site, joules'),
       carbon: m.counter('kumul_carbon_grams_total', 'Emissions of finished runs, by site, grams CO2'),
-      idlePower: m.gauge('kumul_site_idle_power_watts', 'Facility power of the units that are on and not busy at a site now (every node on: the service does not put nodes to sleep), watts'),
-      idleEnergy: m.counter('kumul_idle_energy_joules_total', "Facility energy of idle units, by site, joules: the operator's cost, not billed to tenants (docs/energy-model.md)"),
       greenShare: m.gauge('kumul_site_green_share_ratio', 'Share of the power drawn by the work running at a site that its renewables cover now (actual signal), 0 to 1; absent while nothing runs there'),
       tickSeconds: m.histogram('kumul_loop_tick_duration_seconds', "Wall-clock duration of the dispatch loop's ticks (reconcile, start due work, a cycle when due)", DURATION_BUCKETS_S),
       lastTick: m.gauge('kumul_loop_last_tick_timestamp_seconds', 'Unix time at which the dispatch loop last finished a tick'),
@@ -143,6 +139,7 @@ export class DispatchLoop {
     // Every site's metered counters exist from the start at 0, so that Prometheus sees a site's first run as an increase.
     for (const site of options.ctx.network().sites) for (const counter of [this.count.energy, this.count.green, this.count.carbon]) counter(0, { site: site.id });
     this.unplacedMetrics = new UnplacedMetrics(m);
+    this.idle = new IdleMeter(m, options.executor, options.ctx.power ?? ALWAYS_ON, options.log ?? (() => {}));
   }
 
   /** Asks for a dispatch cycle at the next tick (new or cancelled jobs). */
@@ -389,6 +386,7 @@ export class DispatchLoop {
       jobs: pending.map((s) => ({ ...s.job, id: cycleId(s) })),
       nowMs,
       committed: committedJobs.flatMap((s) => committedUse(scenario, s, nowMs)),
+      power: this.idle.power,
     };
     const { policy, objective } = this.options.dispatch();
     // The cycle's bound: its LP relaxation only (the site-choice MIP could take seconds of every cycle).
@@ -551,20 +549,7 @@ export class DispatchLoop {
       const { greenShare } = siteLoadNow(site, (poolId) => busy.get(`${site.id}/${poolId}`) ?? 0, scenario.signals[site.id].actual.renewableKW[0]);
       this.count.greenShare(greenShare, { site: site.id });
     }
-    this.meterIdle(nowMs, scenario.network.sites, busy);
-  }
-
-  /**
-   * Idle energy (src/core/energy/idle.ts, every node on): the idle power of the last update, for the service time
-   * since, is added to each site's counter; then the power of now, from the units running work holds, is noted.
-   */
-  private meterIdle(nowMs: number, sites: readonly Site[], busy: ReadonlyMap<string, number>): void {
-    if (this.idleSinceMs !== null && nowMs > this.idleSinceMs) {
-      for (const [siteId, watts] of this.idleW) this.count.idleEnergy((watts * (nowMs - this.idleSinceMs)) / 1000, { site: siteId });
-    }
-    this.idleW = new Map(sites.map((site) => [site.id, idleFacilityW(site, (poolId) => busy.get(`${site.id}/${poolId}`) ?? 0)]));
-    this.idleSinceMs = nowMs;
-    for (const [siteId, watts] of this.idleW) this.count.idlePower(watts, { site: siteId });
+    await this.idle.update(nowMs, scenario.network.sites, poolHolds(active, scenario.network.sites, nowMs));
   }
 
   /** Stops a run; false when the executor could not be asked (counted and logged: the caller tries again later). */
@@ -672,4 +657,22 @@ function committedUse(scenario: Scenario, stored: StoredJob, nowMs: number): Com
   }
   const slots = [...energy.keys()].sort((a, b) => a - b);
   return slots.length === 0 ? [] : [{ siteId: plan.site, poolId: plan.pool, units: stored.job.units, slots, energyKWh: slots.map((t) => energy.get(t)!) }];
+}
+
+/**
+ * The units the service's work holds per pool (`site/pool`): running now, and planned to start (or resume) within the
+ * pool's wake-up time, so that their nodes are awake when they start.
+ */
+function poolHolds(active: readonly StoredJob[], sites: readonly Site[], nowMs: number): Map<string, PoolHold> {
+  const wakeMs = new Map<string, number>(sites.flatMap((site) => site.pools.map((pool) => [`${site.id}/${pool.id}`, (pool.powerStates?.wakeS ?? 0) * 1000] as const)));
+  const holds = new Map<string, PoolHold>();
+  for (const s of active) {
+    if (!s.plan) continue;
+    const key = `${s.plan.site}/${s.plan.pool}`;
+    const hold = holds.get(key) ?? { busy: 0, soon: 0 };
+    holds.set(key, hold);
+    if (s.status === 'running') hold.busy += s.job.units;
+    else if (WAITING_TO_RUN.includes(s.status) && s.plan.runs.some((run) => Date.parse(run.start) <= nowMs + (wakeMs.get(key) ?? 0) && Date.parse(run.end) > nowMs)) hold.soon += s.job.units;
+  }
+  return holds;
 }

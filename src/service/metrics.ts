@@ -23,6 +23,9 @@ interface Family {
 }
 
 /** Bucket bounds for durations of a loop tick or a dispatch cycle, seconds (a tick is due every second by default). */
+/** Joules in a kWh: the metrics count energy in joules, Prometheus's base unit. */
+export const JOULES_PER_KWH = 3_600_000;
+
 export const DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
 
 export class Metrics {

@@ -8,6 +8,7 @@ import { LeaseLost, type Deployment, type Fence, type Store } from '../store/por
 import { allJobs } from '../store/all-jobs.ts';
 import { SimulatedExecutor } from '../exec/simulated.ts';
 import { MeasuredCapability, type Capability } from '../probe/capability.ts';
+import type { PowerPolicy } from '../core/energy/idle.ts';
 import { buildExecutor, checkAgainstNetwork, type ExecutorsConfig } from '../exec/config.ts';
 import type { SiteRoutedExecutor } from '../exec/site-routed.ts';
 import { objectiveFrom, policyFrom } from '../planning/plan-jobs.ts';
@@ -46,6 +47,8 @@ export interface RuntimeOptions {
   log: (line: string) => void;
   /** Peak compute metering and the views use: the network's stated (`advertised`, default) or the latest probes' (`measured`, docs/probes.md). */
   capability?: Capability;
+  /** How idle nodes are powered (`--power`, `--reserve`; default always on). */
+  power?: PowerPolicy;
   /**
    * Replace the store's deployment id before the loop starts (`--new-deployment-id`: a copied or restored store that
    * runs beside the original on the same clusters); logged. Refused while jobs are running, unless `requeueRunning`.
@@ -87,7 +90,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const capability = o.capability === 'measured' ? new MeasuredCapability(store) : null;
   await capability?.refresh();
   const live = await openLiveEvents(o.dbUrl, metrics, o.log);
-  const ctx: ServiceContext = { store, clock, metrics, network: () => (capability ? capability.network(scenario.network()) : scenario.network()), scenario, live, wake: () => (loop?.wake(), backup?.wake()) };
+  const ctx: ServiceContext = { store, clock, metrics, network: () => (capability ? capability.network(scenario.network()) : scenario.network()), scenario, live, wake: () => (loop?.wake(), backup?.wake()), ...(o.power ? { power: o.power } : {}) };
   if (o.executors) checkAgainstNetwork(o.executors, scenario.network(), o.executors.file);
   if (o.backup) checkEndpointSites(o.backup.endpoints, scenario.network().sites.map((s) => s.id));
   // After the checks: a new id is the last thing decided before the loop may start runs under it.

@@ -141,6 +141,14 @@ for (const backend of API_BACKENDS) describe(backend, () => {
       const expected = new Array(73).fill(0);
       Object.assign(expected, { 20: 2, 21: 2, 22: 0.4, 23: 8.8, 24: 16.8, 25: 12.8, 26: 8.4, 27: 4, 29: 16, 30: 18, 31: 2 });
       body.demandKW.forEach((v: number, t: number) => expect(v, `slot ${t}`).toBeCloseTo(expected[t], 9));
+      // Idle draw (every node on): each unit not busy at its idle point × PUE, 0.125 kW an accelerator, 0.00375 kW a
+      // core: all of hami's 9.92 kW with nothing running; at 06:00 less the half hour of `halves`' 4 accelerators; now
+      // less `train`'s 16 accelerators and `batch`'s 64 cores.
+      expect(body.powerPolicy).toBe('always-on');
+      expect(body.idleKW).toHaveLength(73);
+      expect(body.idleKW[0]).toBeCloseTo(64 * 0.125 + 512 * 0.00375, 9);
+      expect(body.idleKW[20]).toBeCloseTo(9.92 - 2 * 0.125, 9);
+      expect(body.idleKW[24]).toBeCloseTo(9.92 - 16 * 0.125 - 64 * 0.00375, 9);
     });
 
     it('takes hoursBack and hoursAhead, and always keeps the current slot', async () => {

@@ -60,7 +60,7 @@ describe('kumul as an API client', () => {
     const bill = kumul('bill', 'lab', '--month', '2026-06');
     expect(bill.status, bill.stderr).toBe(0);
     expect(JSON.parse(bill.stdout)).toHaveProperty('totals');
-  });
+  }, 180_000); // each `kumul` call starts a Node process: slow on a machine loaded by other tests
 
   it('takes a no-slack deadline, and `jobs get` says why a job has no place or was missed', async () => {
     const file = join(dir, 'why.csv');
@@ -76,13 +76,13 @@ describe('kumul as an API client', () => {
     expect(submit.status, submit.stderr).toBe(0);
     expect(submit.stdout).toMatch(/submitted 2 jobs/);
     // A job whose input cannot arrive in time, released now on the service's clock (10 simulated minutes a second,
-    // read from the submit event): 50,000 GB from beijing to hami at 10 Gbit/s take 11.1 h, its deadline is 3 h on.
+    // read from the submit event): 50,000 GB from beijing to hami at 10 Gbit/s take 11.1 h, its deadline is 10 h on (a minute of real time, for a loaded machine).
     const at = Date.parse((JSON.parse(kumul('jobs', 'get', 'now').stdout) as { events: { at: string }[] }).events[0].at);
     const farFile = join(dir, 'far.csv');
     writeFileSync(
       farFile,
       'id,tenant,class,pool_class,units,duration_s,release,deadline,origin,input_gb,interruptible,allowed_sites\n' +
-        `far,lab,training,ai,8,3600,${new Date(at).toISOString()},${new Date(at + 3 * 3_600_000).toISOString()},beijing,50000,false,hami\n`,
+        `far,lab,training,ai,8,3600,${new Date(at).toISOString()},${new Date(at + 10 * 3_600_000).toISOString()},beijing,50000,false,hami\n`,
     );
     expect(kumul('jobs', 'submit', farFile).status).toBe(0);
 
@@ -117,7 +117,7 @@ describe('kumul as an API client', () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/kumul_jobs_unplaced\{reason="too few units"\} 1/);
     expect(metrics).toMatch(/kumul_jobs_missed_total\{reason="cannot finish by the deadline"\} 1/);
-  });
+  }, 180_000); // each `kumul` call starts a Node process: slow on a machine loaded by other tests
 
   it('exits 2 with the API error for a bad key or an unknown job', () => {
     const bad = spawnSync(process.execPath, [join(ROOT, 'bin/kumul.js'), 'jobs', 'list', '--url', url, '--key', 'kml_nonsense'], { cwd: ROOT, encoding: 'utf8' });
@@ -126,7 +126,7 @@ describe('kumul as an API client', () => {
     const missing = kumul('jobs', 'get', 'nope');
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/KUMUL_NOT_FOUND \(404\)/);
-  });
+  }, 180_000); // each `kumul` call starts a Node process: slow on a machine loaded by other tests
 
   it('names the line and column of a bad jobs file before sending anything', () => {
     const file = join(dir, 'bad.csv');
@@ -134,5 +134,5 @@ describe('kumul as an API client', () => {
     const run = kumul('jobs', 'submit', file);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/bad\.csv line 2, column units/);
-  });
+  }, 180_000); // each `kumul` call starts a Node process: slow on a machine loaded by other tests
 });

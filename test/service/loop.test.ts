@@ -63,6 +63,7 @@ describe('dispatch loop', () => {
       cancel: async (ref, now) => (reach(ref), executor.cancel(ref, now)),
       outages: async () => reportedOutages ?? executor.outages(),
       runProbe: (request) => executor.runProbe(request),
+      setAwakeNodes: (request) => executor.setAwakeNodes(request),
     };
     const ctx: ServiceContext = { store, clock, metrics, network: () => network, wake: () => loop.wake() };
     loopOptions = {
@@ -447,6 +448,49 @@ describe('dispatch loop', () => {
     const requeued = events.find((e) => e.name === 'requeueRun')!;
     expect(requeued.detail.reason).toMatch(new RegExp(`^run ${deploymentId}/lab/stuck/0 still waits to start 241 min after its planned start`));
     expect((await executor.status(`${deploymentId}/lab/stuck/0`, clock.nowMs()))!.state).toBe('cancelled');
+  });
+
+  it('with --power sleep, keeps awake only the nodes work needs now or within their wake-up time plus the reserve, and meters sleep and wake-ups', async () => {
+    metrics = new Metrics();
+    loop = new DispatchLoop({ ...loopOptions, ctx: { ...loopOptions.ctx, metrics, power: { policy: 'sleep', reserveShare: 0.1 } } });
+    // 16 units (two nodes of 8) that must run at hami from 06:00 to 08:00.
+    const at = T0 + 6 * HOUR;
+    expect((await store.submitJobs('lab', [spec('s', { releaseMs: at, deadlineMs: at + 2 * HOUR, units: 16, origin: 'hami', inputGb: 0, allowedSites: ['hami'] })], T0)).ok).toBe(true);
+    const hami = network.sites.find((site) => site.id === 'hami')!;
+    const ai = hami.pools.find((pool) => pool.id === 'hami-ai')!;
+    const awake = () => sample('kumul_pool_nodes_awake{pool="hami-ai",site="hami"}');
+    const wakes = () => sample('kumul_node_wakes_total{pool="hami-ai",site="hami"}') ?? 0;
+    // Each pool asleep but for its reserve (a tenth of its nodes, rounded up), one pool's nodes awake on top: idle units
+    // at their idle point, nodes asleep at their sleep power, × PUE.
+    const idleW = (extraAwake: number, busyUnits: number) =>
+      hami.pools.reduce((w, pool) => {
+        const nodes = pool.units / pool.unitsPerNode;
+        const on = Math.ceil(0.1 * nodes) + (pool === ai ? extraAwake : 0);
+        const idleUnits = on * pool.unitsPerNode - (pool === ai ? busyUnits : 0);
+        return w + (idleUnits * pool.powerCurve[0].powerW + (nodes - on) * pool.powerStates!.sleepWPerNode) * hami.pue;
+      }, 0);
+    await loop.tick();
+    expect(awake()).toBe(1);
+    expect(sample('kumul_site_idle_power_watts{site="hami"}')).toBeCloseTo(idleW(0, 0), 6);
+    // Three minutes before the start (wake-up takes five): two more nodes wake, and their wake energy is metered.
+    clock.set(at - 3 * 60_000);
+    const before = sample('kumul_idle_energy_joules_total{site="hami"}')!;
+    await loop.tick();
+    expect(awake()).toBe(3);
+    expect(wakes()).toBe(2);
+    const wakeJ = 2 * ai.powerStates!.wakeKWhPerNode * hami.pue * 3.6e6;
+    expect(sample('kumul_idle_energy_joules_total{site="hami"}')! - before).toBeCloseTo(idleW(0, 0) * ((at - 3 * 60_000 - T0) / 1000) + wakeJ, 3);
+    expect(sample('kumul_site_idle_power_watts{site="hami"}')).toBeCloseTo(idleW(2, 0), 6);
+    clock.set(at + HOUR);
+    await loop.tick();
+    expect((await store.getJob({ tenantId: 'lab', jobId: 's' }))!.status).toBe('running');
+    expect(awake()).toBe(3);
+    expect(sample('kumul_site_idle_power_watts{site="hami"}')).toBeCloseTo(idleW(2, 16), 6);
+    // Done: back to the reserve, no more wake-ups.
+    await runUntil(at + 4 * HOUR);
+    expect((await store.getJob({ tenantId: 'lab', jobId: 's' }))!.status).toBe('succeeded');
+    expect(awake()).toBe(1);
+    expect(wakes()).toBe(2);
   });
 
   it('meters runs with the actual signals, sharing renewables between runs at a site', async () => {

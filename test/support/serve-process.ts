@@ -31,7 +31,7 @@ export interface KumulLaunch {
 export const CHECKOUT: KumulLaunch = { command: [process.execPath, join(ROOT, 'bin/kumul.js')], cwd: ROOT };
 
 /** Spawns `kumul serve --port 0 …args` (this checkout's, or another install's: test/cli/package.test.ts) and resolves once it listens. */
-export function startServe(args: string[], timeoutMs = 30_000, launch: KumulLaunch = CHECKOUT): Promise<ServeProcess> {
+export function startServe(args: string[], timeoutMs = 90_000, launch: KumulLaunch = CHECKOUT): Promise<ServeProcess> {
   const [command, ...first] = launch.command;
   const child = spawn(command, [...first, 'serve', '--port', '0', ...args], { cwd: launch.cwd, env: launch.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

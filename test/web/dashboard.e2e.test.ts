@@ -206,6 +206,12 @@ describe('the dashboard in headless Chromium', () => {
     }
     for (const size of SIZES) for (const [name] of views) expect(existsSync(join(ARTIFACTS, `${name}-${size.name}.png`))).toBe(true);
 
+    // The energy view shows the operator's idle draw beside the demand: a card, a column and a chart series.
+    await page.evaluate(() => (location.hash = '#/energy/hami'));
+    await expect.poll(() => page.locator('dl.cards dt').allTextContents()).toContain('Idle now (every node on)');
+    expect(Number((await page.locator('dl.cards dd').nth(2).textContent())!.replace(/[^0-9.]/g, ''))).toBeGreaterThan(0);
+    expect(await page.locator('[aria-label="Per slot (start, UTC)"] thead th').allTextContents()).toContain('Idle kW');
+
     // At phone width, a table scrolled sideways stays scrolled when a live refresh rebuilds it.
     await page.evaluate(() => (location.hash = '#/network'));
     const sites = page.getByRole('region', { name: 'Sites now' });

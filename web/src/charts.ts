@@ -31,4 +31,4 @@ export function chart(el: HTMLElement): { chart: Chart; dispose: () => void } {
   };
 }
 
-export const COLORS = { green: '#2e7d32', baseline: '#9e9e9e', demand: '#ef6c00', price: '#6a1b9a', carbon: '#37474f', ours: '#00897b' };
+export const COLORS = { green: '#2e7d32', baseline: '#9e9e9e', demand: '#ef6c00', idle: '#8d6e63', price: '#6a1b9a', carbon: '#37474f', ours: '#00897b' };

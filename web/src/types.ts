@@ -71,6 +71,9 @@ export interface SiteEnergy {
   slots: number;
   renewableKW: ForecastActual;
   demandKW: number[];
+  /** Idle units, sleeping nodes and wake-ups per slot under the service's power policy, kW (the operator's). */
+  idleKW: number[];
+  powerPolicy: 'always-on' | 'sleep';
   priceYuanPerKWh: ForecastActual;
   carbonGPerKWh: ForecastActual;
   /** The fallback ranges of these slots in words. */

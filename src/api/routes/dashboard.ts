@@ -9,6 +9,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ScenarioError } from '../../scenario/index.ts';
 import { networkNow, savings, siteEnergy, unplacedSummary, type DashboardSource } from '../../service/dashboard.ts';
+import { ALWAYS_ON } from '../../core/energy/idle.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError } from '../errors.ts';
 import { errorResponses } from '../schemas/common.ts';
@@ -23,7 +24,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx
   function source(): DashboardSource {
     const scenario = ctx.scenario;
     if (!scenario) throw new ApiError('KUMUL_NOT_FOUND', 'this service keeps no scenario document');
-    return { store: ctx.store, nowMs: ctx.clock.nowMs(), slotMinutes: scenario.slotMinutes, window: (startMs, slots) => scenario.window(startMs, slots), outages: ctx.outages?.() ?? [], backupLoads: () => ctx.backup?.linkLoads() ?? [] };
+    return { store: ctx.store, nowMs: ctx.clock.nowMs(), slotMinutes: scenario.slotMinutes, window: (startMs, slots) => scenario.window(startMs, slots), outages: ctx.outages?.() ?? [], power: ctx.power ?? ALWAYS_ON, backupLoads: () => ctx.backup?.linkLoads() ?? [] };
   }
 
   app.get(

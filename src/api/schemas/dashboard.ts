@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { POOL_CLASSES } from '../../core/model/types.ts';
+import { POWER_POLICIES } from '../../core/energy/idle.ts';
 import type { TickReport } from '../../service/loop.ts';
 import type { SavingsBucket as StoreSavingsBucket } from '../../store/port.ts';
 import { FALLBACK_KINDS, type FallbackKind } from '../../service/signal-overlay.ts';
@@ -100,6 +101,10 @@ export const EnergyView = z
     demandKW: z
       .array(z.number())
       .meta({ description: "Mean facility power per slot, kW: finished runs (metering) plus the stored plans' runs of work not yet finished (running, paused, transferring, planned)" }),
+    idleKW: z
+      .array(z.number())
+      .meta({ description: "Mean facility power per slot of the site's idle units, sleeping nodes and wake-ups under the service's power policy, kW (the operator's; not in demandKW); from the same runs" }),
+    powerPolicy: z.enum(POWER_POLICIES).meta({ description: 'How the service powers idle nodes (kumul serve --power): always-on, or sleep (nodes no work holds sleep, but for a reserve)' }),
     priceYuanPerKWh: ForecastActual('yuan/kWh'),
     carbonGPerKWh: ForecastActual('gCO2/kWh'),
     signalNotes: z.array(z.string()).meta({ description: 'The fallback ranges of these slots in words: site, signal, series, slots, and where the values came from' }),

@@ -5,7 +5,8 @@
  */
 import type { Job, Network, Pool, PoolClass, Site, SiteSignals, TimeGrid } from '../model/types.ts';
 import { slotMs } from '../model/types.ts';
-import { busyUnitFacilityKW } from '../model/power.ts';
+import { busyUnitFacilityKW, idleUnitFacilityKW } from '../model/power.ts';
+import { nodesOn, reserveNodes, type PowerPolicy } from '../energy/idle.ts';
 import { runTimeMs } from '../model/capability.ts';
 import { computeRoutes, transferDurationS, type Route, type RouteTable } from '../network/routes.ts';
 import type { FilterPlugin, Profile, Registry, ScorePlugin, SiteView } from './framework.ts';
@@ -31,6 +32,11 @@ export interface Snapshot {
   /** Work cannot start before this instant. */
   nowMs: number;
   committed?: readonly CommittedUse[];
+  /**
+   * How idle nodes are powered (default: always on). Under `sleep` the plan minimises the jobs' energy and the idle
+   * energy together: a job pays for the idle units it makes busy and for each node it keeps awake (PoolIdle).
+   */
+  power?: PowerPolicy;
 }
 
 export interface PoolState {
@@ -38,6 +44,22 @@ export interface PoolState {
   /** Facility kWh one unit uses in one full slot. */
   kWhPerUnitSlot: number;
   free: Int32Array;
+  /** Under the sleep policy: what the pool draws while idle, so that plans count it (null: always on, idle not planned). */
+  idle: PoolIdle | null;
+}
+
+/**
+ * A pool's idle draw as the planner counts it under the sleep policy (src/core/energy/idle.ts says the same per slot):
+ * the nodes on (`nodesOn` of the units held) draw the idle power of each unit not busy, the others their sleep power.
+ * So a job's units in a slot replace idle draw by busy draw, and a job that needs one more node on pays for that
+ * node's idle units above its sleep power. Wake-up energy is left to the accounting (it depends on the slot before).
+ */
+export interface PoolIdle {
+  power: PowerPolicy;
+  /** Facility kWh of one idle unit in a full slot. */
+  unitIdleKWh: number;
+  /** Facility kWh one node draws in a full slot when on and idle, above its draw asleep (0 for pools that never sleep). */
+  nodeOnKWh: number;
 }
 
 export interface SiteState {
@@ -46,8 +68,10 @@ export interface SiteState {
   signals: SiteSignals;
   /** Renewable energy available per slot, kWh. */
   greenKWh: Float64Array;
-  /** Facility energy already planned per slot, kWh. */
+  /** Facility energy already planned per slot, kWh: committed work, under the sleep policy the idle draw, and the jobs placed so far. */
   loadKWh: Float64Array;
+  /** The committed work's part of it (never changed): plan values count what comes on top (`valueAboveCommitted`). */
+  committedKWh: Float64Array;
   /** Weighted objective per kWh of renewable energy. */
   greenRate: number;
   /** Weighted objective per kWh of grid energy, per slot. */
@@ -123,8 +147,8 @@ export class Cycle {
     this.view = { site: network.sites[0], signals: signals[network.sites[0]?.id], pool: undefined, route: undefined, transferS: 0, readyMs: 0, endMs: 0, grid };
     this.sites = base.sites.map((b, index) => {
       const pools = new Map<PoolClass, PoolState>();
-      for (const [poolClass, p] of b.pools) pools.set(poolClass, { pool: p.pool, kWhPerUnitSlot: p.kWhPerUnitSlot, free: p.free.slice() });
-      return { index, site: b.site, signals: b.signals, greenKWh: b.greenKWh, loadKWh: b.loadKWh.slice(), greenRate: b.greenRate, gridRate: b.gridRate, minGridRate: b.minGridRate, pools };
+      for (const [poolClass, p] of b.pools) pools.set(poolClass, { ...p, free: p.free.slice() });
+      return { ...b, index, loadKWh: b.loadKWh.slice(), pools };
     });
   }
 
@@ -235,19 +259,108 @@ function makeBasis(snapshot: Snapshot, scores: readonly { plugin: ScorePlugin; w
     }
     const pools = new Map<PoolClass, PoolState>();
     for (const pool of site.pools) {
-      pools.set(pool.class, { pool, kWhPerUnitSlot: busyUnitFacilityKW(pool, site.pue) * slotHours, free: new Int32Array(grid.slots).fill(pool.units) });
+      const kWhPerUnitSlot = busyUnitFacilityKW(pool, site.pue) * slotHours;
+      pools.set(pool.class, { pool, kWhPerUnitSlot, free: new Int32Array(grid.slots).fill(pool.units), idle: poolIdle(pool, site.pue, slotHours, snapshot.power) });
     }
-    return { site, signals: sig, greenKWh, loadKWh: new Float64Array(grid.slots), greenRate, gridRate, minGridRate: new RangeMin(gridRate), pools };
+    return { site, signals: sig, greenKWh, loadKWh: new Float64Array(grid.slots), committedKWh: new Float64Array(0), greenRate, gridRate, minGridRate: new RangeMin(gridRate), pools };
   });
+  // Committed work's energy, and under the sleep policy the idle draw around it (its busy share from its energy).
+  const busyUnitSlots = new Map<PoolState, Float64Array>();
   for (const use of snapshot.committed ?? []) {
     const site = sites[siteIndex.get(use.siteId)!];
     const pool = [...site.pools.values()].find((p) => p.pool.id === use.poolId)!;
+    let busy = busyUnitSlots.get(pool);
+    if (!busy) busyUnitSlots.set(pool, (busy = new Float64Array(grid.slots)));
     use.slots.forEach((t, i) => {
       site.loadKWh[t] += use.energyKWh[i];
       pool.free[t] -= use.units;
+      busy[t] += use.energyKWh[i] / pool.kWhPerUnitSlot;
     });
   }
+  for (const site of sites) {
+    site.committedKWh = site.loadKWh.slice();
+    for (const pool of site.pools.values()) {
+      const idle = pool.idle;
+      if (!idle) continue;
+      const nodes = Math.floor(pool.pool.units / pool.pool.unitsPerNode);
+      const busy = busyUnitSlots.get(pool);
+      for (let t = 0; t < grid.slots; t++) {
+        const on = nodesOn(pool.pool, pool.pool.units - pool.free[t], idle.power);
+        const asleepKWh = (nodes - on) * (pool.pool.unitsPerNode * idle.unitIdleKWh - idle.nodeOnKWh);
+        site.loadKWh[t] += on * pool.pool.unitsPerNode * idle.unitIdleKWh - (busy?.[t] ?? 0) * idle.unitIdleKWh + asleepKWh;
+      }
+    }
+  }
   return { routes, routeRows, siteIndex, sites };
+}
+
+/** A pool's idle draw under the sleep policy (null otherwise): what `addedKWh` and the bound's `relaxIdle` price. */
+function poolIdle(pool: Pool, pue: number, slotHours: number, power: PowerPolicy | undefined): PoolIdle | null {
+  if (power?.policy !== 'sleep') return null;
+  const unitIdleKWh = idleUnitFacilityKW(pool, pue) * slotHours;
+  const sleepKWh = pool.powerStates ? (pool.powerStates.sleepWPerNode * pue * slotHours) / 1000 : 0;
+  return { power, unitIdleKWh, nodeOnKWh: pool.powerStates ? pool.unitsPerNode * unitIdleKWh - sleepKWh : 0 };
+}
+
+/**
+ * Facility energy a job of `units` adds to its site by running `share` of slot `t` in this pool, given the units the
+ * pool's other work holds there now (call it before taking the job's units, or after giving them back): its busy
+ * energy, and under the sleep policy less the idle draw of the units it makes busy, plus each node it keeps awake.
+ * The planner's search, its bookkeeping and the plan's explanations all price a job by this.
+ */
+export function addedKWh(pool: PoolState, units: number, t: number, share: number): number {
+  const busyKWh = units * pool.kWhPerUnitSlot * share;
+  const idle = pool.idle;
+  if (idle === null) return busyKWh;
+  const held = pool.pool.units - pool.free[t];
+  const woken = idle.nodeOnKWh === 0 ? 0 : nodesOn(pool.pool, held + units, idle.power) - nodesOn(pool.pool, held, idle.power);
+  return busyKWh - units * share * idle.unitIdleKWh + woken * idle.nodeOnKWh;
+}
+
+/**
+ * The bound's view of a cycle under the sleep policy (a no-op otherwise): the nodes on, a step in the units held, are
+ * relaxed to the chord from (0 held, reserve on) to (all held, all on), which lies under the step (nodes on is
+ * concave in the units held, within its cap). So a unit held costs a fixed share of a node's idle draw, linear like
+ * the rest of the relaxation: each pool's energy per unit slot becomes its busy energy less the idle draw it replaces
+ * plus that share, and the committed work's nodes in each site's base load move to the chord too. A job's units
+ * held are counted by its busy share (at most what it holds). Every term is at most the planner's, so the bound
+ * stays a bound of the plan's jobs and idle energy together.
+ */
+export function relaxIdle(cycle: Cycle): void {
+  const slots = cycle.snapshot.grid.slots;
+  for (const site of cycle.sites) {
+    for (const pool of site.pools.values()) {
+      const idle = pool.idle;
+      if (!idle) continue;
+      const { units, unitsPerNode } = pool.pool;
+      const nodes = Math.floor(units / unitsPerNode);
+      const reserve = Math.min(nodes, reserveNodes(pool.pool, idle.power));
+      const perHeldKWh = units > 0 ? ((nodes - reserve) / units) * idle.nodeOnKWh : 0;
+      for (let t = 0; t < slots; t++) {
+        const held = units - pool.free[t];
+        // The base's nodes on (the committed work's step) replaced by the chord at the units it holds.
+        site.loadKWh[t] += (reserve - nodesOn(pool.pool, held, idle.power)) * idle.nodeOnKWh + held * perHeldKWh;
+      }
+      pool.kWhPerUnitSlot += perHeldKWh - idle.unitIdleKWh;
+      pool.idle = null;
+    }
+  }
+}
+
+/**
+ * Weighted objective of a site's load above its committed work over all slots, renewable first: the idle draw and
+ * the jobs placed (the planner's objective without transfers), or in the bound's relaxed cycle its base.
+ */
+export function valueAboveCommitted(site: SiteState): number {
+  let total = 0;
+  for (let t = 0; t < site.loadKWh.length; t++) total += loadValue(site, t, site.loadKWh[t]) - loadValue(site, t, site.committedKWh[t]);
+  return total;
+}
+
+/** Weighted objective of a load of `kWh` at a site in slot `t`, renewable first. */
+function loadValue(site: SiteState, t: number, kWh: number): number {
+  const green = Math.min(kWh, site.greenKWh[t]);
+  return green * site.greenRate + (kWh - green) * site.gridRate[t];
 }
 
 /** Objective of adding `kWh` of facility energy at a site in slot `t`, renewable first. */

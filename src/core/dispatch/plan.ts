@@ -6,9 +6,9 @@
 import type { Job } from '../model/types.ts';
 import { accountUses, sumFigures, type JobFigures, type SlotUse } from '../energy/accounting.ts';
 import type { LpSolver } from '../lp/model.ts';
-import { Cycle, type Snapshot } from './cycle.ts';
+import { addedKWh, Cycle, relaxIdle, valueAboveCommitted, type Snapshot } from './cycle.ts';
 import type { Profile, Registry } from './framework.ts';
-import { betterOutcome, planCycle, rescore, topCandidates, slotEnergies, type CycleOutcome, type Placement } from './planner.ts';
+import { apply, betterOutcome, planCycle, rescore, topCandidates, slotEnergies, type CycleOutcome, type Placement } from './planner.ts';
 import { SlotSearch, type Candidate } from './search.ts';
 import { lowerBound, type Bound, type BoundOptions } from './bound.ts';
 import { poolSpeed } from '../model/capability.ts';
@@ -94,8 +94,6 @@ export interface DispatchOptions {
   maxSiteChoices?: number;
   mipTimeLimitS?: number;
   lagrangian?: BoundOptions['lagrangian'];
-  /** How idle nodes are powered, for the plan's idle figures (default: always on). */
-  power?: PowerPolicy;
   improveRounds?: number;
   /** Candidates kept per decision (default 3). */
   explainTop?: number;
@@ -109,20 +107,27 @@ export function dispatch(snapshot: Snapshot, options: DispatchOptions): Plan {
   let outcome = planCycle(snapshot, options);
   let bound: { value: number; method: string } | null = null;
   if (options.solver) {
+    // Under the sleep policy the bound's cycle relaxes the idle draw (relaxIdle): its base (reserve, sleeping nodes)
+    // is a constant the relaxation of the jobs comes on top of.
+    const relaxed = new Cycle(snapshot, options.profile, options.registry);
+    relaxIdle(relaxed);
+    const baseValue = relaxed.sites.reduce((sum, site) => sum + valueAboveCommitted(site), 0);
+    const planValue = outcome.passes[outcome.passes.length - 1] ?? 0;
     const boundOptions = {
       solver: options.solver,
       maxVariables: options.maxLpVariables,
       maxSiteChoices: options.maxSiteChoices,
       mipTimeLimitS: options.mipTimeLimitS,
-      planValue: outcome.passes[outcome.passes.length - 1] ?? 0,
+      planValue: planValue - baseValue,
       lagrangian: options.lagrangian,
     };
-    const result = lowerBound(new Cycle(snapshot, options.profile, options.registry), outcome.placements, boundOptions);
+    const result = lowerBound(relaxed, outcome.placements, boundOptions);
+    result.value += baseValue;
+    if (snapshot.power?.policy === 'sleep') result.method += '; under the sleep policy, nodes on relaxed to a linear share of the units held (wake-ups left out)';
     bound = result;
     // Where the gap is worth closing, re-plan guided by the relaxation's own per-job solution (the LP's, or each
     // job's place at the Lagrangian prices); keep it if it places the same jobs for less (the bound holds for
     // exactly those jobs).
-    const planValue = boundOptions.planValue;
     const gap = planValue === 0 ? 0 : (planValue - result.value) / Math.abs(planValue);
     if (result.guide && options.profile.strategy === 'optimize' && gap > REPAIR_GAP) {
       const guided = planCycle(snapshot, { ...options, guide: result.guide, onProgress: undefined });
@@ -139,8 +144,11 @@ export function dispatch(snapshot: Snapshot, options: DispatchOptions): Plan {
   const explains = explainAll(cycle, placements, options);
   const jobs = placements.map((p, i) => plannedJob(cycle, p, figures[i], explains[i]));
   const sum = sumFigures(figures);
-  const planValue = figures.reduce((total, f) => total + cycle.weigh((plugin) => plugin.ofFigures(f)), 0);
-  const idle = idleOfPlan(snapshot, cycle, placements, [...uses, ...committed], options.power ?? ALWAYS_ON);
+  const power = snapshot.power ?? ALWAYS_ON;
+  const idle = idleOfPlan(snapshot, cycle, placements, [...uses, ...committed], power);
+  // Under the sleep policy the plan minimised the jobs' and the idle energy together, and its bound bounds both.
+  const valued = power.policy === 'sleep' ? [...figures, { ...idle, transferKWh: 0 }] : figures;
+  const planValue = valued.reduce((total, f) => total + cycle.weigh((plugin) => plugin.ofFigures(f)), 0);
   return {
     format: 'kumul-plan',
     version: 1,
@@ -152,7 +160,7 @@ export function dispatch(snapshot: Snapshot, options: DispatchOptions): Plan {
     signals: 'forecast',
     jobs,
     unplaced: outcome.unplaced.map((u) => ({ id: u.job.id, codes: u.codes, reasons: u.reasons })),
-    totals: { ...sum, jobsPlaced: jobs.length, jobsUnplaced: outcome.unplaced.length, idle: { policy: (options.power ?? ALWAYS_ON).policy, ...idle } },
+    totals: { ...sum, jobsPlaced: jobs.length, jobsUnplaced: outcome.unplaced.length, idle: { policy: power.policy, ...idle } },
     bound: bound && {
       objective: options.objectiveName,
       value: bound.value,
@@ -250,13 +258,7 @@ function explainAll(cycle: Cycle, placements: readonly Placement[], options: Dis
   const top = options.explainTop ?? 3;
   const scoreNames = options.registry.scoreNames();
   return placements.map((p) => {
-    const use = toSlotUse(cycle, p);
-    const site = cycle.sites[p.candidate.option.siteIndex];
-    const pool = site.pools.get(p.ctx.job.poolClass)!;
-    use.slots.forEach((t, i) => {
-      site.loadKWh[t] -= use.energyKWh[i];
-      pool.free[t] += p.ctx.job.units;
-    });
+    apply(cycle, p.ctx, p.candidate, -1);
     const others = topCandidates(cycle, search, p.ctx, asap, top - 1, p.candidate.option.siteIndex);
     // The chosen place, scored against the final plan (its neighbours may have moved since).
     const chosen = rescore(cycle, p.ctx, p.candidate);
@@ -268,17 +270,16 @@ function explainAll(cycle: Cycle, placements: readonly Placement[], options: Dis
       earliestHere: earliest ? describe(cycle, p, earliest, scoreNames, options.registry) : null,
       rejected: p.ctx.rejected.map(({ site, reason }) => ({ site, reason })),
     };
-    use.slots.forEach((t, i) => {
-      site.loadKWh[t] += use.energyKWh[i];
-      pool.free[t] -= p.ctx.job.units;
-    });
+    apply(cycle, p.ctx, p.candidate, +1);
     return explain;
   });
 }
 
 function describe(cycle: Cycle, p: Placement, c: Candidate, scoreNames: string[], registry: Registry): ExplainCandidate {
   const site = cycle.sites[c.option.siteIndex];
-  const energies = slotEnergies(cycle, p.ctx, c);
+  // What the job adds there (with the idle draw it changes under the sleep policy), as its score counts it.
+  const pool = site.pools.get(p.ctx.job.poolClass)!;
+  const energies = c.slots.map((t, i) => addedKWh(pool, p.ctx.job.units, t, c.shares[i]));
   const parts: Record<string, number> = {};
   const origin = cycle.snapshot.signals[p.ctx.job.origin];
   const transferSlot = Math.min(cycle.snapshot.grid.slots - 1, Math.max(0, p.ctx.transferStartSlot));

@@ -7,7 +7,7 @@
  * `asap` profiles go by release. Ties break by release, then id, so a plan is reproducible.
  */
 import type { Job } from '../model/types.ts';
-import { Cycle, marginalScore, type JobContext, type SiteOption, type Snapshot } from './cycle.ts';
+import { addedKWh, Cycle, marginalScore, valueAboveCommitted, type JobContext, type SiteOption, type Snapshot } from './cycle.ts';
 import type { Profile, Registry } from './framework.ts';
 import { SlotSearch, type Candidate } from './search.ts';
 
@@ -182,7 +182,9 @@ function guidedBest(cycle: Cycle, search: SlotSearch, ctx: JobContext, guide: Gu
 /** No placement at this site can score lower: its work at the cheapest rate in its window, plus the transfer. */
 function lowestScore(cycle: Cycle, ctx: JobContext, option: SiteOption): number {
   const site = cycle.sites[option.siteIndex];
-  const kWh = ctx.job.units * site.pools.get(ctx.job.poolClass)!.kWhPerUnitSlot * option.workSlots;
+  const pool = site.pools.get(ctx.job.poolClass)!;
+  // Under the sleep policy a job adds at least its busy energy less the idle draw it replaces (nodes woken cost more).
+  const kWh = ctx.job.units * (pool.kWhPerUnitSlot - (pool.idle?.unitIdleKWh ?? 0)) * option.workSlots;
   return option.transferScore + kWh * Math.min(site.greenRate, site.minGridRate.min(option.firstSlot, option.lastSlot));
 }
 
@@ -231,36 +233,34 @@ export function slotEnergies(cycle: Cycle, ctx: JobContext, candidate: Candidate
   return candidate.shares.map((share) => full * share);
 }
 
-/** Adds (+1) or removes (-1) a placement's load and units. */
-function apply(cycle: Cycle, ctx: JobContext, candidate: Candidate, sign: 1 | -1): void {
+/**
+ * Adds (+1) or removes (-1) a placement's load and units: the energy it adds to its site (`addedKWh`: its own, and
+ * under the sleep policy the idle draw it changes), priced with the units the others hold.
+ */
+export function apply(cycle: Cycle, ctx: JobContext, candidate: Candidate, sign: 1 | -1): void {
   const site = cycle.sites[candidate.option.siteIndex];
   const pool = site.pools.get(ctx.job.poolClass)!;
-  const energies = slotEnergies(cycle, ctx, candidate);
+  const units = ctx.job.units;
   candidate.slots.forEach((t, i) => {
-    site.loadKWh[t] += sign * energies[i];
-    pool.free[t] -= sign * ctx.job.units;
+    if (sign < 0) pool.free[t] += units;
+    site.loadKWh[t] += sign * addedKWh(pool, units, t, candidate.shares[i]);
+    if (sign > 0) pool.free[t] -= units;
   });
 }
 
 /** The score of a placement given the current load (the job itself removed). */
 export function rescore(cycle: Cycle, ctx: JobContext, candidate: Candidate): Candidate {
   const site = cycle.sites[candidate.option.siteIndex];
-  const energies = slotEnergies(cycle, ctx, candidate);
+  const pool = site.pools.get(ctx.job.poolClass)!;
   let score = candidate.option.transferScore;
-  candidate.slots.forEach((t, i) => (score += marginalScore(site, t, energies[i])));
+  candidate.slots.forEach((t, i) => (score += marginalScore(site, t, addedKWh(pool, ctx.job.units, t, candidate.shares[i]))));
   return { ...candidate, score };
 }
 
-/** Weighted objective of everything planned: Σ over sites and slots of the renewable-first energy price, plus transfers. */
+/** Weighted objective of everything planned above the committed work: its energy, renewable first (idle draw included under the sleep policy), plus transfers. */
 function objectiveOf(cycle: Cycle, placed: readonly (Placement | null)[]): number {
   let total = 0;
-  for (const site of cycle.sites) {
-    for (let t = 0; t < site.loadKWh.length; t++) {
-      const load = site.loadKWh[t];
-      const green = Math.min(load, site.greenKWh[t]);
-      total += green * site.greenRate + (load - green) * site.gridRate[t];
-    }
-  }
+  for (const site of cycle.sites) total += valueAboveCommitted(site);
   for (const p of placed) if (p) total += p.candidate.option.transferScore;
   return total;
 }

@@ -8,7 +8,7 @@
  * slot for the remainder. Called by the planner for every job and site, in greedy and improvement
  * passes, so it allocates nothing per call beyond the chosen candidate.
  */
-import { marginalScore, type Cycle, type JobContext, type SiteOption, type SiteState } from './cycle.ts';
+import { addedKWh, marginalScore, type Cycle, type JobContext, type PoolState, type SiteOption, type SiteState } from './cycle.ts';
 
 export interface Candidate {
   option: SiteOption;
@@ -45,8 +45,10 @@ export class SlotSearch {
   private readonly rate: Float64Array;
   private readonly order: Int32Array;
   private readonly mark: Uint8Array;
-  /** The bias of the current `best` call, read by `cost`. */
+  /** The bias, pool and units of the current `best` call, read by `cost`. */
   private bias: Float64Array | null = null;
+  private pool: PoolState | null = null;
+  private units = 0;
   private readonly slotMs: number;
   private readonly gridStartMs: number;
   /** Per-site scratch space for the caller's ranking of sites (one entry per site). */
@@ -77,19 +79,19 @@ export class SlotSearch {
   best(ctx: JobContext, option: SiteOption, asap: boolean, toBeat = Infinity, bias: Float64Array | null = null): Candidate | null {
     const site = this.cycle.sites[option.siteIndex];
     const pool = site.pools.get(ctx.job.poolClass)!;
-    const fullKWh = ctx.job.units * pool.kWhPerUnitSlot;
     this.bias = bias;
-    const found = ctx.job.interruptible
-      ? this.bestSlots(site, option, ctx, fullKWh, pool.free, asap, toBeat)
-      : this.bestStart(site, option, ctx, fullKWh, pool.free, asap, toBeat);
+    this.pool = pool;
+    this.units = ctx.job.units;
+    const found = ctx.job.interruptible ? this.bestSlots(site, option, ctx, pool.free, asap, toBeat) : this.bestStart(site, option, ctx, pool.free, asap, toBeat);
     this.bias = null;
+    this.pool = null;
     return found;
   }
 
   /** Score of running `share` of slot `t` (with the bias, if any). */
-  private cost(site: SiteState, t: number, fullKWh: number, share: number): number {
+  private cost(site: SiteState, t: number, share: number): number {
     const bias = this.bias;
-    return marginalScore(site, t, fullKWh * share) - (bias ? bias[t] * share : 0);
+    return marginalScore(site, t, addedKWh(this.pool!, this.units, t, share)) - (bias ? bias[t] * share : 0);
   }
 
   /**
@@ -97,7 +99,7 @@ export class SlotSearch {
    * slots all have room. Between two neighbouring candidate starts the run's slots do not change, so
    * only the window's ends, slot boundaries and starts that end on a boundary need scoring.
    */
-  private bestStart(site: SiteState, option: SiteOption, ctx: JobContext, fullKWh: number, free: Int32Array, asap: boolean, toBeat: number): Candidate | null {
+  private bestStart(site: SiteState, option: SiteOption, ctx: JobContext, free: Int32Array, asap: boolean, toBeat: number): Candidate | null {
     const { slotMs, gridStartMs: g } = this;
     const { job } = ctx;
     const { workMs } = option;
@@ -113,7 +115,7 @@ export class SlotSearch {
     fullSum[a] = 0;
     blockedSum[a] = 0;
     for (let t = a; t <= b; t++) {
-      full[t] = this.cost(site, t, fullKWh, 1);
+      full[t] = this.cost(site, t, 1);
       fullSum[t + 1] = fullSum[t] + full[t];
       blockedSum[t + 1] = blockedSum[t] + (free[t] < job.units ? 1 : 0);
     }
@@ -121,7 +123,7 @@ export class SlotSearch {
     const wholeSlots = Math.floor(workMs / slotMs);
     const remainderMs = workMs - wholeSlots * slotMs;
     const partial = this.partial;
-    if (remainderMs > 0) for (let t = a; t <= b; t++) partial[t] = this.cost(site, t, fullKWh, remainderMs / slotMs);
+    if (remainderMs > 0) for (let t = a; t <= b; t++) partial[t] = this.cost(site, t, remainderMs / slotMs);
 
     let bestStart = -1;
     let bestScore = Infinity;
@@ -135,8 +137,8 @@ export class SlotSearch {
         else {
           const headMs = g + (h + 1) * slotMs - s;
           const tailMs = s + workMs - (g + e * slotMs);
-          const head = headMs === slotMs ? full[h] : headMs === remainderMs ? partial[h] : this.cost(site, h, fullKWh, headMs / slotMs);
-          const tail = tailMs === slotMs ? full[e] : tailMs === remainderMs ? partial[e] : this.cost(site, e, fullKWh, tailMs / slotMs);
+          const head = headMs === slotMs ? full[h] : headMs === remainderMs ? partial[h] : this.cost(site, h, headMs / slotMs);
+          const tail = tailMs === slotMs ? full[e] : tailMs === remainderMs ? partial[e] : this.cost(site, e, tailMs / slotMs);
           score = head + fullSum[e] - fullSum[h + 1] + tail;
         }
         if (asap || bestStart < 0 || score < bestScore - EPS * Math.abs(bestScore)) {
@@ -170,7 +172,7 @@ export class SlotSearch {
    * (inside) or the cheapest other slot that can hold it (outside), whichever is cheaper. `asap` takes
    * the window from its start. A slot is ranked by its score per share when used to its availability.
    */
-  private bestSlots(site: SiteState, option: SiteOption, ctx: JobContext, fullKWh: number, free: Int32Array, asap: boolean, toBeat: number): Candidate | null {
+  private bestSlots(site: SiteState, option: SiteOption, ctx: JobContext, free: Int32Array, asap: boolean, toBeat: number): Candidate | null {
     const { slotMs, gridStartMs: g } = this;
     const a = option.firstSlot;
     const b = option.lastSlot;
@@ -194,7 +196,7 @@ export class SlotSearch {
         left -= share;
       }
       if (left > EPS) return null;
-      return this.slotsCandidate(site, option, ctx, fullKWh, slots, shares);
+      return this.slotsCandidate(site, option, slots, shares);
     }
     // `order` keeps the `keep` cheapest slots by score per share, cheapest first: enough to cover the work
     // even when the window's two end slots are short, plus one.
@@ -204,7 +206,7 @@ export class SlotSearch {
     let count = 0;
     for (let t = a; t <= b; t++) {
       if (avail[t] <= 0) continue;
-      const r = avail[t] === 1 ? this.cost(site, t, fullKWh, 1) : this.cost(site, t, fullKWh, avail[t]) / avail[t];
+      const r = avail[t] === 1 ? this.cost(site, t, 1) : this.cost(site, t, avail[t]) / avail[t];
       rate[t] = r;
       if (count === keep && r >= rate[order[count - 1]]) continue;
       let i = count < keep ? count++ : count - 1;
@@ -232,7 +234,7 @@ export class SlotSearch {
       for (let i = 0; i < m; i++) {
         const t = order[i];
         if (avail[t] <= excess + EPS) continue;
-        const s = rate[t] * avail[t] - this.cost(site, t, fullKWh, avail[t] - excess);
+        const s = rate[t] * avail[t] - this.cost(site, t, avail[t] - excess);
         if (s > saving) {
           saving = s;
           inside = t;
@@ -251,7 +253,7 @@ export class SlotSearch {
       let best = Infinity;
       for (let t = a; t <= b; t++) {
         if (mark[t] === 1 || avail[t] < rest - EPS) continue;
-        const c = this.cost(site, t, fullKWh, Math.min(rest, avail[t]));
+        const c = this.cost(site, t, Math.min(rest, avail[t]));
         if (c < best) {
           best = c;
           outside = t;
@@ -288,7 +290,7 @@ export class SlotSearch {
       slots.push(t);
       shares.push(rate[t]);
     }
-    return this.slotsCandidate(site, option, ctx, fullKWh, slots, shares);
+    return this.slotsCandidate(site, option, slots, shares);
   }
 
   /**
@@ -296,7 +298,7 @@ export class SlotSearch {
    * whole milliseconds that add up to the job's run time. Within its slot, a part runs up to the slot's
    * end when the next slot is chosen too (so the run goes on), else from the earliest instant the window allows.
    */
-  private slotsCandidate(site: SiteState, option: SiteOption, ctx: JobContext, fullKWh: number, slots: number[], shares: number[]): Candidate {
+  private slotsCandidate(site: SiteState, option: SiteOption, slots: number[], shares: number[]): Candidate {
     const { slotMs, gridStartMs: g } = this;
     const lengths = shares.map((share) => Math.round(share * slotMs));
     let left = option.workMs - lengths.reduce((sum, x) => sum + x, 0);
@@ -310,7 +312,7 @@ export class SlotSearch {
     let score = option.transferScore;
     slots.forEach((t, i) => {
       shares[i] = lengths[i] / slotMs;
-      score += this.cost(site, t, fullKWh, shares[i]);
+      score += this.cost(site, t, shares[i]);
       const continues = slots[i + 1] === t + 1;
       const from = continues ? g + (t + 1) * slotMs - lengths[i] : Math.max(option.readyMs, g + t * slotMs);
       const to = from + lengths[i];

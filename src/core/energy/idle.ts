@@ -7,7 +7,7 @@
  * cost, not billed to tenants. Plans (src/core/dispatch/plan.ts) and the simulator report it; docs/energy-model.md.
  */
 import { idleUnitFacilityKW } from '../model/power.ts';
-import type { Site, SiteSignals, TimeGrid } from '../model/types.ts';
+import type { Pool, Site, SiteSignals, TimeGrid } from '../model/types.ts';
 
 export const POWER_POLICIES = ['always-on', 'sleep'] as const;
 export type PowerPolicyName = (typeof POWER_POLICIES)[number];
@@ -19,6 +19,18 @@ export interface PowerPolicy {
 }
 
 export const ALWAYS_ON: PowerPolicy = { policy: 'always-on', reserveShare: 0 };
+
+/** Nodes kept awake under the policy for work that holds `heldUnits` of the pool: every node, or (sleep, pools with powerStates) the nodes the work fills plus the reserve. */
+export function nodesOn(pool: Pool, heldUnits: number, power: PowerPolicy): number {
+  const nodes = Math.floor(pool.units / pool.unitsPerNode);
+  if (power.policy !== 'sleep' || !pool.powerStates) return nodes;
+  return Math.min(nodes, Math.ceil(heldUnits / pool.unitsPerNode - 1e-9) + reserveNodes(pool, power));
+}
+
+/** Nodes kept awake beyond the work's under the sleep policy: the reserve share of the pool's nodes, rounded up. */
+export function reserveNodes(pool: Pool, power: PowerPolicy): number {
+  return Math.ceil(power.reserveShare * Math.floor(pool.units / pool.unitsPerNode) - 1e-9);
+}
 
 /** What the work holds of one pool per slot. */
 export interface PoolLoad {
@@ -47,6 +59,49 @@ export function zeroIdle(): IdleFigures {
 }
 
 /**
+ * A site's idle facility energy per slot of the grid, kWh (0 outside `range`): idle units, sleeping nodes and nodes
+ * woken since the slot before (the range's first slot starts as it is). Adds the unit-hours, node-hours and wakes to
+ * `figures` when given. `loads` is keyed `site/pool`. Called by `idleFigures` and the dashboard's energy view.
+ */
+export function siteIdleKWh(
+  grid: TimeGrid,
+  site: Site,
+  loads: ReadonlyMap<string, PoolLoad>,
+  power: PowerPolicy,
+  range: { from: number; to: number } = { from: 0, to: grid.slots },
+  figures: IdleFigures = zeroIdle(),
+): Float64Array {
+  const h = grid.slotMinutes / 60;
+  const energy = new Float64Array(grid.slots);
+  for (const pool of site.pools) {
+    const load = loads.get(`${site.id}/${pool.id}`);
+    const nodes = Math.floor(pool.units / pool.unitsPerNode);
+    const idleKW = idleUnitFacilityKW(pool, site.pue);
+    const states = power.policy === 'sleep' ? pool.powerStates : undefined;
+    let onBefore = -1;
+    for (let t = range.from; t < range.to; t++) {
+      const held = load?.heldUnits[t] ?? 0;
+      const busy = load?.busyUnitHours[t] ?? 0;
+      const on = nodesOn(pool, held, power);
+      const idleUnitHours = Math.max(0, on * pool.unitsPerNode * h - busy);
+      let kWh = idleUnitHours * idleKW;
+      figures.idleUnitHours += idleUnitHours;
+      if (states) {
+        const asleep = nodes - on;
+        figures.sleepingNodeHours += asleep * h;
+        kWh += (asleep * states.sleepWPerNode * site.pue * h) / 1000;
+        const woken = onBefore < 0 ? 0 : Math.max(0, on - onBefore);
+        figures.wakes += woken;
+        kWh += woken * states.wakeKWhPerNode * site.pue;
+        onBefore = on;
+      }
+      energy[t] += kWh;
+    }
+  }
+  return energy;
+}
+
+/**
  * Idle figures of every pool of `sites` over the grid's slots `from` to `to` (exclusive; default all), per site and in
  * total. `loads` gives the work's hold on each pool (pools without one are idle throughout); `jobsKWh` the facility
  * energy of the jobs (and of work committed before) per site and slot, which has first claim on the renewables.
@@ -66,34 +121,7 @@ export function idleFigures(
   const bySite = new Map<string, IdleFigures>();
   for (const site of sites) {
     const figures = zeroIdle();
-    const energy = new Float64Array(grid.slots);
-    for (const pool of site.pools) {
-      const load = byPool.get(`${site.id}/${pool.id}`);
-      const nodes = Math.floor(pool.units / pool.unitsPerNode);
-      const idleKW = idleUnitFacilityKW(pool, site.pue);
-      const states = power.policy === 'sleep' ? pool.powerStates : undefined;
-      const reserve = states ? Math.ceil(power.reserveShare * nodes - 1e-9) : 0;
-      let onBefore = -1;
-      for (let t = range.from; t < range.to; t++) {
-        const held = load?.heldUnits[t] ?? 0;
-        const busy = load?.busyUnitHours[t] ?? 0;
-        const on = states ? Math.min(nodes, Math.ceil(held / pool.unitsPerNode - 1e-9) + reserve) : nodes;
-        const idleUnitHours = Math.max(0, on * pool.unitsPerNode * h - busy);
-        let kWh = idleUnitHours * idleKW;
-        figures.idleUnitHours += idleUnitHours;
-        if (states) {
-          const asleep = nodes - on;
-          figures.sleepingNodeHours += asleep * h;
-          kWh += (asleep * states.sleepWPerNode * site.pue * h) / 1000;
-          // Nodes woken since the slot before (the range's first slot starts as it is).
-          const woken = onBefore < 0 ? 0 : Math.max(0, on - onBefore);
-          figures.wakes += woken;
-          kWh += woken * states.wakeKWhPerNode * site.pue;
-          onBefore = on;
-        }
-        energy[t] += kWh;
-      }
-    }
+    const energy = siteIdleKWh(grid, site, byPool, power, range, figures);
     const sig = signals[site.id];
     const jobs = jobsKWh.get(site.id);
     for (let t = range.from; t < range.to; t++) {

@@ -41,9 +41,19 @@ export function siteLoadNow(site: Site, busyUnits: (poolId: string) => number, r
   return { demandKW, capacityKW, greenShare: demandKW > 0 ? Math.min(1, renewableKW / demandKW) : null };
 }
 
-/** Facility power of a site's units that are on and not busy, W: each draws its curve's idle point (load 0) × PUE. */
-export function idleFacilityW(site: Site, busyUnits: (poolId: string) => number): number {
+/**
+ * Facility power of a site's idle units and sleeping nodes, W: each unit on and not busy draws its curve's idle point
+ * (load 0), each node asleep its `powerStates.sleepWPerNode`, × PUE. `awakeNodes` gives a pool's nodes on (null or
+ * absent: all of them). The service's idle meter reads it (src/service/loop.ts).
+ */
+export function idleFacilityW(site: Site, busyUnits: (poolId: string) => number, awakeNodes?: (poolId: string) => number | null): number {
   let watts = 0;
-  for (const pool of site.pools) watts += Math.max(0, pool.units - busyUnits(pool.id)) * idleUnitFacilityKW(pool, site.pue) * 1000;
+  for (const pool of site.pools) {
+    const nodes = Math.floor(pool.units / pool.unitsPerNode);
+    const awake = Math.min(nodes, awakeNodes?.(pool.id) ?? nodes);
+    const onUnits = awake === nodes ? pool.units : awake * pool.unitsPerNode;
+    watts += Math.max(0, onUnits - busyUnits(pool.id)) * idleUnitFacilityKW(pool, site.pue) * 1000;
+    watts += (nodes - awake) * (pool.powerStates?.sleepWPerNode ?? 0) * site.pue;
+  }
   return watts;
 }

@@ -1,5 +1,5 @@
 /**
- * Energy view (`#/energy/<site>`): one site's renewable supply against its demand over time, its price and
+ * Energy view (`#/energy/<site>`): one site's renewable supply against its demand and idle draw over time, its price and
  * carbon series, forecast against actual, with a line at now. Data: `GET /v1/dashboard/energy/:siteId`
  * (the site list from `GET /v1/dashboard/network`).
  */
@@ -60,7 +60,7 @@ export function energyView(root: HTMLElement, siteId: string | undefined): View 
   const heading = h('h1', null, 'Energy');
   // Not a live region: it changes with the service's clock at every refresh.
   const summary = h('p', { class: 'muted' }, 'Loading…');
-  const boxes = [0, 1, 2].map((i) => h('div', { class: 'chart', role: 'img', 'aria-label': ['Renewable supply and demand, kW', 'Grid price, yuan per kWh', 'Grid carbon intensity, gCO2 per kWh'][i] }));
+  const boxes = [0, 1, 2].map((i) => h('div', { class: 'chart', role: 'img', 'aria-label': ['Renewable supply, demand and idle power, kW', 'Grid price, yuan per kWh', 'Grid carbon intensity, gCO2 per kWh'][i] }));
   const now = h('div');
   const notes = h('div', { class: 'signal-notes' });
   const perSlot = h('div');
@@ -72,7 +72,7 @@ export function energyView(root: HTMLElement, siteId: string | undefined): View 
     summary,
     now,
     notes,
-    h('h2', null, 'Renewable supply and demand'),
+    h('h2', null, 'Renewable supply, demand and idle power'),
     boxes[0],
     h('h2', null, 'Price'),
     boxes[1],
@@ -119,6 +119,7 @@ export function energyView(root: HTMLElement, siteId: string | undefined): View 
           { class: 'cards' },
           h('div', null, h('dt', null, 'Renewable now'), h('dd', null, `${num(nowOf(e.renewableKW), 0)} kW`)),
           h('div', null, h('dt', null, 'Demand now'), h('dd', null, `${num(atNow(e, e.demandKW), 0)} kW`)),
+          h('div', null, h('dt', null, `Idle now (${e.powerPolicy === 'sleep' ? 'idle nodes asleep' : 'every node on'})`), h('dd', null, `${num(atNow(e, e.idleKW), 0)} kW`)),
           h('div', null, h('dt', null, 'Price now'), h('dd', null, `${num(nowOf(e.priceYuanPerKWh), 3)} yuan/kWh`)),
           h('div', null, h('dt', null, 'Carbon now'), h('dd', null, `${num(nowOf(e.carbonGPerKWh), 0)} gCO2/kWh`)),
         ),
@@ -128,19 +129,20 @@ export function energyView(root: HTMLElement, siteId: string | undefined): View 
         perSlot,
         table(
           'Per slot (start, UTC)',
-          ['Start', 'Renewable actual kW', 'Renewable forecast kW', 'Demand kW', 'Price actual yuan/kWh', 'Price forecast yuan/kWh', 'Carbon actual gCO2/kWh', 'Carbon forecast gCO2/kWh', 'Filled in by the fallback'],
+          ['Start', 'Renewable actual kW', 'Renewable forecast kW', 'Demand kW', 'Idle kW', 'Price actual yuan/kWh', 'Price forecast yuan/kWh', 'Carbon actual gCO2/kWh', 'Carbon forecast gCO2/kWh', 'Filled in by the fallback'],
           e.demandKW.map((demand, i) => [
             utc(e.startMs + i * slotMs),
             num(e.renewableKW.actual[i], 0),
             num(e.renewableKW.forecast[i], 0),
             num(demand, 0),
+            num(e.idleKW[i], 0),
             num(e.priceYuanPerKWh.actual[i], 3),
             num(e.priceYuanPerKWh.forecast[i], 3),
             num(e.carbonGPerKWh.actual[i], 0),
             num(e.carbonGPerKWh.forecast[i], 0),
             slotFallbacks(e, i),
           ]),
-          { numeric: [1, 2, 3, 4, 5, 6, 7] },
+          { numeric: [1, 2, 3, 4, 5, 6, 7, 8] },
         ),
       );
       // Merged (series replaced), so a live refresh keeps the series the user switched off in the legend.
@@ -149,6 +151,7 @@ export function energyView(root: HTMLElement, siteId: string | undefined): View 
           { name: 'Renewable actual', data: points(e, e.renewableKW.actual), color: COLORS.green, area: true },
           { name: 'Renewable forecast', data: points(e, e.renewableKW.forecast), color: COLORS.green, dashed: true },
           { name: 'Demand', data: points(e, e.demandKW), color: COLORS.demand },
+          { name: 'Idle (operator)', data: points(e, e.idleKW), color: COLORS.idle },
         ], [e.renewableKW]),
         { replaceMerge: ['series'] },
       );
