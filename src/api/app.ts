@@ -21,6 +21,7 @@ import { swaggerOptions } from './openapi.ts';
 import type { Redis } from 'ioredis';
 import { RateLimits } from './rate-limit.ts';
 import { SubmitQueue } from './submit-queue.ts';
+import { backupRoutes } from './routes/backup.ts';
 import { billRoutes } from './routes/bills.ts';
 import { carbonAwareRoutes } from './routes/carbon-aware.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
@@ -108,7 +109,7 @@ export function buildApp(ctx: ServiceContext, options: AppOptions = {}): Fastify
 
   const submitQueue = new SubmitQueue(ctx.store, { nowMs: () => ctx.clock.nowMs() });
   const deps: ApiDeps = { ctx, auth, submitQueue, countSubmitted };
-  for (const routes of [healthRoutes, docsRoutes, jobRoutes, billRoutes, tenantRoutes, networkRoutes, scenarioRoutes, signalRoutes, dashboardRoutes, probeRoutes, carbonAwareRoutes, serviceRoutes]) app.register(routes, deps);
+  for (const routes of [healthRoutes, docsRoutes, jobRoutes, billRoutes, tenantRoutes, networkRoutes, scenarioRoutes, signalRoutes, dashboardRoutes, probeRoutes, carbonAwareRoutes, serviceRoutes, backupRoutes]) app.register(routes, deps);
   app.register(webRoutes, deps); // the dashboard's built files at / (dist/web/)
   return app;
 }

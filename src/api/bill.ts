@@ -1,13 +1,14 @@
 /**
  * A tenant's monthly bill, for `GET /v1/tenants/{id}/bill` (routes/bills.ts): totals from the store's
  * `monthlyUsage` (one SQL sum), line items from each job's metering rows that start in the month
- * (`listJobs` + `jobMetering`), inference services' replicas per service, site and pool (`serviceUsage`), and the same
- * bill as CSV. The totals cover jobs and services.
+ * (`listJobs` + `jobMetering`), inference services' replicas per service, site and pool (`serviceUsage`), backup
+ * storage and transfers (`backupUsage`) at BACKUP_PRICES, and the same bill as CSV (jobs and services). The totals
+ * cover jobs and services; backup is charged apart.
  */
 import { PRECISIONS, type Precision } from '../core/model/types.ts';
 import { formatCsvRecord } from '../csv/write.ts';
 import { monthBoundsMs } from '../store/metering.ts';
-import type { MeteringRow, MonthlyUsage, Store } from '../store/port.ts';
+import type { BackupUsage, MeteringRow, MonthlyUsage, Store } from '../store/port.ts';
 import { fromRefusal } from './errors.ts';
 import type { Bill, BillLine, ServiceBillLine } from './schemas/bill.ts';
 
@@ -41,13 +42,21 @@ function totalsOf(usage: MonthlyUsage | undefined): Figures {
 }
 
 /**
+ * Kumul's list prices of backup, yuan (docs/backup.md, "Metering and bills", gives their sources): per GB kept for a
+ * month at a replica site (copies and versions retained), and per GB a copy moves over a link (each hop).
+ */
+export const BACKUP_PRICES = { storageYuanPerGBMonth: 0.12, transferYuanPerGB: 0.5 } as const;
+
+/**
  * The bill of `tenantId` for `month` (YYYY-MM). Lines are per job, site and pool, ordered by job id; a month
  * without metering costs no job scan, otherwise one metering query per job of the tenant (a per-tenant,
  * per-month metering query in the store would make it one; docs/api.md, Bills).
  */
-export async function buildBill(store: Store, tenantId: string, month: string): Promise<Bill> {
+export async function buildBill(store: Store, tenantId: string, month: string, nowMs: number): Promise<Bill> {
   const usage = await store.monthlyUsage(month, tenantId);
   if (!usage.ok) throw fromRefusal(usage, 'month');
+  const backupUsage = await store.backupUsage(month, nowMs, tenantId);
+  if (!backupUsage.ok) throw fromRefusal(backupUsage, 'month');
   const totals = totalsOf(usage.usage[0]);
   const bounds = monthBoundsMs(month)!;
   const lines = new Map<string, BillLine>();
@@ -80,7 +89,16 @@ export async function buildBill(store: Store, tenantId: string, month: string): 
     totals.costYuan += u.costYuan;
     totals.carbonKg += u.carbonKg;
   }
-  return { tenant: tenantId, month, lines: sorted.map(withGreenShare), services, totals: withGreenShare(totals) };
+  return { tenant: tenantId, month, lines: sorted.map(withGreenShare), services, totals: withGreenShare(totals), backup: backupCharges(backupUsage.usage[0]) };
+}
+
+/** A month's backup usage priced at BACKUP_PRICES (storage up to now in the current month). */
+function backupCharges(usage: BackupUsage | undefined): Bill['backup'] {
+  const storedGBMonths = usage?.storedGBMonths ?? 0;
+  const transferredGB = usage?.transferredGB ?? 0;
+  const storageYuan = storedGBMonths * BACKUP_PRICES.storageYuanPerGBMonth;
+  const transferYuan = transferredGB * BACKUP_PRICES.transferYuanPerGB;
+  return { storedGBMonths, transferredGB, ...BACKUP_PRICES, storageYuan, transferYuan, costYuan: storageYuan + transferYuan };
 }
 
 /** Bytewise, as the store orders ids. */

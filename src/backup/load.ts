@@ -11,7 +11,7 @@ import { rpoProblem } from '../core/backup/model.ts';
 import { displayPath, formatJsonPath, readTextFile, type ScenarioIssue } from '../scenario/errors.ts';
 import { issuesFromZod } from '../scenario/issues.ts';
 import { parseClockMinutes, parseIsoInstant, timeZoneOffsetMinutes } from '../scenario/time.ts';
-import { DatasetsFileSchema, EndpointsFileSchema, PoliciesFileSchema, type DatasetsFile, type PoliciesFile } from './schema.ts';
+import { DatasetsFileSchema, EndpointsFileSchema, PoliciesFileSchema, type DatasetInput, type DatasetsFile, type PoliciesFile, type PolicyInput } from './schema.ts';
 
 const MAX_LISTED_ISSUES = 20;
 
@@ -64,62 +64,90 @@ export function loadBackupInput(files: BackupFiles, scenario: Scenario): BackupD
   return datasetsFrom(files.datasetsFile, datasetsDoc, policies, scenario);
 }
 
-function policiesFrom(file: string, doc: PoliciesFile, scenario: Scenario): Map<string, BackupPolicy> {
-  const sites = new Set(scenario.network.sites.map((s) => s.id));
+/** What the backup checks read of a scenario: its sites and the plan's grid. */
+export type BackupGround = Pick<Scenario, 'network' | 'grid'>;
+/** Formats the JSON path of a field of the item checked (a file's `policies[2].rpoHours`, a request's `rpoHours`). */
+export type FieldAt = (...path: (string | number)[]) => string;
+
+function policiesFrom(file: string, doc: PoliciesFile, scenario: BackupGround): Map<string, BackupPolicy> {
   const issues: ScenarioIssue[] = [];
   const policies = new Map<string, BackupPolicy>();
   doc.policies.forEach((p, i) => {
-    const at = (...path: (string | number)[]) => formatJsonPath(['policies', i, ...path]);
+    const at: FieldAt = (...path) => formatJsonPath(['policies', i, ...path]);
     if (policies.has(p.id)) issues.push({ path: at('id'), reason: `duplicate policy id '${p.id}'` });
-    p.targets?.forEach((t, k) => {
-      if (!sites.has(t)) issues.push({ path: at('targets', k), reason: `unknown site '${t}'; sites are ${[...sites].join(', ')}` });
-    });
-    const window = p.window ? { fromMin: parseClockMinutes(p.window.from)!, toMin: parseClockMinutes(p.window.to)!, offsetMin: timeZoneOffsetMinutes(p.window.timeZone) } : null;
-    const policy: BackupPolicy = { id: p.id, candidates: p.targets ?? null, replicas: p.replicas, rpoHours: p.rpoHours, retainVersions: p.retainVersions, window };
-    const short = rpoProblem(policy, scenario.grid);
-    if (short) issues.push({ path: at('rpoHours'), reason: short });
-    policies.set(p.id, policy);
+    const checked = policyFrom(p, at, scenario);
+    issues.push(...checked.issues);
+    policies.set(p.id, checked.policy);
   });
   if (issues.length > 0) throw new BackupInputError(file, issues);
   return policies;
 }
 
-function datasetsFrom(file: string, doc: DatasetsFile, policies: Map<string, BackupPolicy>, scenario: Scenario): BackupDataset[] {
-  const sites = new Map(scenario.network.sites.map((s) => [s.id, s]));
+/**
+ * One policy (schema-checked) as the core's, with what is wrong with it against the scenario: unknown target sites,
+ * an RPO the grid cannot plan. Called for each policy of a file, and by POST /v1/backup/policies.
+ */
+export function policyFrom(p: PolicyInput, at: FieldAt, scenario: BackupGround): { policy: BackupPolicy; issues: ScenarioIssue[] } {
+  const sites = new Set(scenario.network.sites.map((s) => s.id));
+  const issues: ScenarioIssue[] = [];
+  p.targets?.forEach((t, k) => {
+    if (!sites.has(t)) issues.push({ path: at('targets', k), reason: `unknown site '${t}'; sites are ${[...sites].join(', ')}` });
+  });
+  const window = p.window ? { fromMin: parseClockMinutes(p.window.from)!, toMin: parseClockMinutes(p.window.to)!, offsetMin: timeZoneOffsetMinutes(p.window.timeZone) } : null;
+  const policy: BackupPolicy = { id: p.id, candidates: p.targets ?? null, replicas: p.replicas, rpoHours: p.rpoHours, retainVersions: p.retainVersions, window };
+  const short = rpoProblem(policy, scenario.grid);
+  if (short) issues.push({ path: at('rpoHours'), reason: short });
+  return { policy, issues };
+}
+
+function datasetsFrom(file: string, doc: DatasetsFile, policies: Map<string, BackupPolicy>, scenario: BackupGround): BackupDataset[] {
   const issues: ScenarioIssue[] = [];
   const seen = new Set<string>();
   const datasets: BackupDataset[] = [];
   doc.datasets.forEach((d, i) => {
-    const at = (...path: (string | number)[]) => formatJsonPath(['datasets', i, ...path]);
-    const before = issues.length;
+    const at: FieldAt = (...path) => formatJsonPath(['datasets', i, ...path]);
     if (seen.has(d.id)) issues.push({ path: at('id'), reason: `duplicate dataset id '${d.id}'` });
     seen.add(d.id);
-    const origin = sites.get(d.origin);
-    if (!origin) issues.push({ path: at('origin'), reason: `unknown site '${d.origin}'; sites are ${[...sites.keys()].join(', ')}` });
-    const policy = policies.get(d.policy);
-    if (!policy) issues.push({ path: at('policy'), reason: `unknown policy '${d.policy}'; policies are ${[...policies.keys()].join(', ') || 'none'}` });
-    d.seeded?.forEach((s, k) => {
-      if (!sites.has(s)) issues.push({ path: at('seeded', k), reason: `unknown site '${s}'` });
-    });
-    if (origin && policy) {
-      const candidates = (policy.candidates ?? scenario.network.sites.filter((s) => s.region !== origin.region).map((s) => s.id)).filter((s) => s !== origin.id);
-      if (policy.candidates?.includes(origin.id)) issues.push({ path: at('policy'), reason: `policy '${policy.id}' targets '${origin.id}', the dataset's own origin` });
-      else if (candidates.length < policy.replicas)
-        issues.push({ path: at('policy'), reason: `policy '${policy.id}' wants ${policy.replicas} replicas but only ${candidates.length} sites are outside ${origin.region} (${candidates.join(', ') || 'none'})` });
-    }
-    let changeGBPerSlot: number[] = [];
-    if (d.changeSeries) {
-      const resolved = resolveChangeSeries(d.changeSeries, scenario.grid);
-      if (typeof resolved === 'string') issues.push({ path: at('changeSeries'), reason: resolved });
-      else changeGBPerSlot = resolved;
-    } else {
-      changeGBPerSlot = new Array<number>(scenario.grid.slots).fill(((d.dailyChangeGB ?? 0) * scenario.grid.slotMinutes) / 1440);
-    }
-    if (issues.length > before || !policy) return;
-    datasets.push({ id: d.id, tenant: d.tenant, origin: d.origin, sizeGB: d.sizeGB, changeGBPerSlot, prefix: d.prefix, seeded: d.seeded ?? [], policy });
+    const checked = datasetFrom(d, d.tenant, at, policies, scenario);
+    issues.push(...checked.issues);
+    if (checked.dataset && checked.issues.length === 0) datasets.push(checked.dataset);
   });
   if (issues.length > 0) throw new BackupInputError(file, issues);
   return datasets;
+}
+
+/**
+ * One dataset (schema-checked) of `tenant` as the core's, with what is wrong with it against its policies and the
+ * scenario: an unknown origin, policy or seeded site, a policy wanting more replicas than there are sites, a change
+ * series that does not cover the grid. Called for each dataset of a file, and by POST /v1/backup/datasets (and the
+ * service's backup loop at each cycle, over its horizon).
+ */
+export function datasetFrom(d: DatasetInput, tenant: string, at: FieldAt, policies: ReadonlyMap<string, BackupPolicy>, scenario: BackupGround): { dataset: BackupDataset | null; issues: ScenarioIssue[] } {
+  const sites = new Map(scenario.network.sites.map((s) => [s.id, s]));
+  const issues: ScenarioIssue[] = [];
+  const origin = sites.get(d.origin);
+  if (!origin) issues.push({ path: at('origin'), reason: `unknown site '${d.origin}'; sites are ${[...sites.keys()].join(', ')}` });
+  const policy = policies.get(d.policy);
+  if (!policy) issues.push({ path: at('policy'), reason: `unknown policy '${d.policy}'; policies are ${[...policies.keys()].join(', ') || 'none'}` });
+  d.seeded?.forEach((s, k) => {
+    if (!sites.has(s)) issues.push({ path: at('seeded', k), reason: `unknown site '${s}'` });
+  });
+  if (origin && policy) {
+    const candidates = (policy.candidates ?? scenario.network.sites.filter((s) => s.region !== origin.region).map((s) => s.id)).filter((s) => s !== origin.id);
+    if (policy.candidates?.includes(origin.id)) issues.push({ path: at('policy'), reason: `policy '${policy.id}' targets '${origin.id}', the dataset's own origin` });
+    else if (candidates.length < policy.replicas)
+      issues.push({ path: at('policy'), reason: `policy '${policy.id}' wants ${policy.replicas} replicas but only ${candidates.length} sites are outside ${origin.region} (${candidates.join(', ') || 'none'})` });
+  }
+  let changeGBPerSlot: number[] = [];
+  if (d.changeSeries) {
+    const resolved = resolveChangeSeries(d.changeSeries, scenario.grid);
+    if (typeof resolved === 'string') issues.push({ path: at('changeSeries'), reason: resolved });
+    else changeGBPerSlot = resolved;
+  } else {
+    changeGBPerSlot = new Array<number>(scenario.grid.slots).fill(((d.dailyChangeGB ?? 0) * scenario.grid.slotMinutes) / 1440);
+  }
+  if (issues.length > 0 || !policy) return { dataset: null, issues };
+  return { dataset: { id: d.id, tenant, origin: d.origin, sizeGB: d.sizeGB, changeGBPerSlot, prefix: d.prefix, seeded: d.seeded ?? [], policy }, issues };
 }
 
 /** GB changed in each slot of the grid: each step's GB shared out by the part of it a slot covers; the series must cover the grid. */
@@ -150,6 +178,8 @@ export interface StorageEndpoint {
 }
 
 export interface Endpoints {
+  /** The endpoints file (for errors). */
+  file: string;
   /** Absolute path of the rclone config file. */
   rcloneConfig: string;
   sites: Map<string, StorageEndpoint>;
@@ -158,13 +188,17 @@ export interface Endpoints {
 /** The storage endpoints file; `siteIds`, when given, are the sites it may name. */
 export function loadEndpoints(file: string, siteIds?: readonly string[]): Endpoints {
   const doc = readJson(file, EndpointsFileSchema);
-  if (siteIds) {
-    const issues = Object.keys(doc.sites)
-      .filter((id) => !siteIds.includes(id))
-      .map((id) => ({ path: formatJsonPath(['sites', id]), reason: `unknown site '${id}'; sites are ${siteIds.join(', ')}` }));
-    if (issues.length > 0) throw new BackupInputError(file, issues);
-  }
-  return { rcloneConfig: resolve(dirname(file), doc.rcloneConfig), sites: new Map(Object.entries(doc.sites)) };
+  const endpoints = { file, rcloneConfig: resolve(dirname(file), doc.rcloneConfig), sites: new Map(Object.entries(doc.sites)) };
+  if (siteIds) checkEndpointSites(endpoints, siteIds);
+  return endpoints;
+}
+
+/** Throws a BackupInputError naming each site of the endpoints that `siteIds` does not have (`kumul serve` checks them against its network). */
+export function checkEndpointSites(endpoints: Endpoints, siteIds: readonly string[]): void {
+  const issues = [...endpoints.sites.keys()]
+    .filter((id) => !siteIds.includes(id))
+    .map((id) => ({ path: formatJsonPath(['sites', id]), reason: `unknown site '${id}'; sites are ${siteIds.join(', ')}` }));
+  if (issues.length > 0) throw new BackupInputError(endpoints.file, issues);
 }
 
 const JobsPlanTransfers = z.object({

@@ -61,6 +61,11 @@ export interface RcloneOptions {
   config: string;
   /** The rclone binary (default `rclone` on PATH). */
   binary?: string;
+  /**
+   * Linux: rclone gets SIGKILL when the process that started it dies (util-linux `setpriv --pdeathsig`), so that a
+   * `kumul serve` killed mid-copy leaves no copy running on its own; its restart runs the copy again, which resumes.
+   */
+  diesWithParent?: boolean;
 }
 
 /** A running rclone copy: its process (tests kill it) and its result. */
@@ -107,9 +112,12 @@ export class Rclone {
     return this.start(request).done;
   }
 
-  /** `rclone check`: compares sizes and hashes of every file on both sides. */
-  async check(request: { from: string; to: string }): Promise<CheckResult> {
-    const child = this.spawn(['check', request.from, request.to, '--combined', '-', '--use-json-log']);
+  /**
+   * `rclone check`: compares sizes and hashes of every file on both sides; with `checkfile` (a hash name), `from` is a
+   * SUM file of that hash (as `rclone md5sum` writes) whose hashes `to` is checked against.
+   */
+  async check(request: { from: string; to: string; checkfile?: 'md5' }): Promise<CheckResult> {
+    const child = this.spawn(['check', ...(request.checkfile ? ['--checkfile', request.checkfile] : []), request.from, request.to, '--combined', '-', '--use-json-log']);
     const lines: string[] = [];
     const errors: string[] = [];
     let out = '';
@@ -119,12 +127,13 @@ export class Rclone {
     });
     const { code } = await exited(child);
     lines.push(...out.split('\n').filter((l) => l.length > 1));
-    const kinds: Record<string, CheckResult['differences'][number]['kind']> = { '*': 'differ', '-': 'missing-on-destination', '+': 'missing-on-source' };
+    // rclone's --combined: '+' only in the source (missing on the destination), '-' only in the destination.
+    const kinds: Record<string, CheckResult['differences'][number]['kind']> = { '*': 'differ', '+': 'missing-on-destination', '-': 'missing-on-source' };
     const differences = lines.filter((l) => l[0] in kinds).map((l) => ({ path: l.slice(2), kind: kinds[l[0]] }));
     const matching = lines.filter((l) => l[0] === '=').length;
     // Exit 1 means differences were found; anything else but 0 is a failure to check.
     const failed = code !== 0 && code !== 1;
-    return { ok: !failed && differences.length === 0, matching, differences, errors: failed && errors.length === 0 ? [`rclone check exited ${code}`] : errors.filter((e) => !/differences found|files? missing|did not match|not found/i.test(e)) };
+    return { ok: !failed && differences.length === 0, matching, differences, errors: failed && errors.length === 0 ? [`rclone check exited ${code}`] : errors.filter((e) => !/differences found|files? missing|files? differ|did not match|not found/i.test(e)) };
   }
 
   /** Directory names directly under `remote:path` (empty when it does not exist). */
@@ -139,6 +148,26 @@ export class Rclone {
       .map((l) => l.slice(0, -1));
   }
 
+  /** Files and bytes under `remote:path` (`rclone size`); none when it does not exist. */
+  async size(path: string): Promise<{ count: number; bytes: number }> {
+    const child = this.spawn(['size', path, '--json']);
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    const { code } = await exited(child);
+    if (code !== 0) return { count: 0, bytes: 0 };
+    const parsed = JSON.parse(out) as { count?: number; bytes?: number };
+    return { count: parsed.count ?? 0, bytes: parsed.bytes ?? 0 };
+  }
+
+  /** Writes the MD5 of every file under `path` to the SUM file `sumPath` (`rclone md5sum`, then `rclone rcat`). */
+  async writeSums(path: string, sumPath: string): Promise<void> {
+    const sums = this.spawn(['md5sum', path]);
+    const upload = this.spawn(['rcat', sumPath], 'pipe');
+    sums.stdout!.pipe(upload.stdin!);
+    const [made, stored] = await Promise.all([exited(sums), exited(upload)]);
+    if (made.code !== 0 || stored.code !== 0) throw new Error(`rclone md5sum ${path} | rclone rcat ${sumPath} exited ${made.code}, ${stored.code}`);
+  }
+
   /** Removes `remote:path` and everything under it. */
   async purge(path: string): Promise<void> {
     const child = this.spawn(['purge', path]);
@@ -146,8 +175,10 @@ export class Rclone {
     if (code !== 0 && code !== 3) throw new Error(`rclone purge ${path} exited ${code}`);
   }
 
-  private spawn(args: string[]): ChildProcess {
-    return spawn(this.options.binary ?? 'rclone', ['--config', this.options.config, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  private spawn(args: string[], stdin: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
+    const command = [this.options.binary ?? 'rclone', '--config', this.options.config, ...args];
+    if (this.options.diesWithParent && process.platform === 'linux') command.unshift('setpriv', '--pdeathsig', 'KILL');
+    return spawn(command[0], command.slice(1), { stdio: [stdin, 'pipe', 'pipe'] });
   }
 }
 
@@ -218,8 +249,11 @@ export interface ReplicaResult {
 export class BackupExecutor {
   readonly rclone: Rclone;
 
-  constructor(private readonly endpoints: Endpoints) {
-    this.rclone = new Rclone({ config: endpoints.rcloneConfig });
+  constructor(
+    private readonly endpoints: Endpoints,
+    options: Pick<RcloneOptions, 'diesWithParent'> = {},
+  ) {
+    this.rclone = new Rclone({ config: endpoints.rcloneConfig, ...options });
   }
 
   /** `remote:path` of the live data, a replica, its versions, or a relay copy. */
@@ -235,14 +269,24 @@ export class BackupExecutor {
     return at(this.endpoint(site), posix.join('replicas', tenant, dataset, 'versions'));
   }
 
+  /** `remote:path` of everything a replica keeps (the copy, its versions, its SUM file): what storage is billed on. */
+  keptPath(site: string, tenant: string, dataset: string): string {
+    return at(this.endpoint(site), posix.join('replicas', tenant, dataset));
+  }
+
+  /** `remote:path` of the replica's SUM file: the MD5 of each file of the verified copy, which later verifications check it against. */
+  sumsPath(site: string, tenant: string, dataset: string): string {
+    return at(this.endpoint(site), posix.join('replicas', tenant, dataset, 'current.md5'));
+  }
+
   relayPath(site: string, tenant: string, dataset: string): string {
     return at(this.endpoint(site), posix.join('relay', tenant, dataset));
   }
 
   /**
    * Copies the live data along the route (hop by hop; relays keep a temporary copy), verifies the replica against
-   * the origin with `rclone check`, then removes relay copies and versions beyond retention. Running it again after
-   * an interruption resumes: files already copied match their hashes and are skipped.
+   * the origin with `rclone check`, records its SUM file, then removes relay copies and versions beyond retention.
+   * Running it again after an interruption resumes: files already copied match their hashes and are skipped.
    */
   async replicate(request: ReplicaRequest): Promise<ReplicaResult> {
     const { route, tenant, dataset } = request;
@@ -265,6 +309,7 @@ export class BackupExecutor {
     }
     const check = await this.verify(request.route[0], target, tenant, dataset, request.prefix);
     if (!check.ok) return { ok: false, failedHop: null, copies, check, pruned: [] };
+    await this.rclone.writeSums(this.replicaPath(target, tenant, dataset), this.sumsPath(target, tenant, dataset));
     for (const relay of route.slice(1, -1)) await this.rclone.purge(this.relayPath(relay, tenant, dataset));
     const pruned = await this.prune(target, tenant, dataset, request.retainVersions);
     return { ok: true, failedHop: null, copies, check, pruned };
@@ -275,21 +320,35 @@ export class BackupExecutor {
     return this.rclone.check({ from: this.livePath(origin, prefix), to: this.replicaPath(target, tenant, dataset) });
   }
 
+  /** Checks a replica against the SUM file of its last verified copy; null when it has none (no verified copy yet). */
+  async checkSums(target: string, tenant: string, dataset: string): Promise<CheckResult | null> {
+    const sums = this.sumsPath(target, tenant, dataset);
+    if ((await this.rclone.size(sums)).count === 0) return null;
+    return this.rclone.check({ from: sums, to: this.replicaPath(target, tenant, dataset), checkfile: 'md5' });
+  }
+
   /**
-   * Verifies a replica and, when it differs (a corrupted or missing file), copies the live data over it directly
-   * (`--checksum` recopies exactly the files whose hashes differ) and verifies again.
+   * Checks a replica against the SUM file its last verified copy recorded (so a change of the live data since is not
+   * taken for damage; without a SUM file, against the live data), and when a file differs or is missing (corrupted,
+   * deleted), copies the live data over it (`--checksum` recopies exactly the files whose hashes differ; the damaged
+   * ones move to the version directory), checks it against the live data and records its SUM file again.
+   * `copy` is the repair's copy, null when none was needed.
    */
-  async verifyAndRepair(request: { origin: string; target: string; tenant: string; dataset: string; prefix: string; versionTag: string }): Promise<{ before: CheckResult; repaired: boolean; after: CheckResult }> {
-    const before = await this.verify(request.origin, request.target, request.tenant, request.dataset, request.prefix);
-    if (before.ok) return { before, repaired: false, after: before };
-    await this.rclone.copy({
-      from: this.livePath(request.origin, request.prefix),
-      to: this.replicaPath(request.target, request.tenant, request.dataset),
+  async verifyAndRepair(request: { origin: string; target: string; tenant: string; dataset: string; prefix: string; versionTag: string; bwlimitBytesPerS?: number }): Promise<{ before: CheckResult; repaired: boolean; after: CheckResult; copy: CopyResult | null }> {
+    const { origin, target, tenant, dataset, prefix } = request;
+    const sums = this.sumsPath(target, tenant, dataset);
+    const before = (await this.checkSums(target, tenant, dataset)) ?? (await this.verify(origin, target, tenant, dataset, prefix));
+    if (before.ok) return { before, repaired: false, after: before, copy: null };
+    const copy = await this.rclone.copy({
+      from: this.livePath(origin, prefix),
+      to: this.replicaPath(target, tenant, dataset),
       mode: 'sync',
-      backupDir: `${this.versionsPath(request.target, request.tenant, request.dataset)}/${request.versionTag}`,
+      bwlimitBytesPerS: request.bwlimitBytesPerS,
+      backupDir: `${this.versionsPath(target, tenant, dataset)}/${request.versionTag}`,
     });
-    const after = await this.verify(request.origin, request.target, request.tenant, request.dataset, request.prefix);
-    return { before, repaired: after.ok, after };
+    const after = await this.verify(origin, target, tenant, dataset, prefix);
+    if (after.ok) await this.rclone.writeSums(this.replicaPath(target, tenant, dataset), sums);
+    return { before, repaired: after.ok, after, copy };
   }
 
   /** Removes the oldest versions beyond `retain` (tags sort by time); returns the removed tags. */

@@ -21,26 +21,32 @@ export const ChangeSeriesSchema = doc(
   'ChangeSeries',
 );
 
+/** A dataset's fields but its tenant (which a datasets file names and the service takes from the API key). */
+const datasetFields = {
+  id: idSchema(),
+  origin: doc(idSchema(), 'Site holding the live data.'),
+  sizeGB: doc(nonNegativeNumber(), 'Size of the dataset, GB (what a seed copy moves).'),
+  dailyChangeGB: doc(nonNegativeNumber().optional(), 'Data changed per day, GB, spread evenly over time (or give changeSeries).'),
+  changeSeries: ChangeSeriesSchema.optional(),
+  policy: doc(idSchema(), 'Id of the backup policy in the policies file.'),
+  prefix: doc(text(), "Where the dataset's objects are under the origin's storage endpoint (a path)."),
+  seeded: doc(z.array(idSchema()).optional(), 'Sites already holding a copy current at the start of the plan (default none: a seed copy is planned).'),
+};
+
+const { id: _id, ...withoutId } = datasetFields;
+
+function checkChange(d: { dailyChangeGB?: number; changeSeries?: unknown }, ctx: z.RefinementCtx): void {
+  if ((d.dailyChangeGB === undefined) === (d.changeSeries === undefined)) ctx.addIssue({ code: 'custom', path: ['dailyChangeGB'], message: 'give exactly one of dailyChangeGB and changeSeries' });
+}
+
 export const DatasetSchema = doc(
-  z
-    .strictObject({
-      id: idSchema(),
-      tenant: doc(text(), 'Tenant owning the dataset.'),
-      origin: doc(idSchema(), 'Site holding the live data.'),
-      sizeGB: doc(nonNegativeNumber(), 'Size of the dataset, GB (what a seed copy moves).'),
-      dailyChangeGB: doc(nonNegativeNumber().optional(), 'Data changed per day, GB, spread evenly over time (or give changeSeries).'),
-      changeSeries: ChangeSeriesSchema.optional(),
-      policy: doc(idSchema(), 'Id of the backup policy in the policies file.'),
-      prefix: doc(text(), "Where the dataset's objects are under the origin's storage endpoint (a path)."),
-      seeded: doc(z.array(idSchema()).optional(), 'Sites already holding a copy current at the start of the plan (default none: a seed copy is planned).'),
-    })
-    .superRefine((d, ctx) => {
-      if ((d.dailyChangeGB === undefined) === (d.changeSeries === undefined))
-        ctx.addIssue({ code: 'custom', path: ['dailyChangeGB'], message: 'give exactly one of dailyChangeGB and changeSeries' });
-    }),
+  z.strictObject({ id: datasetFields.id, tenant: doc(text(), 'Tenant owning the dataset.'), ...withoutId }).superRefine(checkChange),
   'A dataset to back up.',
   'Dataset',
 );
+
+/** A dataset as `POST /v1/backup/datasets` takes it: a datasets file's entry without `tenant` (the API key's). */
+export const DatasetInputSchema = doc(z.strictObject(datasetFields).superRefine(checkChange), "A dataset to back up (its tenant is the API key's).", 'BackupDatasetInput');
 
 export const DatasetsFileSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -98,3 +104,5 @@ export const EndpointsFileSchema = z.strictObject({
 export type DatasetsFile = z.infer<typeof DatasetsFileSchema>;
 export type PoliciesFile = z.infer<typeof PoliciesFileSchema>;
 export type EndpointsFile = z.infer<typeof EndpointsFileSchema>;
+export type DatasetInput = z.infer<typeof DatasetInputSchema>;
+export type PolicyInput = z.infer<typeof PolicySchema>;

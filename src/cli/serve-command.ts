@@ -14,6 +14,7 @@ import { instant, numberAtLeast, positiveInteger, powerPolicy } from './options.
 import { CliError } from './errors.ts';
 import { ExecutorsConfigError, loadExecutorsConfig } from '../exec/config.ts';
 import { CAPABILITIES, type Capability } from '../probe/capability.ts';
+import { BackupInputError, loadEndpoints } from '../backup/load.ts';
 
 interface ServeOptions {
   port: string;
@@ -38,6 +39,8 @@ interface ServeOptions {
   rateLimitPerMinute: string;
   newDeploymentId?: boolean;
   requeueRunning?: boolean;
+  backupEndpoints?: string;
+  backupVerifyMinutes: string;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -65,6 +68,8 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--redis-prefix <prefix>', 'prefix of the counters\' Redis keys: deployments sharing one Redis each need their own').env('KUMUL_REDIS_PREFIX').default(DEFAULT_RATE_LIMIT_NAMESPACE))
     .option('--rate-limit-per-minute <n>', 'API requests per key (per client address without a key) per minute', '6000')
     .option('--new-deployment-id', 'give the store a new deployment id (a copied or restored store running beside the original); refused while jobs run')
+    .option('--backup-endpoints <file>', "sites' storage endpoints (JSON naming an rclone config with a remote per site; docs/backup.md): the loop runs tenants' backups with rclone")
+    .option('--backup-verify-minutes <m>', 'simulated minutes between two verifications (rclone check) of each replica', '360')
     .option('--requeue-running', 'with --new-deployment-id: return running jobs to the queue first, leaving their runs to the deployment that started them')
     .action(serve);
 }
@@ -94,10 +99,11 @@ async function serve(o: ServeOptions): Promise<void> {
     power: powerPolicy(o.power, o.reserve),
     newDeploymentId: o.newDeploymentId === true,
     requeueRunning: o.requeueRunning === true,
+    backup: o.backupEndpoints === undefined ? null : { endpoints: backupEndpointsFile(o.backupEndpoints), verifyMinutes: numberAtLeast('--backup-verify-minutes', o.backupVerifyMinutes, 1) },
     log,
   }).catch((err: unknown) => {
     redis?.disconnect();
-    throw err instanceof ExecutorsConfigError || err instanceof DeploymentIdRefused ? new CliError(err.message) : err;
+    throw err instanceof ExecutorsConfigError || err instanceof DeploymentIdRefused || err instanceof BackupInputError ? new CliError(err.message) : err;
   });
   const app = buildApp(runtime.ctx, { rateLimitPerMinute, rateLimitRedis: redis, rateLimitNamespace: o.redisPrefix, warn: log });
   const { url } = await listen(app, { host: o.host, port: numberAtLeast('--port', o.port, 0) });
@@ -113,6 +119,15 @@ async function serve(o: ServeOptions): Promise<void> {
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
+}
+
+/** `--backup-endpoints`: the storage endpoints file, schema-checked (its sites are checked against the network at start). */
+function backupEndpointsFile(file: string) {
+  try {
+    return loadEndpoints(file);
+  } catch (err) {
+    throw err instanceof BackupInputError ? new CliError(err.message) : err;
+  }
 }
 
 function executorsFile(file: string) {

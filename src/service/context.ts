@@ -7,6 +7,7 @@ import type { Network } from '../core/model/types.ts';
 import type { Outage } from '../exec/port.ts';
 import type { Executor } from '../exec/port.ts';
 import type { Store } from '../store/port.ts';
+import type { BackupLoopView } from './backup-loop.ts';
 import type { Clock } from './clock.ts';
 import type { LiveEvents } from './live-events.ts';
 import type { LeadershipView } from './leadership.ts';
@@ -40,4 +41,6 @@ export interface ServiceContext {
   leadership?(): LeadershipView;
   /** How idle nodes are powered (`kumul serve --power`); absent: always on. */
   power?: PowerPolicy;
+  /** The backup loop's view of datasets (src/service/backup-loop.ts), when this instance runs one (`--backup-endpoints`). */
+  backup?: BackupLoopView;
 }

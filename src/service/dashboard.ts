@@ -27,6 +27,8 @@ export interface DashboardSource {
   outages: readonly Outage[];
   /** How the service powers idle nodes (`kumul serve --power`): the energy view's idle draw follows it. */
   power: PowerPolicy;
+  /** Backup copies running now per link direction (BackupLoopView.linkLoads), when this instance runs a backup loop. */
+  backupLoads?(): { from: string; to: string; gbps: number }[];
 }
 
 const HOUR_MS = 3_600_000;
@@ -67,6 +69,8 @@ export interface LinkNow {
   bandwidthGbps: number;
   latencyMs: number;
   loadGbps: number;
+  /** Backup copies moving over the link now (either way), Gbit/s; 0 without a backup loop. */
+  backupGbps: number;
 }
 
 export interface NetworkNow {
@@ -130,7 +134,11 @@ export async function networkNow(src: DashboardSource): Promise<NetworkNow> {
       load.set(key, (load.get(key) ?? 0) + gbps);
     }
   }
-  const links = scenario.network.links.map((l): LinkNow => ({ from: l.from, to: l.to, bandwidthGbps: l.bandwidthGbps, latencyMs: l.latencyMs, loadGbps: load.get(linkKey(l.from, l.to)) ?? 0 }));
+  const backup = new Map<string, number>();
+  for (const b of src.backupLoads?.() ?? []) backup.set(linkKey(b.from, b.to), (backup.get(linkKey(b.from, b.to)) ?? 0) + b.gbps);
+  const links = scenario.network.links.map(
+    (l): LinkNow => ({ from: l.from, to: l.to, bandwidthGbps: l.bandwidthGbps, latencyMs: l.latencyMs, loadGbps: load.get(linkKey(l.from, l.to)) ?? 0, backupGbps: backup.get(linkKey(l.from, l.to)) ?? 0 }),
+  );
   return { nowMs, slotMinutes, sites, links };
 }
 

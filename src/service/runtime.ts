@@ -23,6 +23,8 @@ import { InProcessLiveEvents, type LiveEvents } from './live-events.ts';
 import { PostgresLiveEvents } from './live-events-pg.ts';
 import { isStoreUnreachable, parseStoreUrl } from '../store/dialects.ts';
 import { Leadership } from './leadership.ts';
+import { BackupLoop } from './backup-loop.ts';
+import { checkEndpointSites, type Endpoints } from '../backup/load.ts';
 
 export interface RuntimeOptions {
   dbUrl: string;
@@ -57,6 +59,8 @@ export interface RuntimeOptions {
    * untouched to the deployment that started them; they run again under the new id (`--requeue-running`).
    */
   requeueRunning?: boolean;
+  /** Sites' storage endpoints (`--backup-endpoints`, loaded and checked by the caller): the loop runs backups with rclone on them. */
+  backup?: { endpoints: Endpoints; verifyMinutes: number } | null;
 }
 
 export interface Runtime {
@@ -81,12 +85,14 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const dispatch = { policy: policyFrom(o.policy), objective: objectiveFrom(o.objective).name };
   const scenario = await ScenarioState.open(store, { scenario: o.scenario, dispatch, horizonHours: o.horizonHours }, clock.nowMs());
   let loop: DispatchLoop | null = null;
+  let backup: BackupLoop | null = null;
   const metrics = new Metrics();
   const capability = o.capability === 'measured' ? new MeasuredCapability(store) : null;
   await capability?.refresh();
   const live = await openLiveEvents(o.dbUrl, metrics, o.log);
-  const ctx: ServiceContext = { store, clock, metrics, network: () => (capability ? capability.network(scenario.network()) : scenario.network()), scenario, live, wake: () => loop?.wake(), ...(o.power ? { power: o.power } : {}) };
+  const ctx: ServiceContext = { store, clock, metrics, network: () => (capability ? capability.network(scenario.network()) : scenario.network()), scenario, live, wake: () => (loop?.wake(), backup?.wake()), ...(o.power ? { power: o.power } : {}) };
   if (o.executors) checkAgainstNetwork(o.executors, scenario.network(), o.executors.file);
+  if (o.backup) checkEndpointSites(o.backup.endpoints, scenario.network().sites.map((s) => s.id));
   // After the checks: a new id is the last thing decided before the loop may start runs under it.
   const deployment = await deploymentOf(store, o, clock.nowMs()).catch(async (err: unknown) => {
     await store.close();
@@ -118,6 +124,24 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       solver,
     });
   ctx.outages = () => loop?.outages() ?? [];
+  if (o.backup) {
+    backup = new BackupLoop({
+      endpoints: o.backup.endpoints,
+      clock,
+      metrics,
+      scenarioWindow: (windowStartMs, slots) => scenario.window(windowStartMs, slots),
+      slotMinutes: scenario.slotMinutes,
+      horizonHours: o.horizonHours,
+      replanMinutes: o.replanMinutes,
+      verifyMinutes: o.backup.verifyMinutes,
+      timeScale: o.timeScale,
+      solver,
+      log: o.log,
+    });
+    ctx.backup = backup;
+  }
+  /** The leader's store of its term (fenced by its lease), which the backup loop writes through. */
+  let fenced: Store | null = null;
   const demo = o.demo ? await DemoWorkload.load() : null;
   await demo?.ensureTenants(store, clock.nowMs());
   let stopped = false;
@@ -133,6 +157,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     }
     if (loop === null || leadership.changed) {
       loop = newLoop(fence);
+      fenced = store.fenced(fence);
       // The demo goes on from where the last leader may have left it (jobs it already submitted are kept).
       demo?.seek(clock.nowMs() - 3_600_000);
     }
@@ -140,7 +165,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       if (demo) await demo.submitDue(store, clock.nowMs());
       await scenario.refresh();
       await capability?.refresh();
-      await loop.tick();
+      const report = await loop.tick();
+      if (backup && fenced) await backup.tick(fenced, ctx.network(), scenario.dispatch().objective, report.replanned);
       await store.saveServiceInstant(clock.nowMs());
     } catch (err) {
       if (!(err instanceof LeaseLost)) throw err;

@@ -43,7 +43,10 @@ export async function loadHighsSolver(): Promise<LpSolver> {
       const status = m.getModelStatus();
       const codes = h.constants.modelStatus;
       const dualBound = () => (integrality ? Number(m!.info.get('mip_dual_bound')) : m!.getObjectiveValue());
-      if (status === codes.optimal || status === codes.empty) {
+      // A model without columns (nothing to decide: a backup cycle with no copy pending) is solved by its offset; HiGHS
+      // leaves it unsolved and would throw on reading its objective.
+      if (status === codes.empty) return { status: 'optimal', objective: model.offset, dualBound: model.offset, colValue: new Float64Array(model.numCols), message: 'optimal (empty model)' };
+      if (status === codes.optimal) {
         return { status: 'optimal', objective: m.getObjectiveValue(), dualBound: dualBound(), colValue: m.getSolution().colValue, message: 'optimal' };
       }
       if (status === codes.infeasible) return failure('infeasible', 'infeasible');

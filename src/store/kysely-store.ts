@@ -18,6 +18,7 @@ import { transitionMethods } from './transitions.ts';
 import { checkFence, leaseMethods } from './leases.ts';
 import { runtimeStateMethods } from './runtime-state.ts';
 import { serviceMethods } from './services.ts';
+import { backupMethods } from './backups.ts';
 import type { Db } from './support.ts';
 
 /** The embedded default: one SQLite file under ./data/ (relative to the service's working directory). */
@@ -52,10 +53,11 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     ...leaseMethods(db),
     ...runtimeStateMethods(db),
     ...serviceMethods(db),
-    // The dispatch loop's writes (transitions, metering) check the lease first; the rest is this store's.
+    ...backupMethods(db),
+    // The dispatch loop's writes (transitions, metering, services, backup replicas and transfers) check the lease first; the rest is this store's.
     fenced: (fence) => {
       const guard = (trx: Db) => checkFence(trx, backend, fence);
-      return { ...store, ...transitionMethods(db, guard), ...meteringMethods(db, guard), ...serviceMethods(db, guard) };
+      return { ...store, ...transitionMethods(db, guard), ...meteringMethods(db, guard), ...serviceMethods(db, guard), ...backupMethods(db, guard) };
     },
   };
   return store;

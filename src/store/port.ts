@@ -467,6 +467,69 @@ export interface Deployment {
   createdMs: number;
 }
 
+// ---- cross-regional backup (docs/backup.md, "The service") ----
+
+/** A tenant's backup policy or dataset as stored: its document in the shape of the backup files (src/backup/schema.ts). */
+export interface BackupRecord {
+  tenantId: string;
+  id: string;
+  /** A policy as in a policies file; a dataset as in a datasets file without `tenant` (the record's). */
+  document: Record<string, unknown>;
+  createdMs: number;
+}
+
+/**
+ * A replica's newest complete, verified copy (one per dataset and target site): written by the service's backup loop
+ * after rclone copied and checked it, read by GET /v1/backup/datasets/{id} and the planner (its age against the RPO).
+ */
+export interface ReplicaInput {
+  tenantId: string;
+  datasetId: string;
+  site: string;
+  /** The instant the copy is current to: when the copy began reading the live data. */
+  versionMs: number;
+  /** When it was last verified (rclone check) as complete and intact. */
+  verifiedMs: number;
+  /** Bytes and files of the copy. */
+  bytes: number;
+  files: number;
+  /** Bytes the replica keeps: the copy and the older versions retained (what storage is billed on). */
+  storedBytes: number;
+}
+
+export interface ReplicaRecord extends ReplicaInput {
+  updatedMs: number;
+}
+
+/** Bytes one copy moved over one hop (a link direction) for a tenant's dataset. */
+export interface BackupTransferInput {
+  tenantId: string;
+  datasetId: string;
+  /** Chosen by the caller, unique within the dataset (copy id + hop): recording it again keeps the larger bytes and later end. */
+  key: string;
+  from: string;
+  to: string;
+  /** The replica site the copy goes to (`to` is a relay when they differ). */
+  target: string;
+  bytes: number;
+  startMs: number;
+  endMs: number;
+}
+
+export interface BackupTransferRecord extends BackupTransferInput {
+  recordedMs: number;
+}
+
+/** A tenant's backup usage in one UTC month: GB stored over time (replicas and versions kept) and GB moved over links. */
+export interface BackupUsage {
+  tenantId: string;
+  month: string;
+  /** Σ stored GB × the share of the month it was stored (1 GB kept all month is 1 GB-month). */
+  storedGBMonths: number;
+  /** GB moved over links by copies that started in the month (every hop counted). */
+  transferredGB: number;
+}
+
 // ---- the port ----
 
 export interface Store {
@@ -623,9 +686,31 @@ export interface Store {
   releaseLease(name: string, holder: string, token: number): Promise<void>;
   /** The lease as stored, or null when nobody ever took it. */
   lease(name: string): Promise<Lease | null>;
+  /** Stores a tenant's backup policy; an id the tenant already has is `duplicate`, an unknown tenant `not-found`. */
+  createBackupPolicy(tenantId: string, id: string, document: Record<string, unknown>, nowMs: number): Promise<Result<{ record: BackupRecord }>>;
+  /** Stores a tenant's backup dataset (its policy is the caller's to check); refusals as createBackupPolicy. */
+  createBackupDataset(tenantId: string, id: string, document: Record<string, unknown>, nowMs: number): Promise<Result<{ record: BackupRecord }>>;
+  /** Policies or datasets of one tenant, or of every tenant, by tenant and id. */
+  backupPolicies(tenantId?: string): Promise<BackupRecord[]>;
+  backupDatasets(tenantId?: string): Promise<BackupRecord[]>;
+  backupDataset(tenantId: string, id: string): Promise<BackupRecord | null>;
+  /**
+   * Records a replica's newest verified copy: kept when its `versionMs` is not older than the stored one (a late write
+   * of an older copy changes nothing: `changed` false). A change of `storedBytes` starts a new storage period (GB-months).
+   */
+  recordReplica(replica: ReplicaInput, nowMs: number): Promise<Result<{ replica: ReplicaRecord; changed: boolean }>>;
+  /** Replicas by tenant, dataset and site. */
+  replicas(filter?: { tenantId?: string; datasetId?: string }): Promise<ReplicaRecord[]>;
+  /** Records (or raises, as a copy goes on) the bytes a copy moved over one hop. */
+  recordBackupTransfer(transfer: BackupTransferInput, nowMs: number): Promise<Result<{ transfer: BackupTransferRecord }>>;
+  /** Transfers by start (of one tenant or dataset; starting in [fromMs, toMs) when given). */
+  backupTransfers(filter?: { tenantId?: string; datasetId?: string; fromMs?: number; toMs?: number }): Promise<BackupTransferRecord[]>;
+  /** Per-tenant backup usage of a UTC month (`YYYY-MM`), storage counted up to `nowMs`; one tenant when given. */
+  backupUsage(month: string, nowMs: number, tenantId?: string): Promise<Result<{ usage: BackupUsage[] }>>;
+
   /**
    * This store, with every write of the dispatch loop (job transitions and metering) checking in its own
-   * transaction that `fence` still holds its lease; when another holder has taken it the write changes nothing and
+   * transaction that `fence` still holds its lease (and the backup loop's replica and transfer writes); when another holder has taken it the write changes nothing and
    * throws LeaseLost. Reads and the API's writes (submissions, cancellations) are not fenced.
    */
   fenced(fence: Fence): Store;

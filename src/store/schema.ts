@@ -226,6 +226,50 @@ export interface ServiceMeteringTable {
   recorded_ms: number;
 }
 
+/** Backup policies and datasets (migration 0011): `document` is the JSON of the file's shape. */
+export interface BackupDocumentsTable {
+  tenant_id: string;
+  id: string;
+  document: string;
+  created_ms: number;
+}
+
+/** A replica's newest verified copy (migration 0011). */
+export interface BackupReplicasTable {
+  tenant_id: string;
+  dataset_id: string;
+  site: string;
+  version_ms: number;
+  verified_ms: number;
+  bytes: number;
+  files: number;
+  stored_bytes: number;
+  updated_ms: number;
+}
+
+/** Bytes a backup copy moved over one hop (migration 0011). */
+export interface BackupTransfersTable {
+  tenant_id: string;
+  dataset_id: string;
+  key: string;
+  from_site: string;
+  to_site: string;
+  target: string;
+  bytes: number;
+  start_ms: number;
+  end_ms: number;
+  recorded_ms: number;
+}
+
+/** Bytes a replica keeps from `from_ms` until the next row of the same replica (migration 0011). */
+export interface BackupStorageTable {
+  tenant_id: string;
+  dataset_id: string;
+  site: string;
+  from_ms: number;
+  stored_bytes: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -244,4 +288,9 @@ export interface Database {
   service_placements: ServicePlacementsTable;
   service_replicas: ServiceReplicasTable;
   service_metering: ServiceMeteringTable;
+  backup_policies: BackupDocumentsTable;
+  backup_datasets: BackupDocumentsTable;
+  backup_replicas: BackupReplicasTable;
+  backup_transfers: BackupTransfersTable;
+  backup_storage: BackupStorageTable;
 }

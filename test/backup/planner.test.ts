@@ -165,6 +165,24 @@ describe('routes and time', () => {
     for (const t of result.transfers) expect(t.hops[0]).toMatchObject({ from: 'beijing', to: 'zhengzhou' });
   });
 
+  it("plans from a replica's state (the service's): the change since its last copy, due by that copy + the RPO, with its age", () => {
+    // The replica at c was copied 5 h before the grid, RPO 8 h: 3 GB pending must land by time point 3; its age starts at 5 h.
+    const network: Network = { sites: ids.map(site), links: [link('a', 'c', 10)] };
+    const carbon = (_s: string, t: number) => (t >= 6 ? 10 : t === 2 ? 100 : 800); // cheapest later, but due by 3: slot 2
+    const d = { ...dataset('late', 'a', policy(['c'], 8), 100, 0, 12), replicaStart: { c: { pendingGB: 3, dueAt: 3, copiedAt: -5 } } };
+    const request: BackupRequest = { network, grid: grid(12), signals: flatSignals(ids, 12, carbon), datasets: [d], jobTransfers: [], objective: objective('carbon') };
+    const result = planBackups(request, { solver });
+    checkInvariants(request, result);
+    const replica = result.datasets[0].replicas[0];
+    expect(replica.versions[0]).toMatchObject({ index: 0, gb: 3, deadline: 3 });
+    expect(replica.versions[0].arrival).toBeLessThanOrEqual(3);
+    expect(result.transfers.filter((t) => t.datasets.some((x) => x.version === 0)).reduce((s, t) => s + t.gb, 0)).toBeCloseTo(3, 6);
+    expect(replica.versions[0].arrival).toBe(3);
+    // Until it lands the replica holds the copy of 5 h before the grid.
+    expect(replica.ageHours.slice(0, 3)).toEqual([6, 7, 3]);
+    expect(replica.rpoMet).toBe(true);
+  });
+
   it('waits for low-carbon hours under the carbon objective', () => {
     // Carbon is low in slots 8–11 only; RPO 24 h leaves room to wait for them.
     const carbon = (_s: string, t: number) => (t >= 8 && t < 12 ? 50 : 800);

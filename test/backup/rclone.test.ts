@@ -96,6 +96,19 @@ describe('rclone executor', () => {
     expect(existsSync(join(root, 'hami', 'replicas', 'bj-health', 'records', 'versions', '2026-06-01T02-00Z', 'part-0003.bin'))).toBe(true);
   });
 
+  it('verifies a replica against the SUM file of its copy: a change of the live data since is not damage', async () => {
+    writeFiles(join(root, 'beijing', 'logs'), 5, 16 * 1024, 3);
+    const made = await executor.replicate({ tenant: 'ops', dataset: 'logs', prefix: 'logs', route: ['beijing', 'hami'], versionTag: '2026-06-05T00-00Z', retainVersions: 1 });
+    expect(made.ok).toBe(true);
+    expect(existsSync(join(root, 'hami', 'replicas', 'ops', 'logs', 'current.md5'))).toBe(true);
+    writeFiles(join(root, 'beijing', 'logs'), 1, 16 * 1024, 99); // the live data moves on
+    const intact = await executor.verifyAndRepair({ origin: 'beijing', target: 'hami', tenant: 'ops', dataset: 'logs', prefix: 'logs', versionTag: '2026-06-05T01-00Z' });
+    expect(intact).toMatchObject({ repaired: false, copy: null, before: { ok: true, matching: 5 } });
+    rmSync(join(root, 'hami', 'replicas', 'ops', 'logs', 'current', 'part-0002.bin'));
+    const missing = await executor.checkSums('hami', 'ops', 'logs');
+    expect(missing?.differences).toEqual([{ path: 'part-0002.bin', kind: 'missing-on-destination' }]);
+  });
+
   it('keeps changed files as versions and prunes beyond retention', async () => {
     for (const [k, tag] of ['2026-06-02T00-00Z', '2026-06-03T00-00Z', '2026-06-04T00-00Z'].entries()) {
       writeFiles(join(root, 'beijing', 'health'), 1, 64 * 1024, 100 + k); // part-0000 changes each day

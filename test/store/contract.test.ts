@@ -4,6 +4,7 @@
  */
 import { describe } from 'vitest';
 import { BACKENDS, useBackend } from './harness.ts';
+import { backupContract } from './contract/backups.ts';
 import { concurrencyContract } from './contract/concurrency.ts';
 import { deploymentContract } from './contract/deployment.ts';
 import { jobContract } from './contract/jobs.ts';
@@ -33,5 +34,6 @@ for (const backend of BACKENDS) {
     describe('shared runtime state', () => runtimeStateContract(h));
     describe('deployment id', () => deploymentContract(h));
     describe('inference services', () => serviceContract(h));
+    describe('backup', () => backupContract(h));
   });
 }

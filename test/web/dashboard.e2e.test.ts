@@ -2,10 +2,12 @@
  * The dashboard end to end: the real `kumul serve` (child process, SQLite in a temp dir, port 0, a fast
  * simulated clock) and Debian's headless Chromium driven by playwright-core. The browser loads `/`, sees the
  * network, reaches the nav and the log-in form with the keyboard alone, logs in with a tenant key, submits a
- * job from the form and sees it planned and then running in the work view. Screenshots of every view at
+ * job from the form and sees it planned and then running in the work view; the backup view shows a dataset's
+ * replica (copied by rclone between local-directory remotes) within its RPO and the links' load split into backup
+ * and job input. Screenshots of every view at
  * 1280×800 and 390×844 go to test-artifacts/web/ (kept as artefacts). Fails, not skips, without Chromium.
  */
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -54,7 +56,14 @@ beforeAll(async () => {
   expect(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (scripts/test.sh does)`).toBe(true);
   expect(existsSync(join(ROOT, 'dist/web/index.html')), 'the dashboard is not built: npm run build:web').toBe(true);
   mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startServe(['--db', `sqlite:${join(dir, 'k.db')}`, '--no-demo', '--time-scale', '300', '--start', '2026-06-01T00:00Z', '--tick-ms', '100']);
+  // Storage endpoints for backups: one local-directory rclone remote per site.
+  const sites = ['hami', 'qingyang', 'zhengzhou', 'urumqi', 'beijing', 'chongqing'];
+  writeFileSync(join(dir, 'rclone.conf'), sites.map((s) => `[${s}-store]\ntype = local\n`).join('\n'));
+  for (const s of sites) mkdirSync(join(dir, 'stores', s), { recursive: true });
+  writeFileSync(join(dir, 'endpoints.json'), JSON.stringify({ version: 1, rcloneConfig: 'rclone.conf', sites: Object.fromEntries(sites.map((s) => [s, { remote: `${s}-store`, path: join(dir, 'stores', s) }])) }));
+  mkdirSync(join(dir, 'stores', 'beijing', 'lab', 'archive'), { recursive: true });
+  for (let i = 0; i < 5; i++) writeFileSync(join(dir, 'stores', 'beijing', 'lab', 'archive', `f${i}.bin`), Buffer.alloc(64 * 1024, i + 1));
+  server = await startServe(['--db', `sqlite:${join(dir, 'k.db')}`, '--no-demo', '--time-scale', '300', '--start', '2026-06-01T00:00Z', '--tick-ms', '100', '--backup-endpoints', join(dir, 'endpoints.json')]);
   const started = { url: server.url, operatorKey: server.operatorKey! };
   url = started.url;
   operatorKey = started.operatorKey;
@@ -72,6 +81,14 @@ beforeAll(async () => {
     body: JSON.stringify({ id: 'short-1', class: 'inference', poolClass: 'ai', units: 1, durationS: 1800, release: '2026-06-01T00:00:00Z', deadline: '2026-06-01T03:00:00Z', origin: 'beijing' }),
   });
   expect(short.status).toBe(201);
+  // A dataset backed up from beijing to hami with a 2 h RPO: its seed copy runs within two simulated hours (24 s).
+  for (const [path, body] of [
+    ['/v1/backup/policies', { id: 'two-hourly', targets: ['hami'], replicas: 1, rpoHours: 2, retainVersions: 1 }],
+    ['/v1/backup/datasets', { id: 'archive', origin: 'beijing', sizeGB: 0.001, dailyChangeGB: 0, policy: 'two-hourly', prefix: 'lab/archive' }],
+  ] as const) {
+    const res = await fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${labKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(res.status, await res.text()).toBe(201);
+  }
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
 }, 60_000);
 
@@ -243,6 +260,33 @@ describe('the dashboard in headless Chromium', () => {
     expect(errors, 'errors in the page').toEqual([]);
     await context.close();
   }, 240_000);
+
+  it("shows the backup view: a dataset's replica within its RPO, and link load split into backup and job input", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(WAIT_MS);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${url}/#/backup`);
+    await page.getByLabel('Tenant id').fill('lab');
+    await page.getByLabel('API key').fill(labKey);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    const replicas = page.getByRole('region', { name: 'Replicas: the newest verified copy against the RPO' });
+    const row = replicas.locator('tbody tr', { hasText: 'lab/archive' });
+    await row.getByText('within RPO').waitFor();
+    const cells = await row.locator('td').allTextContents();
+    expect(cells.slice(0, 3)).toEqual(['lab/archive', 'hami', 'within RPO']);
+    expect(cells[4]).toBe('2 h');
+    const links = page.getByRole('region', { name: 'Link load now: backup copies and job input' });
+    expect(await links.locator('thead th').allTextContents()).toEqual(['From', 'To', 'Bandwidth Gbit/s', 'Backup Gbit/s', 'Job input Gbit/s']);
+    expect(await links.locator('tbody tr').count()).toBeGreaterThan(0);
+    for (const size of SIZES) {
+      await page.setViewportSize({ width: size.width, height: size.height });
+      await shoot(page, 'backup', size);
+    }
+    expect(errors, 'errors in the page').toEqual([]);
+    await context.close();
+  }, 120_000);
 
   it('shows an operator every tenant’s jobs, filtered by tenant, state and class', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });

@@ -11,6 +11,7 @@ import type { EventView, JobView, PlanView } from '../../src/api/schemas/jobs.ts
 import type { BillSchema } from '../../src/api/schemas/bill.ts';
 import type { TenantView } from '../../src/api/schemas/tenants.ts';
 import type { PlacementsView, ServiceView } from '../../src/api/schemas/services.ts';
+import type { DatasetView } from '../../src/api/schemas/backup.ts';
 import { builtinRegistry } from '../../src/core/dispatch/plugins/index.ts';
 import { JOB_CLASSES, POOL_CLASSES } from '../../src/core/model/types.ts';
 import { JOB_STATUSES } from '../../src/store/lifecycle.ts';
@@ -30,7 +31,8 @@ const fits: [
   (v: Out<typeof UnplacedSummaryView>) => web.UnplacedSummary,
   (v: Out<typeof ServiceView>) => web.ServiceSummary,
   (v: Out<typeof PlacementsView>) => web.ServicePlacements,
-] = [(v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v];
+  (v: Out<typeof DatasetView>) => web.BackupDataset,
+] = [(v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v, (v) => v];
 void fits;
 
 describe("the dashboard's types", () => {

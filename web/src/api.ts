@@ -2,7 +2,7 @@
  * The dashboard's calls to the API (same origin). Dashboard routes need no key; jobs, bills and tenants
  * take the logged-in key (`Authorization: Bearer …`), kept in sessionStorage for this tab only.
  */
-import type { ApiErrorBody, Bill, Job, JobEvent, JobPlan, NetworkNow, Savings, ServicePlacements, ServiceSummary, SiteEnergy, Tenant, UnplacedSummary } from './types.ts';
+import type { ApiErrorBody, BackupDataset, BackupDatasetSummary, Bill, Job, JobEvent, JobPlan, NetworkNow, Savings, ServicePlacements, ServiceSummary, SiteEnergy, Tenant, UnplacedSummary } from './types.ts';
 
 /** An API answer that was not 2xx, with the API's error code and message when it sent one. */
 export class ApiError extends Error {
@@ -89,4 +89,6 @@ export const api = {
   bill: (tenantId: string, month?: string) => request<Bill>(`/v1/tenants/${encodeURIComponent(tenantId)}/bill${q({ month })}`),
   services: () => request<{ services: ServiceSummary[] }>(`/v1/services${q({ status: 'active' })}`),
   servicePlacements: (id: string, tenant?: string) => request<ServicePlacements>(`/v1/services/${encodeURIComponent(id)}/placements${q({ tenant, hoursBack: 24, hoursAhead: 48 })}`),
+  backupDatasets: () => request<{ datasets: BackupDatasetSummary[] }>('/v1/backup/datasets'),
+  backupDataset: (id: string, tenant?: string) => request<BackupDataset>(`/v1/backup/datasets/${encodeURIComponent(id)}${q({ tenant })}`),
 };

@@ -1,5 +1,5 @@
 /**
- * The Kumul dashboard: hash routes (#/network, #/energy/<site>, #/work, #/work/<tenant>/<job>, #/savings,
+ * The Kumul dashboard: hash routes (#/network, #/energy/<site>, #/work, #/work/<tenant>/<job>, #/savings, #/backup,
  * #/tenant, #/services, #/services/<tenant>/<service>), one view at a time, refreshed on each dispatch-loop tick from `EventSource('/v1/events')`
  * (at most once every 2 s), and every 5 s while that stream is down. docs/dashboard.md describes the views.
  */
@@ -14,6 +14,7 @@ import { savingsView } from './views/savings.ts';
 import { servicesView } from './views/services.ts';
 import { tenantView } from './views/tenant.ts';
 import { workView } from './views/work.ts';
+import { backupView } from './views/backup.ts';
 
 const REFRESH_MIN_INTERVAL_MS = 2000;
 const POLL_WITHOUT_EVENTS_MS = 5_000;
@@ -73,6 +74,9 @@ function mount(next: Route): void {
       break;
     case 'services':
       view = servicesView(main, next.parts, again);
+      break;
+    case 'backup':
+      view = backupView(main, again);
       break;
     default:
       view = networkView(main);

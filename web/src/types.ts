@@ -46,6 +46,8 @@ export interface LinkNow {
   bandwidthGbps: number;
   latencyMs: number;
   loadGbps: number;
+  /** Backup copies moving over the link now, Gbit/s (docs/backup.md). */
+  backupGbps: number;
 }
 
 /** Where a slot's value came from when no data was stored (the service's fallback; docs/service.md, "Live signals"). */
@@ -250,6 +252,27 @@ export interface ServicePlacements {
     routes: { region: string; site: string; requestsPerS: number; weight: number }[];
     regions: Record<string, { demandRps: number; servedRps: number; unservedRps: number; latencyMs: number | null }>;
   }[];
+}
+
+/** `GET /v1/backup/datasets`: a dataset as posted. */
+export interface BackupDatasetSummary {
+  tenant: string;
+  id: string;
+  dataset: Record<string, unknown>;
+  created: string;
+}
+
+/** `GET /v1/backup/datasets/:id`: its replicas against the RPO and the backup loop's view (docs/backup.md). */
+export interface BackupDataset extends BackupDatasetSummary {
+  replicas: { site: string; versionAt: string | null; verifiedAt: string | null; ageHours: number | null; rpoHours: number; withinRpo: boolean; bytes: number; files: number; storedBytes: number; bytesMoved: number }[];
+  bytesMoved: number;
+  loop: {
+    plannedAt: string;
+    targets: string[];
+    nextCopies: { target: string; route: string[]; start: string; gb: number }[];
+    copying: { target: string; route: string[]; started: string; bytes: number; totalBytes: number; kind: 'copy' | 'repair' }[];
+    problems: string[];
+  } | null;
 }
 
 /** Every error body: `{ error: { code, message, status, fields? } }`. */

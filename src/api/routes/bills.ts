@@ -31,7 +31,7 @@ export const billRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, aut
       onRequest: auth.tenant,
       schema: {
         summary: "A tenant's bill for a month: line items per job, totals, green share, carbon (JSON or CSV)",
-        description: 'Metering rows count in the UTC month their run segment starts. CSV: a header, one `line` row per item, one `total` row.',
+        description: 'Metering rows count in the UTC month their run segment starts; `backup` prices the GB-months kept at replica sites and the GB backup copies moved (docs/backup.md). CSV: the jobs only, a header, one `line` row per item, one `total` row.',
         tags: ['bills'],
         security: SECURITY,
         params: z.strictObject({ id: Id }),
@@ -48,7 +48,7 @@ export const billRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, aut
       if (tenant.role !== 'operator' && tenant.id !== id) throw new ApiError('KUMUL_FORBIDDEN', 'a tenant key may read its own bill only');
       if (tenant.id !== id && !(await ctx.store.getTenant(id))) throw new ApiError('KUMUL_NOT_FOUND', `no tenant ${id}`);
       const month = request.query.month ?? new Date(ctx.clock.nowMs()).toISOString().slice(0, 7);
-      const bill = await buildBill(ctx.store, id, month);
+      const bill = await buildBill(ctx.store, id, month, ctx.clock.nowMs());
       const csv = request.query.format === 'csv' || (request.query.format === undefined && prefersCsv(request.headers.accept));
       if (csv) return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="kumul-bill-${id}-${month}.csv"`).send(formatBillCsv(bill));
       return reply.type('application/json; charset=utf-8').send(bill);

@@ -34,6 +34,19 @@ export const ServiceBillLineSchema = z.object({
   greenShare: Figures.greenShare,
 });
 
+/** Backup storage and transfers of the month at Kumul's list prices (docs/backup.md, "Metering and bills"). */
+export const BackupChargesSchema = z
+  .object({
+    storedGBMonths: z.number().meta({ description: 'GB kept at replica sites (copies and versions retained) × the share of the month kept' }),
+    transferredGB: z.number().meta({ description: 'GB backup copies moved over links, every hop counted, for copies that started in the month' }),
+    storageYuanPerGBMonth: z.number(),
+    transferYuanPerGB: z.number(),
+    storageYuan: z.number(),
+    transferYuan: z.number(),
+    costYuan: z.number().meta({ description: 'storageYuan + transferYuan (not in totals, which are the metered jobs and services)' }),
+  })
+  .meta({ id: 'BackupCharges' });
+
 export const BillSchema = z
   .object({
     tenant: z.string(),
@@ -41,6 +54,7 @@ export const BillSchema = z
     lines: z.array(BillLineSchema),
     services: z.array(ServiceBillLineSchema).meta({ description: 'Inference services: one line per service, site and pool' }),
     totals: z.object(Figures).meta({ description: 'Jobs and services together' }),
+    backup: BackupChargesSchema,
   })
   .meta({ id: 'Bill' });
 

@@ -58,6 +58,7 @@ export const DashboardLink = z.object({
   bandwidthGbps: z.number(),
   latencyMs: z.number(),
   loadGbps: z.number().meta({ description: 'Input transfers in progress now over this link (either way): GB × 8 / transfer seconds, summed over the transfers whose route uses it' }),
+  backupGbps: z.number().meta({ description: "Backup copies moving over this link now (either way), from rclone's own speed, Gbit/s of the service's time; 0 without a backup loop (docs/backup.md)" }),
 });
 
 export const NetworkView = z

@@ -41,6 +41,26 @@ export interface BackupDataset {
   /** Sites already holding a copy current at the start of the grid (no seed copy needed there). */
   seeded: readonly string[];
   policy: BackupPolicy;
+  /**
+   * Per replica site, where a copy stands at the start of the grid (the service's replica state; absent in plan
+   * files): version 0 to that site is then `pendingGB` (the seed, or the change since its newest copy), due `dueAt`
+   * (a time point, at least 1: that copy's instant + the RPO, or the dataset's creation + the RPO before any copy),
+   * and `copiedAt` is the time point its newest copy is current to (≤ 0), null before any. Overrides `seeded`.
+   */
+  replicaStart?: Readonly<Record<string, ReplicaStart>>;
+}
+
+export interface ReplicaStart {
+  pendingGB: number;
+  dueAt: number;
+  copiedAt: number | null;
+}
+
+/** GB and due time point of version 0 (the seed, or the change since the newest copy) to `site`: from the replica's state when given, else from `seeded`. */
+export function firstVersion(dataset: BackupDataset, site: string, version0: DatasetVersion): { gb: number; deadline: number } {
+  const start = dataset.replicaStart?.[site];
+  if (start) return { gb: start.pendingGB, deadline: start.dueAt };
+  return { gb: dataset.seeded.includes(site) ? 0 : dataset.sizeGB, deadline: version0.deadline };
 }
 
 /**

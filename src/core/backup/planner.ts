@@ -20,7 +20,7 @@ import type { Link, Network, SiteSignals, TimeGrid } from '../model/types.ts';
 import { LpBuilder, type LpSolver } from '../lp/model.ts';
 import type { Objective } from '../dispatch/objective.ts';
 import type { Bound } from '../dispatch/bound.ts';
-import { candidateSites, datasetVersions, fixedLinkUse, hopKey, rpoSlots, rpoProblem, slotInWindow, type BackupDataset, type FixedTransfer } from './model.ts';
+import { candidateSites, datasetVersions, firstVersion, fixedLinkUse, hopKey, rpoSlots, rpoProblem, slotInWindow, type BackupDataset, type FixedTransfer } from './model.ts';
 
 export interface BackupRequest {
   network: Network;
@@ -295,13 +295,14 @@ function buildLp(
     const origin = ctx.siteIds.indexOf(dataset.origin);
     const windowKey = dataset.policy.window ? `${dataset.policy.window.fromMin}-${dataset.policy.window.toMin}@${dataset.policy.window.offsetMin}` : '';
     for (const [ti, target] of targets.entries()) {
-      const seeded = dataset.seeded.includes(ctx.siteIds[target]);
+      const first = firstVersion(dataset, ctx.siteIds[target], versions[0]);
       for (const v of versions) {
-        const gb = v.index === 0 ? (seeded ? 0 : dataset.sizeGB) : v.changeGB;
-        if (gb <= 0 || v.deadline > grid.slots) continue;
-        const key = `${target}|${v.deadline}|${windowKey}`;
+        const gb = v.index === 0 ? first.gb : v.changeGB;
+        const deadline = v.index === 0 ? first.deadline : v.deadline;
+        if (gb <= 0 || deadline > grid.slots) continue;
+        const key = `${target}|${deadline}|${windowKey}`;
         let c = commodities.get(key);
-        if (!c) commodities.set(key, (c = { target, deadline: v.deadline, windowKey, window: dataset.policy.window, first: v.cut, sources: new Map(), sinkRow: -1, nodeRows: new Int32Array(0), arcs: [] }));
+        if (!c) commodities.set(key, (c = { target, deadline, windowKey, window: dataset.policy.window, first: v.cut, sources: new Map(), sinkRow: -1, nodeRows: new Int32Array(0), arcs: [] }));
         c.first = Math.min(c.first, v.cut);
         const sKey = `${origin}@${v.cut}`;
         let s = c.sources.get(sKey);
@@ -486,11 +487,15 @@ function extractPlan(
     const r = rpoSlots(dataset.policy, grid);
     const hours = grid.slotMinutes / 60;
     const replicas = targets.map((target): ReplicaState => {
-      const seeded = dataset.seeded.includes(siteIds[target]);
-      const versions = datasetVersions(dataset, grid)
+      const start = dataset.replicaStart?.[siteIds[target]];
+      const seeded = start ? start.copiedAt !== null : dataset.seeded.includes(siteIds[target]);
+      const all = datasetVersions(dataset, grid);
+      const first = firstVersion(dataset, siteIds[target], all[0]);
+      const versions = all
+        .map((v) => (v.index === 0 ? { ...v, deadline: first.deadline } : v))
         .filter((v) => v.deadline <= grid.slots)
         .map((v) => {
-          const gb = v.index === 0 ? (seeded ? 0 : dataset.sizeGB) : v.changeGB;
+          const gb = v.index === 0 ? first.gb : v.changeGB;
           // Nothing to move: the replica is current to the cut as soon as it is cut.
           const a = gb <= 0 ? v.cut : (arrival.get(arrivalKey(d, target, v.index)) ?? -1);
           return { index: v.index, cut: v.cut, deadline: v.deadline, gb, arrival: a < 0 ? null : a };
@@ -505,11 +510,11 @@ function extractPlan(
       let maxAge: number | null = null;
       let met = true;
       for (let tau = 1; tau <= grid.slots; tau++) {
-        let newest = -1;
-        for (const v of versions) if (v.arrival !== null && v.arrival <= tau && v.cut > newest) newest = v.cut;
-        // A seeded replica holds version 0 from the start.
-        if (newest < 0 && seeded) newest = 0;
-        const age = newest < 0 ? null : (tau - newest) * hours;
+        let newest: number | null = null;
+        for (const v of versions) if (v.arrival !== null && v.arrival <= tau && (newest === null || v.cut > newest)) newest = v.cut;
+        // A seeded replica holds version 0 from the start; one with an older copy (the service's state), that copy.
+        if (newest === null && seeded) newest = start?.copiedAt ?? 0;
+        const age = newest === null ? null : (tau - newest) * hours;
         ageHours.push(age);
         if (age !== null) maxAge = Math.max(maxAge ?? 0, age);
         if ((age === null && tau >= r) || (age !== null && age > dataset.policy.rpoHours + 1e-9)) met = false;

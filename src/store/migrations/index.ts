@@ -15,6 +15,7 @@ import { signalPointsMigration } from './0007-signal-points.ts';
 import { deploymentMigration } from './0008-deployment.ts';
 import { leasesMigration } from './0009-leases.ts';
 import { sharedRuntimeMigration } from './0010-shared-runtime.ts';
+import { backupMigration } from './0011-backup.ts';
 import { servicesMigration } from './0012-services.ts';
 
 function migrations(backend: Backend): Record<string, Migration> {
@@ -29,6 +30,7 @@ function migrations(backend: Backend): Record<string, Migration> {
     '0008-deployment': deploymentMigration(backend),
     '0009-leases': leasesMigration(),
     '0010-shared-runtime': sharedRuntimeMigration(),
+    '0011-backup': backupMigration(backend),
     '0012-services': servicesMigration(backend),
   };
 }

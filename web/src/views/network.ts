@@ -85,14 +85,14 @@ export function networkView(root: HTMLElement): View {
               .map((l) => {
                 const a = byId.get(l.from)!;
                 const b = byId.get(l.to)!;
-                const load = l.bandwidthGbps > 0 ? l.loadGbps / l.bandwidthGbps : 0;
+                const load = l.bandwidthGbps > 0 ? (l.loadGbps + l.backupGbps) / l.bandwidthGbps : 0;
                 return {
                   coords: [
                     [a.lon, a.lat],
                     [b.lon, b.lat],
                   ],
                   // HTML, as the sites' tooltips: the names escaped.
-                  tip: `${escapeHtml(a.name)} – ${escapeHtml(b.name)}<br>${num(l.bandwidthGbps, 0)} Gbit/s, ${num(l.latencyMs, 0)} ms<br>load ${num(l.loadGbps, 2)} Gbit/s (${pct(load)})`,
+                  tip: `${escapeHtml(a.name)} – ${escapeHtml(b.name)}<br>${num(l.bandwidthGbps, 0)} Gbit/s, ${num(l.latencyMs, 0)} ms<br>load ${num(l.loadGbps + l.backupGbps, 2)} Gbit/s (${pct(load)}): job input ${num(l.loadGbps, 2)}, backup ${num(l.backupGbps, 2)}`,
                   lineStyle: { width: 1.5 + 5 * (l.bandwidthGbps / maxGbps), color: load > 0.8 ? '#c62828' : load > 0.3 ? '#ef6c00' : '#546e7a', opacity: 0.8, curveness: 0.15 },
                 };
               }),
@@ -156,9 +156,9 @@ export function networkView(root: HTMLElement): View {
         linksBox,
         table(
           'Links',
-          ['From', 'To', 'Bandwidth Gbit/s', 'Latency ms', 'Load Gbit/s'],
-          net.links.map((l) => [names.get(l.from) ?? l.from, names.get(l.to) ?? l.to, num(l.bandwidthGbps, 0), num(l.latencyMs, 0), num(l.loadGbps, 2)]),
-          { numeric: [2, 3, 4] },
+          ['From', 'To', 'Bandwidth Gbit/s', 'Latency ms', 'Job input Gbit/s', 'Backup Gbit/s'],
+          net.links.map((l) => [names.get(l.from) ?? l.from, names.get(l.to) ?? l.to, num(l.bandwidthGbps, 0), num(l.latencyMs, 0), num(l.loadGbps, 2), num(l.backupGbps, 2)]),
+          { numeric: [2, 3, 4, 5] },
         ),
       );
     },
