@@ -162,13 +162,16 @@ describe('kumul serve runs backups with rclone', () => {
   }, 120_000);
 
   it('detects a byte flipped in the replica at the next verification and repairs it', async () => {
+    // Between copies: a copy already under way would overwrite the damaged file before any verification saw it.
+    await until('no copy under way', async () => (await call(tenantKey, 'GET', '/v1/backup/datasets/records')).json.loop?.copying.length === 0);
     const file = join(replica(), 'part-0005.bin');
     const original = readFileSync(file);
     const bad = Buffer.from(original);
     bad[4096] ^= 0xff;
     writeFileSync(file, bad);
-    await until('the repair', async () => existsSync(file) && readFileSync(file).equals(original));
-    expect(serve!.stderr()).toMatch(/verification found 1 damaged file\(s\): part-0005\.bin \(differ\); (repaired|the copy repairs them) from the live data/);
+    // The file is back as soon as rclone has copied it; the log line follows once the repair is verified.
+    const said = /verification found 1 damaged file\(s\): part-0005\.bin \(differ\); (repaired|the copy repairs them) from the live data/;
+    await until('the repair', async () => existsSync(file) && readFileSync(file).equals(original) && said.test(serve!.stderr()));
     // The damaged file was kept as a version, not lost.
     const versions = join(root, 'hami', 'replicas', 'city', 'records', 'versions');
     expect(readdirSync(versions).some((tag) => existsSync(join(versions, tag, 'part-0005.bin')))).toBe(true);
