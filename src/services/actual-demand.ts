@@ -14,29 +14,19 @@
  */
 import type { ActualDemand } from '../sim/services.ts';
 import { hashSeed, mulberry32 } from '../scenario/random.ts';
-import { csvRecords } from '../csv/read.ts';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readWikipediaTrace, type HourlyTrace } from './demand-import.ts';
+import { azureRequests, readWikipediaTrace, type HourlyTrace } from './demand-import.ts';
 
 const HOUR_MS = 3_600_000;
 const WEEK_MS = 168 * HOUR_MS;
 
 /** Tokens (input + output) per whole minute of an Azure LLM trace, ÷ their mean (partial first and last minutes dropped). */
 export function burstProfile(text: string, file: string): Float64Array {
-  let header: string[] | null = null;
   const perMinute = new Map<number, number>();
-  for (const record of csvRecords(text)) {
-    if (record.syntaxError) throw new Error(`${file} line ${record.line}: ${record.syntaxError}`);
-    if (header === null) {
-      header = record.fields;
-      for (const c of ['TIMESTAMP', 'ContextTokens', 'GeneratedTokens']) if (!header.includes(c)) throw new Error(`${file}: needs column ${c}; found ${header.join(', ')}`);
-      continue;
-    }
-    const ms = Date.parse(`${record.fields[header.indexOf('TIMESTAMP')].slice(0, 23).replace(' ', 'T')}Z`);
-    const tokens = Number(record.fields[header.indexOf('ContextTokens')]) + Number(record.fields[header.indexOf('GeneratedTokens')]);
-    if (!Number.isFinite(ms) || !Number.isFinite(tokens)) throw new Error(`${file} line ${record.line}: cannot read TIMESTAMP, ContextTokens and GeneratedTokens`);
+  for (const { ms, inputTokens, outputTokens } of azureRequests(text, file)) {
+    const tokens = inputTokens + outputTokens;
     const minute = Math.floor(ms / 60_000);
     perMinute.set(minute, (perMinute.get(minute) ?? 0) + tokens);
   }

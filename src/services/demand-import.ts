@@ -126,14 +126,12 @@ function round(v: number, digits: number): number {
   return Number(v.toFixed(digits));
 }
 
-/** Mean input and output tokens per request of an Azure LLM trace (`TIMESTAMP,ContextTokens,GeneratedTokens`), and its request rate. */
-export function tokenMixOf(text: string, file: string): { inputTokens: number; outputTokens: number; requests: number; requestsPerMinute: number } {
+/**
+ * The requests of an Azure LLM trace (TIMESTAMP, ContextTokens, GeneratedTokens), in file order; errors name the file
+ * and line. Read by `tokenMixOf` and the simulator's burst profile (actual-demand.ts).
+ */
+export function* azureRequests(text: string, file: string): Generator<{ ms: number; inputTokens: number; outputTokens: number }> {
   let header: string[] | null = null;
-  let inputs = 0;
-  let outputs = 0;
-  let n = 0;
-  let first = Infinity;
-  let last = -Infinity;
   for (const record of csvRecords(text)) {
     if (record.syntaxError) throw new Error(`${file} line ${record.line}: ${record.syntaxError}`);
     if (header === null) {
@@ -142,11 +140,23 @@ export function tokenMixOf(text: string, file: string): { inputTokens: number; o
       continue;
     }
     const ms = Date.parse(`${record.fields[header.indexOf('TIMESTAMP')].slice(0, 23).replace(' ', 'T')}Z`);
-    const input = Number(record.fields[header.indexOf('ContextTokens')]);
-    const output = Number(record.fields[header.indexOf('GeneratedTokens')]);
-    if (!Number.isFinite(ms) || !Number.isFinite(input) || !Number.isFinite(output)) throw new Error(`${file} line ${record.line}: cannot read TIMESTAMP, ContextTokens and GeneratedTokens`);
-    inputs += input;
-    outputs += output;
+    const inputTokens = Number(record.fields[header.indexOf('ContextTokens')]);
+    const outputTokens = Number(record.fields[header.indexOf('GeneratedTokens')]);
+    if (!Number.isFinite(ms) || !Number.isFinite(inputTokens) || !Number.isFinite(outputTokens)) throw new Error(`${file} line ${record.line}: cannot read TIMESTAMP, ContextTokens and GeneratedTokens`);
+    yield { ms, inputTokens, outputTokens };
+  }
+}
+
+/** Mean input and output tokens per request of an Azure LLM trace (`TIMESTAMP,ContextTokens,GeneratedTokens`), and its request rate. */
+export function tokenMixOf(text: string, file: string): { inputTokens: number; outputTokens: number; requests: number; requestsPerMinute: number } {
+  let inputs = 0;
+  let outputs = 0;
+  let n = 0;
+  let first = Infinity;
+  let last = -Infinity;
+  for (const { ms, inputTokens, outputTokens } of azureRequests(text, file)) {
+    inputs += inputTokens;
+    outputs += outputTokens;
     n++;
     first = Math.min(first, ms);
     last = Math.max(last, ms);
