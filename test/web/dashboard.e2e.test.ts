@@ -52,6 +52,15 @@ async function tabTo(page: Page, selector: string, max = 40): Promise<boolean> {
   return false;
 }
 
+/** Tries `step` until it gives a value (at most 20 times): a live refresh may replace an element while a step acts on it. */
+async function settle<T>(step: () => Promise<T | null>): Promise<T> {
+  for (let i = 0; i < 20; i++) {
+    const value = await step();
+    if (value !== null) return value;
+  }
+  throw new Error('a live refresh replaced the element at every try');
+}
+
 beforeAll(async () => {
   expect(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install chromium (scripts/test.sh does)`).toBe(true);
   expect(existsSync(join(ROOT, 'dist/web/index.html')), 'the dashboard is not built: npm run build:web').toBe(true);
@@ -161,9 +170,13 @@ describe('the dashboard in headless Chromium', () => {
     await jobsTable.getByRole('link', { name: 'e2e-1' }).waitFor();
 
     // Live refreshes rebuild the table; the keyboard focus stays on the same job's link.
-    const link = await jobsTable.getByRole('link', { name: 'e2e-1' }).elementHandle();
-    await link!.focus();
-    await expect.poll(() => link!.evaluate((el) => el.isConnected), { timeout: 20_000 }).toBe(false);
+    // (A refresh may land between finding the link and focusing it: focus again until the focused link is the live one.)
+    const link = await settle(async () => {
+      const handle = (await jobsTable.getByRole('link', { name: 'e2e-1' }).elementHandle())!;
+      await handle.focus();
+      return (await handle.evaluate((el) => el.isConnected && document.activeElement === el)) ? handle : null;
+    });
+    await expect.poll(() => link.evaluate((el) => el.isConnected), { timeout: 20_000 }).toBe(false);
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('e2e-1');
 
     // A release typed without a zone is UTC, as its label says (this browser is at UTC+8).
@@ -216,9 +229,11 @@ describe('the dashboard in headless Chromium', () => {
     await page.evaluate(() => (location.hash = '#/network'));
     const sites = page.getByRole('region', { name: 'Sites now' });
     await sites.locator('tbody tr').first().waitFor();
-    const box = await sites.elementHandle();
-    await box!.evaluate((el) => (el.scrollLeft = 150));
-    await expect.poll(() => box!.evaluate((el) => el.isConnected), { timeout: 20_000 }).toBe(false);
+    const box = await settle(async () => {
+      const handle = (await sites.elementHandle())!;
+      return (await handle.evaluate((el) => ((el.scrollLeft = 150), el.isConnected && el.scrollLeft === 150))) ? handle : null;
+    });
+    await expect.poll(() => box.evaluate((el) => el.isConnected), { timeout: 20_000 }).toBe(false);
     expect(await sites.evaluate((el) => el.scrollLeft)).toBe(150);
 
     // Cancel a job that waits for a later release, from its page (the confirmation accepted).
