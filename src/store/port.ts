@@ -399,7 +399,7 @@ export interface ServicePlacementSlot {
   /** Requests/s from a region to a site and its weight (share of the region's served requests). */
   routes: { region: string; site: string; requestsPerS: number; weight: number }[];
   /** Per region: demand, served within the objective, unserved, requests/s; latency ms (null when nothing served). */
-  regions: Record<string, { demandRps: number; servedRps: number; unservedRps: number; latencyMs: number | null }>;
+  regions: Record<string, { demandRps: number; servedRps: number; unservedRps: number; latencyMs: number | null; unservedReason?: 'latency' | 'quota' | 'capacity' }>;
   /** When the cycle that made it ran (the service clock). */
   plannedMs: number;
 }
@@ -628,6 +628,8 @@ export interface Store {
   pauseRun(ref: JobRef, options: TransitionOptions & { plan?: PlannedJob }): Promise<TransitionResult>;
   /** `executorRef` is the resumed run's (the same one when the executor resumes it in place); a job already running with it is `replayed`. */
   resumeRun(ref: JobRef, executorRef: string, options: TransitionOptions & { plan?: PlannedJob }): Promise<TransitionResult>;
+  /** Gives a paused job a new plan (the runs of the work it has left, after a pause mid-run); it stays paused until its next run starts. */
+  replanPaused(ref: JobRef, plan: PlannedJob, options: TransitionOptions): Promise<TransitionResult>;
   /** Back to `submitted` after its run was stopped for the site's sake; clears the plan, keeps the last run's executor ref. */
   requeueRun(ref: JobRef, reason: string, options: TransitionOptions): Promise<TransitionResult>;
   succeed(ref: JobRef, options: TransitionOptions): Promise<TransitionResult>;

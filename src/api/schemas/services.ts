@@ -30,6 +30,7 @@ const RegionNow = z.object({
   servedRps: z.number().meta({ description: 'Routed to sites within the latency objective, requests/s' }),
   unservedRps: z.number(),
   latencyMs: z.number().nullable().meta({ description: 'Worst round trip + service time over the sites serving it, ms; null when nothing is served' }),
+  unservedReason: z.enum(['latency', 'quota', 'capacity']).optional().meta({ description: "Why demand is unserved (only when some is): no site within the objective, the tenant's maxConcurrentUnits (with its batch work), or full pools" }),
   attainmentPct: z.number().meta({ description: 'servedRps / demandRps × 100 (100 without demand)' }),
 });
 
@@ -95,7 +96,7 @@ export const RoutingView = z
   })
   .meta({ id: 'ServiceRouting' });
 
-const RegionSlot = z.object({ demandRps: z.number(), servedRps: z.number(), unservedRps: z.number(), latencyMs: z.number().nullable() });
+const RegionSlot = z.object({ demandRps: z.number(), servedRps: z.number(), unservedRps: z.number(), latencyMs: z.number().nullable(), unservedReason: z.enum(['latency', 'quota', 'capacity']).optional() });
 
 export const PlacementsView = z
   .object({
