@@ -599,7 +599,7 @@ export class DispatchLoop {
       const key = `${s.job.tenant}/${s.job.poolClass}`;
       busy.set(key, (busy.get(key) ?? 0) + s.job.units);
     }
-    for (const [key, units] of await this.services.replicaUnitsByTenant()) busy.set(key, (busy.get(key) ?? 0) + units);
+    for (const [key, units] of await this.services.replicaUnitsByTenant(this.options.ctx.clock.nowMs())) busy.set(key, (busy.get(key) ?? 0) + units);
     return busy;
   }
 

@@ -383,7 +383,9 @@ export class ServicesLoop {
         this.burstUnits.set(`${siteId}/${pool.id}`, (this.burstUnits.get(`${siteId}/${pool.id}`) ?? 0) + n * j.s.spec.unitsPerReplica);
       }
       const extraTotal = Object.values(extra).reduce((a, b) => a + b, 0);
-      if (extraTotal === 0 && !j.old?.active) continue;
+      const shortRps = up.plans.reduce((sum, p, i) => sum + (p.j === j ? up.result.shortRps[i] : 0), 0);
+      // Nothing to record: no burst now or before, none cut by the quota or short of units.
+      if (extraTotal === 0 && !j.old?.active && !quotaCut && shortRps <= 1e-9 && up.plans.every((p) => p.j !== j)) continue;
       if (grows && !quotaCut)
         for (const run of up.result.preempted) {
           const reasons = run.reasons.filter((r) => r.service === k);
@@ -391,7 +393,6 @@ export class ServicesLoop {
           const b = batch.find((x) => `${x.tenantId}/${x.jobId}` === run.run)!;
           preemptNow.push({ tenantId: b.tenantId, jobId: b.jobId, by: j, site: b.site, pool: b.pool, units: b.units, reasons: reasons.map((r) => ({ service: j.s.serviceId, site: r.site, region: r.region, observedRps: j.load[r.region] ?? 0, forecastRps: j.placed.regions[r.region]?.demandRps ?? 0 })) });
         }
-      const shortRps = up.plans.reduce((sum, p, i) => sum + (p.j === j ? up.result.shortRps[i] : 0), 0);
       const burst: ServiceBurst = {
         atMs: nowMs,
         slotMs: slotStart,
@@ -458,13 +459,23 @@ export class ServicesLoop {
     });
   }
 
-  /** Units each tenant's live replicas hold per pool class (`tenant/class`): loop.ts counts them in the tenant's quota with its batch. */
-  async replicaUnitsByTenant(): Promise<Map<string, number>> {
-    const services = new Map((await this.o.store.listServices()).map((s) => [key(s), s]));
+  /**
+   * Units each tenant's replicas hold per pool class (`tenant/class`) at each site: those live, or those the placement
+   * of the slot now keeps when more (services come first: they start at this tick). loop.ts counts them in the
+   * tenant's quota with its batch runs before it starts due work.
+   */
+  async replicaUnitsByTenant(nowMs: number): Promise<Map<string, number>> {
+    const slotMs = this.o.slotMinutes * 60_000;
+    const slotStart = Math.floor(nowMs / slotMs) * slotMs;
+    const live = await this.o.store.replicaRuns({ live: true });
     const out = new Map<string, number>();
-    for (const r of await this.o.store.replicaRuns({ live: true })) {
-      const poolClass = services.get(key(r))?.spec.poolClass;
-      if (poolClass) out.set(`${r.tenantId}/${poolClass}`, (out.get(`${r.tenantId}/${poolClass}`) ?? 0) + r.units);
+    for (const s of await this.o.store.listServices()) {
+      const mine = live.filter((r) => r.tenantId === s.tenantId && r.serviceId === s.serviceId);
+      const [now] = s.status === 'active' ? await this.o.store.servicePlacements(s, slotStart, slotStart + slotMs) : [];
+      const sites = new Set([...mine.map((r) => r.site), ...Object.keys(now?.replicas ?? {})]);
+      let units = 0;
+      for (const site of sites) units += Math.max(mine.filter((r) => r.site === site).length, now?.replicas[site] ?? 0) * s.spec.unitsPerReplica;
+      if (units > 0) out.set(`${s.tenantId}/${s.spec.poolClass}`, (out.get(`${s.tenantId}/${s.spec.poolClass}`) ?? 0) + units);
     }
     return out;
   }
