@@ -46,6 +46,8 @@ import { atRisk } from './at-risk.ts';
 import { DURATION_BUCKETS_S, JOULES_PER_KWH } from './metrics.ts';
 import { IdleMeter, type PoolHold } from './idle-meter.ts';
 import { ServicesLoop } from './services-loop.ts';
+import { quotaLeft } from './quota.ts';
+import type { BurstReason } from '../store/port.ts';
 
 export interface LoopOptions {
   ctx: ServiceContext;
@@ -153,6 +155,10 @@ export class DispatchLoop {
       scenarioWindow: options.scenarioWindow,
       batchLoadKWh: (siteId, slot) => this.ledger.get(siteId)?.get(slot) ?? 0,
       executorError: (call, ref, err) => this.executorError(call, ref, err),
+      batchRunning: async () =>
+        (await this.jobsIn(ACTIVE)).flatMap((s) => (s.plan ? [{ tenantId: s.job.tenant, jobId: s.job.id, site: s.plan.site, pool: s.plan.pool, poolClass: s.job.poolClass, units: s.job.units, interruptible: s.job.interruptible }] : [])),
+      preempt: (runs, nowMs) => this.pauseForBurst(runs, nowMs),
+      wake: () => this.wake(),
       log: options.log,
     });
   }
@@ -324,9 +330,8 @@ export class DispatchLoop {
       }
       if (plan.transfer && stored.status === 'transferring' && Date.parse(plan.transfer.end) > nowMs) continue;
       const tenant = await store.getTenant(job.tenant);
-      const limit = tenant?.maxConcurrentUnits[job.poolClass] ?? null;
       const key = `${job.tenant}/${job.poolClass}`;
-      if (limit !== null && (busy.get(key) ?? 0) + job.units > limit) continue;
+      if (job.units > quotaLeft(tenant, job.poolClass, busy.get(key) ?? 0)) continue;
       // A job back from a requeue (planned, with the last run's ref kept) starts its next attempt.
       const attempt = stored.executorRef === null ? 0 : attemptOf(stored.executorRef) + (stored.status === 'paused' ? 0 : 1);
       const ref = runRef(this.options.deploymentId, job.tenant, job.id, index, attempt);
@@ -375,16 +380,20 @@ export class DispatchLoop {
       return startMs < nextCycleMs && startMs >= nowMs - replanMs;
     };
     const pending = waiting.filter((s) => !startsSoon(s));
-    const committedJobs = [...(await this.jobsIn(['running', 'paused', 'transferring'])), ...waiting.filter(startsSoon)];
+    const decided = await this.jobsIn(['running', 'paused', 'transferring']);
+    const committedJobs = [...decided, ...waiting.filter(startsSoon)];
+    // Jobs paused mid-run for a service's burst: the work they have left is planned again, at their site.
+    const resumable = decided.filter((s) => s.status === 'paused' && workLeftS(s) > 0);
     this.count.cycles(1);
     const slotMs = this.options.slotMinutes * 60_000;
     const startMs = Math.floor(nowMs / slotMs) * slotMs;
     // Services first (DESIGN.md, "One network, three kinds of work"), around the batch work already decided.
     const servicesUse = await this.placeServices(nowMs, startMs, committedJobs);
-    if (pending.length === 0) return 0;
+    if (pending.length === 0 && resumable.length === 0) return 0;
     // The look-ahead reaches far enough to plan every job whole, however long (core/dispatch/horizon.ts).
+    const leftOf = (s: StoredJob) => ({ ...s.job, durationS: workLeftS(s), releaseMs: Math.max(s.job.releaseMs, nowMs), origin: s.plan!.site, allowedSites: [s.plan!.site], inputGb: 0 });
     const endMs = lookAheadEndMs(
-      pending.map((s) => s.job),
+      [...pending.map((s) => s.job), ...resumable.map(leftOf)],
       nowMs,
       nowMs + this.options.horizonHours * 3_600_000,
       this.options.ctx.network(),
@@ -401,10 +410,10 @@ export class DispatchLoop {
       grid: scenario.grid,
       signals,
       // Job ids are unique per tenant only: the cycle sees `<tenant>/<id>`.
-      jobs: pending.map((s) => ({ ...s.job, id: cycleId(s) })),
+      jobs: [...pending.map((s) => ({ ...s.job, id: cycleId(s) })), ...resumable.map((s) => ({ ...leftOf(s), id: cycleId(s) }))],
       nowMs,
       // Batch fills what the services leave in every slot (as `kumul plan --services-plan`: the same grid start).
-      committed: [...committedJobs.flatMap((s) => committedUse(scenario, s, nowMs)), ...onGrid(servicesUse, scenario.grid.slots)],
+      committed: [...committedJobs.flatMap((s) => committedUse(scenario, s, nowMs)), ...onGrid(servicesUse, scenario.grid.slots), ...this.services.burstUse(scenario)],
       power: this.idle.power,
     };
     const { policy, objective } = this.options.dispatch();
@@ -414,7 +423,19 @@ export class DispatchLoop {
     if (plan.bound) this.count.gap(plan.bound.gapPct);
     const cycle = { at: new Date(nowMs).toISOString(), jobsPlaced: plan.jobs.length, bound: plan.bound };
     const byId = new Map(pending.map((s) => [cycleId(s), s]));
-    const items = plan.jobs.map((planned: PlannedJob) => {
+    const resuming = new Map(resumable.map((s) => [cycleId(s), s]));
+    for (const planned of plan.jobs.filter((x) => resuming.has(x.id))) {
+      const stored = resuming.get(planned.id)!;
+      // The runs done so far, then those of the work left (run numbers go on, so the next run resumes it).
+      const merged = { ...planned, id: stored.job.id, runs: [...stored.plan!.runs, ...planned.runs], cycle };
+      await store.replanPaused({ tenantId: stored.job.tenant, jobId: stored.job.id }, merged, { nowMs, expectedVersion: stored.version });
+    }
+    for (const u of plan.unplaced.filter((x) => resuming.has(x.id))) {
+      const stored = resuming.get(u.id)!;
+      const { verdict, unplaced } = judgeUnplaced(leftOf(stored), u, nowMs);
+      if (verdict === 'missed' && (await store.markMissed({ tenantId: stored.job.tenant, jobId: stored.job.id }, { nowMs, expectedVersion: stored.version, unplaced })).ok) this.count.finished(1, { state: 'missed' });
+    }
+    const items = plan.jobs.filter((x) => !resuming.has(x.id)).map((planned: PlannedJob) => {
       const stored = byId.get(planned.id)!;
       // Forecasts the window filled from history (no forecast stored) are named in the plan's explain.
       const signalNotes = planSignalNotes(scenario, planned.site, planned.runs);
@@ -427,7 +448,7 @@ export class DispatchLoop {
     // Never silent (issue 10): a job that can no longer meet its deadline is missed now, with why; the others keep
     // why they have no place (recordUnplaced: an event only when the reason codes change, no version bump otherwise).
     const stillWaiting: UnplacedItem[] = [];
-    for (const u of plan.unplaced) {
+    for (const u of plan.unplaced.filter((x) => !resuming.has(x.id))) {
       const stored = byId.get(u.id)!;
       const ref = { tenantId: stored.job.tenant, jobId: stored.job.id };
       const { verdict, unplaced } = judgeUnplaced(stored.job, u, nowMs);
@@ -466,7 +487,7 @@ export class DispatchLoop {
     const { objective } = this.options.dispatch();
     const scores = Object.entries(objective.weights).map(([name, weight]) => ({ plugin: this.registry.score(name), weight: weight as number }));
     try {
-      return (await this.services.place(nowMs, scenario, forecasts, decided.flatMap((s) => committedUse(scenario, s, nowMs)), solver, scores, objective.name)).committed;
+      return (await this.services.place(nowMs, scenario, forecasts, [...decided.flatMap((s) => committedUse(scenario, s, nowMs)), ...this.services.burstUse(scenario)], solver, scores, objective.name, tenantBatch(scenario, decided, nowMs))).committed;
     } catch (err) {
       // A failed placement (the solver) must not stop batch planning: the replicas running keep their units.
       if (err instanceof LeaseLost) throw err;
@@ -571,13 +592,46 @@ export class DispatchLoop {
     for (const map of this.ledger.values()) for (const t of map.keys()) if (t < oldest) map.delete(t);
   }
 
+  /** Units each tenant holds per pool class (`tenant/class`): its running batch runs and its live service replicas (the quota covers both). */
   private async busyUnitsByTenant(): Promise<Map<string, number>> {
     const busy = new Map<string, number>();
     for (const s of await this.jobsIn(ACTIVE)) {
       const key = `${s.job.tenant}/${s.job.poolClass}`;
       busy.set(key, (busy.get(key) ?? 0) + s.job.units);
     }
+    for (const [key, units] of await this.services.replicaUnitsByTenant(this.options.ctx.clock.nowMs())) busy.set(key, (busy.get(key) ?? 0) + units);
     return busy;
+  }
+
+  /**
+   * Pauses running interruptible batch runs for a service's burst (ServicesLoop's burst rule chose them): the run is
+   * cancelled in the executor and metered up to now, and the job paused with a plan cut at now and the reasons in
+   * its event; the work it has left is planned again by the next cycle (at its site). Returns the `<tenant>/<job>` paused.
+   */
+  private async pauseForBurst(runs: readonly { tenantId: string; jobId: string; reasons: BurstReason[] }[], nowMs: number): Promise<Set<string>> {
+    const { store } = this.options.ctx;
+    const paused = new Set<string>();
+    const running = new Map((await this.jobsIn(ACTIVE)).map((s) => [cycleId(s), s]));
+    for (const run of runs) {
+      const stored = running.get(`${run.tenantId}/${run.jobId}`);
+      if (!stored?.plan || !stored.job.interruptible || !stored.executorRef) continue; // never a non-interruptible run
+      const ref = stored.executorRef;
+      const status = await this.guard('status', ref, () => this.options.executor.status(ref, nowMs));
+      if (!status || status.state !== 'running' || status.startedMs === null) continue;
+      if (!(await this.stop(ref, nowMs))) continue;
+      const index = runIndex(ref);
+      const runs = stored.plan.runs.slice(0, index + 1);
+      runs[index] = { ...runs[index], end: new Date(Math.max(nowMs, Date.parse(runs[index].start))).toISOString() };
+      const why = run.reasons.map((r) => `${r.region} ${r.observedRps.toFixed(1)} req/s observed against ${r.forecastRps.toFixed(1)} forecast`).join('; ');
+      const reason = `pre-empted by service ${run.reasons[0]?.service ?? '?'} at ${run.reasons[0]?.site ?? stored.plan.site}: a burst of load over its planned capacity (${why})`;
+      const result = await store.pauseRun({ tenantId: run.tenantId, jobId: run.jobId }, { nowMs, expectedVersion: stored.version, plan: { ...stored.plan, runs }, detail: { reason, preemptedBy: run.reasons } });
+      if (!result.ok) continue;
+      this.noteRun(stored, ref, status.startedMs, (nowMs - status.startedMs) / 1000);
+      await this.meter(stored, ref, status.startedMs, nowMs, nowMs);
+      this.options.log?.(`job ${run.tenantId}/${run.jobId}: run ${ref} paused at ${stored.plan.site}/${stored.plan.pool}, ${reason}`);
+      paused.add(`${run.tenantId}/${run.jobId}`);
+    }
+    return paused;
   }
 
   /** The gauges read from the jobs not in a final state, at the end of each tick. */
@@ -644,6 +698,30 @@ export class DispatchLoop {
     return allJobs(this.options.ctx.store, { statuses, ...(updatedSinceMs === undefined ? {} : { updatedSinceMs }) });
   }
 
+}
+
+/**
+ * Work a paused job has left that its plan does not run, seconds of the job's duration: none for a job paused between
+ * the runs of its plan; the rest of the run cut short when a service's burst paused it mid-run (pauseForBurst).
+ */
+function workLeftS(stored: StoredJob): number {
+  const plan = stored.plan;
+  if (!plan || stored.status !== 'paused' || !stored.executorRef || runIndex(stored.executorRef) + 1 < plan.runs.length) return 0;
+  const plannedS = plan.runs.reduce((sum, r) => sum + (Date.parse(r.end) - Date.parse(r.start)) / 1000, 0) * (plan.speed ?? 1);
+  const left = stored.job.durationS - plannedS;
+  return left > 1 ? Math.ceil(left) : 0;
+}
+
+/** What each tenant's decided batch work holds per pool class and slot of the grid (the services placement keeps each tenant within its quota). */
+function tenantBatch(scenario: Scenario, decided: readonly StoredJob[], nowMs: number): { tenantId: string; poolClass: string; units: number[] }[] {
+  const out = new Map<string, { tenantId: string; poolClass: string; units: number[] }>();
+  for (const s of decided)
+    for (const use of committedUse(scenario, s, nowMs)) {
+      const key = `${s.job.tenant}/${s.job.poolClass}`;
+      if (!out.has(key)) out.set(key, { tenantId: s.job.tenant, poolClass: s.job.poolClass, units: new Array<number>(scenario.grid.slots).fill(0) });
+      for (const t of use.slots) out.get(key)!.units[t] += use.units;
+    }
+  return [...out.values()];
 }
 
 /** Length of run `index` of a job's plan, seconds (0 when there is none). */

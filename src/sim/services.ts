@@ -21,7 +21,7 @@ import type { Scenario, SiteSignals } from '../core/model/types.ts';
 import type { DemandSeries, ServiceSpec } from '../core/services/model.ts';
 import { place, prepare, servingCapacityRps, type Placement, type Prepared } from '../core/services/placement.ts';
 import { accountPlacement } from '../core/services/plan.ts';
-import { preemptForBurst, type BurstNeed, type PreemptReason } from '../core/services/preempt.ts';
+import { coverBursts, type BurstNeed, type BurstPlan, type PreemptReason } from '../core/services/preempt.ts';
 import type { SlotUse } from '../core/energy/accounting.ts';
 import { simulate, type ClaimRun, type FirstClaim, type SimOutcome, type SimulationInput } from './engine.ts';
 
@@ -144,67 +144,39 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
       if (needs.length === 0) return { preempt: [], added: [] };
       const free: Record<string, number> = {};
       for (const [pool, units] of poolUnits) free[pool] = units - (batchUnits.get(pool) ?? 0) - (plannedUnits.get(pool)?.[t] ?? 0);
-      let open = runs.map((r) => ({ id: r.jobId, pool: r.pool, units: r.units, interruptible: r.interruptible }));
       const added: CommittedUse[] = [];
       const preempt: string[] = [];
-      /**
-       * Grants what the units allow to needs at once (core/services/preempt.ts: per pool, the fewest units of
-       * interruptible runs): free units only, or (with `withRuns`) runs too; need i's replicas go to site `at[i]`.
-       * Returns the requests/s each need is still short.
-       */
-      const grant = (batch: readonly { need: BurstNeed; k: number; at: number }[], withRuns: boolean): number[] => {
-        const there = batch.map(({ need, k, at }) => ({ ...need, pool: poolKey(k, at) }));
-        const result = preemptForBurst(there, free, withRuns ? open : []);
-        for (const u of result.units) free[u.pool] += u.fromPreempted;
-        const taken = new Set(result.preempted.map((r) => r.run));
-        open = open.filter((r) => !taken.has(r.id));
-        for (const run of result.preempted) {
-          preemptions.push({ slot: t, jobId: run.run, pool: run.pool, units: run.units, reasons: run.reasons });
-          preempt.push(run.run);
-        }
-        return batch.map(({ need, k, at: j }, i) => {
-          const g = result.grants.find((x) => x.service === need.service && x.site === need.site && x.pool === there[i].pool);
-          if (!g) return need.deficitRps;
-          const c = p.services[k];
-          free[g.pool] -= g.replicas * c.spec.unitsPerReplica;
-          if (g.replicas > 0) {
-            burstReplicas.push({ service: c.spec.id, site: sites[j].id, slot: t, replicas: g.replicas, units: g.replicas * c.spec.unitsPerReplica });
-            const home = sites.findIndex((x) => x.id === need.site);
-            if (j === home) extra[k][j][t] += g.replicas;
-            else spill.push({ k, from: home, at: j, t, replicas: g.replicas });
-            const pool = c.pool[j]!;
-            // Planned energy of the extra replicas: at full load (the burst), with their cold start.
-            const kWh = ((g.replicas * c.spec.unitsPerReplica * powerAtLoadW(pool.powerCurve, 1) * p.slotHours) / 1000 + g.replicas * c.spec.coldStart.energyKWh) * sites[j].pue;
-            added.push({ siteId: sites[j].id, poolId: pool.id, units: g.replicas * c.spec.unitsPerReplica, slots: [t], energyKWh: [kWh] });
-          }
-          return g.unservedRps;
-        });
-      };
       // Where a burst may go: the site the load balancer sends it to, then the other sites within the latency
       // objective of every region that site serves, nearest first (the balancer sends the excess there). Free units
-      // at all of them first; only then pre-emption, in the same order: the least batch work is paused.
-      const plans = needs.map((need) => {
+      // at all of them first; only then pre-emption, in the same order: the least batch work is paused (coverBursts).
+      const plans: BurstPlan[] = needs.map((need) => {
         const k = p.services.findIndex((c) => c.spec.id === need.service);
         const c = p.services[k];
         const home = sites.findIndex((x) => x.id === need.site);
         const served = p.regions.flatMap((_, i) => (placement.servedRps[k][i][home][t] > EPS ? [i] : []));
         const worstMs = (j: number) => Math.max(...served.map((i) => p.roundTripsMs.get(p.regions[i].id)!.get(sites[j].id)!));
         const others = c.sites.filter((j) => j !== home && served.every((i) => c.feasible[i].includes(j))).sort((a, b) => worstMs(a) - worstMs(b) || a - b);
-        return { need, k, home, others, short: need.deficitRps };
+        return { need, elsewhere: others.map((j) => ({ site: sites[j].id, pool: poolKey(k, j) })) };
       });
-      plans.sort((a, b) => b.need.deficitRps - a.need.deficitRps || a.need.service.localeCompare(b.need.service) || a.need.site.localeCompare(b.need.site));
-      const rest = (plan: (typeof plans)[number]): BurstNeed => ({ ...plan.need, replicas: Math.ceil(plan.short / plan.need.rpsPerReplica - EPS), deficitRps: plan.short });
-      for (const withRuns of [false, true]) {
-        // All needs at their own sites in one call (per pool, the least pre-emption for all of them), then the rest elsewhere.
-        const home = plans.filter((x) => x.short > EPS);
-        grant(home.map((x) => ({ need: rest(x), k: x.k, at: x.home })), withRuns).forEach((short, i) => (home[i].short = short));
-        for (const plan of plans)
-          for (const j of plan.others) {
-            if (plan.short <= EPS) break;
-            plan.short = grant([{ need: rest(plan), k: plan.k, at: j }], withRuns)[0];
-          }
+      const cover = coverBursts(plans, free, runs.map((r) => ({ id: r.jobId, pool: r.pool, units: r.units, interruptible: r.interruptible })));
+      for (const run of cover.preempted) {
+        preemptions.push({ slot: t, jobId: run.run, pool: run.pool, units: run.units, reasons: run.reasons });
+        preempt.push(run.run);
       }
-      burstsShort += plans.filter((x) => x.short > EPS).length;
+      for (const g of cover.replicas) {
+        const k = p.services.findIndex((c) => c.spec.id === g.service);
+        const c = p.services[k];
+        const j = sites.findIndex((x) => x.id === g.site);
+        const home = sites.findIndex((x) => x.id === g.home);
+        burstReplicas.push({ service: c.spec.id, site: g.site, slot: t, replicas: g.replicas, units: g.replicas * c.spec.unitsPerReplica });
+        if (j === home) extra[k][j][t] += g.replicas;
+        else spill.push({ k, from: home, at: j, t, replicas: g.replicas });
+        const pool = c.pool[j]!;
+        // Planned energy of the extra replicas: at full load (the burst), with their cold start.
+        const kWh = ((g.replicas * c.spec.unitsPerReplica * powerAtLoadW(pool.powerCurve, 1) * p.slotHours) / 1000 + g.replicas * c.spec.coldStart.energyKWh) * sites[j].pue;
+        added.push({ siteId: g.site, poolId: pool.id, units: g.replicas * c.spec.unitsPerReplica, slots: [t], energyKWh: [kWh] });
+      }
+      burstsShort += cover.shortRps.filter((x) => x > EPS).length;
       return { preempt, added };
     },
   };

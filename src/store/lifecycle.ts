@@ -23,7 +23,8 @@ export function isFinal(status: JobStatus): boolean {
  * - `noteUnplaced` records a new reason why a waiting job has no place (submitted → submitted; the same reason
  *   again is stored without a transition: Store.recordUnplaced);
  * - `startTransfer` moves the job's input to the planned site; `startRun` starts it (after a transfer or directly);
- * - `pauseRun`/`resumeRun` interrupt and resume an interruptible job at its site;
+ * - `pauseRun`/`resumeRun` interrupt and resume an interruptible job at its site; `replanPaused` gives a job paused
+ *   mid-run (a service's burst took its units) the runs of the work it has left;
  * - `requeueRun` returns a started job to the queue when its run was stopped for the site's sake (the pool went out of
  *   service, the node failed, the run waited too long to start): the plan is cleared, the last run's executor ref kept;
  * - `cancel`, `fail` and `markMissed` end a job from any non-final state (the service stops a started run first,
@@ -37,6 +38,7 @@ export const TRANSITIONS = {
   startRun: { from: ['planned', 'transferring'], to: 'running' },
   pauseRun: { from: ['running'], to: 'paused' },
   resumeRun: { from: ['paused'], to: 'running' },
+  replanPaused: { from: ['paused'], to: 'paused' },
   requeueRun: { from: ['running', 'paused'], to: 'submitted' },
   succeed: { from: ['running'], to: 'succeeded' },
   fail: { from: ACTIVE_STATUSES, to: 'failed' },

@@ -399,7 +399,7 @@ export interface ServicePlacementSlot {
   /** Requests/s from a region to a site and its weight (share of the region's served requests). */
   routes: { region: string; site: string; requestsPerS: number; weight: number }[];
   /** Per region: demand, served within the objective, unserved, requests/s; latency ms (null when nothing served). */
-  regions: Record<string, { demandRps: number; servedRps: number; unservedRps: number; latencyMs: number | null }>;
+  regions: Record<string, { demandRps: number; servedRps: number; unservedRps: number; latencyMs: number | null; unservedReason?: 'latency' | 'quota' | 'capacity' }>;
   /** When the cycle that made it ran (the service clock). */
   plannedMs: number;
 }
@@ -438,6 +438,48 @@ export interface ServiceUsage extends MeteringFigures {
   rows: number;
   replicaHours: number;
   unitHours: number;
+}
+
+/** Requests/s a load balancer (or the service's gateway) observed from one user region, as last reported. */
+export interface ServiceLoadPoint {
+  region: string;
+  requestsPerS: number;
+  reportedMs: number;
+}
+
+/** Why the loop paused a batch run for a service's burst: the region whose observed load was over what the site serves. */
+export interface BurstReason {
+  service: string;
+  site: string;
+  region: string;
+  observedRps: number;
+  forecastRps: number;
+}
+
+/**
+ * A service's burst as the dispatch loop last judged it (src/service/services-loop.ts): the observed load against the
+ * placement's forecast, the replicas it runs beyond the placement and the routing over them, and the batch runs it
+ * paused. Written at every tick a fresh report shows load over the planned capacity, and once more when it passed.
+ */
+export interface ServiceBurst {
+  /** The tick that judged it (the service clock) and the slot it was in. */
+  atMs: number;
+  slotMs: number;
+  /** True while extra replicas run; false once the load fell back under the planned capacity (or reports stopped). */
+  active: boolean;
+  startedMs: number;
+  endedMs: number | null;
+  /** Per region: the load reported (fresh reports only) and the placement's forecast, requests/s. */
+  regions: Record<string, { observedRps: number; forecastRps: number }>;
+  /** Replicas run beyond the placement, per site. */
+  extraReplicas: Record<string, number>;
+  /** The routing over the observed load with the extra replicas (GET /v1/services/{id}/routing gives it while active). */
+  routes: { region: string; site: string; requestsPerS: number; weight: number }[];
+  /** Requests/s of the observed load no replica within the objective could take (units, or the tenant's quota, ran out). */
+  unservedRps: number;
+  unservedReason: 'units' | 'quota' | null;
+  /** Batch runs paused for this burst, with why. */
+  preempted: { tenantId: string; jobId: string; site: string; pool: string; units: number; atMs: number; reasons: BurstReason[] }[];
 }
 
 export interface ServiceFilter {
@@ -586,6 +628,8 @@ export interface Store {
   pauseRun(ref: JobRef, options: TransitionOptions & { plan?: PlannedJob }): Promise<TransitionResult>;
   /** `executorRef` is the resumed run's (the same one when the executor resumes it in place); a job already running with it is `replayed`. */
   resumeRun(ref: JobRef, executorRef: string, options: TransitionOptions & { plan?: PlannedJob }): Promise<TransitionResult>;
+  /** Gives a paused job a new plan (the runs of the work it has left, after a pause mid-run); it stays paused until its next run starts. */
+  replanPaused(ref: JobRef, plan: PlannedJob, options: TransitionOptions): Promise<TransitionResult>;
   /** Back to `submitted` after its run was stopped for the site's sake; clears the plan, keeps the last run's executor ref. */
   requeueRun(ref: JobRef, reason: string, options: TransitionOptions): Promise<TransitionResult>;
   succeed(ref: JobRef, options: TransitionOptions): Promise<TransitionResult>;
@@ -631,6 +675,13 @@ export interface Store {
   meterReplica(ref: string, rows: readonly ServiceMeteringInput[], meteredToMs: number, nowMs: number): Promise<Result<{ inserted: number }>>;
   /** A tenant's replica metering summed per service, site and pool for one UTC month (`YYYY-MM`). */
   serviceUsage(month: string, tenantId: string): Promise<Result<{ usage: ServiceUsage[] }>>;
+  /** Stores the load observed per user region (each region's last report replaces its previous one), all or none; `not-found` unless the service is active. */
+  putServiceLoad(ref: ServiceRef, load: readonly { region: string; requestsPerS: number }[], reportedMs: number): Promise<Result<{ regions: number }>>;
+  /** The last report of each region made at or after `sinceMs`, by region. */
+  serviceLoad(ref: ServiceRef, sinceMs: number): Promise<ServiceLoadPoint[]>;
+  /** Records the loop's burst state of a service (replacing the last one). */
+  putServiceBurst(ref: ServiceRef, burst: ServiceBurst, nowMs: number): Promise<Result<{ burst: ServiceBurst }>>;
+  serviceBurst(ref: ServiceRef): Promise<ServiceBurst | null>;
 
   /**
    * The deployment's id, read by the service at every start; the first call on a store makes it and stores it

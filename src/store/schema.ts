@@ -194,6 +194,23 @@ export interface ServicePlacementsTable {
   planned_ms: number;
 }
 
+/** The load last reported for a service from one user region (migration 0013), requests/s. */
+export interface ServiceLoadTable {
+  tenant_id: string;
+  service_id: string;
+  region: string;
+  requests_per_s: number;
+  reported_ms: number;
+}
+
+/** The dispatch loop's burst state of a service (migration 0013): JSON ServiceBurst. */
+export interface ServiceBurstsTable {
+  tenant_id: string;
+  service_id: string;
+  burst: string;
+  updated_ms: number;
+}
+
 /** Replica runs (migration 0012): requested, started and stopped instants; metered up to `metered_to_ms`. */
 export interface ServiceReplicasTable {
   ref: string;
@@ -288,6 +305,8 @@ export interface Database {
   service_placements: ServicePlacementsTable;
   service_replicas: ServiceReplicasTable;
   service_metering: ServiceMeteringTable;
+  service_load: ServiceLoadTable;
+  service_bursts: ServiceBurstsTable;
   backup_policies: BackupDocumentsTable;
   backup_datasets: BackupDocumentsTable;
   backup_replicas: BackupReplicasTable;

@@ -6,7 +6,7 @@
  */
 import { sql, type Selectable } from 'kysely';
 import type { ServiceSpec } from '../core/services/model.ts';
-import type { ReplicaRun, ServicePlacementSlot, ServiceUsage, StoredService, Store } from './port.ts';
+import type { ReplicaRun, ServiceBurst, ServicePlacementSlot, ServiceUsage, StoredService, Store } from './port.ts';
 import type { ServiceReplicasTable, ServicesTable } from './schema.ts';
 import { monthBoundsMs } from './metering.ts';
 import { chunks, count, inTransaction, refuse, type Db, type WriteGuard } from './support.ts';
@@ -28,6 +28,10 @@ type ServiceMethods = Pick<
   | 'replicaRuns'
   | 'meterReplica'
   | 'serviceUsage'
+  | 'putServiceLoad'
+  | 'serviceLoad'
+  | 'putServiceBurst'
+  | 'serviceBurst'
 >;
 
 const MS_PER_HOUR = 3_600_000;
@@ -78,9 +82,11 @@ export function serviceMethods(db: Db, guard: WriteGuard = null): ServiceMethods
         if (old?.status === 'active') return refuse('duplicate', `service ${spec.id} already exists for tenant ${tenantId}`);
         const row = { tenant_id: tenantId, service_id: spec.id, spec: JSON.stringify(spec), status: 'active', created_ms: nowMs, updated_ms: nowMs, deleted_ms: null };
         if (old) {
-          // A deleted service's id is taken again: its demand and placements go, its replicas and metering stay (bills).
+          // A deleted service's id is taken again: its demand, placements, load and burst go, its replicas and metering stay (bills).
           await trx.deleteFrom('service_demand').where('tenant_id', '=', tenantId).where('service_id', '=', spec.id).execute();
           await trx.deleteFrom('service_placements').where('tenant_id', '=', tenantId).where('service_id', '=', spec.id).execute();
+          await trx.deleteFrom('service_load').where('tenant_id', '=', tenantId).where('service_id', '=', spec.id).execute();
+          await trx.deleteFrom('service_bursts').where('tenant_id', '=', tenantId).where('service_id', '=', spec.id).execute();
           await trx.updateTable('services').set(row).where('tenant_id', '=', tenantId).where('service_id', '=', spec.id).execute();
         } else await trx.insertInto('services').values(row).execute();
         return { ok: true as const, service: toService(row) };
@@ -320,6 +326,62 @@ export function serviceMethods(db: Db, guard: WriteGuard = null): ServiceMethods
         carbonKg: Number(r.carbon_kg),
       }));
       return { ok: true, usage };
+    },
+
+    async putServiceLoad(ref, load, reportedMs) {
+      const rows: { tenant_id: string; service_id: string; region: string; requests_per_s: number; reported_ms: number }[] = [];
+      for (const [i, l] of load.entries()) {
+        const bad = checkId(`load[${i}].region`, l.region);
+        if (bad) return refuse('invalid', bad);
+        if (!finite(l.requestsPerS) || l.requestsPerS < 0) return refuse('invalid', `load[${i}].requestsPerS: ${l.requestsPerS} is not a number ≥ 0`);
+        rows.push({ tenant_id: ref.tenantId, service_id: ref.serviceId, region: l.region, requests_per_s: l.requestsPerS, reported_ms: reportedMs });
+      }
+      if (!Number.isSafeInteger(reportedMs)) return refuse('invalid', `reportedMs ${reportedMs} is not an instant`);
+      return inTransaction(db, async (trx) => {
+        const service = await trx.selectFrom('services').select('status').where('tenant_id', '=', ref.tenantId).where('service_id', '=', ref.serviceId).executeTakeFirst();
+        if (service?.status !== 'active') return refuse('not-found', `no service ${ref.serviceId}`);
+        for (const part of chunks(rows))
+          await trx
+            .insertInto('service_load')
+            .values(part)
+            .onConflict((oc) => oc.columns(['tenant_id', 'service_id', 'region']).doUpdateSet({ requests_per_s: (eb) => eb.ref('excluded.requests_per_s'), reported_ms: (eb) => eb.ref('excluded.reported_ms') }))
+            .execute();
+        return { ok: true as const, regions: rows.length };
+      });
+    },
+
+    async serviceLoad(ref, sinceMs) {
+      const rows = await db
+        .selectFrom('service_load')
+        .select(['region', 'requests_per_s', 'reported_ms'])
+        .where('tenant_id', '=', ref.tenantId)
+        .where('service_id', '=', ref.serviceId)
+        .where('reported_ms', '>=', sinceMs)
+        .orderBy('region')
+        .execute();
+      return rows.map((r) => ({ region: r.region, requestsPerS: Number(r.requests_per_s), reportedMs: Number(r.reported_ms) }));
+    },
+
+    async putServiceBurst(ref, burst, nowMs) {
+      return inTransaction(
+        db,
+        async (trx) => {
+          if (!(await trx.selectFrom('services').select('status').where('tenant_id', '=', ref.tenantId).where('service_id', '=', ref.serviceId).executeTakeFirst())) return refuse('not-found', `no service ${ref.serviceId}`);
+          const row = { tenant_id: ref.tenantId, service_id: ref.serviceId, burst: JSON.stringify(burst), updated_ms: nowMs };
+          await trx
+            .insertInto('service_bursts')
+            .values(row)
+            .onConflict((oc) => oc.columns(['tenant_id', 'service_id']).doUpdateSet({ burst: row.burst, updated_ms: nowMs }))
+            .execute();
+          return { ok: true as const, burst };
+        },
+        guard,
+      );
+    },
+
+    async serviceBurst(ref) {
+      const row = await db.selectFrom('service_bursts').select('burst').where('tenant_id', '=', ref.tenantId).where('service_id', '=', ref.serviceId).executeTakeFirst();
+      return row ? (JSON.parse(row.burst) as ServiceBurst) : null;
     },
   };
 }

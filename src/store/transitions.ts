@@ -29,7 +29,7 @@ const RACE_ATTEMPTS = 3;
 
 type TransitionMethods = Pick<
   Store,
-  'planJob' | 'planJobs' | 'unplanJob' | 'recordUnplaced' | 'startTransfer' | 'startRun' | 'pauseRun' | 'resumeRun' | 'requeueRun' | 'succeed' | 'fail' | 'cancel' | 'markMissed'
+  'planJob' | 'planJobs' | 'unplanJob' | 'recordUnplaced' | 'startTransfer' | 'startRun' | 'pauseRun' | 'resumeRun' | 'replanPaused' | 'requeueRun' | 'succeed' | 'fail' | 'cancel' | 'markMissed'
 >;
 
 function planSummary(plan: PlannedJob): Record<string, unknown> {
@@ -195,6 +195,7 @@ export function transitionMethods(db: Db, guard: WriteGuard = null): TransitionM
     pauseRun: (ref, options) => transition(ref, { name: 'pauseRun', plan: options.plan, detail: options.plan ? { plan: planSummary(options.plan) } : {} }, options),
     resumeRun: (ref, executorRef, options) =>
       transition(ref, { name: 'resumeRun', executorRef, plan: options.plan, detail: { executorRef, ...(options.plan ? { plan: planSummary(options.plan) } : {}) } }, options),
+    replanPaused: (ref, plan, options) => transition(ref, { name: 'replanPaused', plan, detail: planSummary(plan) }, options),
     requeueRun: (ref, reason, options) => transition(ref, { name: 'requeueRun', plan: null, detail: { reason } }, options),
     succeed: (ref, options) => transition(ref, { name: 'succeed', detail: {} }, options),
     fail: (ref, reason, options) => transition(ref, { name: 'fail', detail: { reason } }, options),

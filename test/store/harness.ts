@@ -63,7 +63,7 @@ function sqliteDatabase(): TestDatabase {
 }
 
 /** The store's tables in an order that deletes rows before the rows they reference. */
-const TABLES_CHILDREN_FIRST = ['backup_storage', 'backup_transfers', 'backup_replicas', 'backup_datasets', 'backup_policies', 'service_metering', 'service_replicas', 'service_placements', 'service_demand', 'services', 'deployments', 'simulated_runs', 'service_state', 'leases', 'signal_points', 'probes', 'metering', 'job_events', 'jobs', 'api_keys', 'tenants', 'scenarios'];
+const TABLES_CHILDREN_FIRST = ['backup_storage', 'backup_transfers', 'backup_replicas', 'backup_datasets', 'backup_policies', 'service_bursts', 'service_load', 'service_metering', 'service_replicas', 'service_placements', 'service_demand', 'services', 'deployments', 'simulated_runs', 'service_state', 'leases', 'signal_points', 'probes', 'metering', 'job_events', 'jobs', 'api_keys', 'tenants', 'scenarios'];
 
 /**
  * A PostgreSQL schema for the file's tests: created and migrated once, emptied after each test (the migration

@@ -17,8 +17,8 @@ import { principalOf, scopeTenantId } from '../auth.ts';
 import type { ApiDeps } from '../deps.ts';
 import { ApiError, fromRefusal, validationError, type FieldError } from '../errors.ts';
 import { queryInt } from '../schemas/dashboard.ts';
-import { AUTH_ERRORS, Id, SECURITY, TenantScope, errorResponses, iso } from '../schemas/common.ts';
-import { DemandBody, PlacementsView, RoutingView, ServiceBody, ServiceDetail, ServiceView, currentView, routingView, toServiceView } from '../schemas/services.ts';
+import { AUTH_ERRORS, Id, Instant, SECURITY, TenantScope, errorResponses, iso } from '../schemas/common.ts';
+import { DemandBody, LoadBody, PlacementsView, RoutingView, ServiceBody, ServiceDetail, ServiceView, burstView, currentView, routingView, toServiceView } from '../schemas/services.ts';
 
 const TAGS = ['services'];
 const Params = z.strictObject({ id: Id });
@@ -145,10 +145,12 @@ export const serviceRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, 
       const running: Record<string, number> = {};
       for (const r of await store.replicaRuns({ ...ref, live: true })) if (r.startedMs !== null) running[r.site] = (running[r.site] ?? 0) + 1;
       const now = placed[0]?.slotMs === startMs ? placed[0] : null;
+      const burst = await store.serviceBurst(ref);
       return {
         ...toServiceView(service),
         current: now ? currentView(now, running) : null,
         upcoming: placed.filter((s) => s.slotMs > startMs).map((s) => ({ slotStart: iso(s.slotMs), replicas: s.replicas })),
+        burst: burst ? burstView(burst) : null,
       };
     },
   );
@@ -195,6 +197,43 @@ export const serviceRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, 
     },
   );
 
+  app.post(
+    '/v1/services/:id/load',
+    {
+      onRequest: auth.tenant,
+      schema: {
+        summary: "Report a service's load now: requests/s observed per user region (a load balancer or the service's gateway posts it every minute or so)",
+        description:
+          "Each region's value replaces its last report. At every tick the dispatch loop compares fresh reports (the last few minutes) with what the replicas of the slot serve " +
+          'within the objective; on a shortfall it starts extra replicas (free units first, then units of interruptible batch runs, which pause) and stops them when the load falls back. docs/services.md, "Bursts in the service".',
+        tags: TAGS,
+        security: SECURITY,
+        params: Params,
+        querystring: TenantScope,
+        body: LoadBody,
+        response: { 200: z.object({ regions: z.number().int().meta({ description: 'Regions whose load was stored' }), reportedAt: Instant }), ...errorResponses(...AUTH_ERRORS, 'KUMUL_NOT_FOUND', 'KUMUL_PAYLOAD_TOO_LARGE', 'KUMUL_UNSUPPORTED_MEDIA_TYPE') },
+      },
+    },
+    async (request) => {
+      const service = await findService(request, request.params.id, request.query.tenant);
+      if (service.status !== 'active') throw new ApiError('KUMUL_NOT_FOUND', `no service ${service.serviceId}`);
+      const state = scenario();
+      const known = state.userRegions().map((r) => r.id);
+      const fields: FieldError[] = [];
+      const seen = new Set<string>();
+      request.body.load.forEach((l, i) => {
+        if (!known.includes(l.region)) fields.push({ field: `load[${i}].region`, message: `unknown user region '${l.region}'; scenario '${scenarioId(state)}' has ${known.join(', ')}` });
+        else if (seen.has(l.region)) fields.push({ field: `load[${i}].region`, message: `region '${l.region}' is reported twice` });
+        seen.add(l.region);
+      });
+      if (fields.length > 0) throw validationError(fields);
+      const nowMs = clock.nowMs();
+      const stored = await store.putServiceLoad({ tenantId: service.tenantId, serviceId: service.serviceId }, request.body.load, nowMs);
+      if (!stored.ok) throw stored.code === 'not-found' ? new ApiError('KUMUL_NOT_FOUND', stored.reason) : fromRefusal(stored);
+      return { regions: stored.regions, reportedAt: iso(nowMs) };
+    },
+  );
+
   app.get(
     '/v1/services/:id/routing',
     {
@@ -214,7 +253,7 @@ export const serviceRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, 
       const { slotMs, startMs } = slotMsNow();
       const [now] = service.status === 'active' ? await store.servicePlacements({ tenantId: service.tenantId, serviceId: service.serviceId }, startMs, startMs + slotMs) : [];
       if (!now) throw new ApiError('KUMUL_NOT_FOUND', `service ${service.serviceId} has no placement for the slot from ${new Date(startMs).toISOString()} yet${service.status === 'deleted' ? ' (deleted)' : ': the dispatch loop places it at its next cycle'}`);
-      return routingView(service, now, slotMs);
+      return routingView(service, now, slotMs, await store.serviceBurst({ tenantId: service.tenantId, serviceId: service.serviceId }));
     },
   );
 

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ServiceSpec } from '../../core/services/model.ts';
-import type { ServicePlacementSlot, StoredService } from '../../store/port.ts';
+import type { ServiceBurst, ServicePlacementSlot, StoredService } from '../../store/port.ts';
 import { ServiceSchema } from '../../services/files.ts';
 import { Instant, iso } from './common.ts';
 
@@ -30,8 +30,38 @@ const RegionNow = z.object({
   servedRps: z.number().meta({ description: 'Routed to sites within the latency objective, requests/s' }),
   unservedRps: z.number(),
   latencyMs: z.number().nullable().meta({ description: 'Worst round trip + service time over the sites serving it, ms; null when nothing is served' }),
+  unservedReason: z.enum(['latency', 'quota', 'capacity']).optional().meta({ description: "Why demand is unserved (only when some is): no site within the objective, the tenant's maxConcurrentUnits (with its batch work), or full pools" }),
   attainmentPct: z.number().meta({ description: 'servedRps / demandRps × 100 (100 without demand)' }),
 });
+
+const Route = z.object({ region: z.string(), site: z.string(), requestsPerS: z.number(), weight: z.number() });
+
+/** The body of POST /v1/services/{id}/load: what a load balancer (or the service's gateway) observes now. */
+export const LoadBody = z
+  .strictObject({
+    load: z
+      .array(z.strictObject({ region: z.string().meta({ description: 'A user region of the scenario' }), requestsPerS: z.number().min(0).meta({ description: 'Requests/s observed from the region now (e.g. over the last minute)' }) }))
+      .min(1)
+      .meta({ description: 'One entry per user region; each replaces that region’s last report' }),
+  })
+  .meta({ id: 'ServiceLoad' });
+
+const BurstReason = z.object({ service: z.string(), site: z.string(), region: z.string(), observedRps: z.number(), forecastRps: z.number() });
+
+export const BurstView = z
+  .object({
+    active: z.boolean().meta({ description: 'True while replicas beyond the placement run for it' }),
+    startedAt: Instant,
+    endedAt: Instant.nullable(),
+    judgedAt: Instant.meta({ description: 'The last tick that judged it' }),
+    regions: z.record(z.string(), z.object({ observedRps: z.number(), forecastRps: z.number() })).meta({ description: 'Load reported (fresh reports) against the placement’s forecast, per region' }),
+    extraReplicas: PerSite.meta({ description: 'Replicas run beyond the placement, per site' }),
+    routes: z.array(Route).meta({ description: 'The routing over the observed load with the extra replicas' }),
+    unservedRps: z.number(),
+    unservedReason: z.enum(['units', 'quota']).nullable(),
+    preempted: z.array(z.object({ tenant: z.string(), job: z.string(), site: z.string(), pool: z.string(), units: z.number(), at: Instant, reasons: z.array(BurstReason) })).meta({ description: 'Batch runs paused for it, and why' }),
+  })
+  .meta({ id: 'ServiceBurst' });
 
 export const ServiceDetail = ServiceView.extend({
   current: z
@@ -46,6 +76,7 @@ export const ServiceDetail = ServiceView.extend({
     .nullable()
     .meta({ description: 'The slot now; null before a dispatch cycle placed the service (or after it was deleted)' }),
   upcoming: z.array(z.object({ slotStart: Instant, replicas: PerSite })).meta({ description: 'Replicas per site in the slots the last cycle placed after this one' }),
+  burst: BurstView.nullable().meta({ description: 'The last demand burst over the planned capacity (POST /v1/services/{id}/load) and what it pre-empted; null when none was seen' }),
 }).meta({ id: 'ServiceDetail' });
 
 export const RoutingView = z
@@ -65,7 +96,7 @@ export const RoutingView = z
   })
   .meta({ id: 'ServiceRouting' });
 
-const RegionSlot = z.object({ demandRps: z.number(), servedRps: z.number(), unservedRps: z.number(), latencyMs: z.number().nullable() });
+const RegionSlot = z.object({ demandRps: z.number(), servedRps: z.number(), unservedRps: z.number(), latencyMs: z.number().nullable(), unservedReason: z.enum(['latency', 'quota', 'capacity']).optional() });
 
 export const PlacementsView = z
   .object({
@@ -106,11 +137,29 @@ export function currentView(slot: ServicePlacementSlot, running: Record<string, 
 }
 
 /** The routing a load balancer reads: per region, the sites and their weights in the slot now. */
-export function routingView(s: StoredService, slot: ServicePlacementSlot, slotMs: number): z.input<typeof RoutingView> {
+export function routingView(s: StoredService, slot: ServicePlacementSlot, slotMs: number, burst: ServiceBurst | null = null): z.input<typeof RoutingView> {
+  // While a burst runs extra replicas in this slot, its routing over the observed load (extra sites included) holds.
+  const routes = burst?.active && burst.slotMs === slot.slotMs ? burst.routes : slot.routes;
   const regions = Object.entries(slot.regions).map(([region, r]) => ({
     region,
-    backends: slot.routes.filter((route) => route.region === region).map((route) => ({ site: route.site, weight: route.weight })),
+    backends: routes.filter((route) => route.region === region).map((route) => ({ site: route.site, weight: route.weight })),
     unservedShare: r.demandRps > 0 ? Math.max(0, r.unservedRps) / r.demandRps : 0,
   }));
   return { service: s.serviceId, tenant: s.tenantId, slotStart: iso(slot.slotMs), validUntil: iso(slot.slotMs + slotMs), plannedAt: iso(slot.plannedMs), regions: regions.sort((a, b) => (a.region < b.region ? -1 : 1)) };
+}
+
+/** A burst as GET /v1/services/{id} shows it. */
+export function burstView(b: ServiceBurst): z.input<typeof BurstView> {
+  return {
+    active: b.active,
+    startedAt: iso(b.startedMs),
+    endedAt: b.endedMs === null ? null : iso(b.endedMs),
+    judgedAt: iso(b.atMs),
+    regions: b.regions,
+    extraReplicas: b.extraReplicas,
+    routes: b.routes,
+    unservedRps: b.unservedRps,
+    unservedReason: b.unservedReason,
+    preempted: b.preempted.map((p) => ({ tenant: p.tenantId, job: p.jobId, site: p.site, pool: p.pool, units: p.units, at: iso(p.atMs), reasons: p.reasons })),
+  };
 }

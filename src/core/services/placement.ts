@@ -34,6 +34,11 @@ export interface ServicesProblem {
   committed?: readonly CommittedUse[];
   /** Replicas running before slot 0, by service and site id (default none: every replica of slot 0 is a cold start). */
   initialReplicas?: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /**
+   * Caps on the units of groups of services over all sites, per slot: a tenant's quota (maxConcurrentUnits of a pool
+   * class) less what its batch work holds (kumul serve's loop gives them). `id` names it in reasons.
+   */
+  quotas?: readonly { id: string; services: readonly string[]; unitsLeft: readonly number[] }[];
 }
 
 export interface PlaceOptions {
@@ -100,6 +105,9 @@ export interface Prepared {
   penaltyPerRps: number;
   /** Replicas before slot 0, per service index and site index. */
   initial: Float64Array[];
+  /** Quota groups: the service indices and the units left per slot; `quotaOf[k]`: service k's group (−1: none). */
+  quotas: { id: string; services: number[]; free: Int32Array }[];
+  quotaOf: number[];
   warnings: string[];
 }
 
@@ -209,7 +217,13 @@ export function prepare(problem: ServicesProblem, scores: PlaceOptions['scores']
   // demand goes unserved only where latency or capacity leaves no way to serve it.
   const dearest = dearestReplicaSlot(services, network, slotHours, maxRate(greenRate, gridRate));
   const penaltyPerRps = 1000 * Math.max(dearest, 1e-6);
-  return { problem, slots, slotHours, services, regions: problem.userRegions, roundTripsMs: rtt, greenRate, gridRate, greenKWh, committedKWh, freeUnits, envelopes, penaltyPerRps, initial, warnings };
+  const quotaOf = services.map(() => -1);
+  const quotas = (problem.quotas ?? []).map((q, i) => {
+    const members = q.services.flatMap((id) => (serviceIndex.has(id) ? [serviceIndex.get(id)!] : []));
+    for (const k of members) quotaOf[k] = i;
+    return { id: q.id, services: members, free: Int32Array.from({ length: slots }, (_, t) => Math.max(0, Math.floor(Math.min(2 ** 30, q.unitsLeft[t] ?? Infinity)))) };
+  });
+  return { problem, slots, slotHours, services, regions: problem.userRegions, roundTripsMs: rtt, greenRate, gridRate, greenKWh, committedKWh, freeUnits, envelopes, penaltyPerRps, initial, quotas, quotaOf, warnings };
 }
 
 /** The objective of the dearest replica-slot with a cold start at the dearest rate: scales the penalty. */
@@ -268,13 +282,23 @@ function buildWindow(p: Prepared, t0: number, t1: number, mode: WindowMode): { l
     return rows[t - t0];
   };
   const h = p.slotHours;
+  const quotaRows = p.quotas.map(() => new Int32Array(width).fill(-1));
+  const quotaRow = (q: number, t: number) => {
+    if (quotaRows[q][t - t0] < 0) quotaRows[q][t - t0] = lp.addRow(-Infinity, p.quotas[q].free[t]);
+    return quotaRows[q][t - t0];
+  };
+  /** Units of each quota group's minimums already granted per slot (services in order): minimums never overfill a quota. */
+  const quotaMins = p.quotas.map(() => new Float64Array(width));
   p.services.forEach((c, k) => {
     const a = c.spec.unitsPerReplica;
+    const q = p.quotaOf[k];
     const pendingStart = new Int32Array(network.sites.length).fill(-1);
     for (let t = t0; t <= t1; t++) {
-      // At least the minimum over all sites, or as many as the pools hold (placement warns when they hold fewer).
-      const most = c.sites.reduce((sum, j) => sum + Math.floor(Math.max(0, p.freeUnits.get(c.pool[j]!.id)![t]) / a), 0);
+      const quotaReplicas = q < 0 ? Infinity : Math.floor(Math.max(0, p.quotas[q].free[t] - quotaMins[q][t - t0]) / a);
+      // At least the minimum over all sites, or as many as the pools (and the tenant's quota) hold (placement warns when they hold fewer).
+      const most = Math.min(quotaReplicas, c.sites.reduce((sum, j) => sum + Math.floor(Math.max(0, p.freeUnits.get(c.pool[j]!.id)![t]) / a), 0));
       const minTotal = Math.min(c.spec.minReplicas.total, most);
+      let minLeft = most;
       const totalRow = minTotal > 0 && !mode.fixed?.[k].every((v, j) => v >= 0 || !c.sites.includes(j)) ? lp.addRow(minTotal, Infinity) : -1;
       // Per site: the capacity row (served − cap·n + cap·w·starts ≤ 0) and the energy lines.
       const capRow = new Int32Array(network.sites.length).fill(-1);
@@ -283,9 +307,10 @@ function buildWindow(p: Prepared, t0: number, t1: number, mode: WindowMode): { l
       for (const j of c.sites) {
         const site = network.sites[j];
         const pool = c.pool[j]!;
-        const hi = Math.floor(Math.max(0, p.freeUnits.get(pool.id)![t]) / a);
+        const hi = Math.min(q < 0 ? Infinity : Math.floor(p.quotas[q].free[t] / a), Math.floor(Math.max(0, p.freeUnits.get(pool.id)![t]) / a));
         const fixed = mode.fixed && mode.fixed[k][j] >= 0 ? Math.min(mode.fixed[k][j], hi) : undefined;
-        const lo = fixed ?? Math.min(c.minAtSite[j], hi);
+        const lo = fixed ?? Math.min(c.minAtSite[j], hi, minLeft);
+        minLeft -= lo;
         const up = fixed ?? hi;
         const lines = p.envelopes.get(pool.id)!;
         const kWhPerW = (a * site.pue * h) / 1000;
@@ -293,6 +318,10 @@ function buildWindow(p: Prepared, t0: number, t1: number, mode: WindowMode): { l
         const eRow = energyRow(j, t);
         const rows = [capRow[j], poolRow(pool.id, t)];
         const coefs = [-c.capacityRps, a];
+        if (q >= 0) {
+          rows.push(quotaRow(q, t));
+          coefs.push(a);
+        }
         if (totalRow >= 0) {
           rows.push(totalRow);
           coefs.push(1);
@@ -333,6 +362,7 @@ function buildWindow(p: Prepared, t0: number, t1: number, mode: WindowMode): { l
         }
         lp.addCol(0, 0, startRow >= 0 ? Infinity : 0, sRows, sCoefs);
       }
+      if (q >= 0) quotaMins[q][t - t0] += Math.max(minTotal, most - minLeft) * a;
       c.groups.forEach((group, g) => {
         const d = group.demandRps[t];
         if (d <= 0) return;
@@ -495,16 +525,25 @@ function roundUp(p: Prepared, sol: Solution, fixed: Int32Array[], t: number): In
   return p.services.map((_, k) => Int32Array.from(fixed[k], (f, j) => (f >= 0 ? f : Math.ceil(sol.n[k][j][t] - EPS))));
 }
 
-/** Pools whose units the rounded replicas exceed in slot t. */
+/** Pools (`pool:<id>`) and quota groups (`quota:<index>`) whose units the rounded replicas exceed in slot t. */
 function overfullPools(p: Prepared, rounded: Int32Array[], t: number): Set<string> {
   const used = new Map<string, number>();
   p.services.forEach((c, k) =>
     c.sites.forEach((j) => {
-      const id = c.pool[j]!.id;
-      used.set(id, (used.get(id) ?? 0) + rounded[k][j] * c.spec.unitsPerReplica);
+      for (const id of unitGroupsOf(p, k, j)) used.set(id, (used.get(id) ?? 0) + rounded[k][j] * c.spec.unitsPerReplica);
     }),
   );
-  return new Set([...used].filter(([id, units]) => units > Math.max(0, p.freeUnits.get(id)![t])).map(([id]) => id));
+  return new Set([...used].filter(([id, units]) => units > unitsFree(p, id, t)).map(([id]) => id));
+}
+
+/** The unit groups replicas of service k at site j count in: its pool, and its tenant's quota when it has one. */
+function unitGroupsOf(p: Prepared, k: number, j: number): string[] {
+  const q = p.quotaOf[k];
+  return q < 0 ? [`pool:${p.services[k].pool[j]!.id}`] : [`pool:${p.services[k].pool[j]!.id}`, `quota:${q}`];
+}
+
+function unitsFree(p: Prepared, group: string, t: number): number {
+  return group.startsWith('quota:') ? p.quotas[Number(group.slice(6))].free[t] : Math.max(0, p.freeUnits.get(group.slice(5))![t]);
 }
 
 /** Fixes the replicas of every service on the given pools: floors, then one more for the largest fractions while the pool holds them. */
@@ -514,7 +553,7 @@ function fixAtPools(p: Prepared, sol: Solution, fixed: Int32Array[], pools: Set<
     let units = 0;
     p.services.forEach((c, k) =>
       c.sites.forEach((j) => {
-        if (c.pool[j]!.id !== poolId) return;
+        if (!unitGroupsOf(p, k, j).includes(poolId)) return;
         const n = fixed[k][j] >= 0 ? fixed[k][j] : sol.n[k][j][t];
         fixed[k][j] = Math.floor(n + EPS);
         units += fixed[k][j] * c.spec.unitsPerReplica;
@@ -522,7 +561,7 @@ function fixAtPools(p: Prepared, sol: Solution, fixed: Int32Array[], pools: Set<
       }),
     );
     on.sort((a, b) => b[2] - a[2]);
-    const free = Math.max(0, p.freeUnits.get(poolId)![t]);
+    const free = unitsFree(p, poolId, t);
     for (const [k, j, fraction] of on) {
       const a = p.services[k].spec.unitsPerReplica;
       if (fraction > EPS && units + a <= free) {

@@ -31,6 +31,11 @@ export interface RegionSlot {
   unservedRps: number;
   /** Worst round trip + service time over the sites serving it, ms, at the service's percentile; null when nothing is served. */
   latencyMs: number | null;
+  /**
+   * Why demand is unserved (only when some is): `latency` (no site within the objective), `quota` (the tenant's
+   * maxConcurrentUnits holds no more replicas with its batch work), `capacity` (the pools within the objective are full).
+   */
+  unservedReason?: 'latency' | 'quota' | 'capacity';
 }
 
 export interface ServiceSlot {
@@ -109,6 +114,8 @@ export function accountPlacement(p: Prepared, placement: Placement, options: Pic
   const { network, grid, signals } = p.problem;
   const sites = network.sites;
   const slotS = grid.slotMinutes * 60;
+  /** Requests left unserved for a quota, per quota group. */
+  const quotaUnserved = new Map<number, number>();
   const R = p.regions.length;
   const zero = (): Figures => ({ energyKWh: 0, greenKWh: 0, costYuan: 0, carbonKg: 0 });
   const perService = p.services.map((c) => ({ service: c.spec.id, ...zero(), replicaHours: 0, coldStarts: 0, requests: 0, servedRequests: 0, unservedRequests: 0, attainmentPct: 100 }));
@@ -150,9 +157,14 @@ export function accountPlacement(p: Prepared, placement: Placement, options: Pic
       }
       const routes: ServiceSlot['routes'] = [];
       const regions: Record<string, RegionSlot> = {};
+      // The tenant's quota is full when it holds no further replica of this service.
+      const q = p.quotaOf[k];
+      const quotaFull = q >= 0 && p.quotas[q].services.reduce((u, kk) => u + p.services[kk].sites.reduce((v, j) => v + placement.replicas[kk][j][t] * p.services[kk].spec.unitsPerReplica, 0), 0) + c.spec.unitsPerReplica > p.quotas[q].free[t];
       p.regions.forEach((region, r) => {
         const demandRps = c.demandRps[r][t];
         const unservedRps = placement.unservedRps[k][r][t];
+        const unservedReason = unservedRps <= 1e-9 ? undefined : c.feasible[r].length === 0 ? 'latency' : quotaFull ? 'quota' : 'capacity';
+        if (unservedReason === 'quota') quotaUnserved.set(q, (quotaUnserved.get(q) ?? 0) + unservedRps * slotS);
         let servedRps = 0;
         let latencyMs: number | null = null;
         for (const j of c.feasible[r]) {
@@ -165,7 +177,7 @@ export function accountPlacement(p: Prepared, placement: Placement, options: Pic
           const rps = placement.servedRps[k][r][j][t];
           if (rps > 1e-9) routes.push({ region: region.id, site: sites[j].id, requestsPerS: rps, weight: rps / servedRps });
         }
-        if (demandRps > 0 || servedRps > 0) regions[region.id] = { demandRps, servedRps, unservedRps, latencyMs };
+        if (demandRps > 0 || servedRps > 0) regions[region.id] = { demandRps, servedRps, unservedRps, latencyMs, ...(unservedReason ? { unservedReason } : {}) };
         const requests = demandRps * slotS;
         perService[k].requests += requests;
         perService[k].servedRequests += servedRps * slotS;
@@ -234,6 +246,7 @@ export function accountPlacement(p: Prepared, placement: Placement, options: Pic
     }
   }
   const warnings = [...p.warnings];
+  for (const [q, requests] of quotaUnserved) warnings.push(`${Math.round(requests)} requests are unserved because ${p.quotas[q].id} holds no more replicas with its batch work (unservedReason 'quota')`);
   if (totals.unservedRequests > 0)
     warnings.push(`${Math.round(totals.unservedRequests)} requests (${(100 - totals.attainmentPct).toFixed(3)} %) are unserved: no capacity or no site within their latency objective; see plan[].services[].regions[].unservedRps`);
   return {

@@ -126,3 +126,69 @@ export function fewestUnitsCovering<T extends { units: number }>(runs: readonly 
   }
   return out.reverse();
 }
+
+/** A service's burst at the site the load balancer sends it to, and the other sites its excess may go to. */
+export interface BurstPlan {
+  need: BurstNeed;
+  /** Other sites within the latency objective of every region the site serves, nearest first, with their pool key. */
+  elsewhere: readonly { site: string; pool: string }[];
+}
+
+/** Extra replicas of one service started at `site` for the burst of `home` (the same site, or one it spills to). */
+export interface BurstReplicas {
+  service: string;
+  home: string;
+  site: string;
+  pool: string;
+  replicas: number;
+  unitsPerReplica: number;
+}
+
+export interface BurstCover {
+  replicas: BurstReplicas[];
+  preempted: PreemptResult['preempted'];
+  /** Requests/s each plan (in the order given) is still short after all of it. */
+  shortRps: number[];
+}
+
+/**
+ * Covers bursts across sites (preemptForBurst per pool): free units at every plan's own site first, then free units at
+ * its other sites nearest first; only then pre-emption of interruptible runs in the same order, so that the least
+ * batch work is paused. Called by the simulator (src/sim/services.ts) once per slot and by the service's loop
+ * (src/service/services-loop.ts) at every tick with a fresh load report.
+ */
+export function coverBursts(plans: readonly BurstPlan[], freeUnits: Readonly<Record<string, number>>, runs: readonly HeldRun[]): BurstCover {
+  const EPS = 1e-9;
+  const free: Record<string, number> = { ...freeUnits };
+  let open = [...runs];
+  const out: BurstCover = { replicas: [], preempted: [], shortRps: plans.map((x) => x.need.deficitRps) };
+  const order = plans.map((_, i) => i).sort((a, b) => plans[b].need.deficitRps - plans[a].need.deficitRps || plans[a].need.service.localeCompare(plans[b].need.service) || plans[a].need.site.localeCompare(plans[b].need.site));
+  const rest = (i: number): BurstNeed => ({ ...plans[i].need, replicas: Math.ceil(out.shortRps[i] / plans[i].need.rpsPerReplica - EPS), deficitRps: out.shortRps[i] });
+  /** Grants what the units allow to plans `which` at sites `at` at once; updates what each is short. */
+  const grant = (which: readonly number[], at: readonly { site: string; pool: string }[], withRuns: boolean) => {
+    const there = which.map((i, n) => ({ ...rest(i), pool: at[n].pool }));
+    const result = preemptForBurst(there, free, withRuns ? open : []);
+    for (const u of result.units) free[u.pool] = (free[u.pool] ?? 0) + u.fromPreempted;
+    const taken = new Set(result.preempted.map((r) => r.run));
+    open = open.filter((r) => !taken.has(r.id));
+    out.preempted.push(...result.preempted);
+    which.forEach((i, n) => {
+      const g = result.grants.find((x) => x.service === there[n].service && x.site === there[n].site && x.pool === there[n].pool);
+      if (!g) return;
+      free[g.pool] -= g.replicas * there[n].unitsPerReplica;
+      if (g.replicas > 0) out.replicas.push({ service: there[n].service, home: plans[i].need.site, site: at[n].site, pool: g.pool, replicas: g.replicas, unitsPerReplica: there[n].unitsPerReplica });
+      out.shortRps[i] = g.unservedRps;
+    });
+  };
+  for (const withRuns of [false, true]) {
+    // All needs at their own sites in one call (per pool, the least pre-emption for all of them), then the rest elsewhere.
+    const home = order.filter((i) => out.shortRps[i] > EPS && plans[i].need.replicas > 0);
+    grant(home, home.map((i) => ({ site: plans[i].need.site, pool: plans[i].need.pool })), withRuns);
+    for (const i of order)
+      for (const other of plans[i].elsewhere) {
+        if (out.shortRps[i] <= EPS) break;
+        grant([i], [other], withRuns);
+      }
+  }
+  return out;
+}

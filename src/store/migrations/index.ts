@@ -17,6 +17,7 @@ import { leasesMigration } from './0009-leases.ts';
 import { sharedRuntimeMigration } from './0010-shared-runtime.ts';
 import { backupMigration } from './0011-backup.ts';
 import { servicesMigration } from './0012-services.ts';
+import { serviceLoadMigration } from './0013-service-load.ts';
 
 function migrations(backend: Backend): Record<string, Migration> {
   return {
@@ -32,6 +33,7 @@ function migrations(backend: Backend): Record<string, Migration> {
     '0010-shared-runtime': sharedRuntimeMigration(),
     '0011-backup': backupMigration(backend),
     '0012-services': servicesMigration(backend),
+    '0013-service-load': serviceLoadMigration(backend),
   };
 }
 

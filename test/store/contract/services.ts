@@ -6,7 +6,7 @@
  */
 import { expect, it } from 'vitest';
 import type { ServiceSpec } from '../../../src/core/services/model.ts';
-import { LeaseLost, type ServicePlacementSlot } from '../../../src/store/port.ts';
+import { LeaseLost, type ServiceBurst, type ServicePlacementSlot } from '../../../src/store/port.ts';
 import type { Harness } from '../harness.ts';
 import { T0_MS, at, tenant } from '../fixtures.ts';
 
@@ -119,5 +119,57 @@ export function serviceContract(h: Harness): void {
     await expect(fenced.addReplica({ ref: 'r', tenantId: 'lab', serviceId: 'chat', site: 'hami', pool: 'p', units: 1, requestedMs: T0_MS })).rejects.toBeInstanceOf(LeaseLost);
     expect(await h.store.servicePlacements(ref, 0, Number.MAX_SAFE_INTEGER)).toEqual([]);
     expect(await h.store.replicaRuns()).toEqual([]);
+    await expect(fenced.putServiceBurst(ref, burst(T0_MS), T0_MS)).rejects.toBeInstanceOf(LeaseLost);
+    expect(await h.store.serviceBurst(ref)).toBeNull();
   });
+
+  it('keeps the last load reported per region, all or none, and the fresh ones by instant', async () => {
+    await h.store.createTenant(tenant('lab'), T0_MS);
+    await h.store.createService('lab', serviceSpec('chat'), T0_MS);
+    const ref = { tenantId: 'lab', serviceId: 'chat' };
+    expect(await h.store.putServiceLoad(ref, [{ region: 'beijing', requestsPerS: 120 }, { region: 'wuhan', requestsPerS: 7.5 }], at(0))).toEqual({ ok: true, regions: 2 });
+    expect(await h.store.putServiceLoad(ref, [{ region: 'beijing', requestsPerS: 150 }], at(60))).toEqual({ ok: true, regions: 1 });
+    // A bad value refuses the whole report, naming the field.
+    const bad = await h.store.putServiceLoad(ref, [{ region: 'wuhan', requestsPerS: 1 }, { region: 'beijing', requestsPerS: -3 }], at(90));
+    expect(bad).toMatchObject({ ok: false, code: 'invalid' });
+    expect(!bad.ok && bad.reason).toContain('load[1].requestsPerS');
+    expect(await h.store.putServiceLoad({ tenantId: 'lab', serviceId: 'other' }, [{ region: 'beijing', requestsPerS: 1 }], at(90))).toMatchObject({ ok: false, code: 'not-found' });
+    expect(await h.store.serviceLoad(ref, 0)).toEqual([
+      { region: 'beijing', requestsPerS: 150, reportedMs: at(60) },
+      { region: 'wuhan', requestsPerS: 7.5, reportedMs: at(0) },
+    ]);
+    expect(await h.store.serviceLoad(ref, at(30))).toEqual([{ region: 'beijing', requestsPerS: 150, reportedMs: at(60) }]);
+    // A deleted service takes no report; its id taken again starts with none.
+    await h.store.deleteService(ref, at(100));
+    expect(await h.store.putServiceLoad(ref, [{ region: 'beijing', requestsPerS: 1 }], at(101))).toMatchObject({ ok: false, code: 'not-found' });
+    await h.store.createService('lab', serviceSpec('chat'), at(102));
+    expect(await h.store.serviceLoad(ref, 0)).toEqual([]);
+  });
+
+  it("keeps the loop's last burst state of a service", async () => {
+    await h.store.createTenant(tenant('lab'), T0_MS);
+    await h.store.createService('lab', serviceSpec('chat'), T0_MS);
+    const ref = { tenantId: 'lab', serviceId: 'chat' };
+    expect(await h.store.serviceBurst(ref)).toBeNull();
+    expect(await h.store.putServiceBurst(ref, burst(at(1)), at(1))).toMatchObject({ ok: true });
+    expect(await h.store.putServiceBurst(ref, { ...burst(at(2)), active: false, endedMs: at(2) }, at(2))).toMatchObject({ ok: true });
+    expect(await h.store.serviceBurst(ref)).toEqual({ ...burst(at(2)), active: false, endedMs: at(2) });
+    expect(await h.store.putServiceBurst({ tenantId: 'lab', serviceId: 'none' }, burst(at(3)), at(3))).toMatchObject({ ok: false, code: 'not-found' });
+  });
+}
+
+function burst(atMs: number): ServiceBurst {
+  return {
+    atMs,
+    slotMs: T0_MS,
+    active: true,
+    startedMs: T0_MS,
+    endedMs: null,
+    regions: { beijing: { observedRps: 300, forecastRps: 100 } },
+    extraReplicas: { beijing: 3 },
+    routes: [{ region: 'beijing', site: 'beijing', requestsPerS: 300, weight: 1 }],
+    unservedRps: 0,
+    unservedReason: null,
+    preempted: [{ tenantId: 'lab', jobId: 'train', site: 'beijing', pool: 'beijing-ai', units: 4, atMs, reasons: [{ service: 'chat', site: 'beijing', region: 'beijing', observedRps: 300, forecastRps: 100 }] }],
+  };
 }

@@ -20,6 +20,7 @@ const LEGAL: Record<TransitionName, { from: JobStatus[]; to: JobStatus }> = {
   startRun: { from: ['planned', 'transferring'], to: 'running' },
   pauseRun: { from: ['running'], to: 'paused' },
   resumeRun: { from: ['paused'], to: 'running' },
+  replanPaused: { from: ['paused'], to: 'paused' },
   requeueRun: { from: ['running', 'paused'], to: 'submitted' },
   succeed: { from: ['running'], to: 'succeeded' },
   fail: { from: NOT_FINAL, to: 'failed' },
@@ -44,6 +45,8 @@ function apply(store: Store, name: TransitionName, r: JobRef, options: Transitio
       return store.pauseRun(r, options);
     case 'resumeRun':
       return store.resumeRun(r, `slurm-${r.jobId}-resume-${tag}`, options);
+    case 'replanPaused':
+      return store.replanPaused(r, plannedJob(r.jobId, 'hami'), options);
     case 'requeueRun':
       return store.requeueRun(r, 'partition drained', options);
     case 'succeed':
