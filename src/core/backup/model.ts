@@ -4,7 +4,10 @@
  * functions; the loaders in src/backup build it from files, the transfer planner (planner.ts) reads it.
  * Times on the grid are time points: point τ is the start of slot τ (point `slots` ends the grid).
  */
-import type { Network, TimeGrid } from '../model/types.ts';
+import type { Link, Network, TimeGrid } from '../model/types.ts';
+import { hopKey, pathFreeGbps, type LinkReserveGB } from '../network/routes.ts';
+
+export { hopKey };
 
 /** A copy window in local time: copies of a policy's datasets may only move in slots wholly inside it. */
 export interface CopyWindow {
@@ -155,17 +158,34 @@ export interface FixedTransfer {
   endMs: number;
 }
 
-/** GB a fixed transfer puts on each directed hop in each slot: spread evenly over its time, by the part of each slot it covers. */
-export function fixedLinkUse(transfers: readonly FixedTransfer[], grid: TimeGrid): Map<string, Float64Array> {
+/**
+ * GB fixed transfers put on each directed hop in each slot, by the part of each slot they cover. Without `reserved`
+ * a transfer is spread evenly over its time; with the reservation its batch plan was made on, in proportion to what
+ * that left on its route in each slot (`pathFreeGbps`: the rule the dispatcher moved it by), so no slot gets more
+ * than the reservation left. Called by the backup planner (the link capacity jobs use).
+ */
+export function fixedLinkUse(transfers: readonly FixedTransfer[], grid: TimeGrid, reserved?: { links: readonly Link[]; reserveGB: LinkReserveGB }): Map<string, Float64Array> {
   const slotMs = grid.slotMinutes * 60_000;
   const use = new Map<string, Float64Array>();
+  const linkOf = new Map<string, Link>();
+  for (const l of reserved?.links ?? []) linkOf.set(hopKey(l.from, l.to), l).set(hopKey(l.to, l.from), l);
   for (const tr of transfers) {
-    const spanMs = Math.max(1, tr.endMs - tr.startMs);
-    for (let t = Math.max(0, Math.floor((tr.startMs - grid.startMs) / slotMs)); t < grid.slots; t++) {
-      const a = Math.max(tr.startMs, grid.startMs + t * slotMs);
-      const b = Math.min(Math.max(tr.endMs, tr.startMs + 1), grid.startMs + (t + 1) * slotMs);
-      if (b <= a) break;
-      const gb = (tr.gb * (b - a)) / spanMs;
+    const endMs = Math.max(tr.endMs, tr.startMs + 1);
+    const links = tr.route.slice(1).map((to, h) => linkOf.get(hopKey(tr.route[h], to)));
+    const weighted = reserved !== undefined && links.every((l) => l !== undefined);
+    // Per slot the transfer touches: its weight (ms covered × free Gbit/s, or ms covered).
+    const first = Math.floor((tr.startMs - grid.startMs) / slotMs);
+    const last = Math.floor((endMs - 1 - grid.startMs) / slotMs);
+    const weights: number[] = [];
+    for (let t = first; t <= last; t++) {
+      const coveredMs = Math.min(endMs, grid.startMs + (t + 1) * slotMs) - Math.max(tr.startMs, grid.startMs + t * slotMs);
+      weights.push(coveredMs * (weighted ? pathFreeGbps(links as Link[], tr.route, t, grid, reserved.reserveGB) : 1));
+    }
+    let total = weights.reduce((a, b) => a + b, 0);
+    // A span wholly reserved (a transfer planned before the reservation): spread evenly.
+    if (total <= 0) for (let k = 0; k < weights.length; k++) total += weights[k] = Math.min(endMs, grid.startMs + (first + k + 1) * slotMs) - Math.max(tr.startMs, grid.startMs + (first + k) * slotMs);
+    for (let t = Math.max(0, first); t <= Math.min(last, grid.slots - 1); t++) {
+      const gb = (tr.gb * weights[t - first]) / total;
       for (let h = 1; h < tr.route.length; h++) {
         const key = hopKey(tr.route[h - 1], tr.route[h]);
         let row = use.get(key);
@@ -177,7 +197,3 @@ export function fixedLinkUse(transfers: readonly FixedTransfer[], grid: TimeGrid
   return use;
 }
 
-/** Key of a directed hop. */
-export function hopKey(from: string, to: string): string {
-  return `${from}>${to}`;
-}

@@ -17,6 +17,7 @@
  * data on it is reported as unmet (its RPO cannot be met), never hidden.
  */
 import type { Link, Network, SiteSignals, TimeGrid } from '../model/types.ts';
+import type { LinkReserveGB } from '../network/routes.ts';
 import { LpBuilder, type LpSolver } from '../lp/model.ts';
 import type { Objective } from '../dispatch/objective.ts';
 import type { Bound } from '../dispatch/bound.ts';
@@ -30,6 +31,8 @@ export interface BackupRequest {
   datasets: readonly BackupDataset[];
   /** Batch-job input transfers already planned: fixed use of the links they cross. */
   jobTransfers: readonly FixedTransfer[];
+  /** The reservation (`backupReservation`, on this grid) the batch plan moved those transfers around: they are spread by what it left. */
+  linkReserveGB?: LinkReserveGB;
   objective: Objective;
 }
 
@@ -177,8 +180,34 @@ interface Choice {
 
 const EPS_GB = 1e-6;
 
-/** Plans every dataset's versions (docs/backup.md). */
+/** Plans every dataset's versions (docs/backup.md) at the least objective. */
 export function planBackups(request: BackupRequest, options: BackupPlanOptions): BackupPlanResult {
+  return planPriced(request, options, (link, from, to, t) => objectiveValue(request.objective, hopFiguresPerGB(link, from, to, t, request.signals)));
+}
+
+/**
+ * The link capacity backups must hold so that every RPO is met whatever batch does (docs/backup.md, "Backups and batch
+ * share the links"): the plan of every version on whole links (no job transfers) that moves the fewest GB over links
+ * and, among those, as late as each deadline allows. Each hop costs 1 + (slots − 1 − t)/slots per GB: a relay (two
+ * hops, ≥ 2) never beats a direct hop (≤ 2), and a later slot is always cheaper. The dispatch loop and the simulator
+ * give it to the batch planner (Snapshot.linkReserveGB), which moves job input on what it leaves; backups are then
+ * planned with `planBackups` on what jobs leave, which is never less than this reservation, so their RPOs stay
+ * feasible. Returns GB per directed hop (`hopKey`) and slot of `request.grid`; hops without any are absent.
+ */
+export function backupReservation(request: Omit<BackupRequest, 'jobTransfers' | 'objective'>, options: BackupPlanOptions): Map<string, Float64Array> {
+  const slots = request.grid.slots;
+  const plan = planPriced({ ...request, jobTransfers: [], objective: { name: 'latest', weights: {} } }, options, (_link, _from, _to, t) => 1 + (slots - 1 - t) / slots);
+  const reserve = new Map<string, Float64Array>();
+  for (const l of plan.links) {
+    const row = new Float64Array(slots);
+    for (const s of l.slots) row[s.slot] = s.backupGB;
+    reserve.set(hopKey(l.from, l.to), row);
+  }
+  return reserve;
+}
+
+/** The planner with arcs priced per GB by `ratePerGB` (the objective, or the reservation's latest-first price). */
+function planPriced(request: BackupRequest, options: BackupPlanOptions, ratePerGB: (link: Link, from: string, to: string, t: number) => number): BackupPlanResult {
   const { network, grid } = request;
   const siteIds = network.sites.map((s) => s.id);
   const siteIndex = new Map(siteIds.map((id, i) => [id, i]));
@@ -186,9 +215,9 @@ export function planBackups(request: BackupRequest, options: BackupPlanOptions):
     { link, from: siteIndex.get(link.from)!, to: siteIndex.get(link.to)!, key: hopKey(link.from, link.to) },
     { link, from: siteIndex.get(link.to)!, to: siteIndex.get(link.from)!, key: hopKey(link.to, link.from) },
   ]);
-  const jobUse = fixedLinkUse(request.jobTransfers, grid);
+  const jobUse = jobLinkUse(request);
   // Per hop and slot: the weighted objective of one GB (the arc's cost) and the free capacity.
-  const rate = hops.map((h) => Float64Array.from({ length: grid.slots }, (_, t) => objectiveValue(request.objective, hopFiguresPerGB(h.link, siteIds[h.from], siteIds[h.to], t, request.signals))));
+  const rate = hops.map((h) => Float64Array.from({ length: grid.slots }, (_, t) => ratePerGB(h.link, siteIds[h.from], siteIds[h.to], t)));
   const maxRate = Math.max(1e-3, ...rate.map((r) => r.reduce((m, x) => Math.max(m, x), 0)));
   // A GB left unmet costs more than moving it over every hop of the network in the dearest slot.
   const penalty = maxRate * (hops.length + 1) * 1000;
@@ -252,6 +281,11 @@ export function planBackups(request: BackupRequest, options: BackupPlanOptions):
     result.bound = { objective: request.objective.name, value, planValue, gapPct: planValue === 0 ? 0 : ((planValue - value) / Math.abs(planValue)) * 100, method };
   }
   return result;
+}
+
+/** GB the request's job transfers put on each directed hop and slot. */
+function jobLinkUse(request: BackupRequest): Map<string, Float64Array> {
+  return fixedLinkUse(request.jobTransfers, request.grid, request.linkReserveGB ? { links: request.network.links, reserveGB: request.linkReserveGB } : undefined);
 }
 
 /** GB on the virtual (unmet) arcs of a solution. */
@@ -523,7 +557,7 @@ function extractPlan(
     });
     return { id: dataset.id, tenant: dataset.tenant, origin: dataset.origin, policy: dataset.policy.id, rpoHours: dataset.policy.rpoHours, replicas, rpoMet: replicas.every((rep) => rep.rpoMet) };
   });
-  const jobUse = fixedLinkUse(request.jobTransfers, grid);
+  const jobUse = jobLinkUse(request);
   let jobGB = 0;
   const links: LinkLoad[] = [];
   for (const link of request.network.links) {

@@ -8,7 +8,7 @@ import { slotMs } from '../model/types.ts';
 import { busyUnitFacilityKW, idleUnitFacilityKW } from '../model/power.ts';
 import { nodesOn, reserveNodes, type PowerPolicy } from '../energy/idle.ts';
 import { runTimeMs } from '../model/capability.ts';
-import { computeRoutes, transferDurationS, type Route, type RouteTable } from '../network/routes.ts';
+import { computeRoutes, reservedTransferDurationS, type LinkReserveGB, type Route, type RouteTable } from '../network/routes.ts';
 import type { FilterPlugin, Profile, Registry, ScorePlugin, SiteView } from './framework.ts';
 
 /** Work already decided (running or committed) that the cycle must plan around. */
@@ -37,6 +37,11 @@ export interface Snapshot {
    * energy together: a job pays for the idle units it makes busy and for each node it keeps awake (PoolIdle).
    */
   power?: PowerPolicy;
+  /**
+   * Link capacity backups hold, GB per directed hop and slot of `grid` (core/backup/planner.ts `backupReservation`):
+   * job input moves on what it leaves (`reservedTransferDurationS`). Absent: jobs see every link whole.
+   */
+  linkReserveGB?: LinkReserveGB;
 }
 
 export interface PoolState {
@@ -183,7 +188,7 @@ export class Cycle {
       }
       const route = originRoutes?.[state.index];
       const gb = route && route.links.length > 0 ? job.inputGb : 0;
-      const transferS = route ? transferDurationS(route, gb) : 0;
+      const transferS = route ? reservedTransferDurationS(route, gb, readyMs, grid, this.snapshot.linkReserveGB) : 0;
       const siteReadyMs = readyMs + Math.ceil(transferS * 1000);
       view.site = site;
       view.signals = state.signals;

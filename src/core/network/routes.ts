@@ -1,4 +1,4 @@
-import type { Link, Network } from '../model/types.ts';
+import type { Link, Network, TimeGrid } from '../model/types.ts';
 
 /** A path through the link graph that a job's input data takes from its origin to the site that runs it. */
 export interface Route {
@@ -76,4 +76,68 @@ export function computeRoutes(network: Network): RouteTable {
 export function transferDurationS(route: Route, gb: number): number {
   if (route.links.length === 0 || gb <= 0) return 0;
   return (gb * 8) / route.bottleneckGbps + route.latencyMs / 1000;
+}
+
+/** Key of a directed hop, `from>to` (links are full duplex: each direction has its own capacity). */
+export function hopKey(from: string, to: string): string {
+  return `${from}>${to}`;
+}
+
+/**
+ * Link capacity set aside for backups, GB per directed hop (`hopKey`) and slot of a grid: what backups must have to
+ * meet every RPO (src/core/backup/planner.ts, `backupReservation`). The batch planner moves job input on what it leaves.
+ */
+export type LinkReserveGB = ReadonlyMap<string, ArrayLike<number>>;
+
+/**
+ * A reservation made on grid `from`, read on grid `to` (same slot length; `to` may start later or earlier):
+ * slots of `to` outside `from` reserve nothing. The dispatch loop calls it with the backup loop's latest reservation.
+ */
+export function reserveOnGrid(reserve: LinkReserveGB, from: TimeGrid, to: TimeGrid): Map<string, Float64Array> {
+  if (from.slotMinutes !== to.slotMinutes) throw new Error(`reserveOnGrid: slot lengths differ (${from.slotMinutes} and ${to.slotMinutes} min)`);
+  const shift = Math.round((to.startMs - from.startMs) / (to.slotMinutes * 60_000));
+  const out = new Map<string, Float64Array>();
+  for (const [key, row] of reserve) {
+    const moved = new Float64Array(to.slots);
+    for (let t = 0; t < to.slots; t++) moved[t] = row[t + shift] ?? 0;
+    out.set(key, moved);
+  }
+  return out;
+}
+
+/**
+ * Bandwidth a reservation leaves on the path `path` (site ids) in slot `t` of `grid`, Gbit/s: the least over its hops
+ * of the link's bandwidth minus what is reserved there. Used to move job input (`reservedTransferDurationS`) and to
+ * spread a planned input transfer over its slots (core/backup/model.ts `fixedLinkUse`), by one rule.
+ */
+export function pathFreeGbps(links: readonly Link[], path: readonly string[], t: number, grid: TimeGrid, reserve: LinkReserveGB): number {
+  const slotS = grid.slotMinutes * 60;
+  let free = Infinity;
+  for (let h = 0; h < links.length; h++) {
+    const reservedGB = t >= 0 && t < grid.slots ? (reserve.get(hopKey(path[h], path[h + 1]))?.[t] ?? 0) : 0;
+    free = Math.min(free, Math.max(0, links[h].bandwidthGbps - (reservedGB * 8) / slotS));
+  }
+  return free;
+}
+
+/**
+ * Seconds to move `gb` over a route from `startMs` when backups hold `reserve` of its links (DESIGN.md: transfers with
+ * deadlines are planned before batch): in each slot the input moves at what the reservation leaves on the route
+ * (`pathFreeGbps`; nothing in a slot wholly reserved, the whole bandwidth after the grid), then the route's latency.
+ * Called by the dispatcher's cycle (core/dispatch/cycle.ts) for each job and site; without a reservation it is
+ * `transferDurationS`.
+ */
+export function reservedTransferDurationS(route: Route, gb: number, startMs: number, grid: TimeGrid, reserve: LinkReserveGB | undefined): number {
+  const plain = transferDurationS(route, gb);
+  if (!reserve || plain === 0) return plain;
+  const slotMs = grid.slotMinutes * 60_000;
+  let leftGbit = gb * 8;
+  let atMs = startMs;
+  for (let t = Math.floor((startMs - grid.startMs) / slotMs); ; t++) {
+    const rateGbps = t < grid.slots ? pathFreeGbps(route.links, route.path, t, grid, reserve) : route.bottleneckGbps;
+    const spanS = t < grid.slots ? (grid.startMs + (t + 1) * slotMs - atMs) / 1000 : Infinity;
+    if (rateGbps * spanS >= leftGbit) return (atMs - startMs) / 1000 + leftGbit / rateGbps + route.latencyMs / 1000;
+    leftGbit -= rateGbps * spanS;
+    atMs += spanS * 1000;
+  }
 }
