@@ -12,7 +12,7 @@ import { actualPlusNoise } from '../scenario/resolve.ts';
 import { objectiveFrom, policyFrom } from '../planning/plan-jobs.ts';
 import { simulate, type SimOutcome, type SimulationInput } from '../sim/engine.ts';
 import { simulateWithServices, type ServicesOutcome } from '../sim/services.ts';
-import { simulateBackups, type BackupOutcome } from '../sim/backup.ts';
+import { simulateBackups, simulatedReservation, type BackupSimInput } from '../sim/backup.ts';
 import { loadBackupInput } from '../backup/load.ts';
 import { BACKUP_SCORES } from '../core/backup/planner.ts';
 import { actualDemandFromTraces, DEFAULT_BURST_TRACE, DEFAULT_ERROR_TRACE } from '../services/actual-demand.ts';
@@ -127,12 +127,15 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   if (forecastErrorPct !== null) scenario = withForecastError(scenario, forecastErrorPct, seed);
 
   const services = o.services || o.demand ? await servicesInput(o, scenario, periodSlots, objective, seed) : null;
+  // Backups hold their share of the links before any job moves input (docs/backup.md, "Backups and batch share the links").
+  const backupInput = o.datasets || o.policies ? await backupsInput(o, scenario, periodSlots, objective) : null;
+  const linkReserveGB = backupInput ? simulatedReservation(backupInput) : undefined;
   const outcomes: SimOutcome[] = [];
   const servicesOutcomes: ServicesOutcome[] = [];
   const runOne = (policy: PolicyName, label: string, routing: 'objective' | 'nearest'): SimOutcome => {
     const bar = new cliProgress.SingleBar({ format: `simulating ${label} {bar} {percentage}%`, stream: process.stderr }, cliProgress.Presets.shades_classic);
     bar.start(100, 0);
-    const sim: SimulationInput = { scenario, jobs, policy, objective, fromMs, toMs, replanMinutes, horizonSlots, shiftHours, optimizeSites, forecastSmoothingMinutes, power, onProgress: (done: number, total: number) => bar.update(Math.floor((100 * done) / total)) };
+    const sim: SimulationInput = { scenario, jobs, policy, objective, fromMs, toMs, replanMinutes, horizonSlots, shiftHours, optimizeSites, forecastSmoothingMinutes, power, ...(linkReserveGB ? { linkReserveGB } : {}), onProgress: (done: number, total: number) => bar.update(Math.floor((100 * done) / total)) };
     let outcome: SimOutcome;
     if (services) {
       const run = simulateWithServices(sim, { ...services, routing });
@@ -145,7 +148,7 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   };
   for (const policy of policies) outcomes.push(runOne(policy, policy, 'objective'));
   const baseline = services ? { outcome: runOne(policies[0], `${policies[0]} with services at the nearest sites (baseline)`, 'nearest'), services: servicesOutcomes.pop()! } : null;
-  const backups = o.datasets || o.policies ? await backupsOf(o, scenario, periodSlots, objective, outcomes) : undefined;
+  const backups = backupInput ? outcomes.map((outcome) => simulateBackups(backupInput, outcome, linkReserveGB)) : undefined;
   const report = buildReport({
     backups,
     power,
@@ -196,15 +199,15 @@ async function runSimulate(o: SimulateOptions): Promise<void> {
   process.stdout.write(`wrote ${join(o.report, 'report.json')} and report.html\n`);
 }
 
-/** Backups of each run, planned around its jobs' input transfers (src/sim/backup.ts); a clear error for bad files. */
-async function backupsOf(o: SimulateOptions, scenario: Scenario, periodSlots: number, objective: Objective, outcomes: SimOutcome[]): Promise<BackupOutcome[]> {
+/** The backup datasets and policies on the period, for the reservation and each run's backups (src/sim/backup.ts); a clear error for bad files. */
+async function backupsInput(o: SimulateOptions, scenario: Scenario, periodSlots: number, objective: Objective): Promise<BackupSimInput> {
   if (!o.datasets || !o.policies) throw new CliError('--datasets and --policies go together: the backup datasets and their policies');
   const unknown = Object.keys(objective.weights).filter((name) => !(BACKUP_SCORES as readonly string[]).includes(name));
   if (unknown.length > 0) throw new CliError(`--objective: backups understand ${BACKUP_SCORES.join(', ')}; '${unknown.join(', ')}' is not one of them`);
   const period = { ...scenario, grid: { ...scenario.grid, slots: periodSlots } };
   const datasets = userInput(() => loadBackupInput({ datasetsFile: o.datasets!, policiesFile: o.policies! }, period));
   const solver = await loadHighsSolver();
-  return outcomes.map((outcome) => simulateBackups({ scenario, periodSlots, datasets, objective, solver }, outcome));
+  return { scenario, periodSlots, datasets, objective, solver };
 }
 
 /** The services, their forecast demand on the period, and the actual demand from the traces; a clear error for bad files. */

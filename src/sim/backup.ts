@@ -2,9 +2,11 @@
  * Backups in the simulator, alongside the jobs (issue 13 item 4, docs/simulator.md "Backups alongside the jobs").
  * Called by `kumul simulate --datasets --policies` after each policy's run; pure (the solver is passed in).
  *
- * The backups are planned by the core backup planner (core/backup/planner.ts) over the simulated period, on the
- * forecast signals and on the link capacity the jobs' input transfers of that run leave (each transfer spread over
- * its time, from when the cycle sent it to when its input was ready). The simulator has no outage, so the copies run
+ * Backups and jobs share the links both ways (docs/backup.md, "Backups and batch share the links"): before the runs,
+ * `simulatedReservation` gives what backups must hold of each link to meet every RPO, every cycle of each run moves job
+ * input on what that leaves, and then the backups of the run are planned by the core backup planner over the simulated
+ * period, on the forecast signals and on the link capacity the run's input transfers leave (each spread over its time,
+ * from when the cycle sent it to when its input was ready, by what the reservation left in each slot). The simulator has no outage, so the copies run
  * as planned; they are accounted with the actual signals. Reported: per dataset and replica the share of the period
  * within its RPO (the newest complete copy no older than the RPO at the end of each slot; before its first copy a
  * replica is within while its seed copy is not yet due), and per directed link the GB of backups and of job input.
@@ -14,7 +16,8 @@ import type { Objective } from '../core/dispatch/objective.ts';
 import type { Scenario, SiteSignals } from '../core/model/types.ts';
 import type { BackupDataset, FixedTransfer } from '../core/backup/model.ts';
 import { rpoSlots } from '../core/backup/model.ts';
-import { hopFiguresPerGB, planBackups, type BackupPlanResult } from '../core/backup/planner.ts';
+import { backupReservation, hopFiguresPerGB, planBackups, type BackupPlanResult } from '../core/backup/planner.ts';
+import type { LinkReserveGB } from '../core/network/routes.ts';
 import type { SimOutcome } from './engine.ts';
 
 export interface BackupSimInput {
@@ -49,8 +52,8 @@ export interface BackupOutcome {
   bound: BackupPlanResult['bound'];
 }
 
-/** Plans the backups of one run around its jobs' transfers and accounts them with actuals. */
-export function simulateBackups(input: BackupSimInput, outcome: SimOutcome): BackupOutcome {
+/** The period's grid and its signals (forecasts or actuals) cut to it. */
+function periodOf(input: BackupSimInput) {
   const { scenario } = input;
   const grid = { startMs: scenario.grid.startMs, slotMinutes: scenario.grid.slotMinutes, slots: input.periodSlots };
   const slice = (pick: (s: { forecast: SiteSignals; actual: SiteSignals }) => SiteSignals): Record<string, SiteSignals> =>
@@ -60,10 +63,27 @@ export function simulateBackups(input: BackupSimInput, outcome: SimOutcome): Bac
         return [id, { priceYuanPerKWh: s.priceYuanPerKWh.slice(0, grid.slots), carbonGPerKWh: s.carbonGPerKWh.slice(0, grid.slots), renewableKW: s.renewableKW.slice(0, grid.slots) }];
       }),
     );
+  return { grid, slice };
+}
+
+/**
+ * What the backups must hold of the links over the period (core/backup/planner.ts `backupReservation`, on the
+ * forecasts), before any run: `kumul simulate` gives it to every run (SimulationInput.linkReserveGB), whose cycles
+ * move job input on what it leaves, and to `simulateBackups`, which spreads the runs' transfers by the same rule.
+ */
+export function simulatedReservation(input: BackupSimInput): Map<string, Float64Array> {
+  const { grid, slice } = periodOf(input);
+  return backupReservation({ network: input.scenario.network, grid, signals: slice((p) => p.forecast), datasets: input.datasets }, { solver: input.solver });
+}
+
+/** Plans the backups of one run around its jobs' transfers (moved around `reserve`, when the run had it) and accounts them with actuals. */
+export function simulateBackups(input: BackupSimInput, outcome: SimOutcome, reserve?: LinkReserveGB): BackupOutcome {
+  const { scenario } = input;
+  const { grid, slice } = periodOf(input);
   const jobTransfers: FixedTransfer[] = outcome.records.flatMap((r) =>
     r.transfer && r.transfer.route.links.length > 0 ? [{ route: r.transfer.route.path, gb: r.transfer.gb, startMs: r.transfer.startMs, endMs: r.readyMs ?? r.transfer.startMs }] : [],
   );
-  const plan = planBackups({ network: scenario.network, grid, signals: slice((p) => p.forecast), datasets: input.datasets, jobTransfers, objective: input.objective }, { solver: input.solver });
+  const plan = planBackups({ network: scenario.network, grid, signals: slice((p) => p.forecast), datasets: input.datasets, jobTransfers, objective: input.objective, ...(reserve ? { linkReserveGB: reserve } : {}) }, { solver: input.solver });
   // Accounting with actuals: each transfer's hops at the actual price and carbon of their slots.
   const actual = slice((p) => p.actual);
   const linkOf = new Map(scenario.network.links.flatMap((l) => [[`${l.from}>${l.to}`, l] as const, [`${l.to}>${l.from}`, l] as const]));

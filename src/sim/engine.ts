@@ -17,6 +17,7 @@ import type { Job, Scenario, SiteSignals } from '../core/model/types.ts';
 import { slotMs as slotLengthMs } from '../core/model/types.ts';
 import { poolSpeed } from '../core/model/capability.ts';
 import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
+import { reserveOnGrid, type LinkReserveGB, type Route } from '../core/network/routes.ts';
 import type { PowerPolicy } from '../core/energy/idle.ts';
 import type { Profile, Registry } from '../core/dispatch/framework.ts';
 import { planCycle, slotEnergies, type Placement } from '../core/dispatch/planner.ts';
@@ -24,7 +25,6 @@ import { lookAheadEndMs } from '../core/dispatch/horizon.ts';
 import { forecastWindow, smoothingSlots } from '../core/dispatch/forecast-smoothing.ts';
 import { builtinRegistry, policyProfile, type PolicyName } from '../core/dispatch/plugins/index.ts';
 import type { Objective } from '../core/dispatch/objective.ts';
-import type { Route } from '../core/network/routes.ts';
 import { EventHeap } from './event-heap.ts';
 
 export interface SimulationInput {
@@ -70,6 +70,11 @@ export interface SimulationInput {
   recordEvents?: boolean;
   /** Work placed before batch in every cycle (inference services, src/sim/services.ts); none by default. */
   firstClaim?: FirstClaim;
+  /**
+   * Link capacity backups hold, GB per directed hop and slot of the scenario's grid (src/sim/backup.ts
+   * `simulatedReservation`): every cycle moves job input on what it leaves. None by default.
+   */
+  linkReserveGB?: LinkReserveGB;
 }
 
 /**
@@ -242,6 +247,7 @@ export function simulate(input: SimulationInput): SimOutcome {
       committed: [...committedUses(running, cur, horizon), ...claimUses(claimed, cur, horizon)],
       ...(input.power ? { power: input.power } : {}),
     };
+    if (input.linkReserveGB) snapshot.linkReserveGB = reserveOnGrid(input.linkReserveGB, grid, snapshot.grid);
     const outcome = planCycle(snapshot, { registry, profile, improveRounds: input.improveRounds ?? 2 });
     /** State before this cycle's commit, to undo it when a first claim pre-empts the job. */
     before.clear();

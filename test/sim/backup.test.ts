@@ -1,6 +1,6 @@
 /**
  * Backups alongside the jobs in the simulator (src/sim/backup.ts): planned on the link capacity the jobs' input
- * transfers leave, RPO compliance per replica as a share of the period, link volume split into backup and job input.
+ * transfers leave (and, with the backups' reservation, jobs moving input on what it leaves), RPO compliance per replica as a share of the period, link volume split into backup and job input.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadHighsSolver } from '../../src/solver/highs.ts';
@@ -8,7 +8,7 @@ import { objectiveFrom } from '../../src/planning/plan-jobs.ts';
 import type { LpSolver } from '../../src/core/lp/model.ts';
 import type { BackupDataset } from '../../src/core/backup/model.ts';
 import { simulate } from '../../src/sim/engine.ts';
-import { simulateBackups } from '../../src/sim/backup.ts';
+import { simulateBackups, simulatedReservation } from '../../src/sim/backup.ts';
 import { buildReport } from '../../src/sim/summarize.ts';
 import { renderReportHtml } from '../../src/sim/report-html.ts';
 import { makeJob } from '../fixtures/job-builder.ts';
@@ -44,13 +44,16 @@ function dataset(id: string, changeGBPerSlot: number, rpoHours: number): BackupD
   };
 }
 
-function run(datasets: BackupDataset[]) {
+function run(datasets: BackupDataset[], reserved = false) {
   const s = scenario();
   // Each job's 400 GB input moves east → west in its first hour: most of the link's 450 GB that hour.
   const jobs = [0, 3, 6].map((h) => makeJob(`j${h}`).units(8).release(new Date(T0 + h * HOUR).toISOString()).duration('2h').deadline('6h').input(400).at('east').build());
   const objective = objectiveFrom('cost');
-  const outcome = simulate({ scenario: s, jobs, policy: 'optimize', objective, fromMs: T0, toMs: T0 + SLOTS * HOUR, replanMinutes: 60, horizonSlots: 6, shiftHours: 0 });
-  const backup = simulateBackups({ scenario: s, periodSlots: SLOTS, datasets, objective, solver }, outcome);
+  const input = { scenario: s, periodSlots: SLOTS, datasets, objective, solver };
+  // As `kumul simulate --datasets`: the reservation first, every cycle moving job input on what it leaves.
+  const reserve = reserved ? simulatedReservation(input) : undefined;
+  const outcome = simulate({ scenario: s, jobs, policy: 'optimize', objective, fromMs: T0, toMs: T0 + SLOTS * HOUR, replanMinutes: 60, horizonSlots: 6, shiftHours: 0, ...(reserve ? { linkReserveGB: reserve } : {}) });
+  const backup = simulateBackups(input, outcome, reserve);
   return { s, outcome, backup };
 }
 
@@ -86,5 +89,18 @@ describe('backups in the simulator', () => {
     // Capacity is never exceeded, whatever is left unmet.
     for (const l of backup.links) expect(l.peakUsePct).toBeLessThanOrEqual(100 + 1e-6);
     expect(CAPACITY_GB).toBe(450);
+  });
+
+  it("with the backups' reservation (kumul simulate's order) the same jobs and datasets meet every RPO and every deadline", () => {
+    // 300 GB of change an hour leaves the jobs 150 GB/h: each 400 GB input takes 2.7 h, and the run 2 h, within 6 h.
+    const { outcome, backup } = run([dataset('big', 300, 2)], true);
+    expect(backup.totals.unmetGB).toBeCloseTo(0, 6);
+    expect(backup.datasets[0].withinRpoPct).toBe(100);
+    expect(outcome.records.map((r) => r.state)).toEqual(['completed', 'completed', 'completed']);
+    for (const r of outcome.records) expect(r.endMs!).toBeLessThanOrEqual(r.job.deadlineMs);
+    expect(outcome.records.filter((r) => r.transfer !== null).length).toBe(3);
+    for (const l of backup.links) expect(l.peakUsePct).toBeLessThanOrEqual(100 + 1e-6);
+    const eastWest = backup.links.find((l) => l.from === 'east' && l.to === 'west')!;
+    expect(eastWest.jobGB).toBeCloseTo(1200, 6);
   });
 });
