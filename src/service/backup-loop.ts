@@ -3,7 +3,9 @@
  * after the dispatch loop, on the leader only, with the leader's fenced store. At each cycle (when the dispatch loop
  * ran one, every `replanMinutes`, when the network changed, or when woken: a dataset or policy posted, a copy ended)
  * it plans every stored dataset with the core planner (src/core/backup/planner.ts) from where its replicas stand
- * (their newest verified copies in the store), over the link capacity the batch jobs' planned input transfers leave.
+ * (their newest verified copies in the store): first what they must hold of each link to meet every RPO (the
+ * reservation, which the dispatch loop's cycles move job input around), then over the link capacity the batch jobs'
+ * planned input transfers leave.
  * At each tick it starts the copies the plan puts in the current slot through rclone (src/backup/rclone.ts), with
  * `--bwlimit` from the planned share of the link, and does not wait for them: a copy runs across ticks, its bytes
  * are logged per hop as rclone reports them, and once rclone checked the replica against the live data, the replica's
@@ -15,9 +17,10 @@
  * the files already complete: the copy resumes. A link taken down changes the network: the next tick re-plans over
  * the links left, through a relay site or to another candidate site.
  */
-import type { Network, Scenario } from '../core/model/types.ts';
+import type { Network, Scenario, TimeGrid } from '../core/model/types.ts';
+import type { LinkReserveGB } from '../core/network/routes.ts';
 import type { LpSolver } from '../core/lp/model.ts';
-import { BACKUP_SCORES, planBackups } from '../core/backup/planner.ts';
+import { BACKUP_SCORES, backupReservation, planBackups } from '../core/backup/planner.ts';
 import { computeRoutes } from '../core/network/routes.ts';
 import { candidateSites, rpoSlots, type BackupDataset, type BackupPolicy, type FixedTransfer, type ReplicaStart } from '../core/backup/model.ts';
 import type { Objective } from '../core/dispatch/objective.ts';
@@ -99,6 +102,8 @@ export class BackupLoop implements BackupLoopView {
   private readonly running = new Map<string, Running>();
   private states = new Map<string, BackupLoopState>();
   private lastPlanMs = -Infinity;
+  /** The link capacity the latest cycle reserved for backups (the dispatch loop's cycles read it: `linkReserve`). */
+  private reserve: { grid: TimeGrid; reserveGB: LinkReserveGB } | null = null;
   private lastNetwork: Network | null = null;
   private woken = true;
   /** The store of the current term (fenced by the lease): copies that end write through it. */
@@ -115,6 +120,11 @@ export class BackupLoop implements BackupLoopView {
       running: m.gauge('kumul_backup_copies_running', 'Backup copies and repairs running now'),
       overdue: m.gauge('kumul_backup_replicas_past_rpo', 'Replicas whose newest verified copy was older than their RPO at the last backup cycle'),
     };
+  }
+
+  /** What backups hold of each link and slot since the latest cycle (null before one): the dispatch loop plans job input around it. */
+  linkReserve(): { grid: TimeGrid; reserveGB: LinkReserveGB } | null {
+    return this.reserve;
   }
 
   /** Asks for a backup cycle at the next tick (a dataset or policy posted). */
@@ -232,7 +242,11 @@ export class BackupLoop implements BackupLoopView {
     const signals = Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.forecast]));
     // Dataset ids are unique per tenant only: the planner sees `<tenant>/<id>`.
     const planned = datasets.map((d) => ({ ...d, id: `${d.tenant}/${d.id}` }));
-    const result = planBackups({ network: scenario.network, grid: scenario.grid, signals, datasets: planned, jobTransfers, objective }, { solver: this.options.solver });
+    // Backups first hold what their RPOs need; the dispatch loop's next cycles move job input on what that leaves, and
+    // the copies are planned on what the jobs leave (docs/backup.md, "Backups and batch share the links").
+    const reserveGB = backupReservation({ network: scenario.network, grid: scenario.grid, signals, datasets: planned }, { solver: this.options.solver });
+    this.reserve = { grid: scenario.grid, reserveGB };
+    const result = planBackups({ network: scenario.network, grid: scenario.grid, signals, datasets: planned, jobTransfers, linkReserveGB: reserveGB, objective }, { solver: this.options.solver });
     for (const u of result.unplaced) states.get(u.id)?.problems.push(u.reason);
     for (const u of result.unmet) {
       for (const id of u.datasets) states.get(id)?.problems.push(`${u.gb.toFixed(3)} GB for ${u.target} cannot arrive by ${new Date(startMs + u.deadline * slotMs).toISOString()} over the links left: that replica will be past its RPO`);

@@ -22,10 +22,10 @@
  * in the same tick. A run the engine lost to a node failure, or one that waited `pendingLimitMinutes` past its
  * planned start, is requeued the same way (at most `MAX_ATTEMPTS` times, then the job fails).
  */
-import type { Scenario, Site, SiteSignals } from '../core/model/types.ts';
+import type { Scenario, Site, SiteSignals, TimeGrid } from '../core/model/types.ts';
 import { busyUnitFacilityKW, siteLoadNow } from '../core/model/power.ts';
 import { ALWAYS_ON } from '../core/energy/idle.ts';
-import { computeRoutes } from '../core/network/routes.ts';
+import { computeRoutes, reserveOnGrid, type LinkReserveGB } from '../core/network/routes.ts';
 import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
 import { dispatch, type PlannedJob } from '../core/dispatch/plan.ts';
 import { lookAheadEndMs } from '../core/dispatch/horizon.ts';
@@ -75,6 +75,11 @@ export interface LoopOptions {
   log?: (line: string) => void;
   /** Bounds each cycle's plan (its LP relaxation) when given; the runtime passes HiGHS. */
   solver?: LpSolver;
+  /**
+   * Link capacity backups hold (the backup loop's latest `backupReservation`, on its grid): each cycle moves job input
+   * on what it leaves (docs/backup.md, "Backups and batch share the links"). Absent or null: links whole.
+   */
+  linkReserve?(): { grid: TimeGrid; reserveGB: LinkReserveGB } | null;
 }
 
 /** The largest LP a cycle's bound builds (beyond it slots merge into blocks: bound.ts); about 0.5 s with HiGHS here. */
@@ -416,6 +421,8 @@ export class DispatchLoop {
       committed: [...committedJobs.flatMap((s) => committedUse(scenario, s, nowMs)), ...onGrid(servicesUse, scenario.grid.slots), ...this.services.burstUse(scenario)],
       power: this.idle.power,
     };
+    const reserve = this.options.linkReserve?.();
+    if (reserve) snapshot.linkReserveGB = reserveOnGrid(reserve.reserveGB, reserve.grid, scenario.grid);
     const { policy, objective } = this.options.dispatch();
     // The cycle's bound: its LP relaxation only (the site-choice MIP could take seconds of every cycle).
     const bounding = this.options.solver ? { solver: this.options.solver, maxSiteChoices: 0, maxLpVariables: CYCLE_BOUND_MAX_VARIABLES } : {};

@@ -122,6 +122,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       ...(capability ? { withheld: () => capability.withheld() } : {}),
       log: o.log,
       solver,
+      linkReserve: () => backup?.linkReserve() ?? null,
     });
   ctx.outages = () => loop?.outages() ?? [];
   if (o.backup) {

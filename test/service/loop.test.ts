@@ -198,6 +198,28 @@ describe('dispatch loop', () => {
     for (const id of ['inside', 'straddles', 'no-slack']) expect((await store.getJob({ tenantId: 'lab', jobId: id }))!.status, id).toBe('succeeded');
   });
 
+  it('moves job input on the link capacity the backup loop reserved (linkReserve): a wholly reserved route delays the transfer', async () => {
+    // Every direction of every link wholly held by backups for the first 3 hours.
+    const held = Float64Array.from({ length: 48 }, (_, t) => (t < 3 ? 1e9 : 0));
+    const reserveGB = new Map(network.links.flatMap((l) => [[`${l.from}>${l.to}`, held] as const, [`${l.to}>${l.from}`, held] as const]));
+    loop = new DispatchLoop({ ...loopOptions, linkReserve: () => ({ grid: { startMs: T0, slotMinutes: 60, slots: 48 }, reserveGB }) });
+    await store.submitJobs('lab', [spec('moved', { allowedSites: ['hami'], inputGb: 100 })], T0);
+    await loop.tick();
+    const page = await store.listJobs({ tenantId: 'lab' }, { limit: 10, after: null });
+    if (!page.ok) throw new Error('listJobs');
+    const [stored] = page.jobs;
+    expect(stored.plan!.site).toBe('hami');
+    expect(Date.parse(stored.plan!.transfer!.end)).toBeGreaterThanOrEqual(T0 + 3 * HOUR);
+    // The same job without the reservation: its 100 GB move at once.
+    loop = new DispatchLoop(loopOptions);
+    await store.submitJobs('lab', [spec('free', { allowedSites: ['hami'], inputGb: 100 })], T0);
+    await loop.tick();
+    const again = await store.listJobs({ tenantId: 'lab' }, { limit: 10, after: null });
+    if (!again.ok) throw new Error('listJobs');
+    const free = again.jobs.find((j) => j.job.id === 'free')!;
+    expect(Date.parse(free.plan!.transfer!.end)).toBeLessThan(T0 + HOUR);
+  });
+
   it('a job submitted through another instance (its wake does not reach this loop) gets a cycle at the next tick', async () => {
     await loop.tick(); // the hourly cycle of T0
     clock.advance(5 * 60_000);
