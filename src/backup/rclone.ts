@@ -10,7 +10,9 @@
  * route hop by hop (a relay keeps a temporary copy), verifies, repairs and prunes old versions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { posix } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
 import type { Endpoints, StorageEndpoint } from './load.ts';
 
 /** Progress of a copy as rclone's stats report it. */
@@ -28,8 +30,10 @@ export interface CopyRequest {
   /** `remote:path` of the source and destination. */
   from: string;
   to: string;
-  /** `sync` makes the destination an exact mirror (files gone from the source are removed, or moved to `backupDir`). */
-  mode?: 'copy' | 'sync';
+  /** `sync` makes the destination an exact mirror (files gone from the source are removed, or moved to `backupDir`); `move` removes what it copied from the source. */
+  mode?: 'copy' | 'sync' | 'move';
+  /** Only these paths (relative to `from`; `--files-from-raw`); absent: every file. */
+  files?: readonly string[];
   /** Bandwidth limit, bytes per second (absent: none). */
   bwlimitBytesPerS?: number;
   /** `remote:path` where files the copy would overwrite or delete are moved instead (a version). */
@@ -50,6 +54,8 @@ export interface CopyResult {
 
 export interface CheckResult {
   ok: boolean;
+  /** rclone could not check (an exit code other than 0 or 1): `differences` may be incomplete. */
+  failed: boolean;
   matching: number;
   /** Files whose content differs, missing on the destination, or missing on the source. */
   differences: { path: string; kind: 'differ' | 'missing-on-destination' | 'missing-on-source' }[];
@@ -83,6 +89,12 @@ export class Rclone {
     const args = [request.mode ?? 'copy', request.from, request.to, '--checksum', '--use-json-log', '--stats', '1s', '--stats-log-level', 'NOTICE'];
     if (request.bwlimitBytesPerS !== undefined) args.push('--bwlimit', `${Math.max(1, Math.floor(request.bwlimitBytesPerS / 1024))}K`);
     if (request.backupDir !== undefined) args.push('--backup-dir', request.backupDir);
+    let listDir: string | null = null;
+    if (request.files !== undefined) {
+      listDir = mkdtempSync(join(tmpdir(), 'kumul-rclone-files-'));
+      writeFileSync(join(listDir, 'files'), request.files.map((f) => `${f}\n`).join(''));
+      args.push('--files-from-raw', join(listDir, 'files'));
+    }
     const child = this.spawn(args);
     let progress: CopyProgress | null = null;
     const errors: string[] = [];
@@ -103,7 +115,9 @@ export class Rclone {
         errors.push(String(entry.msg));
       }
     });
-    const done = exited(child).then(({ code, signal }) => ({ ok: code === 0, exitCode: code, signal, progress, errors: errors.slice(-10) }));
+    const done = exited(child)
+      .then(({ code, signal }) => ({ ok: code === 0, exitCode: code, signal, progress, errors: errors.slice(-10) }))
+      .finally(() => listDir && rmSync(listDir, { recursive: true, force: true }));
     return { child, done };
   }
 
@@ -133,7 +147,7 @@ export class Rclone {
     const matching = lines.filter((l) => l[0] === '=').length;
     // Exit 1 means differences were found; anything else but 0 is a failure to check.
     const failed = code !== 0 && code !== 1;
-    return { ok: !failed && differences.length === 0, matching, differences, errors: failed && errors.length === 0 ? [`rclone check exited ${code}`] : errors.filter((e) => !/differences found|files? missing|files? differ|did not match|not found/i.test(e)) };
+    return { ok: !failed && differences.length === 0, failed, matching, differences, errors: failed && errors.length === 0 ? [`rclone check exited ${code}`] : errors.filter((e) => !/differences found|files? missing|files? differ|did not match|not found|file not in/i.test(e)) };
   }
 
   /** Directory names directly under `remote:path` (empty when it does not exist). */
@@ -286,30 +300,50 @@ export class BackupExecutor {
   /**
    * Copies the live data along the route (hop by hop; relays keep a temporary copy), verifies the replica against
    * the origin with `rclone check`, records its SUM file, then removes relay copies and versions beyond retention.
+   * A direct copy is `rclone sync --checksum` (it moves only files whose hashes differ). A relayed one moves only what
+   * the replica lacks over every hop: `rclone check` of the live data against the replica lists the files changed or
+   * new since its newest copy (or damaged), each hop copies just those (`--files-from-raw`), the last one keeping the
+   * files it replaces as the version, and files gone from the live data then move from the replica into the version.
+   * So a relay leg moves the change, not the dataset (the planner's model: a version is its change, on every hop).
    * Running it again after an interruption resumes: files already copied match their hashes and are skipped.
    */
   async replicate(request: ReplicaRequest): Promise<ReplicaResult> {
     const { route, tenant, dataset } = request;
     const target = route[route.length - 1];
+    const replica = this.replicaPath(target, tenant, dataset);
+    const versionDir = `${this.versionsPath(target, tenant, dataset)}/${request.versionTag}`;
+    let files: string[] | undefined;
+    let gone: string[] = [];
+    if (route.length > 2) {
+      const lack = await this.rclone.check({ from: this.livePath(route[0], request.prefix), to: replica });
+      if (lack.failed) return { ok: false, failedHop: null, copies: [], check: lack, pruned: [] };
+      files = lack.differences.filter((d) => d.kind !== 'missing-on-source').map((d) => d.path);
+      gone = lack.differences.filter((d) => d.kind === 'missing-on-source').map((d) => d.path);
+    }
     const copies: CopyResult[] = [];
     for (let h = 1; h < route.length; h++) {
       const last = h === route.length - 1;
       const from = h === 1 ? this.livePath(route[0], request.prefix) : this.relayPath(route[h - 1], tenant, dataset);
-      const to = last ? this.replicaPath(target, tenant, dataset) : this.relayPath(route[h], tenant, dataset);
+      const to = last ? replica : this.relayPath(route[h], tenant, dataset);
       const result = await this.rclone.copy({
         from,
         to,
-        mode: 'sync',
+        mode: files ? 'copy' : 'sync',
+        ...(files ? { files } : {}),
         bwlimitBytesPerS: request.bwlimitBytesPerS,
-        backupDir: last ? `${this.versionsPath(target, tenant, dataset)}/${request.versionTag}` : undefined,
+        backupDir: last ? versionDir : undefined,
         onProgress: (p) => request.onProgress?.(h, p),
       });
       copies.push(result);
       if (!result.ok) return { ok: false, failedHop: h, copies, check: null, pruned: [] };
     }
+    if (gone.length > 0) {
+      const moved = await this.rclone.copy({ from: replica, to: versionDir, mode: 'move', files: gone });
+      if (!moved.ok) return { ok: false, failedHop: route.length - 1, copies: [...copies, moved], check: null, pruned: [] };
+    }
     const check = await this.verify(request.route[0], target, tenant, dataset, request.prefix);
     if (!check.ok) return { ok: false, failedHop: null, copies, check, pruned: [] };
-    await this.rclone.writeSums(this.replicaPath(target, tenant, dataset), this.sumsPath(target, tenant, dataset));
+    await this.rclone.writeSums(replica, this.sumsPath(target, tenant, dataset));
     for (const relay of route.slice(1, -1)) await this.rclone.purge(this.relayPath(relay, tenant, dataset));
     const pruned = await this.prune(target, tenant, dataset, request.retainVersions);
     return { ok: true, failedHop: null, copies, check, pruned };

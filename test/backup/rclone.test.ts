@@ -1,6 +1,6 @@
 /**
  * The rclone executor (src/backup/rclone.ts) end to end with the real rclone binary and sites as local remotes:
- * a copy along a relayed route, verified; rclone SIGKILLed mid-copy, resumed and verified; a replica corrupted on
+ * a copy along a relayed route, verified; a relayed copy of a replica already made moving only the change on each hop; rclone SIGKILLed mid-copy, resumed and verified; a replica corrupted on
  * purpose, detected by the next verification and repaired; retention of versions; progress from rclone's stats.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +46,33 @@ describe('rclone executor', () => {
     expect(existsSync(join(root, 'zhengzhou', 'relay', 'bj-health', 'records'))).toBe(false);
     // Progress is rclone's own count of bytes, ending at the dataset's size.
     expect(progress.at(-1)).toMatchObject({ bytes: 20 * 64 * 1024, totalBytes: 20 * 64 * 1024 });
+  });
+
+  it('a relayed copy of a replica already made moves only the change over each hop, not the dataset', async () => {
+    const live = join(root, 'beijing', 'orders');
+    writeFiles(live, 20, 64 * 1024, 5);
+    const replicate = (versionTag: string, onProgress?: (hop: number, p: CopyProgress) => void) =>
+      executor.replicate({ tenant: 'bj-trade', dataset: 'orders', prefix: 'orders', route: ['beijing', 'zhengzhou', 'hami'], versionTag, retainVersions: 2, ...(onProgress ? { onProgress } : {}) });
+    expect((await replicate('2026-06-01T00-00Z')).ok).toBe(true);
+    // Since that copy: one file changed, one added, one deleted at the origin.
+    writeFileSync(join(live, 'part-0003.bin'), Buffer.alloc(64 * 1024, 7));
+    writeFileSync(join(live, 'part-0100.bin'), Buffer.alloc(64 * 1024, 9));
+    rmSync(join(live, 'part-0005.bin'));
+    const last = new Map<number, CopyProgress>();
+    const result = await replicate('2026-06-02T00-00Z', (h, p) => last.set(h, p));
+    expect(result.ok).toBe(true);
+    expect(result.check).toMatchObject({ ok: true, matching: 20, differences: [] });
+    expect(result.copies).toHaveLength(2);
+    // Each hop copied the two files the replica lacked (128 KB), not the twenty of the 1.25 MB dataset. The last hop's
+    // stats also count the replaced file moved into the version directory (a move on the replica's own storage).
+    expect(last.get(1)).toMatchObject({ bytes: 2 * 64 * 1024, totalBytes: 2 * 64 * 1024, transfers: 2 });
+    expect(last.get(2)).toMatchObject({ transfers: 2 });
+    expect(last.get(2)!.bytes).toBeLessThanOrEqual(3 * 64 * 1024);
+    // The replaced and the deleted file are kept as the version; the relay copy is gone.
+    const kept = join(root, 'hami', 'replicas', 'bj-trade', 'orders');
+    expect(readdirSync(join(kept, 'versions', '2026-06-02T00-00Z')).sort()).toEqual(['part-0003.bin', 'part-0005.bin']);
+    expect(readdirSync(join(kept, 'current'))).not.toContain('part-0005.bin');
+    expect(existsSync(join(root, 'zhengzhou', 'relay', 'bj-trade', 'orders'))).toBe(false);
   });
 
   it('resumes a copy whose rclone was SIGKILLed and ends with a verified replica', async () => {
