@@ -2,8 +2,8 @@
  * A tenant's monthly bill, for `GET /v1/tenants/{id}/bill` (routes/bills.ts): totals from the store's
  * `monthlyUsage` (one SQL sum), line items from each job's metering rows that start in the month
  * (`listJobs` + `jobMetering`), inference services' replicas per service, site and pool (`serviceUsage`), backup
- * storage and transfers (`backupUsage`) at BACKUP_PRICES, and the same bill as CSV (jobs and services). The totals
- * cover jobs and services; backup is charged apart.
+ * storage and transfers (`backupUsage`) at BACKUP_PRICES with the network energy and carbon of the transfers, and the
+ * same bill as CSV (jobs, services and backup). The totals cover jobs and services; backup is charged apart.
  */
 import { PRECISIONS, type Precision } from '../core/model/types.ts';
 import { formatCsvRecord } from '../csv/write.ts';
@@ -98,7 +98,9 @@ function backupCharges(usage: BackupUsage | undefined): Bill['backup'] {
   const transferredGB = usage?.transferredGB ?? 0;
   const storageYuan = storedGBMonths * BACKUP_PRICES.storageYuanPerGBMonth;
   const transferYuan = transferredGB * BACKUP_PRICES.transferYuanPerGB;
-  return { storedGBMonths, transferredGB, ...BACKUP_PRICES, storageYuan, transferYuan, costYuan: storageYuan + transferYuan };
+  const networkEnergyKWh = usage?.networkEnergyKWh ?? 0;
+  const networkCarbonKg = usage?.networkCarbonKg ?? 0;
+  return { storedGBMonths, transferredGB, ...BACKUP_PRICES, storageYuan, transferYuan, costYuan: storageYuan + transferYuan, networkEnergyKWh, networkCarbonKg };
 }
 
 /** Bytewise, as the store orders ids. */
@@ -119,6 +121,9 @@ export const BILL_CSV_COLUMNS = [
   'carbon_kg',
   ...PRECISIONS.map((p: Precision) => `pflop_h_${p}`),
   'green_share',
+  'quantity',
+  'unit',
+  'unit_price_yuan',
 ] as const;
 
 function figureFields(f: Figures): string[] {
@@ -129,16 +134,36 @@ function figureFields(f: Figures): string[] {
 
 /**
  * The bill as CSV: a header, one `line` row per job line item, one `service` row per service line (its id in `job_id`,
- * its units × hours in `unit_hours`, no PFLOP·h; replica-hours are in the JSON), then one `total` row (numbers as in
- * the JSON).
+ * its units × hours in `unit_hours`, no PFLOP·h; replica-hours are in the JSON), one `total` row (jobs and services,
+ * as the JSON's totals), then the backup part: `backup_storage` (GB-months at the price per GB-month), `backup_transfer`
+ * (GB moved at the price per GB, with the network energy and carbon of moving them) and `backup_total` (their cost,
+ * apart from `total` as in the JSON). Numbers as in the JSON; `quantity`, `unit` and `unit_price_yuan` are the backup
+ * rows' (empty on the others), and a figure a row does not have is empty.
  */
 export function formatBillCsv(bill: Bill): string {
   const service = (s: ServiceBillLine) => figureFields({ ...s, pflopHours: { fp64: 0, fp32: 0, bf16: 0 } });
+  const none = ['', '', ''];
+  const b = bill.backup;
+  const energyShare = b.networkEnergyKWh > 0 ? '0' : '';
+  // rows, unit_hours, energy_kwh, green_kwh, cost_yuan, carbon_kg, pflop_h_*, green_share: what a backup row has of them.
+  const backupFields = (costYuan: number, network: boolean) => [
+    '',
+    '',
+    network ? String(b.networkEnergyKWh) : '',
+    network ? '0' : '',
+    String(costYuan),
+    network ? String(b.networkCarbonKg) : '',
+    ...PRECISIONS.map(() => ''),
+    network ? energyShare : '',
+  ];
   const records = [
     [...BILL_CSV_COLUMNS],
-    ...bill.lines.map((line) => ['line', line.jobId, line.site, line.pool, ...figureFields(line)]),
-    ...bill.services.map((s) => ['service', s.serviceId, s.site, s.pool, ...service(s)]),
-    ['total', '', '', '', ...figureFields(bill.totals)],
+    ...bill.lines.map((line) => ['line', line.jobId, line.site, line.pool, ...figureFields(line), ...none]),
+    ...bill.services.map((s) => ['service', s.serviceId, s.site, s.pool, ...service(s), ...none]),
+    ['total', '', '', '', ...figureFields(bill.totals), ...none],
+    ['backup_storage', '', '', '', ...backupFields(b.storageYuan, false), String(b.storedGBMonths), 'GB-month', String(b.storageYuanPerGBMonth)],
+    ['backup_transfer', '', '', '', ...backupFields(b.transferYuan, true), String(b.transferredGB), 'GB', String(b.transferYuanPerGB)],
+    ['backup_total', '', '', '', ...backupFields(b.costYuan, true), ...none],
   ];
   return records.map((r) => `${formatCsvRecord(r)}\n`).join('');
 }

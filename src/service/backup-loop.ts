@@ -20,7 +20,7 @@
 import type { Network, Scenario, TimeGrid } from '../core/model/types.ts';
 import type { LinkReserveGB } from '../core/network/routes.ts';
 import type { LpSolver } from '../core/lp/model.ts';
-import { BACKUP_SCORES, backupReservation, planBackups } from '../core/backup/planner.ts';
+import { BACKUP_SCORES, backupReservation, hopFiguresPerGB, planBackups } from '../core/backup/planner.ts';
 import { computeRoutes } from '../core/network/routes.ts';
 import { candidateSites, rpoSlots, type BackupDataset, type BackupPolicy, type FixedTransfer, type ReplicaStart } from '../core/backup/model.ts';
 import type { Objective } from '../core/dispatch/objective.ts';
@@ -29,21 +29,14 @@ import { BackupExecutor, bandwidthBytesPerS, type CheckResult, type CopyProgress
 import type { DatasetInput, PolicyInput } from '../backup/schema.ts';
 import { formatJsonPath } from '../scenario/errors.ts';
 import { allJobs } from '../store/all-jobs.ts';
-import { LeaseLost, type BackupRecord, type ReplicaRecord, type Store } from '../store/port.ts';
+import { LeaseLost, type BackupLoopStateDocument, type BackupRecord, type ReplicaRecord, type Store } from '../store/port.ts';
 import type { Clock } from './clock.ts';
 import type { Metrics } from './metrics.ts';
 
-/** What the API shows of a dataset from the loop (GET /v1/backup/datasets/{id}, `loop`). */
-export interface BackupLoopState {
-  plannedMs: number;
-  targets: string[];
-  nextCopies: { target: string; route: string[]; startMs: number; gb: number }[];
-  copying: { target: string; route: string[]; startedMs: number; bytes: number; totalBytes: number; kind: 'copy' | 'repair' }[];
-  problems: string[];
-}
+/** What the API shows of a dataset from the loop (GET /v1/backup/datasets/{id}, `loop`), as stored for every instance. */
+export type BackupLoopState = BackupLoopStateDocument;
 
 export interface BackupLoopView {
-  datasetState(tenantId: string, datasetId: string): BackupLoopState | null;
   /** The rate of the copies running now on each link direction they are moving over, Gbit/s of service time (the dashboard's link load). */
   linkLoads(): { from: string; to: string; gbps: number }[];
 }
@@ -79,6 +72,8 @@ interface Running {
 }
 
 const HOUR_MS = 3_600_000;
+/** Real milliseconds between two stores of a dataset's view while a copy moves (rclone reports every second). */
+const PUBLISH_EVERY_MS = 2000;
 const DAY_MS = 86_400_000;
 /**
  * What a due copy of an unchanged dataset is planned as, GB: it must still run (rclone compares hashes, moves nothing,
@@ -119,6 +114,8 @@ export class BackupLoop implements BackupLoopView {
       damaged: m.counter('kumul_backup_damaged_files_total', 'Files of replicas that a verification found differing from, or missing against, their verified copy'),
       running: m.gauge('kumul_backup_copies_running', 'Backup copies and repairs running now'),
       overdue: m.gauge('kumul_backup_replicas_past_rpo', 'Replicas whose newest verified copy was older than their RPO at the last backup cycle'),
+      energy: m.counter('kumul_backup_network_energy_kwh_total', "Network energy of the bytes backup copies moved over links, kWh (the links' energyKWhPerGB), by link direction"),
+      carbon: m.counter('kumul_backup_network_carbon_kg_total', 'Carbon of that energy, kg (drawn half at each end at the actual carbon intensity of the slot the copy started in), by link direction'),
     };
   }
 
@@ -132,6 +129,7 @@ export class BackupLoop implements BackupLoopView {
     this.woken = true;
   }
 
+  /** The loop's view of a dataset now: its latest plan and the copies running (what `publish` stores). */
   datasetState(tenantId: string, datasetId: string): BackupLoopState | null {
     const state = this.states.get(`${tenantId}/${datasetId}`);
     if (!state) return null;
@@ -139,6 +137,47 @@ export class BackupLoop implements BackupLoopView {
       .filter((r) => r.tenantId === tenantId && r.datasetId === datasetId)
       .map((r) => ({ target: r.target, route: r.route, startedMs: r.startedMs, bytes: r.progress?.bytes ?? 0, totalBytes: r.progress?.totalBytes ?? 0, kind: r.kind }));
     return { ...state, copying };
+  }
+
+  /**
+   * Stores the view of the datasets given by `tenant/dataset` key (all planned ones when absent) through the fenced
+   * store, so that GET /v1/backup/datasets/{id} answers the same on every instance.
+   */
+  private async publish(keys?: readonly string[]): Promise<void> {
+    const states = (keys ?? [...this.states.keys()]).flatMap((key) => {
+      const [tenantId, datasetId] = key.split('/');
+      const state = this.datasetState(tenantId, datasetId);
+      return state ? [{ tenantId, datasetId, state }] : [];
+    });
+    if (states.length > 0) await this.write((s) => s.saveBackupLoopStates(states, this.options.clock.nowMs()));
+  }
+
+  /** Publishes one dataset's view in the background (a copy started, moved on or ended); a failure is logged. */
+  private publishSoon(key: string): void {
+    this.publish([key]).catch((err: unknown) => this.options.log(`backup ${key}: its view was not stored: ${err instanceof Error ? err.message : String(err)}`));
+  }
+
+  /**
+   * Per hop of `route`, the network energy (kWh) and carbon (kg) of one GB, as the planner prices a hop
+   * (`hopFiguresPerGB`: the link's energyKWhPerGB, drawn half at each end) with the actual signals of the slot the copy
+   * starts in: the figures metered with its bytes. Sites with no link between them (a repair copies the live data
+   * straight to the replica) take the lowest-latency route's hops.
+   */
+  private hopRates(route: readonly string[], startedMs: number): { energyKWhPerGB: number; carbonKgPerGB: number }[] {
+    const slotMs = this.options.slotMinutes * 60_000;
+    const window = this.options.scenarioWindow(Math.floor(startedMs / slotMs) * slotMs, 1);
+    const actual = Object.fromEntries(Object.entries(window.signals).map(([id, pair]) => [id, pair.actual]));
+    const routes = computeRoutes(window.network);
+    return route.slice(1).map((to, h) => {
+      const path = routes.get(route[h])?.get(to);
+      const rate = { energyKWhPerGB: 0, carbonKgPerGB: 0 };
+      for (let k = 0; path && k < path.links.length; k++) {
+        const f = hopFiguresPerGB(path.links[k], path.path[k], path.path[k + 1], 0, actual);
+        rate.energyKWhPerGB += f.energyKWh;
+        rate.carbonKgPerGB += f.carbonKg;
+      }
+      return rate;
+    });
   }
 
   linkLoads(): { from: string; to: string; gbps: number }[] {
@@ -290,6 +329,7 @@ export class BackupLoop implements BackupLoopView {
       }
     }
     this.states = states;
+    await this.publish();
   }
 
   /** Starts the copies the plan puts in the current slot that are not running yet. */
@@ -317,13 +357,29 @@ export class BackupLoop implements BackupLoopView {
     const key = `${record.tenantId}/${record.id}@${target}`;
     this.running.set(key, run);
     const copyKey = `c${startedMs}-${target}`;
+    const rates = this.hopRates(route, startedMs);
     const logged = new Map<number, number>();
+    let publishedMs = -Infinity;
     const logHop = (hop: number, bytes: number) => {
       if ((logged.get(hop) ?? -1) >= bytes) return Promise.resolve();
-      this.count.bytes(bytes - Math.max(0, logged.get(hop) ?? 0), { from: route[hop - 1], to: route[hop] });
+      const labels = { from: route[hop - 1], to: route[hop] };
+      const deltaGB = (bytes - Math.max(0, logged.get(hop) ?? 0)) / 1e9;
+      this.count.bytes(deltaGB * 1e9, labels);
+      this.count.energy(deltaGB * rates[hop - 1].energyKWhPerGB, labels);
+      this.count.carbon(deltaGB * rates[hop - 1].carbonKgPerGB, labels);
       logged.set(hop, bytes);
+      // The dataset's view (rclone's bytes) is stored every few seconds of a copy, not at each of rclone's stats.
+      if (performance.now() - publishedMs >= PUBLISH_EVERY_MS) {
+        publishedMs = performance.now();
+        this.publishSoon(`${record.tenantId}/${record.id}`);
+      }
+      const nowMs = this.options.clock.nowMs();
+      const gb = bytes / 1e9;
       return this.write((s) =>
-        s.recordBackupTransfer({ tenantId: record.tenantId, datasetId: record.id, key: `${copyKey}.${hop}`, from: route[hop - 1], to: route[hop], target, bytes, startMs: startedMs, endMs: this.options.clock.nowMs() }, this.options.clock.nowMs()),
+        s.recordBackupTransfer(
+          { tenantId: record.tenantId, datasetId: record.id, key: `${copyKey}.${hop}`, from: route[hop - 1], to: route[hop], target, bytes, startMs: startedMs, endMs: nowMs, energyKWh: gb * rates[hop - 1].energyKWhPerGB, carbonKg: gb * rates[hop - 1].carbonKgPerGB },
+          nowMs,
+        ),
       );
     };
     let writes: Promise<unknown> = Promise.resolve();
@@ -399,9 +455,17 @@ export class BackupLoop implements BackupLoopView {
         this.damaged(key, outcome.before, outcome.repaired ? 'repaired from the live data' : `repair failed: ${outcome.after.differences.length} files still differ`);
         const bytes = outcome.copy?.progress?.bytes ?? 0;
         if (bytes > 0) {
-          this.count.bytes(bytes, { from: doc.origin, to: replica.site });
+          const [rate] = this.hopRates([doc.origin, replica.site], startedMs);
+          const labels = { from: doc.origin, to: replica.site };
+          const gb = bytes / 1e9;
+          this.count.bytes(bytes, labels);
+          this.count.energy(gb * rate.energyKWhPerGB, labels);
+          this.count.carbon(gb * rate.carbonKgPerGB, labels);
           await this.write((s) =>
-            s.recordBackupTransfer({ tenantId: replica.tenantId, datasetId: replica.datasetId, key: `r${startedMs}-${replica.site}`, from: doc.origin, to: replica.site, target: replica.site, bytes, startMs: startedMs, endMs: nowMs }, nowMs),
+            s.recordBackupTransfer(
+              { tenantId: replica.tenantId, datasetId: replica.datasetId, key: `r${startedMs}-${replica.site}`, from: doc.origin, to: replica.site, target: replica.site, bytes, startMs: startedMs, endMs: nowMs, energyKWh: gb * rate.energyKWhPerGB, carbonKg: gb * rate.carbonKgPerGB },
+              nowMs,
+            ),
           );
         }
         this.count.copies(1, { kind: 'repair', result: outcome.repaired ? 'verified' : 'failed' });
@@ -420,11 +484,13 @@ export class BackupLoop implements BackupLoopView {
 
   /** When a copy or repair ends (or throws), it stops counting as running and the next tick plans again. */
   private settle(key: string, done: Promise<void>): void {
+    this.publishSoon(key.slice(0, key.lastIndexOf('@')));
     done
       .catch((err: unknown) => this.options.log(`backup ${key}: ${err instanceof Error ? err.message : String(err)}`))
       .finally(() => {
         this.running.delete(key);
         this.woken = true;
+        this.publishSoon(key.slice(0, key.lastIndexOf('@')));
       });
   }
 

@@ -5,7 +5,7 @@
  * through the fenced store; bills read `backupUsage`.
  */
 import type { Selectable } from 'kysely';
-import type { BackupRecord, BackupTransferRecord, BackupUsage, ReplicaRecord, Store } from './port.ts';
+import type { BackupLoopStateDocument, BackupRecord, BackupTransferRecord, BackupUsage, ReplicaRecord, Store } from './port.ts';
 import type { BackupDocumentsTable, BackupReplicasTable, BackupTransfersTable } from './schema.ts';
 import { monthBoundsMs } from './metering.ts';
 import { inTransaction, refuse, type Db, type WriteGuard } from './support.ts';
@@ -13,7 +13,18 @@ import { checkId } from './validate.ts';
 
 type BackupMethods = Pick<
   Store,
-  'createBackupPolicy' | 'createBackupDataset' | 'backupPolicies' | 'backupDatasets' | 'backupDataset' | 'recordReplica' | 'replicas' | 'recordBackupTransfer' | 'backupTransfers' | 'backupUsage'
+  | 'createBackupPolicy'
+  | 'createBackupDataset'
+  | 'backupPolicies'
+  | 'backupDatasets'
+  | 'backupDataset'
+  | 'recordReplica'
+  | 'replicas'
+  | 'recordBackupTransfer'
+  | 'backupTransfers'
+  | 'backupUsage'
+  | 'saveBackupLoopStates'
+  | 'backupLoopState'
 >;
 
 const GB = 1e9;
@@ -47,12 +58,15 @@ function toTransfer(row: Selectable<BackupTransfersTable>): BackupTransferRecord
     bytes: Number(row.bytes),
     startMs: Number(row.start_ms),
     endMs: Number(row.end_ms),
+    energyKWh: Number(row.energy_kwh),
+    carbonKg: Number(row.carbon_kg),
     recordedMs: Number(row.recorded_ms),
   };
 }
 
 const wholeBytes = (what: string, v: number) => (Number.isSafeInteger(v) && v >= 0 ? null : `${what} ${v} must be a whole number of bytes ≥ 0`);
 const instant = (what: string, v: number) => (Number.isSafeInteger(v) ? null : `${what} ${v} must be an instant in whole milliseconds`);
+const amount = (what: string, v: number) => (Number.isFinite(v) && v >= 0 ? null : `${what} ${v} must be a finite number ≥ 0`);
 
 export function backupMethods(db: Db, guard: WriteGuard = null): BackupMethods {
   function create(table: 'backup_policies' | 'backup_datasets', what: string): Store['createBackupPolicy'] {
@@ -133,7 +147,16 @@ export function backupMethods(db: Db, guard: WriteGuard = null): BackupMethods {
     },
 
     async recordBackupTransfer(t, nowMs) {
-      const bad = checkId('transfer key', t.key) ?? wholeBytes('bytes', t.bytes) ?? instant('startMs', t.startMs) ?? instant('endMs', t.endMs) ?? (t.endMs < t.startMs ? `endMs ${t.endMs} is before startMs ${t.startMs}` : null);
+      const energyKWh = t.energyKWh ?? 0;
+      const carbonKg = t.carbonKg ?? 0;
+      const bad =
+        checkId('transfer key', t.key) ??
+        wholeBytes('bytes', t.bytes) ??
+        instant('startMs', t.startMs) ??
+        instant('endMs', t.endMs) ??
+        (t.endMs < t.startMs ? `endMs ${t.endMs} is before startMs ${t.startMs}` : null) ??
+        amount('energyKWh', energyKWh) ??
+        amount('carbonKg', carbonKg);
       if (bad) return refuse('invalid', `transfer ${t.tenantId}/${t.datasetId}/${t.key}: ${bad}`);
       return inTransaction(
         db,
@@ -143,13 +166,15 @@ export function backupMethods(db: Db, guard: WriteGuard = null): BackupMethods {
           if (!before) {
             await trx
               .insertInto('backup_transfers')
-              .values({ tenant_id: t.tenantId, dataset_id: t.datasetId, key: t.key, from_site: t.from, to_site: t.to, target: t.target, bytes: t.bytes, start_ms: t.startMs, end_ms: t.endMs, recorded_ms: nowMs })
+              .values({ tenant_id: t.tenantId, dataset_id: t.datasetId, key: t.key, from_site: t.from, to_site: t.to, target: t.target, bytes: t.bytes, start_ms: t.startMs, end_ms: t.endMs, recorded_ms: nowMs, energy_kwh: energyKWh, carbon_kg: carbonKg })
               .execute();
-            return { ok: true as const, transfer: { ...t, recordedMs: nowMs } };
+            return { ok: true as const, transfer: { ...t, energyKWh, carbonKg, recordedMs: nowMs } };
           }
           const stored = toTransfer(before);
-          const next = { ...stored, bytes: Math.max(stored.bytes, t.bytes), endMs: Math.max(stored.endMs, t.endMs), recordedMs: nowMs };
-          await where(trx.updateTable('backup_transfers').set({ bytes: next.bytes, end_ms: next.endMs, recorded_ms: nowMs })).execute();
+          // The figures go with the larger count of bytes (a stale progress report lowers neither).
+          const raised = t.bytes > stored.bytes;
+          const next = { ...stored, bytes: Math.max(stored.bytes, t.bytes), endMs: Math.max(stored.endMs, t.endMs), recordedMs: nowMs, ...(raised ? { energyKWh, carbonKg } : {}) };
+          await where(trx.updateTable('backup_transfers').set({ bytes: next.bytes, end_ms: next.endMs, recorded_ms: nowMs, energy_kwh: next.energyKWh, carbon_kg: next.carbonKg })).execute();
           return { ok: true as const, transfer: next };
         },
         guard,
@@ -170,7 +195,7 @@ export function backupMethods(db: Db, guard: WriteGuard = null): BackupMethods {
       if (!bounds) return refuse('invalid', `month ${JSON.stringify(month)} is not YYYY-MM`);
       let moved = db
         .selectFrom('backup_transfers')
-        .select((eb) => ['tenant_id', eb.fn.sum('bytes').as('bytes')])
+        .select((eb) => ['tenant_id', eb.fn.sum('bytes').as('bytes'), eb.fn.sum('energy_kwh').as('energy_kwh'), eb.fn.sum('carbon_kg').as('carbon_kg')])
         .where('start_ms', '>=', bounds.startMs)
         .where('start_ms', '<', bounds.endMs);
       if (tenantId !== undefined) moved = moved.where('tenant_id', '=', tenantId);
@@ -180,10 +205,15 @@ export function backupMethods(db: Db, guard: WriteGuard = null): BackupMethods {
       const usage = new Map<string, BackupUsage>();
       const of = (tenant: string) => {
         let u = usage.get(tenant);
-        if (!u) usage.set(tenant, (u = { tenantId: tenant, month, storedGBMonths: 0, transferredGB: 0 }));
+        if (!u) usage.set(tenant, (u = { tenantId: tenant, month, storedGBMonths: 0, transferredGB: 0, networkEnergyKWh: 0, networkCarbonKg: 0 }));
         return u;
       };
-      for (const r of await moved.groupBy('tenant_id').execute()) of(r.tenant_id).transferredGB += Number(r.bytes) / GB;
+      for (const r of await moved.groupBy('tenant_id').execute()) {
+        const u = of(r.tenant_id);
+        u.transferredGB += Number(r.bytes) / GB;
+        u.networkEnergyKWh += Number(r.energy_kwh ?? 0);
+        u.networkCarbonKg += Number(r.carbon_kg ?? 0);
+      }
       const rows = await periods.orderBy('tenant_id').orderBy('dataset_id').orderBy('site').orderBy('from_ms').execute();
       const monthMs = bounds.endMs - bounds.startMs;
       const end = Math.min(bounds.endMs, nowMs);
@@ -196,6 +226,30 @@ export function backupMethods(db: Db, guard: WriteGuard = null): BackupMethods {
         else of(row.tenant_id);
       });
       return { ok: true, usage: [...usage.values()].sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0)) };
+    },
+
+    async saveBackupLoopStates(states, nowMs) {
+      if (states.length === 0) return { ok: true, saved: 0 };
+      return inTransaction(
+        db,
+        async (trx) => {
+          for (const { tenantId, datasetId, state } of states) {
+            const document = JSON.stringify(state);
+            await trx
+              .insertInto('backup_loop_state')
+              .values({ tenant_id: tenantId, dataset_id: datasetId, document, updated_ms: nowMs })
+              .onConflict((oc) => oc.columns(['tenant_id', 'dataset_id']).doUpdateSet({ document, updated_ms: nowMs }))
+              .execute();
+          }
+          return { ok: true as const, saved: states.length };
+        },
+        guard,
+      );
+    },
+
+    async backupLoopState(tenantId, datasetId) {
+      const row = await db.selectFrom('backup_loop_state').selectAll().where('tenant_id', '=', tenantId).where('dataset_id', '=', datasetId).executeTakeFirst();
+      return row ? { state: JSON.parse(row.document) as BackupLoopStateDocument, updatedMs: Number(row.updated_ms) } : null;
     },
   };
 }

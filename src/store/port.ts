@@ -556,10 +556,27 @@ export interface BackupTransferInput {
   bytes: number;
   startMs: number;
   endMs: number;
+  /** Network energy of these bytes over the hop, kWh, and its carbon, kg (the backup loop meters them; default 0). */
+  energyKWh?: number;
+  carbonKg?: number;
 }
 
 export interface BackupTransferRecord extends BackupTransferInput {
+  energyKWh: number;
+  carbonKg: number;
   recordedMs: number;
+}
+
+/**
+ * The backup loop's latest view of a dataset (GET /v1/backup/datasets/{id}, `loop`), as the leader's loop stores it
+ * so that every instance answers the same. Instants in epoch ms.
+ */
+export interface BackupLoopStateDocument {
+  plannedMs: number;
+  targets: string[];
+  nextCopies: { target: string; route: string[]; startMs: number; gb: number }[];
+  copying: { target: string; route: string[]; startedMs: number; bytes: number; totalBytes: number; kind: 'copy' | 'repair' }[];
+  problems: string[];
 }
 
 /** A tenant's backup usage in one UTC month: GB stored over time (replicas and versions kept) and GB moved over links. */
@@ -570,6 +587,9 @@ export interface BackupUsage {
   storedGBMonths: number;
   /** GB moved over links by copies that started in the month (every hop counted). */
   transferredGB: number;
+  /** Network energy of those GB, kWh (all from the grid), and its carbon, kg. */
+  networkEnergyKWh: number;
+  networkCarbonKg: number;
 }
 
 // ---- the port ----
@@ -758,10 +778,14 @@ export interface Store {
   backupTransfers(filter?: { tenantId?: string; datasetId?: string; fromMs?: number; toMs?: number }): Promise<BackupTransferRecord[]>;
   /** Per-tenant backup usage of a UTC month (`YYYY-MM`), storage counted up to `nowMs`; one tenant when given. */
   backupUsage(month: string, nowMs: number, tenantId?: string): Promise<Result<{ usage: BackupUsage[] }>>;
+  /** Stores the backup loop's view of each dataset given (the leader's loop, through the fenced store). */
+  saveBackupLoopStates(states: readonly { tenantId: string; datasetId: string; state: BackupLoopStateDocument }[], nowMs: number): Promise<Result<{ saved: number }>>;
+  /** The backup loop's latest view of a dataset and when it was stored; null before the loop planned it. */
+  backupLoopState(tenantId: string, datasetId: string): Promise<{ state: BackupLoopStateDocument; updatedMs: number } | null>;
 
   /**
    * This store, with every write of the dispatch loop (job transitions and metering) checking in its own
-   * transaction that `fence` still holds its lease (and the backup loop's replica and transfer writes); when another holder has taken it the write changes nothing and
+   * transaction that `fence` still holds its lease (and the backup loop's replica, transfer and view writes); when another holder has taken it the write changes nothing and
    * throws LeaseLost. Reads and the API's writes (submissions, cancellations) are not fenced.
    */
   fenced(fence: Fence): Store;

@@ -276,6 +276,17 @@ export interface BackupTransfersTable {
   start_ms: number;
   end_ms: number;
   recorded_ms: number;
+  /** Network energy and carbon of those bytes over the hop (migration 0014; 0 for transfers recorded before). */
+  energy_kwh: number;
+  carbon_kg: number;
+}
+
+/** The backup loop's latest view of a dataset (migration 0014): `document` is the JSON of BackupLoopStateDocument. */
+export interface BackupLoopStateTable {
+  tenant_id: string;
+  dataset_id: string;
+  document: string;
+  updated_ms: number;
 }
 
 /** Bytes a replica keeps from `from_ms` until the next row of the same replica (migration 0011). */
@@ -312,4 +323,5 @@ export interface Database {
   backup_replicas: BackupReplicasTable;
   backup_transfers: BackupTransfersTable;
   backup_storage: BackupStorageTable;
+  backup_loop_state: BackupLoopStateTable;
 }

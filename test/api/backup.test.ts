@@ -1,7 +1,8 @@
 /**
  * The backup routes: policies and datasets defined by a tenant's key (an operator sees every tenant's), bad input
  * refused naming the field with the backup files' own messages, a dataset's replicas with their age against the RPO
- * and bytes moved, the routes in /openapi.json, and backup storage and transfers priced in the tenant's bill.
+ * and bytes moved, the backup loop's view read from the store, the routes in /openapi.json, and backup storage, transfers
+ * and their network energy and carbon in the tenant's bill (JSON and CSV).
  */
 import { describe, expect, test } from 'vitest';
 import { BACKUP_PRICES } from '../../src/api/bill.ts';
@@ -87,12 +88,35 @@ for (const backend of API_BACKENDS) {
       expect((await f.call(acme, 'GET', '/v1/backup/datasets/records')).json().replicas[0]).toMatchObject({ ageHours: 25, withinRpo: false });
     });
 
-    test('the bill prices GB-months stored and GB moved at the stated prices', async () => {
+    test("the dataset's loop view comes from the store: an instance that runs no backup loop answers as the leader stored it", async () => {
       const { f } = api;
       const { acme } = await setUp();
-      // 30 GB kept from June 1 to June 16 (half of June), 40 GB moved.
+      const state = {
+        plannedMs: T0 + HOUR,
+        targets: ['hami'],
+        nextCopies: [{ target: 'hami', route: ['beijing', 'zhengzhou', 'hami'], startMs: T0 + 2 * HOUR, gb: 1.5 }],
+        copying: [{ target: 'hami', route: ['beijing', 'hami'], startedMs: T0 + HOUR, bytes: 5, totalBytes: 10, kind: 'copy' as const }],
+        problems: ['the copy to hami cannot meet the RPO: it runs now over beijing → hami'],
+      };
+      // This API's context has no backup loop (ctx.backup), as an instance that does not lead.
+      await f.store.saveBackupLoopStates([{ tenantId: 'acme', datasetId: 'records', state }], T0 + HOUR + 1000);
+      const view = (await f.call(acme, 'GET', '/v1/backup/datasets/records')).json();
+      expect(view.loop).toEqual({
+        plannedAt: '2026-06-01T01:00:00Z',
+        storedAt: '2026-06-01T01:00:01Z',
+        targets: ['hami'],
+        nextCopies: [{ target: 'hami', route: ['beijing', 'zhengzhou', 'hami'], start: '2026-06-01T02:00:00Z', gb: 1.5 }],
+        copying: [{ target: 'hami', route: ['beijing', 'hami'], started: '2026-06-01T01:00:00Z', bytes: 5, totalBytes: 10, kind: 'copy' }],
+        problems: state.problems,
+      });
+    });
+
+    test('the bill prices GB-months stored and GB moved at the stated prices, with the network energy and carbon moved, in JSON and CSV', async () => {
+      const { f } = api;
+      const { acme } = await setUp();
+      // 30 GB kept from June 1 to June 16 (half of June), 40 GB moved (0.2 kWh, 0.1 kg as the backup loop metered them).
       await f.store.recordReplica({ tenantId: 'acme', datasetId: 'records', site: 'hami', versionMs: T0, verifiedMs: T0, bytes: 30e9, files: 1, storedBytes: 30e9 }, T0);
-      await f.store.recordBackupTransfer({ tenantId: 'acme', datasetId: 'records', key: 'c1.1', from: 'beijing', to: 'hami', target: 'hami', bytes: 40e9, startMs: T0, endMs: T0 + HOUR }, T0);
+      await f.store.recordBackupTransfer({ tenantId: 'acme', datasetId: 'records', key: 'c1.1', from: 'beijing', to: 'hami', target: 'hami', bytes: 40e9, startMs: T0, endMs: T0 + HOUR, energyKWh: 0.2, carbonKg: 0.1 }, T0);
       f.clock.set(T0 + 15 * DAY);
       const bill = (await f.call(acme, 'GET', '/v1/tenants/acme/bill?month=2026-06')).json();
       expect(bill.backup.storedGBMonths).toBeCloseTo(15, 9);
@@ -101,8 +125,19 @@ for (const backend of API_BACKENDS) {
       expect(bill.backup.storageYuan).toBeCloseTo(15 * BACKUP_PRICES.storageYuanPerGBMonth, 9);
       expect(bill.backup.transferYuan).toBeCloseTo(40 * BACKUP_PRICES.transferYuanPerGB, 9);
       expect(bill.backup.costYuan).toBeCloseTo(bill.backup.storageYuan + bill.backup.transferYuan, 9);
+      expect(bill.backup.networkEnergyKWh).toBeCloseTo(0.2, 12);
+      expect(bill.backup.networkCarbonKg).toBeCloseTo(0.1, 12);
+      // The CSV carries the same backup figures as the JSON.
+      const csv = (await f.call(acme, 'GET', '/v1/tenants/acme/bill?month=2026-06&format=csv')).body;
+      const [header, ...records] = csv.trimEnd().split('\n').map((line: string) => line.split(','));
+      const row = (kind: string) => Object.fromEntries(header.map((h: string, i: number) => [h, records.find((r: string[]) => r[0] === kind)![i]]));
+      expect(row('backup_storage')).toMatchObject({ quantity: String(bill.backup.storedGBMonths), unit: 'GB-month', unit_price_yuan: '0.12', cost_yuan: String(bill.backup.storageYuan) });
+      expect(row('backup_transfer')).toMatchObject({ quantity: '40', unit: 'GB', unit_price_yuan: '0.5', cost_yuan: String(bill.backup.transferYuan), energy_kwh: '0.2', green_kwh: '0', carbon_kg: '0.1', green_share: '0' });
+      expect(row('backup_total')).toMatchObject({ cost_yuan: String(bill.backup.costYuan), energy_kwh: '0.2', carbon_kg: '0.1' });
+      // Backup stays apart from the jobs' and services' total, as in the JSON.
+      expect(row('total')).toMatchObject({ cost_yuan: String(bill.totals.costYuan) });
       const globex = (await f.call(f.operatorKey, 'GET', '/v1/tenants/globex/bill?month=2026-06')).json();
-      expect(globex.backup).toMatchObject({ storedGBMonths: 0, transferredGB: 0, costYuan: 0 });
+      expect(globex.backup).toMatchObject({ storedGBMonths: 0, transferredGB: 0, costYuan: 0, networkEnergyKWh: 0, networkCarbonKg: 0 });
     });
 
     test('the routes are in /openapi.json with their schemas', async () => {

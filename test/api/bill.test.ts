@@ -91,9 +91,15 @@ describe('bills', () => {
       pflop_h_bf16: String(x.pflopHours.bf16),
       green_share: x.greenShare === null ? '' : String(x.greenShare),
     });
+    const none = { quantity: '', unit: '', unit_price_yuan: '' };
+    // No backup this month: its rows say 0.
+    const noFigures = { rows: '', unit_hours: '', pflop_h_fp64: '', pflop_h_fp32: '', pflop_h_bf16: '' };
     expect(rows).toEqual([
-      ...bill.lines.map((l) => ({ kind: 'line', job_id: l.jobId, site: l.site, pool: l.pool, ...asCsv(l) })),
-      { kind: 'total', job_id: '', site: '', pool: '', ...asCsv(bill.totals) },
+      ...bill.lines.map((l) => ({ kind: 'line', job_id: l.jobId, site: l.site, pool: l.pool, ...asCsv(l), ...none })),
+      { kind: 'total', job_id: '', site: '', pool: '', ...asCsv(bill.totals), ...none },
+      { kind: 'backup_storage', job_id: '', site: '', pool: '', ...noFigures, energy_kwh: '', green_kwh: '', cost_yuan: '0', carbon_kg: '', green_share: '', quantity: '0', unit: 'GB-month', unit_price_yuan: '0.12' },
+      { kind: 'backup_transfer', job_id: '', site: '', pool: '', ...noFigures, energy_kwh: '0', green_kwh: '0', cost_yuan: '0', carbon_kg: '0', green_share: '', quantity: '0', unit: 'GB', unit_price_yuan: '0.5' },
+      { kind: 'backup_total', job_id: '', site: '', pool: '', ...noFigures, energy_kwh: '0', green_kwh: '0', cost_yuan: '0', carbon_kg: '0', green_share: '', ...none },
     ]);
   });
 

@@ -148,7 +148,9 @@ export const backupRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, a
       const rpoHours = Number(policy?.document.rpoHours ?? NaN);
       const replicas = await store.replicas({ tenantId, datasetId: record.id });
       const transfers = await store.backupTransfers({ tenantId, datasetId: record.id });
-      const loop = ctx.backup?.datasetState(tenantId, record.id) ?? null;
+      // The leader's backup loop stores its view of the dataset: every instance answers the same.
+      const stored = await store.backupLoopState(tenantId, record.id);
+      const loop = stored?.state ?? null;
       // Every target: the policy's fixed ones, those the loop plans, and those holding a copy.
       const fixed = Array.isArray(policy?.document.targets) && policy.document.targets.length === policy.document.replicas ? (policy.document.targets as string[]) : [];
       const sites = [...new Set([...fixed, ...(loop?.targets ?? []), ...replicas.map((r) => r.site)])].sort();
@@ -175,6 +177,7 @@ export const backupRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx, a
         bytesMoved: transfers.reduce((sum, t) => sum + t.bytes, 0),
         loop: loop && {
           plannedAt: iso(loop.plannedMs),
+          storedAt: iso(stored!.updatedMs),
           targets: loop.targets,
           nextCopies: loop.nextCopies.map((c) => ({ target: c.target, route: c.route, start: iso(c.startMs), gb: c.gb })),
           copying: loop.copying.map((c) => ({ target: c.target, route: c.route, started: iso(c.startedMs), bytes: c.bytes, totalBytes: c.totalBytes, kind: c.kind })),

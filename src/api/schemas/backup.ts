@@ -34,6 +34,7 @@ const Hop = z.string();
 export const LoopView = z
   .object({
     plannedAt: Instant.meta({ description: 'The backup cycle this comes from' }),
+    storedAt: Instant.meta({ description: "When the leader's backup loop stored this view (at each cycle, when a copy starts or ends, and every few seconds while one moves)" }),
     targets: z.array(z.string()).meta({ description: 'The replica sites the plan keeps' }),
     nextCopies: z.array(z.object({ target: z.string(), route: z.array(Hop), start: Instant, gb: z.number() })).meta({ description: 'Copies the plan starts next, per target: when, over which route, GB planned' }),
     copying: z.array(z.object({ target: z.string(), route: z.array(Hop), started: Instant, bytes: z.number().int(), totalBytes: z.number().int(), kind: z.enum(['copy', 'repair']) })).meta({ description: "Copies running now, with rclone's own count of bytes" }),
@@ -44,5 +45,5 @@ export const LoopView = z
 export const DatasetView = DatasetSummary.extend({
   replicas: z.array(ReplicaView),
   bytesMoved: z.number().int().meta({ description: 'Bytes moved over links for this dataset, every hop and copy counted' }),
-  loop: LoopView.nullable().meta({ description: "The backup loop's view of the dataset, when this instance runs the loop (kumul serve --backup-endpoints) and has planned it; null otherwise" }),
+  loop: LoopView.nullable().meta({ description: "The backup loop's view of the dataset, as the leader's loop (kumul serve --backup-endpoints) stored it: the same on every instance; null before a loop planned it" }),
 }).meta({ id: 'BackupDataset' });

@@ -44,6 +44,8 @@ export const BackupChargesSchema = z
     storageYuan: z.number(),
     transferYuan: z.number(),
     costYuan: z.number().meta({ description: 'storageYuan + transferYuan (not in totals, which are the metered jobs and services)' }),
+    networkEnergyKWh: z.number().meta({ description: "Network energy of the GB moved, kWh: each hop's GB × the link's energyKWhPerGB (all grid energy)" }),
+    networkCarbonKg: z.number().meta({ description: 'Its carbon, kg: drawn half at each end of the hop at the actual carbon intensity of the slot the copy started in' }),
   })
   .meta({ id: 'BackupCharges' });
 

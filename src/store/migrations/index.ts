@@ -18,6 +18,7 @@ import { sharedRuntimeMigration } from './0010-shared-runtime.ts';
 import { backupMigration } from './0011-backup.ts';
 import { servicesMigration } from './0012-services.ts';
 import { serviceLoadMigration } from './0013-service-load.ts';
+import { backupMeteringMigration } from './0014-backup-metering.ts';
 
 function migrations(backend: Backend): Record<string, Migration> {
   return {
@@ -34,6 +35,7 @@ function migrations(backend: Backend): Record<string, Migration> {
     '0011-backup': backupMigration(backend),
     '0012-services': servicesMigration(backend),
     '0013-service-load': serviceLoadMigration(backend),
+    '0014-backup-metering': backupMeteringMigration(backend),
   };
 }
 

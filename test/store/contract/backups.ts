@@ -62,7 +62,7 @@ export function backupContract(h: Harness): void {
     const hop = { tenantId: 'acme', datasetId: 'records', key: 'c1.1', from: 'beijing', to: 'zhengzhou', target: 'hami', bytes: 1e9, startMs: T0_MS, endMs: T0_MS + 1000 };
     await h.store.recordBackupTransfer(hop, 10);
     const raised = await h.store.recordBackupTransfer({ ...hop, bytes: 3e9, endMs: T0_MS + 5000 }, 11);
-    expect(raised).toEqual({ ok: true, transfer: { ...hop, bytes: 3e9, endMs: T0_MS + 5000, recordedMs: 11 } });
+    expect(raised).toEqual({ ok: true, transfer: { ...hop, bytes: 3e9, endMs: T0_MS + 5000, energyKWh: 0, carbonKg: 0, recordedMs: 11 } });
     // A stale progress report does not lower it.
     await h.store.recordBackupTransfer({ ...hop, bytes: 2e9 }, 12);
     await h.store.recordBackupTransfer({ ...hop, key: 'c1.2', from: 'zhengzhou', to: 'hami', bytes: 3e9 }, 13);
@@ -90,6 +90,53 @@ export function backupContract(h: Harness): void {
       ['bolt', 0.5, 0],
     ]);
     expect(await h.store.backupUsage('2026-13', 0)).toMatchObject({ ok: false, code: 'invalid' });
+  });
+
+  it('meters the network energy and carbon of transfers, raised with their bytes, and sums them per month', async () => {
+    await h.store.createTenant(tenant('acme'), 1);
+    await h.store.createBackupDataset('acme', 'records', dataset, 1);
+    const hop = { tenantId: 'acme', datasetId: 'records', key: 'c1.1', from: 'beijing', to: 'hami', target: 'hami', bytes: 1e9, startMs: T0_MS, endMs: T0_MS + 1000, energyKWh: 0.005, carbonKg: 0.002 };
+    expect(await h.store.recordBackupTransfer(hop, 10)).toEqual({ ok: true, transfer: { ...hop, recordedMs: 10 } });
+    const raised = await h.store.recordBackupTransfer({ ...hop, bytes: 4e9, energyKWh: 0.02, carbonKg: 0.008 }, 11);
+    expect(raised.ok && [raised.transfer.energyKWh, raised.transfer.carbonKg]).toEqual([0.02, 0.008]);
+    // A stale progress report lowers neither the bytes nor their figures.
+    await h.store.recordBackupTransfer({ ...hop, bytes: 2e9, energyKWh: 0.01, carbonKg: 0.004 }, 12);
+    await h.store.recordBackupTransfer({ ...hop, key: 'r2', bytes: 1e9, energyKWh: 0.005, carbonKg: 0.001 }, 13);
+    const [first] = await h.store.backupTransfers({ tenantId: 'acme' });
+    expect([first.bytes, first.energyKWh, first.carbonKg]).toEqual([4e9, 0.02, 0.008]);
+    const june = await h.store.backupUsage('2026-06', T0_MS + 1000, 'acme');
+    expect(june.ok).toBe(true);
+    if (!june.ok) return;
+    expect(june.usage[0].transferredGB).toBeCloseTo(5, 9);
+    expect(june.usage[0].networkEnergyKWh).toBeCloseTo(0.025, 12);
+    expect(june.usage[0].networkCarbonKg).toBeCloseTo(0.009, 12);
+    expect(await h.store.recordBackupTransfer({ ...hop, key: 'c3', energyKWh: -1 }, 14)).toMatchObject({ ok: false, code: 'invalid', reason: expect.stringContaining('energyKWh') });
+    expect(await h.store.recordBackupTransfer({ ...hop, key: 'c3', carbonKg: Number.NaN }, 14)).toMatchObject({ ok: false, code: 'invalid', reason: expect.stringContaining('carbonKg') });
+  });
+
+  it("keeps the backup loop's latest view of each dataset, the same for every reader", async () => {
+    await h.store.createTenant(tenant('acme'), 1);
+    expect(await h.store.backupLoopState('acme', 'records')).toBeNull();
+    const state = {
+      plannedMs: T0_MS,
+      targets: ['hami'],
+      nextCopies: [{ target: 'hami', route: ['beijing', 'zhengzhou', 'hami'], startMs: T0_MS + 3_600_000, gb: 1.5 }],
+      copying: [],
+      problems: ['a problem'],
+    };
+    expect(await h.store.saveBackupLoopStates([{ tenantId: 'acme', datasetId: 'records', state }], 100)).toEqual({ ok: true, saved: 1 });
+    expect(await h.store.backupLoopState('acme', 'records')).toEqual({ state, updatedMs: 100 });
+    const copying = { ...state, nextCopies: [], copying: [{ target: 'hami', route: ['beijing', 'hami'], startedMs: T0_MS, bytes: 10, totalBytes: 20, kind: 'copy' as const }] };
+    await h.store.saveBackupLoopStates([{ tenantId: 'acme', datasetId: 'records', state: copying }], 200);
+    expect(await h.store.backupLoopState('acme', 'records')).toEqual({ state: copying, updatedMs: 200 });
+    expect(await h.store.backupLoopState('acme', 'other')).toBeNull();
+    // Through a fenced store: refused once another instance holds the lease, and nothing changes.
+    const lease = await h.store.acquireLease('dispatch', 'a', 5000, 1000);
+    const fenced = h.store.fenced({ name: 'dispatch', holder: 'a', token: lease.lease.token });
+    expect(await fenced.saveBackupLoopStates([{ tenantId: 'acme', datasetId: 'records', state }], 1500)).toEqual({ ok: true, saved: 1 });
+    await h.store.acquireLease('dispatch', 'b', 5000, 7000);
+    await expect(fenced.saveBackupLoopStates([{ tenantId: 'acme', datasetId: 'records', state: copying }], 7500)).rejects.toBeInstanceOf(LeaseLost);
+    expect(await h.store.backupLoopState('acme', 'records')).toEqual({ state, updatedMs: 1500 });
   });
 
   it("refuses the backup loop's writes through a fenced store once another instance holds the lease", async () => {
