@@ -156,9 +156,19 @@ describe('kumul serve runs backups with rclone', () => {
       expect(transfers.length).toBeGreaterThanOrEqual(2);
       expect(transfers[1].bytes).toBeLessThan(FILES * FILE_BYTES);
       expect(transfers[0].bytes + transfers[1].bytes).toBeGreaterThanOrEqual(FILES * FILE_BYTES);
+      // Each hop's bytes carry their network energy: beijing–hami's 0.005 kWh per GB (hami scenario).
+      for (const t of transfers) expect(t.energyKWh).toBeCloseTo((t.bytes / 1e9) * 0.005, 12);
+      for (const t of transfers) expect(t.carbonKg).toBeGreaterThan(0);
     } finally {
       await after.close();
     }
+    // The tenant's bill and /metrics show the network energy and carbon of the copies.
+    const bill = (await call(tenantKey, 'GET', '/v1/tenants/city/bill?month=2026-06')).json;
+    expect(bill.backup.networkEnergyKWh).toBeGreaterThan(0);
+    expect(bill.backup.networkCarbonKg).toBeGreaterThan(0);
+    const metrics = await (await fetch(`${serve!.url}/metrics`)).text();
+    expect(metrics).toMatch(/kumul_backup_network_energy_kwh_total\{from="beijing",to="hami"\} [0-9.e-]+/);
+    expect(metrics).toMatch(/kumul_backup_network_carbon_kg_total\{from="beijing",to="hami"\} [0-9.e-]+/);
   }, 120_000);
 
   it('detects a byte flipped in the replica at the next verification and repairs it', async () => {
@@ -191,6 +201,8 @@ describe('kumul serve runs backups with rclone', () => {
       });
       expect(relayed.filter((t) => t.from === 'beijing' && t.to === 'hami')).toEqual([]);
       expect(relayed.some((t) => t.from === 'beijing' && t.to === 'zhengzhou' && t.bytes >= 4 * FILE_BYTES)).toBe(true);
+      // The relay leg moved the new files the replica lacked, not the whole dataset.
+      expect(relayed.filter((t) => t.from === 'beijing' && t.to === 'zhengzhou').every((t) => t.bytes < FILES * FILE_BYTES)).toBe(true);
       await until('the new files verified at hami', async () => {
         const view = (await call(tenantKey, 'GET', '/v1/backup/datasets/records')).json;
         return view.replicas.find((r: { site: string; files: number }) => r.site === 'hami' && r.files === FILES + 4);
