@@ -1,8 +1,7 @@
 /**
  * `npm pack` makes a package whose `kumul` works after `npm i -g` on a clean machine: packed into a temporary folder
- * (prepack builds the dashboard into it), installed globally under a temporary prefix (npm's cache first; better-sqlite3
- * compiles from source where its prebuilt binary cannot be fetched, as here: the install takes about two minutes on
- * two cores), then run from a folder outside the repository: --version, `kumul plan` on the built-in scenario, and
+ * (prepack builds the dashboard into it), installed globally under a temporary prefix (npm's cache first), then run
+ * from a folder outside the repository: --version, `kumul plan` on the built-in scenario, and
  * `kumul serve` on its store from KUMUL_DB (as in the Dockerfile), answering /healthz and serving the dashboard.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,8 +18,18 @@ const prefix = join(dir, 'prefix');
 const work = join(dir, 'work');
 const kumulBin = join(prefix, 'bin/kumul');
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-/** The environment without npm's own variables (`npm test` sets npm_config_*, which the inner npm would obey). */
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
+/**
+ * The environment without npm's own variables (`npm test` sets npm_config_*, which the inner npm would obey), but
+ * with a local prebuild of better-sqlite3: its install script (prebuild-install) fetches its binary from GitHub, which
+ * this machine cannot reach, and would compile SQLite from source instead (two minutes of both cores, more beside
+ * other tests). The prebuild is the binary this repository's own install made, packed the way prebuild-install
+ * looks for it in `npm_config_<package>_local_prebuilds`.
+ */
+const prebuilds = join(dir, 'prebuilds');
+const env = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_'))),
+  npm_config_better_sqlite3_local_prebuilds: prebuilds,
+};
 let tarball = '';
 let server: ServeProcess | null = null;
 
@@ -31,6 +40,11 @@ function run(command: string, args: string[], cwd: string, timeoutMs = 60_000) {
 
 beforeAll(() => {
   mkdirSync(work);
+  mkdirSync(prebuilds);
+  const sqlite = JSON.parse(readFileSync(join(ROOT, 'node_modules/better-sqlite3/package.json'), 'utf8')) as { version: string };
+  const prebuild = join(prebuilds, `better-sqlite3-v${sqlite.version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`);
+  const packedBinary = run('tar', ['czf', prebuild, '-C', join(ROOT, 'node_modules/better-sqlite3'), 'build/Release/better_sqlite3.node'], ROOT);
+  expect(packedBinary.status, packedBinary.output).toBe(0);
   const packed = run('npm', ['pack', '--pack-destination', dir], ROOT, 120_000);
   expect(packed.status, packed.output).toBe(0);
   tarball = join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!);

@@ -42,7 +42,7 @@ describe('kumul simulate on europe-2020', () => {
       expect(r.status, r.stderr).toBe(0);
       expect(reportOf(name).forecastSmoothingMinutes, name).toBe(minutes);
     }
-  });
+  }, 180_000);
 
   it('rejects an unknown --sites with exit status 2', () => {
     const r = simulate('bad', '--sites', 'elsewhere');
