@@ -9,7 +9,7 @@
  * after warm-up and every region's served demand.
  */
 import { powerAtLoadW } from '../model/power.ts';
-import { servingCapacityRps, type Prepared } from './placement.ts';
+import { servingCapacityRps, unitGroupsOf, unitsFree, type Prepared } from './placement.ts';
 
 /** Improves slot t of a placement in place: `replicas[k][j][t]` and `servedRps[k][r][j][t]`. */
 export function improveSlot(p: Prepared, replicas: Int32Array[][], servedRps: Float64Array[][][], t: number): void {
@@ -32,6 +32,14 @@ export function improveSlot(p: Prepared, replicas: Int32Array[][], servedRps: Fl
   const siteKWh = Float64Array.from(sites, (_s, j) => p.services.reduce((sum, c, k) => sum + (c.sites.includes(j) ? serviceKWh(k, j, replicas[k][j][t], served[k][j]) : 0), 0));
   // A replica dropped now may start again next slot: a saving must beat that cold start at the dearest rate.
   const restartCost = (k: number, j: number) => (t + 1 < p.slots ? p.services[k].spec.coldStart.energyKWh * sites[j].pue * Math.max(p.greenRate[j], p.gridRate[j][t + 1]) : 0);
+
+  // Units each pool and quota holds in the slot: a replica kept warm must fit.
+  const used = new Map<string, number>();
+  const addUnits = (k: number, j: number, units: number) => {
+    for (const id of unitGroupsOf(p, k, j)) used.set(id, (used.get(id) ?? 0) + units);
+  };
+  p.services.forEach((c, k) => c.sites.forEach((j) => addUnits(k, j, replicas[k][j][t] * c.spec.unitsPerReplica)));
+  const fits = (k: number, j: number) => unitGroupsOf(p, k, j).every((id) => (used.get(id) ?? 0) + p.services[k].spec.unitsPerReplica <= unitsFree(p, id, t));
 
   p.services.forEach((c, k) => {
     const n = Int32Array.from(sites, (_s, j) => replicas[k][j][t]);
@@ -67,10 +75,15 @@ export function improveSlot(p: Prepared, replicas: Int32Array[][], servedRps: Fl
       return { moves, left: rps, taken };
     };
     const marginalRate = (i: number) => sites[i].pue * (siteKWh[i] < p.greenKWh[i][t] ? p.greenRate[i] : p.gridRate[i][t]);
-    const apply = (j: number, nj: number, moves: { r: number; i: number; rps: number }[]) => {
-      const changed = new Set([j, ...moves.map((m) => m.i)]);
+    const apply = (j: number, nj: number, moves: { r: number; i: number; rps: number }[], warm = -1) => {
+      const changed = new Set([j, ...moves.map((m) => m.i), ...(warm >= 0 ? [warm] : [])]);
       for (const i of changed) siteKWh[i] -= serviceKWh(k, i, n[i], s[i]);
+      addUnits(k, j, (nj - n[j]) * c.spec.unitsPerReplica);
       n[j] = nj;
+      if (warm >= 0) {
+        n[warm]++;
+        addUnits(k, warm, c.spec.unitsPerReplica);
+      }
       for (const m of moves) {
         servedRps[k][m.r][j][t] = Math.max(0, servedRps[k][m.r][j][t] - m.rps);
         servedRps[k][m.r][m.i][t] += m.rps;
@@ -81,7 +94,7 @@ export function improveSlot(p: Prepared, replicas: Int32Array[][], servedRps: Fl
     };
     const minTotal = Math.min(c.spec.minReplicas.total, n.reduce((a, b) => a + b, 0));
     for (let guard = 0; guard < 1000; guard++) {
-      let best: { d: number; j: number; nj: number; moves: { r: number; i: number; rps: number }[] } | null = null;
+      let best: { d: number; j: number; nj: number; moves: { r: number; i: number; rps: number }[]; warm?: number } | null = null;
       const total = n.reduce((a, b) => a + b, 0);
       for (const j of c.sites) {
         // Drop one replica at j, moving the load it can no longer serve.
@@ -95,6 +108,21 @@ export function improveSlot(p: Prepared, replicas: Int32Array[][], servedRps: Fl
             if (d < -1e-9 && (!best || d < best.d)) best = { d, j, nj: n[j] - 1, moves: plan.moves };
           }
         }
+        // Keep a replica warm at a site it stops at rather than start one at j (no cold start, no warm-up).
+        if (n[j] > prevOf(k, j) && n[j] > c.minAtSite[j])
+          for (const i of c.sites) {
+            if (i === j || n[i] >= prevOf(k, i) || !fits(k, i)) continue;
+            n[i]++;
+            const excess = s[j] - servingCapacityRps(c, n[j] - 1, prevOf(k, j));
+            const plan = excess > 1e-9 ? moveAway(j, excess, spare) : { moves: [], left: 0, taken: new Map<number, number>() };
+            n[i]--;
+            if (plan.left > 1e-9) continue;
+            const changed = new Map([[j, { n: n[j] - 1, s: s[j] - Math.max(0, excess) }]]);
+            changed.set(i, { n: n[i] + 1, s: s[i] + (plan.taken.get(i) ?? 0) });
+            for (const [m, rps] of plan.taken) if (m !== i) changed.set(m, { n: n[m], s: s[m] + rps });
+            const d = delta(changed);
+            if (d < -1e-9 && (!best || d < best.d)) best = { d, j, nj: n[j] - 1, moves: plan.moves, warm: i };
+          }
         // Move load from j to fill other sites (the curve is concave: fuller replicas serve a request for less).
         if (s[j] > 1e-9) {
           const plan = moveAway(j, s[j], spare);
@@ -107,7 +135,7 @@ export function improveSlot(p: Prepared, replicas: Int32Array[][], servedRps: Fl
         }
       }
       if (!best) break;
-      apply(best.j, best.nj, best.moves);
+      apply(best.j, best.nj, best.moves, best.warm);
     }
     for (const j of c.sites) replicas[k][j][t] = n[j];
   });

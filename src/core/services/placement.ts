@@ -655,12 +655,12 @@ function overfullPools(p: Prepared, rounded: Int32Array[], t: number): Set<strin
 }
 
 /** The unit groups replicas of service k at site j count in: its pool, and its tenant's quota when it has one. */
-function unitGroupsOf(p: Prepared, k: number, j: number): string[] {
+export function unitGroupsOf(p: Prepared, k: number, j: number): string[] {
   const q = p.quotaOf[k];
   return q < 0 ? [`pool:${p.services[k].pool[j]!.id}`] : [`pool:${p.services[k].pool[j]!.id}`, `quota:${q}`];
 }
 
-function unitsFree(p: Prepared, group: string, t: number): number {
+export function unitsFree(p: Prepared, group: string, t: number): number {
   return group.startsWith('quota:') ? p.quotas[Number(group.slice(6))].free[t] : Math.max(0, p.freeUnits.get(group.slice(5))![t]);
 }
 
