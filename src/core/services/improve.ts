@@ -3,10 +3,11 @@
  * Rounding up leaves a partly loaded replica at every site a service uses, and on the accelerators' concave power
  * curve a replica at 75 % load draws 96 % of full power. Per service, while the slot's objective falls (priced with
  * the curve itself, renewables first, like accounting): drop a replica whose load fits the spare capacity of other
- * sites within each moved region's latency objective, moving that load there (cheapest site first); then move load
- * from one site to another within the objective where the curve makes it cheaper. Minimum replicas, pool units and
- * quotas hold (replicas only go down), as do latency (moves stay within each region's feasible sites), capacity
- * after warm-up and every region's served demand.
+ * sites within each moved region's latency objective, moving that load there (cheapest site first); keep a replica
+ * warm at a site where it would stop instead of starting one elsewhere; move load from one site to another within the
+ * objective where the curve makes it cheaper. Minimum replicas, pool units and quotas hold (a replica is added only
+ * where its units are free), as do latency (moves stay within each region's feasible sites), capacity after warm-up
+ * and every region's served demand.
  */
 import { powerAtLoadW } from '../model/power.ts';
 import { servingCapacityRps, unitGroupsOf, unitsFree, type Prepared } from './placement.ts';
