@@ -7,6 +7,7 @@
  */
 import type { Network, PoolClass, PowerPoint, UserRegion } from '../model/types.ts';
 import { computeRoutes } from '../network/routes.ts';
+import { powerAtLoadW } from '../model/power.ts';
 
 /** Throughput of one replica at its latency objective: requests/s, or tokens/s (input + output) with a token mix. */
 export type Throughput = { requestsPerS: number } | { tokensPerS: number; tokenMix: { inputTokens: number; outputTokens: number } };
@@ -116,4 +117,53 @@ export function powerEnvelope(curve: readonly PowerPoint[]): PowerLine[] {
     lines.push({ interceptW: a.powerW - slopeW * a.load, slopeW });
   }
   return lines;
+}
+
+/** A concave lower bound of how far a power curve lies above its idle-to-full chord: at a load, W per unit, and its steepest slope. */
+export interface ChordGap {
+  atW(load: number): number;
+  /** The largest |d gap / d load|, W per unit of load (at load 0 or 1: the gap is concave). */
+  steepestW: number;
+}
+
+/**
+ * A concave function γ, zero at loads 0 and 1, below the gap δ = P − chord between a per-unit power curve P and its
+ * chord from idle to full load (the LP's price of a replica: the curve's convex envelope when P lies above the chord).
+ * γ = λ × (the least concave majorant of δ), with λ the largest scale that keeps it below δ at every breakpoint (both
+ * are piecewise linear, so that suffices); λ = 1 for a concave curve. Null when the curve dips to or below its chord
+ * inside (0, 1): nothing is charged then. Placement's bound charges γ for the one replica a service must run at
+ * partial load (placement.ts, `partialReplicaPremium`).
+ */
+export function chordGap(curve: readonly PowerPoint[]): ChordGap | null {
+  if (curve.length === 0) return null;
+  const loads = [...new Set([0, ...curve.map((p) => Math.min(1, Math.max(0, p.load))), 1])].sort((a, b) => a - b);
+  const idleW = powerAtLoadW(curve as PowerPoint[], 0);
+  const chordW = powerAtLoadW(curve as PowerPoint[], 1) - idleW;
+  const gapW = loads.map((u) => powerAtLoadW(curve as PowerPoint[], u) - idleW - chordW * u);
+  if (loads.length < 3 || gapW.slice(1, -1).some((g) => !(g > 1e-9))) return null;
+  // Upper hull of the gap's points: its least concave majorant.
+  const hull: number[] = [];
+  loads.forEach((u, i) => {
+    while (hull.length >= 2) {
+      const a = hull[hull.length - 2];
+      const b = hull[hull.length - 1];
+      if ((gapW[b] - gapW[a]) * (u - loads[a]) <= (gapW[i] - gapW[a]) * (loads[b] - loads[a])) hull.pop();
+      else break;
+    }
+    hull.push(i);
+  });
+  const majorantW = (u: number) => {
+    for (let h = 1; h < hull.length; h++) {
+      const a = hull[h - 1];
+      const b = hull[h];
+      if (u <= loads[b]) return gapW[a] + ((gapW[b] - gapW[a]) * (u - loads[a])) / (loads[b] - loads[a]);
+    }
+    return 0;
+  };
+  // Both are linear next to loads 0 and 1, so the ratios at the inner breakpoints bound it everywhere.
+  let scale = 1;
+  for (let i = 1; i < loads.length - 1; i++) scale = Math.min(scale, gapW[i] / majorantW(loads[i]));
+  const slopeIn = majorantW(loads[hull[1]]) / loads[hull[1]];
+  const slopeOut = majorantW(loads[hull[hull.length - 2]]) / (1 - loads[hull[hull.length - 2]]);
+  return { atW: (load) => scale * majorantW(Math.min(1, Math.max(0, load))), steepestW: scale * Math.max(slopeIn, slopeOut) };
 }
