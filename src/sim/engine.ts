@@ -11,7 +11,8 @@
  * around the committed work. Committed work starts, pauses (interruptible jobs, at the next cycle),
  * resumes and finishes at any instant; a job that can no longer finish by its deadline is missed.
  * Accounting afterwards prices what ran with the *actual* signals. A `firstClaim` (inference services,
- * src/sim/services.ts) holds units before batch in every cycle and may pre-empt interruptible runs for its bursts.
+ * src/sim/services.ts) is placed first in every regular cycle, holds its units before batch and may pre-empt
+ * interruptible runs for its bursts.
  */
 import type { Job, Scenario, SiteSignals } from '../core/model/types.ts';
 import { slotMs as slotLengthMs } from '../core/model/types.ts';
@@ -73,18 +74,23 @@ export interface SimulationInput {
 }
 
 /**
- * Work with the first claim on the pools (docs/simulator.md "Services and batch together"): its units and planned
+ * Work with the first claim on the pools (docs/simulator.md "Services and batch together"): placed at every regular
+ * cycle before batch, over the cycle's look-ahead, around the batch work already committed; its units and planned
  * energy are committed before every batch plan, and after batch is committed each cycle it may add units for the
  * slots until the next cycle, pre-empting interruptible runs (never others).
  */
 export interface FirstClaim {
-  /** Units and planned facility energy per pool and slot of the scenario's grid (global slots). */
-  committed: readonly CommittedUse[];
+  /**
+   * Called by each regular cycle before batch is planned, with the cycle's first slot (global), the slots it looks
+   * ahead and the batch work committed over them (slots of the cycle, from 0). Returns its units and planned facility
+   * energy per pool over those slots (slots of the cycle); they replace what the previous cycle placed.
+   */
+  place(cur: number, slots: number, batch: readonly CommittedUse[]): readonly CommittedUse[];
   /**
    * Called by each regular cycle after batch work is committed, once per slot until the next cycle, in order, with
    * the batch runs holding units in that slot and the units batch holds per pool (`site/pool`). Returns the jobs to
    * pre-empt (interruptible ones only: the cycle's commit of each is undone, it keeps its site and waits for the
-   * next cycle) and the units the claim adds in that slot.
+   * next cycle) and the units the claim adds in that slot (global slots).
    */
   atSlot(slot: number, runs: readonly ClaimRun[], batchUnits: ReadonlyMap<string, number>): { preempt: readonly string[]; added: readonly CommittedUse[] };
 }
@@ -239,7 +245,7 @@ export function simulate(input: SimulationInput): SimOutcome {
       signals: forecastWindow(forecasts, cur, horizon, smoothing),
       jobs: pending.map((r) => (r.siteId === null ? r.planned : resumeAt(r, nowMs))),
       nowMs,
-      committed: [...committedUses(running, cur, horizon), ...claimUses(claimed, cur, horizon)],
+      committed: [...committedUses(running, cur, horizon), ...claimUses(claimPlaced, cur, horizon), ...claimUses(claimAdded, cur, horizon)],
       ...(input.power ? { power: input.power } : {}),
     };
     const outcome = planCycle(snapshot, { registry, profile, improveRounds: input.improveRounds ?? 2 });
@@ -273,8 +279,20 @@ export function simulate(input: SimulationInput): SimOutcome {
     for (const [record, event] of notes) if (record === null || before.has(record) || event.kind === 'transfer') note(event);
   };
 
-  /** Units and energy of the first claim per global slot (`claimed`), and the undo of a pre-empted commit. */
-  const claimed: CommittedUse[] = [...(input.firstClaim?.committed ?? [])];
+  /** The first claim's units and energy (global slots): placed by the last regular cycle, and added for its bursts. */
+  let claimPlaced: CommittedUse[] = [];
+  let claimAdded: CommittedUse[] = [];
+  /** At a regular cycle, before batch: the first claim placed over the cycle's look-ahead around the committed batch work. */
+  const placeClaim = (nowMs: number): void => {
+    const cur = Math.floor((nowMs - grid.startMs) / slotMs);
+    const slots = Math.min(input.horizonSlots, grid.slots - cur);
+    if (slots <= 0) return;
+    const placed = input.firstClaim!.place(cur, slots, committedUses(running, cur, slots));
+    claimPlaced = placed.map((use) => ({ ...use, slots: use.slots.map((t) => t + cur) }));
+    // Burst units of past slots are no longer needed by any plan.
+    claimAdded = claimAdded.filter((use) => use.slots[use.slots.length - 1] >= cur);
+  };
+  /** The undo of a pre-empted commit. */
   const before = new Map<JobRecord, Pick<JobRecord, 'doneMs' | 'state' | 'firstStartMs' | 'endMs' | 'pausedSinceMs' | 'resumes'> & { slots: number }>();
   const undo = (record: JobRecord, nowMs: number): void => {
     const was = before.get(record)!;
@@ -311,7 +329,7 @@ export function simulate(input: SimulationInput): SimOutcome {
         if (!record || !record.job.interruptible || !before.has(record)) throw new Error(`first claim pre-empted job '${id}', which is not an interruptible run of this cycle in slot ${t}`);
         undo(record, nowMs);
       }
-      claimed.push(...added);
+      claimAdded.push(...added);
     }
   };
 
@@ -367,6 +385,7 @@ export function simulate(input: SimulationInput): SimOutcome {
         note({ timeMs: nowMs, kind: 'miss', jobId: record.job.id, siteId: record.siteId });
       }
     }
+    if (input.firstClaim) placeClaim(nowMs);
     if (waiting.size > 0) planAndCommit([...waiting], nowMs, input.horizonSlots, input.firstClaim ? claimAt : null);
     else if (input.firstClaim) {
       before.clear();
