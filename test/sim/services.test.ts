@@ -37,9 +37,9 @@ const SERVICE: ServiceSpec = {
   sites: null,
 };
 
-/** One city next to `east` (4 accelerators); `west` (cheap renewables) 20 ms further when `withWest`. */
-function scenario(withWest: boolean): Scenario {
-  const east = makeSite('east').ai(4).prices(1).carbonG(800);
+/** One city next to `east` (4 accelerators, or `eastUnits`); `west` (cheap renewables) 20 ms further when `withWest`. */
+function scenario(withWest: boolean, eastUnits = 4): Scenario {
+  const east = makeSite('east').ai(eastUnits).prices(1).carbonG(800);
   const west = makeSite('west').ai(4).prices(1).carbonG(800).renewableKW(50, 0.1, 10);
   const snap = snapshotOf(withWest ? [east, west] : [east], withWest ? [makeLink('east', 'west', { latencyMs: 20 })] : [], [], { slots: SLOTS + 4 });
   return { ...scenarioOf(snap), userRegions: [{ id: 'city', name: 'City', utcOffset: '+08:00', populationM: 1, lat: 31, lon: 121, access: [{ site: 'east', latencyMs: 1 }] }] };
@@ -184,6 +184,24 @@ describe('services in the simulator', () => {
       }),
       { numRuns: 25 },
     );
+  });
+
+  it('meters units held by replicas (placed and burst) as busy, not idle', () => {
+    // One node of 8 accelerators (the idle draw counts whole nodes).
+    const s = scenario(false, 8);
+    const fixed = makeJob('fixed').units(1).duration('8h').at('east').allowed('east').build();
+    const { outcome, services } = run(s, [fixed], 'objective');
+    const common = { scenario: s, fromMs: T0, toMs: T0 + SLOTS * HOUR, replanMinutes: 60, forecastErrorPct: null, seed: 1, shiftHours: 0, objective: 'cost', outcomes: [outcome] };
+    const withServices = buildReport({ ...common, services: { forecast: 'f', actual: 'a', outcomes: [services], baseline: { outcome, services } } }).policies[0].idle;
+    const batchOnly = buildReport(common).policies[0].idle;
+    // Two planned replicas every slot, plus the bursts' on free units (slot 1: twice the forecast; slot 2: 1.5× minutes).
+    const replicaUnitHours = services.perService[0].replicaHours;
+    expect(replicaUnitHours).toBeGreaterThan(2 * SLOTS);
+    expect(services.heldUnits.get('east/ai')!.reduce((a, b) => a + b, 0)).toBe(replicaUnitHours);
+    expect(batchOnly.alwaysOn.idleUnitHours - withServices.alwaysOn.idleUnitHours).toBeCloseTo(replicaUnitHours, 9);
+    expect(withServices.alwaysOn.energyKWh).toBeLessThan(batchOnly.alwaysOn.energyKWh);
+    // On, less batch (1 unit) and the replicas.
+    expect(withServices.alwaysOn.idleUnitHours).toBeCloseTo(8 * SLOTS - SLOTS - replicaUnitHours, 9);
   });
 
   it('gives a byte-identical report for the same inputs', () => {
