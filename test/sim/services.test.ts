@@ -146,6 +146,22 @@ describe('services in the simulator', () => {
     for (let t = 0; t < SLOTS; t++) expect(outcome.busyUnits.get('east/ai')![t] + 2 + (t === 1 || t === 2 ? 1 : 0)).toBeLessThanOrEqual(4);
   });
 
+  it('a job pre-empted before it ever ran is not pinned to the site: the commit\'s choice of site is undone with it', () => {
+    const fixed = makeJob('fixed').units(1).duration('8h').at('east').allowed('east').build();
+    const late = makeJob('late').units(1).duration('3h').release(new Date(T0 + HOUR).toISOString()).deadline('24h').interruptible().at('east').build();
+    const sites: (string | null)[] = [];
+    const { outcome, services } = run(scenario(false), [fixed, late], 'objective', 'asap-origin', undefined, undefined, (state) => sites.push(state.records[1].siteId));
+    // Released at slot 1, whose burst (twice the forecast) takes its unit: back to waiting without a site.
+    expect(services.preemptions.map((p) => [p.slot, p.jobId])).toEqual([
+      [1, 'late'],
+      [2, 'late'],
+    ]);
+    expect(sites.slice(0, 3)).toEqual([null, null, null]);
+    expect(outcome.records[1].state).toBe('completed');
+    expect(outcome.records[1].slots).toEqual([3, 4, 5]);
+    expect(outcome.log.filter((e) => e.jobId === 'late').map((e) => e.kind)).toEqual(['arrive', 'preempt', 'preempt', 'start', 'finish']);
+  });
+
   it('starts burst replicas at another site within the latency objective before pre-empting any batch run', () => {
     const fixed = makeJob('fixed').units(1).duration('8h').at('east').allowed('east').build();
     const flexible = makeJob('flexible').units(1).duration('4h').deadline('24h').interruptible().at('east').allowed('east').build();
