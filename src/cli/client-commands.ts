@@ -1,13 +1,13 @@
 /**
  * The CLI as a client of a running service: `kumul jobs submit|list|get|cancel`, `kumul bill` and
- * `kumul services create|demand|list|get|routing|delete`, with `--url` and `--key` (or KUMUL_URL and KUMUL_KEY).
+ * `kumul services create|demand|load|list|get|routing|delete`, with `--url` and `--key` (or KUMUL_URL and KUMUL_KEY).
  */
 import type { Command } from 'commander';
 import { ApiCallError, ApiClient } from '../client/api-client.ts';
 import { CliError } from './errors.ts';
 import { readJobsFile } from './files.ts';
 import { readScenarioJson } from '../scenario/load.ts';
-import { userInput } from './options.ts';
+import { numberAtLeast, userInput } from './options.ts';
 
 interface Connection {
   url: string;
@@ -112,6 +112,31 @@ function registerServiceClientCommands(program: Command, connected: (command: Co
         const result = (await post(api, `/v1/services/${encodeURIComponent(id)}/demand`, { ...json, series: json.series.filter((s) => String(s.service) === id) }, file, `series (service '${id}')`)) as { values: number };
         process.stdout.write(`${id}: ${result.values} values\n`);
       }
+    }, o),
+  );
+  // For trying bursts by hand or from a script: what a load balancer posts every minute or so (docs/services.md).
+  connected(
+    services
+      .command('load')
+      .description("report a service's load now: requests/s observed per user region (POST /v1/services/{id}/load)")
+      .requiredOption('--service <id>', 'service id')
+      .requiredOption('--region <region=rps...>', 'requests/s observed from a user region, e.g. --region beijing=240.5 shanghai=120'),
+  ).action((o: Connection & { service: string; region: string[] }) =>
+    call(async (api) => {
+      const load = o.region.map((text) => {
+        const m = /^([^=\s]+)=(.+)$/.exec(text.trim());
+        if (!m) throw new CliError(`--region: '${text}' must be REGION=RPS, e.g. beijing=240.5`, 2);
+        return { region: m[1], requestsPerS: numberAtLeast(`--region ${m[1]}`, m[2], 0) };
+      });
+      let result: { regions: number; reportedAt: string };
+      try {
+        result = await api.request<{ regions: number; reportedAt: string }>('POST', `/v1/services/${encodeURIComponent(o.service)}/load`, { load });
+      } catch (err) {
+        // A refused report names the option it came from: `load[1].region` is the second --region.
+        if (!(err instanceof ApiCallError) || err.fields.length === 0) throw err;
+        throw new CliError(err.fields.map((f) => `${/^load\[(\d+)\]/.test(f.field) ? `--region ${o.region[Number(/^load\[(\d+)\]/.exec(f.field)![1])]}` : f.field}: ${f.message}`).join('\n'), 2);
+      }
+      process.stdout.write(`${o.service}: load of ${result.regions} region(s) reported at ${result.reportedAt}\n`);
     }, o),
   );
   connected(services.command('list').description("list the key's services")).action((o: Connection) =>

@@ -11,7 +11,8 @@
  * around the committed work. Committed work starts, pauses (interruptible jobs, at the next cycle),
  * resumes and finishes at any instant; a job that can no longer finish by its deadline is missed.
  * Accounting afterwards prices what ran with the *actual* signals. A `firstClaim` (inference services,
- * src/sim/services.ts) holds units before batch in every cycle and may pre-empt interruptible runs for its bursts.
+ * src/sim/services.ts) is placed first in every regular cycle, holds its units before batch and may pre-empt
+ * interruptible runs for its bursts.
  */
 import type { Job, Scenario, SiteSignals } from '../core/model/types.ts';
 import { slotMs as slotLengthMs } from '../core/model/types.ts';
@@ -78,18 +79,23 @@ export interface SimulationInput {
 }
 
 /**
- * Work with the first claim on the pools (docs/simulator.md "Services and batch together"): its units and planned
+ * Work with the first claim on the pools (docs/simulator.md "Services and batch together"): placed at every regular
+ * cycle before batch, over the cycle's look-ahead, around the batch work already committed; its units and planned
  * energy are committed before every batch plan, and after batch is committed each cycle it may add units for the
  * slots until the next cycle, pre-empting interruptible runs (never others).
  */
 export interface FirstClaim {
-  /** Units and planned facility energy per pool and slot of the scenario's grid (global slots). */
-  committed: readonly CommittedUse[];
+  /**
+   * Called by each regular cycle before batch is planned, with the cycle's first slot (global), the slots it looks
+   * ahead and the batch work committed over them (slots of the cycle, from 0). Returns its units and planned facility
+   * energy per pool over those slots (slots of the cycle); they replace what the previous cycle placed.
+   */
+  place(cur: number, slots: number, batch: readonly CommittedUse[]): readonly CommittedUse[];
   /**
    * Called by each regular cycle after batch work is committed, once per slot until the next cycle, in order, with
    * the batch runs holding units in that slot and the units batch holds per pool (`site/pool`). Returns the jobs to
    * pre-empt (interruptible ones only: the cycle's commit of each is undone, it keeps its site and waits for the
-   * next cycle) and the units the claim adds in that slot.
+   * next cycle) and the units the claim adds in that slot (global slots).
    */
   atSlot(slot: number, runs: readonly ClaimRun[], batchUnits: ReadonlyMap<string, number>): { preempt: readonly string[]; added: readonly CommittedUse[] };
 }
@@ -244,7 +250,7 @@ export function simulate(input: SimulationInput): SimOutcome {
       signals: forecastWindow(forecasts, cur, horizon, smoothing),
       jobs: pending.map((r) => (r.siteId === null ? r.planned : resumeAt(r, nowMs))),
       nowMs,
-      committed: [...committedUses(running, cur, horizon), ...claimUses(claimed, cur, horizon)],
+      committed: [...committedUses(running, cur, horizon), ...claimUses(claimPlaced, cur, horizon), ...claimUses(claimAdded, cur, horizon)],
       ...(input.power ? { power: input.power } : {}),
     };
     if (input.linkReserveGB) snapshot.linkReserveGB = reserveOnGrid(input.linkReserveGB, grid, snapshot.grid);
@@ -264,24 +270,50 @@ export function simulate(input: SimulationInput): SimOutcome {
         if (record.siteId === null && option.transferS > 0 && runs[0] < option.readyMs + replanMs) {
           for (const event of startTransfer(record, placement, siteId, pool.id, cur, nowMs)) notes.push([null, event]);
         }
+        // A job bound to its site (input moving or moved there, or paused there) keeps its planned runs as decided
+        // work: the next cycle's first claim is placed around them, as kumul serve places services.
+        if (record.siteId !== null) decided.set(record, { siteId, poolId: pool.id, units: record.job.units, slots: placement.candidate.slots.map((t) => t + cur), energyKWh: slotEnergies(outcome.cycle, placement.ctx, placement.candidate) });
         continue;
       }
       const energies = slotEnergies(outcome.cycle, placement.ctx, placement.candidate);
-      before.set(record, { slots: record.slots.length, doneMs: record.doneMs, state: record.state, firstStartMs: record.firstStartMs, endMs: record.endMs, pausedSinceMs: record.pausedSinceMs, resumes: record.resumes });
+      before.set(record, { slots: record.slots.length, doneMs: record.doneMs, state: record.state, firstStartMs: record.firstStartMs, endMs: record.endMs, pausedSinceMs: record.pausedSinceMs, resumes: record.resumes, siteId: record.siteId, poolId: record.poolId, transfer: record.transfer, readyMs: record.readyMs });
+      decided.delete(record);
       for (const event of commit(record, placement, energies, { siteId, poolId: pool.id, speed: poolSpeed(pool, record.job.class), cur, nowMs, slotMs, cutoffSlot, nextCycleMs })) notes.push([record, event]);
+      // An interruptible job's runs after the next cycle are decided too: it is re-planned then, at its site.
+      const later = placement.candidate.slots.flatMap((t, i) => (record.state !== 'completed' && t >= cutoffSlot ? [i] : []));
+      if (later.length > 0) decided.set(record, { siteId, poolId: pool.id, units: record.job.units, slots: later.map((i) => placement.candidate.slots[i] + cur), energyKWh: later.map((i) => energies[i]) });
       const busy = busyUnits.get(`${siteId}/${pool.id}`)!;
       for (let i = record.slots.length - 1; i >= 0 && record.slots[i] >= cur; i--) busy[record.slots[i]] += record.job.units;
       waiting.delete(record);
       running.add(record);
     }
     firstClaimAt?.(cur, cutoffSlot, nowMs);
-    // Events of commits a first claim undid were replaced by a `preempt` event (its input still moves: it keeps its site).
-    for (const [record, event] of notes) if (record === null || before.has(record) || event.kind === 'transfer') note(event);
+    // Events of commits a first claim undid were replaced by a `preempt` event (a transfer only if it had begun before).
+    for (const [record, event] of notes) if (record === null || before.has(record)) note(event);
   };
 
-  /** Units and energy of the first claim per global slot (`claimed`), and the undo of a pre-empted commit. */
-  const claimed: CommittedUse[] = [...(input.firstClaim?.committed ?? [])];
-  const before = new Map<JobRecord, Pick<JobRecord, 'doneMs' | 'state' | 'firstStartMs' | 'endMs' | 'pausedSinceMs' | 'resumes'> & { slots: number }>();
+  /** Planned runs (global slots) of waiting jobs bound to a site, from the cycle that last planned them. */
+  const decided = new Map<JobRecord, CommittedUse>();
+  /** The first claim's units and energy (global slots): placed by the last regular cycle, and added for its bursts. */
+  let claimPlaced: CommittedUse[] = [];
+  let claimAdded: CommittedUse[] = [];
+  /**
+   * At a regular cycle, before batch: the first claim placed over the cycle's look-ahead around the batch work decided:
+   * committed runs, and the planned runs of jobs bound to a site (kumul serve: running, paused or moving).
+   */
+  const placeClaim = (nowMs: number): void => {
+    const cur = Math.floor((nowMs - grid.startMs) / slotMs);
+    const slots = Math.min(input.horizonSlots, grid.slots - cur);
+    if (slots <= 0) return;
+    const bound = claimUses([...decided].flatMap(([record, use]) => (waiting.has(record) ? [use] : [])), cur, slots);
+    const placed = input.firstClaim!.place(cur, slots, [...committedUses(running, cur, slots), ...bound]);
+    decided.clear();
+    claimPlaced = placed.map((use) => ({ ...use, slots: use.slots.map((t) => t + cur) }));
+    // Burst units of past slots are no longer needed by any plan.
+    claimAdded = claimAdded.filter((use) => use.slots[use.slots.length - 1] >= cur);
+  };
+  /** The undo of a pre-empted commit. */
+  const before = new Map<JobRecord, Pick<JobRecord, 'doneMs' | 'state' | 'firstStartMs' | 'endMs' | 'pausedSinceMs' | 'resumes' | 'siteId' | 'poolId' | 'transfer' | 'readyMs'> & { slots: number }>();
   const undo = (record: JobRecord, nowMs: number): void => {
     const was = before.get(record)!;
     before.delete(record);
@@ -289,14 +321,18 @@ export function simulate(input: SimulationInput): SimOutcome {
     for (let i = was.slots; i < record.slots.length; i++) busy[record.slots[i]] -= record.job.units;
     record.slots.length = was.slots;
     record.energyKWh.length = was.slots;
-    Object.assign(record, { doneMs: was.doneMs, firstStartMs: was.firstStartMs, endMs: was.endMs, resumes: was.resumes });
+    const siteId = record.siteId;
+    // The commit's choice of site goes with it: a job that had no site before is free again (its input, if it was to
+    // move, has not moved at this instant), so a burst does not pin it to a site the services now fill.
+    Object.assign(record, { doneMs: was.doneMs, firstStartMs: was.firstStartMs, endMs: was.endMs, resumes: was.resumes, siteId: was.siteId, poolId: was.poolId, transfer: was.transfer, readyMs: was.readyMs });
     // Back to what it was before this cycle's commit (waiting, its input moving, or paused: paused from now on).
     record.state = was.state === 'waiting' && record.transfer !== null && (record.readyMs ?? 0) > nowMs ? 'transferring' : was.state;
     record.pausedSinceMs = was.state === 'paused' ? (was.pausedSinceMs ?? nowMs) : was.pausedSinceMs;
+    if (record.siteId === null) decided.delete(record);
     record.preemptions++;
     running.delete(record);
     waiting.add(record);
-    note({ timeMs: nowMs, kind: 'preempt', jobId: record.job.id, siteId: record.siteId });
+    note({ timeMs: nowMs, kind: 'preempt', jobId: record.job.id, siteId });
   };
   /** After a regular cycle's commit: the first claim's bursts, slot by slot until the next cycle. */
   const claimAt = (cur: number, cutoffSlot: number, nowMs: number): void => {
@@ -317,7 +353,7 @@ export function simulate(input: SimulationInput): SimOutcome {
         if (!record || !record.job.interruptible || !before.has(record)) throw new Error(`first claim pre-empted job '${id}', which is not an interruptible run of this cycle in slot ${t}`);
         undo(record, nowMs);
       }
-      claimed.push(...added);
+      claimAdded.push(...added);
     }
   };
 
@@ -373,6 +409,7 @@ export function simulate(input: SimulationInput): SimOutcome {
         note({ timeMs: nowMs, kind: 'miss', jobId: record.job.id, siteId: record.siteId });
       }
     }
+    if (input.firstClaim) placeClaim(nowMs);
     if (waiting.size > 0) planAndCommit([...waiting], nowMs, input.horizonSlots, input.firstClaim ? claimAt : null);
     else if (input.firstClaim) {
       before.clear();

@@ -2,15 +2,15 @@
  * Inference services in the simulator, with batch (issue 12 item 5, docs/simulator.md "Services and batch together").
  * Called by `kumul simulate --services --demand`, the benchmark and the tests; pure (the solver is passed in).
  *
- * Services are placed first, on forecasts: the demand file and the scenario's forecast signals, by the services
- * placement (core/services/placement.ts; `routing: 'nearest'` for the baseline that keeps replicas at the sites
- * nearest their users). The forecasts do not change as simulated time passes (a scenario has one forecast series),
- * so the placement is made once over the period and each cycle commits its slots before batch is planned (the
- * engine's `FirstClaim`); batch fills the units left. In each slot the actual demand arrives (forecast × error ×
- * a minute profile, src/services/actual-demand.ts) and is routed with the plan's weights; where the slot's load at
- * the service's percentile minute exceeds the planned capacity, extra replicas start for that slot on units nobody
- * holds or, through core/services/preempt.ts, on units of interruptible batch runs, which pause until the next
- * cycle. Afterwards the services are accounted with actuals: requests served within the objective minute by minute
+ * Services are placed first in every regular cycle, as `kumul serve` does: over the cycle's look-ahead (clipped to the
+ * period), on the forecasts (the demand file and the scenario's forecast signals), from the replicas running (new ones
+ * warm up), around the batch work already committed, by the core planner (core/services/plan.ts `servicesPlan`;
+ * `routing: 'nearest'` for the baseline that keeps replicas at the sites nearest their users); batch then fills the
+ * units left in that same cycle (the engine's `FirstClaim`). In each slot the actual demand arrives (forecast × error ×
+ * a minute profile, src/services/actual-demand.ts) and is routed with the weights of the placement in force; where
+ * the slot's load at the service's percentile minute exceeds the planned capacity, extra replicas start for that slot
+ * on units nobody holds or, through core/services/preempt.ts, on units of interruptible batch runs, which pause until
+ * the next cycle. Afterwards the services are accounted with actuals: requests served within the objective minute by minute
  * (a site serves at most its capacity each minute; what is above is late), energy at the load served.
  */
 import type { CommittedUse } from '../core/dispatch/cycle.ts';
@@ -19,8 +19,8 @@ import type { LpSolver } from '../core/lp/model.ts';
 import { powerAtLoadW } from '../core/model/power.ts';
 import type { Scenario, SiteSignals } from '../core/model/types.ts';
 import type { DemandSeries, ServiceSpec } from '../core/services/model.ts';
-import { place, prepare, servingCapacityRps, type Placement, type Prepared } from '../core/services/placement.ts';
-import { accountPlacement } from '../core/services/plan.ts';
+import { prepare, servingCapacityRps, type Placement, type Prepared } from '../core/services/placement.ts';
+import { servicesPlan } from '../core/services/plan.ts';
 import { coverBursts, type BurstNeed, type BurstPlan, type PreemptReason } from '../core/services/preempt.ts';
 import type { SlotUse } from '../core/energy/accounting.ts';
 import { simulate, type ClaimRun, type FirstClaim, type SimOutcome, type SimulationInput } from './engine.ts';
@@ -80,7 +80,9 @@ export interface ServicesOutcome {
   /** Replicas started for bursts, where they ran (tests check pool capacity with them). */
   burstReplicas: { service: string; site: string; slot: number; replicas: number; units: number }[];
   preemptions: Preemption[];
-  /** The placement's bound on the forecasts (NaN for the baseline, whose LP prices round trips). */
+  /** Units the replicas (placed and burst) held per `site/pool` and slot of the period: busy, not idle (summarize.ts). */
+  heldUnits: ReadonlyMap<string, Int32Array>;
+  /** The cycles' placements' bound on the forecasts, summed (NaN for the baseline, whose LP prices round trips). */
   bound: { value: number; planValue: number; gapPct: number; method: string };
 }
 
@@ -92,24 +94,39 @@ export interface ServicesSim {
 
 const EPS = 1e-9;
 
-/** Places the services on the forecasts and returns the engine's first claim with its accounting. */
+/**
+ * The services as the engine's first claim: placed at every regular cycle over its look-ahead (core servicesPlan, as
+ * `kumul serve` does), then bursts per slot; and their accounting after the run.
+ */
 export function servicesSim(input: ServicesSimInput): ServicesSim {
   const { scenario } = input;
   const grid = { startMs: scenario.grid.startMs, slotMinutes: scenario.grid.slotMinutes, slots: input.periodSlots };
-  const forecasts: Record<string, SiteSignals> = Object.fromEntries(
-    Object.entries(scenario.signals).map(([id, pair]) => [
-      id,
-      { priceYuanPerKWh: pair.forecast.priceYuanPerKWh.slice(0, grid.slots), carbonGPerKWh: pair.forecast.carbonGPerKWh.slice(0, grid.slots), renewableKW: pair.forecast.renewableKW.slice(0, grid.slots) },
-    ]),
-  );
+  const slotMs = grid.slotMinutes * 60_000;
+  const window = (series: ArrayLike<number>, cur: number, n: number) => Array.from({ length: n }, (_, i) => series[cur + i] ?? 0);
   // Plans provision for the percentile minute known from history: each service's forecast × that quantile.
   const headroom = new Map(input.services.map((spec) => [spec.id, quantile(input.actual.history, spec.latency.percentile)]));
   const provisioned = input.forecast.map((d) => ({ ...d, requestsPerS: d.requestsPerS.map((v) => v * (headroom.get(d.service) ?? 1)) }));
-  const p = prepare({ network: scenario.network, grid, signals: forecasts, userRegions: scenario.userRegions ?? [], services: input.services, demand: provisioned }, input.scores, input.routing);
+  const periodSignals = (cur: number, n: number): Record<string, SiteSignals> =>
+    Object.fromEntries(
+      Object.entries(scenario.signals).map(([id, pair]) => [
+        id,
+        { priceYuanPerKWh: window(pair.forecast.priceYuanPerKWh, cur, n), carbonGPerKWh: window(pair.forecast.carbonGPerKWh, cur, n), renewableKW: window(pair.forecast.renewableKW, cur, n) },
+      ]),
+    );
+  // The period indexed once (sites, regions, demand) for bursts and accounting; placements are made per cycle.
+  const p = prepare({ network: scenario.network, grid, signals: periodSignals(0, grid.slots), userRegions: scenario.userRegions ?? [], services: input.services, demand: provisioned }, input.scores, input.routing);
   const h = p.services.map((c) => headroom.get(c.spec.id) ?? 1);
-  const placement = place(p, { solver: input.solver, scores: input.scores, routing: input.routing });
-  const planned = accountPlacement(p, placement, { objectiveName: input.objectiveName, scenarioId: scenario.id });
   const sites = scenario.network.sites;
+  const siteIndex = new Map(sites.map((s, j) => [s.id, j]));
+  const regionIndex = new Map(p.regions.map((r, i) => [r.id, i]));
+  /** The placement in force in each slot of the period: that of the last cycle that placed it. */
+  const placement: Placement = {
+    replicas: p.services.map(() => sites.map(() => new Int32Array(grid.slots))),
+    servedRps: p.services.map(() => p.regions.map(() => sites.map(() => new Float64Array(grid.slots)))),
+    unservedRps: p.services.map(() => p.regions.map(() => new Float64Array(grid.slots))),
+    bound: { value: 0, method: '' },
+  };
+  const bound = { value: 0, planValue: 0, placements: 0, method: '' };
   /** extra[k][j][t]: replicas added for a burst. */
   const extra = p.services.map(() => sites.map(() => new Int32Array(grid.slots)));
   const preemptions: Preemption[] = [];
@@ -118,11 +135,48 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
   /** Replicas started at site `at` for the burst of site `from` (its own pool was full). */
   const spill: { k: number; from: number; at: number; t: number; replicas: number }[] = [];
   const poolKey = (k: number, j: number) => `${sites[j].id}/${p.services[k].pool[j]!.id}`;
-  const plannedUnits = plannedUnitsBySlot(p, placement);
   const poolUnits = new Map<string, number>(sites.flatMap((s) => s.pools.map((q): [string, number] => [`${s.id}/${q.id}`, q.units])));
 
+  /** Places the services over slots cur.. of the period, from the replicas running, around the batch work committed. */
+  const placeAt = (cur: number, slots: number, batch: readonly CommittedUse[]): CommittedUse[] => {
+    const n = Math.min(slots, grid.slots - cur);
+    if (n <= 0) return [];
+    const initialReplicas = Object.fromEntries(
+      p.services.map((c, k) => [c.spec.id, Object.fromEntries(c.sites.flatMap((j) => (cur > 0 && placement.replicas[k][j][cur - 1] > 0 ? [[sites[j].id, placement.replicas[k][j][cur - 1]]] : [])))]),
+    );
+    const plan = servicesPlan(
+      {
+        network: scenario.network,
+        grid: { startMs: grid.startMs + cur * slotMs, slotMinutes: grid.slotMinutes, slots: n },
+        signals: periodSignals(cur, n),
+        userRegions: p.regions,
+        services: input.services,
+        demand: provisioned.map((d) => ({ ...d, requestsPerS: window(d.requestsPerS, cur, n) })),
+        committed: batch,
+        initialReplicas,
+      },
+      { solver: input.solver, scores: input.scores, routing: input.routing, objectiveName: input.objectiveName, scenarioId: scenario.id },
+    );
+    plan.plan.forEach((slot, dt) => {
+      const t = cur + dt;
+      slot.services.forEach((one, k) => {
+        for (const j of p.services[k].sites) placement.replicas[k][j][t] = one.replicas[sites[j].id] ?? 0;
+        p.regions.forEach((r, i) => {
+          placement.servedRps[k][i].forEach((byT) => (byT[t] = 0));
+          placement.unservedRps[k][i][t] = one.regions[r.id]?.unservedRps ?? 0;
+        });
+        for (const route of one.routes) placement.servedRps[k][regionIndex.get(route.region)!][siteIndex.get(route.site)!][t] = route.requestsPerS;
+      });
+    });
+    bound.value += plan.bound.value;
+    bound.planValue += plan.bound.planValue;
+    bound.placements++;
+    bound.method = plan.bound.method;
+    return plan.committed;
+  };
+
   const claim: FirstClaim = {
-    committed: planned.committed,
+    place: placeAt,
     atSlot(t: number, runs: readonly ClaimRun[], batchUnits: ReadonlyMap<string, number>) {
       if (t >= grid.slots) return { preempt: [], added: [] };
       const needs: BurstNeed[] = [];
@@ -143,7 +197,8 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
       });
       if (needs.length === 0) return { preempt: [], added: [] };
       const free: Record<string, number> = {};
-      for (const [pool, units] of poolUnits) free[pool] = units - (batchUnits.get(pool) ?? 0) - (plannedUnits.get(pool)?.[t] ?? 0);
+      const planned = plannedUnitsAt(p, placement, t);
+      for (const [pool, units] of poolUnits) free[pool] = units - (batchUnits.get(pool) ?? 0) - (planned.get(pool) ?? 0);
       const added: CommittedUse[] = [];
       const preempt: string[] = [];
       // Where a burst may go: the site the load balancer sends it to, then the other sites within the latency
@@ -183,7 +238,23 @@ export function servicesSim(input: ServicesSimInput): ServicesSim {
 
   return {
     claim,
-    outcome: () => ({ ...account(p, placement, extra, spill, h, input), preemptions, burstsShort, burstReplicas, bound: planned.bound }),
+    outcome: () => {
+      // Units the replicas held per pool and slot: placed and burst ones.
+      const heldUnits = new Map<string, Int32Array>();
+      for (let t = 0; t < grid.slots; t++)
+        for (const [pool, units] of plannedUnitsAt(p, placement, t)) {
+          if (!heldUnits.has(pool)) heldUnits.set(pool, new Int32Array(grid.slots));
+          heldUnits.get(pool)![t] += units;
+        }
+      for (const b of burstReplicas) {
+        const pool = poolKey(p.services.findIndex((c) => c.spec.id === b.service), siteIndex.get(b.site)!);
+        if (!heldUnits.has(pool)) heldUnits.set(pool, new Int32Array(grid.slots));
+        heldUnits.get(pool)![b.slot] += b.units;
+      }
+      const gapPct = bound.planValue === 0 ? 0 : ((bound.planValue - bound.value) / Math.abs(bound.planValue)) * 100;
+      const method = `${bound.placements} placements, one per cycle over its look-ahead; value and planValue summed over them (each slot once per placement that covered it); each: ${bound.method}`;
+      return { ...account(p, placement, extra, spill, h, input), preemptions, burstsShort, burstReplicas, heldUnits, bound: { value: bound.value, planValue: bound.planValue, gapPct, method } };
+    },
   };
 }
 
@@ -214,16 +285,14 @@ function plannedCapacity(p: Prepared, placement: Placement, k: number, j: number
   return servingCapacityRps(p.services[k], n, prev);
 }
 
-/** Units the planned replicas hold per `site/pool` and slot. */
-function plannedUnitsBySlot(p: Prepared, placement: Placement): Map<string, Int32Array> {
-  const out = new Map<string, Int32Array>();
+/** Units the planned replicas hold per `site/pool` in slot t (bursts and the idle accounting). */
+function plannedUnitsAt(p: Prepared, placement: Placement, t: number): Map<string, number> {
+  const out = new Map<string, number>();
   const sites = p.problem.network.sites;
   p.services.forEach((c, k) =>
     c.sites.forEach((j) => {
       const key = `${sites[j].id}/${c.pool[j]!.id}`;
-      if (!out.has(key)) out.set(key, new Int32Array(p.slots));
-      const units = out.get(key)!;
-      for (let t = 0; t < p.slots; t++) units[t] += placement.replicas[k][j][t] * c.spec.unitsPerReplica;
+      out.set(key, (out.get(key) ?? 0) + placement.replicas[k][j][t] * c.spec.unitsPerReplica);
     }),
   );
   return out;
@@ -248,7 +317,7 @@ export function withinObjectiveRps(loadRps: number, capacityRps: number, profile
 }
 
 /** The services accounted with actual demand: requests within the objective per region, energy per service and site. */
-function account(p: Prepared, placement: Placement, extra: Int32Array[][], spill: readonly { k: number; from: number; at: number; t: number; replicas: number }[], h: readonly number[], input: ServicesSimInput): Omit<ServicesOutcome, 'preemptions' | 'burstsShort' | 'burstReplicas' | 'bound'> {
+function account(p: Prepared, placement: Placement, extra: Int32Array[][], spill: readonly { k: number; from: number; at: number; t: number; replicas: number }[], h: readonly number[], input: ServicesSimInput): Omit<ServicesOutcome, 'preemptions' | 'burstsShort' | 'burstReplicas' | 'heldUnits' | 'bound'> {
   const sites = p.problem.network.sites;
   const slotS = p.problem.grid.slotMinutes * 60;
   const regions = p.regions.map((r) => ({ region: r.id, requests: 0, withinObjective: 0 }));

@@ -43,7 +43,7 @@ export function buildReport(input: ReportInput): SimReport {
   const accounted = input.outcomes.map((o, i) => accountOutcome(input.scenario, o, input.services?.outcomes[i]));
   const figures = accounted.map((a) => a.jobs);
   const policies = input.outcomes.map((o, i) => {
-    const result = policyResult(input, o, figures[i]);
+    const result = policyResult(input, o, figures[i], input.services?.outcomes[i]);
     const services = input.services?.outcomes[i];
     const backup = input.backups?.[i];
     return { ...result, ...(services ? { services: servicesResult(input.scenario, services, accounted[i].services) } : {}), ...(backup ? { backup } : {}) };
@@ -189,8 +189,11 @@ function accountOutcome(scenario: Scenario, outcome: SimOutcome, services?: Serv
   return { jobs: outcome.records.map((r) => byRecord.get(r) ?? null), services: accounted.slice(uses.length) };
 }
 
-/** Idle energy of the period's slots `first`..`last` (exclusive) with every node on, and with idle nodes asleep (10 % reserve). */
-function idleOfOutcome(scenario: Scenario, outcome: SimOutcome, first: number, last: number, reserveShare: number): { alwaysOn: IdleFigures; asleep: IdleFigures } {
+/**
+ * Idle energy of the period's slots `first`..`last` (exclusive) with every node on, and with idle nodes asleep (10 %
+ * reserve). Units held by service replicas are busy (their draw, idle part included, is in the services' energy).
+ */
+function idleOfOutcome(scenario: Scenario, outcome: SimOutcome, first: number, last: number, reserveShare: number, services?: ServicesOutcome): { alwaysOn: IdleFigures; asleep: IdleFigures } {
   const { grid, network } = scenario;
   const loads: PoolLoad[] = [];
   const jobsKWh = new Map(network.sites.map((s) => [s.id, new Float64Array(grid.slots)]));
@@ -213,6 +216,17 @@ function idleOfOutcome(scenario: Scenario, outcome: SimOutcome, first: number, l
       jobsKWh.get(site.id)![t] += r.energyKWh[i];
     });
   }
+  const slotHours = grid.slotMinutes / 60;
+  for (const [key, units] of services?.heldUnits ?? []) {
+    const load = byPool.get(key);
+    if (!load) continue;
+    units.forEach((u, t) => {
+      load.heldUnits[t] += u;
+      load.busyUnitHours[t] += u * slotHours;
+    });
+  }
+  // The services' energy comes before idle draw on the renewables, as the jobs' does.
+  for (const use of services?.uses ?? []) use.slots.forEach((t, i) => (jobsKWh.get(use.siteId)![t] += use.energyKWh[i]));
   const actual = actualSignals(scenario);
   const range = { from: first, to: Math.max(first, last) };
   return {
@@ -225,7 +239,7 @@ function actualSignals(scenario: Scenario): Record<string, SiteSignals> {
   return Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.actual]));
 }
 
-function policyResult(input: ReportInput, outcome: SimOutcome, figures: (JobFigures | null)[]): PolicyResult {
+function policyResult(input: ReportInput, outcome: SimOutcome, figures: (JobFigures | null)[], services?: ServicesOutcome): PolicyResult {
   const { scenario } = input;
   const { grid } = scenario;
   const slotHours = grid.slotMinutes / 60;
@@ -285,7 +299,7 @@ function policyResult(input: ReportInput, outcome: SimOutcome, figures: (JobFigu
     }
     sites.get(site.id)!.utilisation = site.pools.length > 0 ? sumUtilisation / site.pools.length : 0;
   }
-  const idle = idleOfOutcome(scenario, outcome, first, last, input.power?.policy === 'sleep' ? input.power.reserveShare : 0.1);
+  const idle = idleOfOutcome(scenario, outcome, first, last, input.power?.policy === 'sleep' ? input.power.reserveShare : 0.1, services);
   return {
     policy: outcome.policy,
     objective: input.objective,

@@ -1,5 +1,5 @@
 /**
- * `kumul services create|demand|routing|delete` against a real `kumul serve` (child process, port 0, SQLite, the hami
+ * `kumul services create|demand|load|routing|delete` against a real `kumul serve` (child process, port 0, SQLite, the hami
  * scenario): the example services file and week of demand go in through the API, the loop places them, the routing
  * comes back; a bad services file exits 2 naming the file and the field. (`list` and `get` are the same kind of call.)
  */
@@ -50,6 +50,21 @@ describe('kumul services as an API client', () => {
     expect(view.regions.length).toBe(10);
     for (const r of view.regions) expect(r.backends.reduce((a, b) => a + b.weight, 0)).toBeCloseTo(1, 9);
     expect(kumul('services', 'delete', 'voice-8b').stdout).toBe('voice-8b: deleted\n');
+  }, 180_000);
+
+  it('reports a load per region (chat-8b, created above); a refused report exits 2 naming each --region at fault', () => {
+    const ok = kumul('services', 'load', '--service', 'chat-8b', '--region', 'beijing=240.5', 'shanghai=120');
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^chat-8b: load of 2 region\(s\) reported at 2026-06-\d\dT/);
+    // Refused by the service: the whole report, each field mapped back to its --region.
+    const refused = kumul('services', 'load', '--service', 'chat-8b', '--region', 'lhasa=5', 'beijing=1', '--region', 'beijing=2');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain("--region lhasa=5: unknown user region 'lhasa'; scenario 'hami' has beijing");
+    expect(refused.stderr).toContain("--region beijing=2: region 'beijing' is reported twice");
+    // Refused before any request.
+    const negative = kumul('services', 'load', '--service', 'chat-8b', '--region', 'beijing=-1');
+    expect(negative.status).toBe(2);
+    expect(negative.stderr).toContain("--region beijing: '-1' must be a number ≥ 0");
   }, 180_000);
 
   it('a bad services file exits 2 naming the file and the field', () => {

@@ -37,9 +37,9 @@ const SERVICE: ServiceSpec = {
   sites: null,
 };
 
-/** One city next to `east` (4 accelerators); `west` (cheap renewables) 20 ms further when `withWest`. */
-function scenario(withWest: boolean): Scenario {
-  const east = makeSite('east').ai(4).prices(1).carbonG(800);
+/** One city next to `east` (4 accelerators, or `eastUnits`); `west` (cheap renewables) 20 ms further when `withWest`. */
+function scenario(withWest: boolean, eastUnits = 4): Scenario {
+  const east = makeSite('east').ai(eastUnits).prices(1).carbonG(800);
   const west = makeSite('west').ai(4).prices(1).carbonG(800).renewableKW(50, 0.1, 10);
   const snap = snapshotOf(withWest ? [east, west] : [east], withWest ? [makeLink('east', 'west', { latencyMs: 20 })] : [], [], { slots: SLOTS + 4 });
   return { ...scenarioOf(snap), userRegions: [{ id: 'city', name: 'City', utcOffset: '+08:00', populationM: 1, lat: 31, lon: 121, access: [{ site: 'east', latencyMs: 1 }] }] };
@@ -146,6 +146,22 @@ describe('services in the simulator', () => {
     for (let t = 0; t < SLOTS; t++) expect(outcome.busyUnits.get('east/ai')![t] + 2 + (t === 1 || t === 2 ? 1 : 0)).toBeLessThanOrEqual(4);
   });
 
+  it('a job pre-empted before it ever ran is not pinned to the site: the commit\'s choice of site is undone with it', () => {
+    const fixed = makeJob('fixed').units(1).duration('8h').at('east').allowed('east').build();
+    const late = makeJob('late').units(1).duration('3h').release(new Date(T0 + HOUR).toISOString()).deadline('24h').interruptible().at('east').build();
+    const sites: (string | null)[] = [];
+    const { outcome, services } = run(scenario(false), [fixed, late], 'objective', 'asap-origin', undefined, undefined, (state) => sites.push(state.records[1].siteId));
+    // Released at slot 1, whose burst (twice the forecast) takes its unit: back to waiting without a site.
+    expect(services.preemptions.map((p) => [p.slot, p.jobId])).toEqual([
+      [1, 'late'],
+      [2, 'late'],
+    ]);
+    expect(sites.slice(0, 3)).toEqual([null, null, null]);
+    expect(outcome.records[1].state).toBe('completed');
+    expect(outcome.records[1].slots).toEqual([3, 4, 5]);
+    expect(outcome.log.filter((e) => e.jobId === 'late').map((e) => e.kind)).toEqual(['arrive', 'preempt', 'preempt', 'start', 'finish']);
+  });
+
   it('starts burst replicas at another site within the latency objective before pre-empting any batch run', () => {
     const fixed = makeJob('fixed').units(1).duration('8h').at('east').allowed('east').build();
     const flexible = makeJob('flexible').units(1).duration('4h').deadline('24h').interruptible().at('east').allowed('east').build();
@@ -184,6 +200,24 @@ describe('services in the simulator', () => {
       }),
       { numRuns: 25 },
     );
+  });
+
+  it('meters units held by replicas (placed and burst) as busy, not idle', () => {
+    // One node of 8 accelerators (the idle draw counts whole nodes).
+    const s = scenario(false, 8);
+    const fixed = makeJob('fixed').units(1).duration('8h').at('east').allowed('east').build();
+    const { outcome, services } = run(s, [fixed], 'objective');
+    const common = { scenario: s, fromMs: T0, toMs: T0 + SLOTS * HOUR, replanMinutes: 60, forecastErrorPct: null, seed: 1, shiftHours: 0, objective: 'cost', outcomes: [outcome] };
+    const withServices = buildReport({ ...common, services: { forecast: 'f', actual: 'a', outcomes: [services], baseline: { outcome, services } } }).policies[0].idle;
+    const batchOnly = buildReport(common).policies[0].idle;
+    // Two planned replicas every slot, plus the bursts' on free units (slot 1: twice the forecast; slot 2: 1.5× minutes).
+    const replicaUnitHours = services.perService[0].replicaHours;
+    expect(replicaUnitHours).toBeGreaterThan(2 * SLOTS);
+    expect(services.heldUnits.get('east/ai')!.reduce((a, b) => a + b, 0)).toBe(replicaUnitHours);
+    expect(batchOnly.alwaysOn.idleUnitHours - withServices.alwaysOn.idleUnitHours).toBeCloseTo(replicaUnitHours, 9);
+    expect(withServices.alwaysOn.energyKWh).toBeLessThan(batchOnly.alwaysOn.energyKWh);
+    // On, less batch (1 unit) and the replicas.
+    expect(withServices.alwaysOn.idleUnitHours).toBeCloseTo(8 * SLOTS - SLOTS - replicaUnitHours, 9);
   });
 
   it('gives a byte-identical report for the same inputs', () => {
