@@ -22,7 +22,7 @@ import type { LinkReserveGB } from '../core/network/routes.ts';
 import type { LpSolver } from '../core/lp/model.ts';
 import { BACKUP_SCORES, backupReservation, hopFiguresPerGB, planBackups } from '../core/backup/planner.ts';
 import { computeRoutes } from '../core/network/routes.ts';
-import { candidateSites, rpoSlots, type BackupDataset, type BackupPolicy, type FixedTransfer, type ReplicaStart } from '../core/backup/model.ts';
+import { candidateSites, fixedTransferOf, rpoSlots, type BackupDataset, type BackupPolicy, type FixedTransfer, type ReplicaStart } from '../core/backup/model.ts';
 import type { Objective } from '../core/dispatch/objective.ts';
 import { datasetFrom, policyFrom, type BackupGround, type Endpoints } from '../backup/load.ts';
 import { BackupExecutor, bandwidthBytesPerS, type CheckResult, type CopyProgress } from '../backup/rclone.ts';
@@ -277,7 +277,7 @@ export class BackupLoop implements BackupLoopView {
     this.count.overdue(overdue);
     const jobTransfers: FixedTransfer[] = (await allJobs(store, { statuses: ['planned', 'transferring'] }))
       .filter((s) => s.plan?.transfer)
-      .map((s) => ({ route: s.plan!.transfer!.route, gb: s.plan!.transfer!.gb, startMs: Date.parse(s.plan!.transfer!.start), endMs: Date.parse(s.plan!.transfer!.end) }));
+      .map((s) => fixedTransferOf(s.plan!.transfer!));
     const signals = Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.forecast]));
     // Dataset ids are unique per tenant only: the planner sees `<tenant>/<id>`.
     const planned = datasets.map((d) => ({ ...d, id: `${d.tenant}/${d.id}` }));

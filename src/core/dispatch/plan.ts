@@ -12,6 +12,7 @@ import { apply, betterOutcome, planCycle, rescore, topCandidates, slotEnergies, 
 import { SlotSearch, type Candidate } from './search.ts';
 import { lowerBound, type Bound, type BoundOptions } from './bound.ts';
 import { poolSpeed } from '../model/capability.ts';
+import { transferDurationS } from '../network/routes.ts';
 import { ALWAYS_ON, idleFigures, type IdleFigures, type PoolLoad, type PowerPolicy, type PowerPolicyName } from '../energy/idle.ts';
 
 export interface Run {
@@ -52,7 +53,12 @@ export interface PlannedJob extends JobFigures {
   /** The pool's speed for the job's precision: the runs add up to its duration ÷ speed (absent in plans stored before it was stated: 1). */
   speed?: number;
   runs: Run[];
-  transfer: { route: string[]; gb: number; start: string; end: string } | null;
+  /**
+   * Its input's move. `segments` (only when it did not move at the route's whole bandwidth throughout: backups or
+   * other jobs took part of a link) are the pieces it moves in, GB each at one rate (core/network/routes.ts
+   * `transferSegments`); the backup planner counts them as they are (core/backup/model.ts `fixedLinkUse`).
+   */
+  transfer: { route: string[]; gb: number; start: string; end: string; segments?: { start: string; end: string; gb: number }[] } | null;
   explain: Explain;
   /** Set by the service, which keeps each job's plan apart: the cycle that made it, its jobs and its bound. */
   cycle?: { at: string; jobsPlaced: number; bound: Bound | null };
@@ -121,7 +127,10 @@ export function dispatch(snapshot: Snapshot, options: DispatchOptions): Plan {
       planValue: planValue - baseValue,
       lagrangian: options.lagrangian,
     };
-    const result = lowerBound(relaxed, outcome.placements, boundOptions);
+    // Each job's window as if no other job's input shared its links (the relaxed cycle's contexts): a plan's transfers
+    // are never faster than that, so the bound stays one on any plan of these jobs.
+    const boundPlacements = outcome.placements.map((p) => (p.ctx.contended ? { ...p, ctx: relaxed.jobContext(p.ctx.job, p.ctx.index) } : p));
+    const result = lowerBound(relaxed, boundPlacements, boundOptions);
     result.value += baseValue;
     if (snapshot.power?.policy === 'sleep') result.method += '; under the sleep policy, nodes on relaxed to a linear share of the units held (wake-ups left out)';
     bound = result;
@@ -238,10 +247,16 @@ function plannedJob(cycle: Cycle, p: Placement, figures: JobFigures, explain: Ex
     pool: pool.id,
     speed: poolSpeed(pool, job.class),
     runs: runsOf(job, p.candidate),
-    transfer: use.transfer ? { route: option.route.path, gb: job.inputGb, start: iso(readyMs), end: iso(readyMs + option.transferS * 1000) } : null,
+    transfer: use.transfer ? { route: option.route.path, gb: job.inputGb, start: iso(readyMs), end: iso(readyMs + option.transferS * 1000), ...slowedSegments(option, job.inputGb) } : null,
     ...figures,
     explain,
   };
+}
+
+/** A transfer's pieces as the plan states them, when it took longer than at the route's whole bandwidth (else nothing: it moved at that from its start). */
+function slowedSegments(option: Placement['candidate']['option'], gb: number): { segments?: { start: string; end: string; gb: number }[] } {
+  const slowed = option.transferS > transferDurationS(option.route, gb) + 1e-6;
+  return slowed && option.transferSegments ? { segments: option.transferSegments.map((s) => ({ start: iso(s.startMs), end: iso(s.endMs), gb: s.gb })) } : {};
 }
 
 /** A placement's runs as the plan states them. */

@@ -104,7 +104,9 @@ function planOnce(snapshot: Snapshot, options: PlanOptions): CycleOutcome {
   const unplaced: Unplaced[] = [];
 
   let done = 0;
-  for (const ctx of ordered) {
+  for (const first of ordered) {
+    // Its input moves on what the jobs placed before it left of the links.
+    const ctx = cycle.current(first);
     const best = (options.guide && guidedBest(cycle, search, ctx, options.guide)) || chooseBest(cycle, search, ctx, asap);
     if (best) {
       apply(cycle, ctx, best, +1);
@@ -118,18 +120,20 @@ function planOnce(snapshot: Snapshot, options: PlanOptions): CycleOutcome {
   const rounds = asap ? 0 : (options.improveRounds ?? 4);
   for (let round = 0; round < rounds; round++) {
     let improved = 0;
-    for (const ctx of ordered) {
-      const current = placed[ctx.index];
+    for (const { index } of ordered) {
+      const current = placed[index];
       if (!current) continue;
-      apply(cycle, ctx, current.candidate, -1);
-      const stay = rescore(cycle, ctx, current.candidate);
+      apply(cycle, current.ctx, current.candidate, -1);
+      const stay = rescore(cycle, current.ctx, current.candidate);
+      // Its input, taken back, moves on what all the others leave now.
+      const ctx = cycle.current(current.ctx);
       const best = chooseBest(cycle, search, ctx, false);
       if (best && best.score < stay.score - 1e-9 * Math.max(1, Math.abs(stay.score))) {
         improved += stay.score - best.score;
         placed[ctx.index] = { ctx, candidate: best };
         apply(cycle, ctx, best, +1);
       } else {
-        apply(cycle, ctx, current.candidate, +1);
+        apply(cycle, current.ctx, current.candidate, +1);
       }
     }
     passes.push(objectiveOf(cycle, placed));
@@ -235,9 +239,11 @@ export function slotEnergies(cycle: Cycle, ctx: JobContext, candidate: Candidate
 
 /**
  * Adds (+1) or removes (-1) a placement's load and units: the energy it adds to its site (`addedKWh`: its own, and
- * under the sleep policy the idle draw it changes), priced with the units the others hold.
+ * under the sleep policy the idle draw it changes), priced with the units the others hold; and the GB its input
+ * moves on the links (`Cycle.takeTransfer`), which later jobs' transfers move around.
  */
 export function apply(cycle: Cycle, ctx: JobContext, candidate: Candidate, sign: 1 | -1): void {
+  cycle.takeTransfer(ctx.job, candidate.option, sign);
   const site = cycle.sites[candidate.option.siteIndex];
   const pool = site.pools.get(ctx.job.poolClass)!;
   const units = ctx.job.units;
