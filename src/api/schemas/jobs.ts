@@ -161,7 +161,7 @@ export const PlannedJobSchema = z
         segments: z
           .array(z.object({ start: Instant, end: Instant, gb: z.number() }))
           .optional()
-          .meta({ description: 'The pieces the input moves in, GB each at one rate, when backups or other jobs took part of a link on its route' }),
+          .meta({ description: 'The pieces the input moves in, GB each at one rate within one slot, on what backups and other jobs left of its links' }),
       })
       .nullable(),
     energyKWh: z.number(),

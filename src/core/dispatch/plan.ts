@@ -12,7 +12,6 @@ import { apply, betterOutcome, planCycle, rescore, topCandidates, slotEnergies, 
 import { SlotSearch, type Candidate } from './search.ts';
 import { lowerBound, type Bound, type BoundOptions } from './bound.ts';
 import { poolSpeed } from '../model/capability.ts';
-import { transferDurationS } from '../network/routes.ts';
 import { ALWAYS_ON, idleFigures, type IdleFigures, type PoolLoad, type PowerPolicy, type PowerPolicyName } from '../energy/idle.ts';
 
 export interface Run {
@@ -54,9 +53,9 @@ export interface PlannedJob extends JobFigures {
   speed?: number;
   runs: Run[];
   /**
-   * Its input's move. `segments` (only when it did not move at the route's whole bandwidth throughout: backups or
-   * other jobs took part of a link) are the pieces it moves in, GB each at one rate (core/network/routes.ts
-   * `transferSegments`); the backup planner counts them as they are (core/backup/model.ts `fixedLinkUse`).
+   * Its input's move. `segments` are the pieces it moves in, GB each at one rate within one slot (core/network/routes.ts
+   * `transferSegments`: what backups and the jobs before it left of each link); the backup planner counts them as
+   * they are (core/backup/model.ts `fixedLinkUse`). Absent in plans made before they were stated.
    */
   transfer: { route: string[]; gb: number; start: string; end: string; segments?: { start: string; end: string; gb: number }[] } | null;
   explain: Explain;
@@ -247,16 +246,15 @@ function plannedJob(cycle: Cycle, p: Placement, figures: JobFigures, explain: Ex
     pool: pool.id,
     speed: poolSpeed(pool, job.class),
     runs: runsOf(job, p.candidate),
-    transfer: use.transfer ? { route: option.route.path, gb: job.inputGb, start: iso(readyMs), end: iso(readyMs + option.transferS * 1000), ...slowedSegments(option, job.inputGb) } : null,
+    transfer: use.transfer ? { route: option.route.path, gb: job.inputGb, start: iso(readyMs), end: iso(readyMs + option.transferS * 1000), ...segmentsOf(option) } : null,
     ...figures,
     explain,
   };
 }
 
-/** A transfer's pieces as the plan states them, when it took longer than at the route's whole bandwidth (else nothing: it moved at that from its start). */
-function slowedSegments(option: Placement['candidate']['option'], gb: number): { segments?: { start: string; end: string; gb: number }[] } {
-  const slowed = option.transferS > transferDurationS(option.route, gb) + 1e-6;
-  return slowed && option.transferSegments ? { segments: option.transferSegments.map((s) => ({ start: iso(s.startMs), end: iso(s.endMs), gb: s.gb })) } : {};
+/** A transfer's pieces as the plan states them (the backup planner and checks count them as they are). */
+function segmentsOf(option: Placement['candidate']['option']): { segments?: { start: string; end: string; gb: number }[] } {
+  return option.transferSegments ? { segments: option.transferSegments.map((s) => ({ start: iso(s.startMs), end: iso(s.endMs), gb: s.gb })) } : {};
 }
 
 /** A placement's runs as the plan states them. */
