@@ -140,8 +140,9 @@ export class BackupLoop implements BackupLoopView {
   }
 
   /**
-   * Stores the view of the datasets given by `tenant/dataset` key (all planned ones when absent) through the fenced
-   * store, so that GET /v1/backup/datasets/{id} answers the same on every instance.
+   * Stores the view of the datasets given by `tenant/dataset` key (all planned ones when absent) and the copies' load
+   * per link direction through the fenced store, so that GET /v1/backup/datasets/{id} and the dashboard's link loads
+   * answer the same on every instance.
    */
   private async publish(keys?: readonly string[]): Promise<void> {
     const states = (keys ?? [...this.states.keys()]).flatMap((key) => {
@@ -150,6 +151,8 @@ export class BackupLoop implements BackupLoopView {
       return state ? [{ tenantId, datasetId, state }] : [];
     });
     if (states.length > 0) await this.write((s) => s.saveBackupLoopStates(states, this.options.clock.nowMs()));
+    // The load of the copies on each link direction, for every instance's dashboard (not only the leader's memory).
+    await this.write((s) => s.saveBackupLinkLoads(this.linkLoads(), this.options.clock.nowMs()));
   }
 
   /** Publishes one dataset's view in the background (a copy started, moved on or ended); a failure is logged. */
