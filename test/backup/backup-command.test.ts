@@ -21,7 +21,8 @@ const kumul = (...args: string[]) => spawnSync('node', ['bin/kumul.js', ...args]
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'kumul-backup-cli-'));
   writeFileSync(join(dir, 'hami.json'), kumul('scenario', 'export', 'hami').stdout);
-});
+  // A process start and a scenario export: seconds on a busy machine, not a figure under test.
+}, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** What the golden file keeps of a plan: GB per route, per-dataset replicas and ages, totals and the bound. */

@@ -183,11 +183,29 @@ export class Cycle {
 
   /**
    * The job's context on the current link state: `ctx` itself, or rebuilt when its input moves and the links changed
-   * since it was made (a job committed or taken back). The planner calls it before it chooses a job's place.
+   * since it was made (a job committed or taken back). The planner calls it for a job it cannot place, so that its
+   * reasons are those of the links now.
    */
   current(ctx: JobContext): JobContext {
     if (ctx.linkVersion === this.linkVersion || !(ctx.job.inputGb > 0) || this.profile.sites === 'origin') return ctx;
     return this.jobContext(ctx.job, ctx.index);
+  }
+
+  /**
+   * Whether the input of `job` still takes `option.transferS` to get there on the links now (true when nothing moves or
+   * nothing changed since it was timed); when it does, the option is stamped with the current state. The planner
+   * chooses on a context that may be older and checks its choice with this: false makes it rebuild the context and
+   * choose again. Jobs committed since only take capacity, so in the greedy pass every other option is as good as or
+   * worse than it was and a choice whose own transfer is unchanged is still the best.
+   */
+  stillTimed(job: Job, option: SiteOption): boolean {
+    if (option.linkVersion === this.linkVersion || !(job.inputGb > 0) || option.route.links.length === 0) return true;
+    const { grid, nowMs } = this.snapshot;
+    const readyMs = Math.ceil(Math.max(job.releaseMs, nowMs, grid.startMs));
+    if (reservedTransferDurationS(option.route, job.inputGb, readyMs, grid, this.linkTaken ?? undefined) !== option.transferS) return false;
+    option.linkVersion = this.linkVersion;
+    option.transferSegments = null;
+    return true;
   }
 
   /**

@@ -105,9 +105,13 @@ function planOnce(snapshot: Snapshot, options: PlanOptions): CycleOutcome {
 
   let done = 0;
   for (const first of ordered) {
-    // Its input moves on what the jobs placed before it left of the links.
-    const ctx = cycle.current(first);
-    const best = (options.guide && guidedBest(cycle, search, ctx, options.guide)) || chooseBest(cycle, search, ctx, asap);
+    // Its input moves on what the jobs placed before it left of the links: a choice whose transfer now takes longer is
+    // made again on the links as they are.
+    const pick = (c: JobContext) => (options.guide && guidedBest(cycle, search, c, options.guide)) || chooseBest(cycle, search, c, asap);
+    let ctx = first;
+    let best = pick(ctx);
+    if (best && !cycle.stillTimed(ctx.job, best.option)) best = pick((ctx = cycle.current(ctx)));
+    if (!best) ctx = cycle.current(ctx);
     if (best) {
       apply(cycle, ctx, best, +1);
       placed[ctx.index] = { ctx, candidate: best };
@@ -125,9 +129,10 @@ function planOnce(snapshot: Snapshot, options: PlanOptions): CycleOutcome {
       if (!current) continue;
       apply(cycle, current.ctx, current.candidate, -1);
       const stay = rescore(cycle, current.ctx, current.candidate);
-      // Its input, taken back, moves on what all the others leave now.
-      const ctx = cycle.current(current.ctx);
-      const best = chooseBest(cycle, search, ctx, false);
+      // Its input, taken back, moves on what all the others leave now (a move whose transfer changed is chosen again).
+      let ctx = current.ctx;
+      let best = chooseBest(cycle, search, ctx, false);
+      if (best && !cycle.stillTimed(ctx.job, best.option)) best = chooseBest(cycle, search, (ctx = cycle.current(ctx)), false);
       if (best && best.score < stay.score - 1e-9 * Math.max(1, Math.abs(stay.score))) {
         improved += stay.score - best.score;
         placed[ctx.index] = { ctx, candidate: best };
