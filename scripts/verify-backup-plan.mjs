@@ -4,14 +4,17 @@
 // transfer's energy, cost and carbon (link energy drawn half at each end at the slot's grid price and carbon, plus
 // the link fee), the totals and the objective value, that each path's hops are joined and in later slots, that every
 // version's GB reaches its replica by its deadline, and each replica's age of the newest copy at every slot's end.
-// Usage: node scripts/verify-backup-plan.mjs SCENARIO_EXPORT.json BACKUP_PLAN.json
+// Given the batch plan the backups were planned with (JOBS_PLAN.json, `kumul backup plan --jobs … --jobs-out`), it also
+// recomputes the job input per direction and slot from that plan's transfers (their segments, else evenly over
+// start..end) and checks backups + job input against capacity in every direction and slot with both recomputed.
+// Usage: node scripts/verify-backup-plan.mjs SCENARIO_EXPORT.json BACKUP_PLAN.json [JOBS_PLAN.json]
 // Exits 1 when a figure differs by more than 1e-6 (relative), a link is over capacity, or an RPO is missed
 // where the plan says it is met.
 import { readFileSync } from 'node:fs';
 
-const [exportFile, planFile] = process.argv.slice(2);
+const [exportFile, planFile, jobsPlanFile] = process.argv.slice(2);
 if (!exportFile || !planFile) {
-  console.error('usage: verify-backup-plan.mjs SCENARIO_EXPORT.json BACKUP_PLAN.json');
+  console.error('usage: verify-backup-plan.mjs SCENARIO_EXPORT.json BACKUP_PLAN.json [JOBS_PLAN.json]');
   process.exit(2);
 }
 const scenario = JSON.parse(readFileSync(exportFile, 'utf8'));
@@ -89,6 +92,49 @@ for (const [key, row] of load) {
   row.forEach((gb, t) => {
     if (gb > 1e-6 && !listed?.slots.some((s) => s.slot === t)) problems.push(`link ${key} slot ${t}: ${gb} GB of transfers not listed in links`);
   });
+}
+
+// 2b. With the batch plan: job input per direction and slot from its transfers, and both kinds within capacity.
+if (jobsPlanFile) {
+  const jobsPlan = JSON.parse(readFileSync(jobsPlanFile, 'utf8'));
+  const jobLoad = new Map(); // `${from}>${to}` → Float64Array job GB per slot
+  const addSpread = (route, gb, fromMs, toMs) => {
+    for (let t = Math.max(0, Math.floor((fromMs - startMs) / slotMs)); t < plan.slots && startMs + t * slotMs < Math.max(toMs, fromMs + 1); t++) {
+      const coveredMs = toMs <= fromMs ? 1 : Math.min(toMs, startMs + (t + 1) * slotMs) - Math.max(fromMs, startMs + t * slotMs);
+      if (coveredMs <= 0) continue;
+      const share = toMs <= fromMs ? gb : (gb * coveredMs) / (toMs - fromMs);
+      for (let h = 1; h < route.length; h++) {
+        const key = `${route[h - 1]}>${route[h]}`;
+        if (!jobLoad.has(key)) jobLoad.set(key, new Float64Array(plan.slots));
+        jobLoad.get(key)[t] += share;
+      }
+    }
+  };
+  for (const job of jobsPlan.jobs) {
+    const tr = job.transfer;
+    if (!tr) continue;
+    if (tr.segments) {
+      compare(`${job.id} transfer segments GB`, tr.segments.reduce((a, x) => a + x.gb, 0), tr.gb);
+      for (const x of tr.segments) addSpread(tr.route, x.gb, Date.parse(x.start), Date.parse(x.end));
+    } else addSpread(tr.route, tr.gb, Date.parse(tr.start), Date.parse(tr.end));
+  }
+  const keys = new Set([...load.keys(), ...jobLoad.keys()]);
+  for (const key of keys) {
+    const [from, to] = key.split('>');
+    const link = linkOf(from, to);
+    if (!link) {
+      problems.push(`link ${key}: not in the scenario`);
+      continue;
+    }
+    const listed = plan.links.find((l) => l.from === from && l.to === to);
+    for (let t = 0; t < plan.slots; t++) {
+      const backupGB = load.get(key)?.[t] ?? 0;
+      const jobGBHere = jobLoad.get(key)?.[t] ?? 0;
+      if (backupGB + jobGBHere > capacityGB(link) * (1 + 1e-6) + 1e-6) problems.push(`link ${key} slot ${t}: backups ${backupGB} + job input ${jobGBHere} GB over its capacity of ${capacityGB(link)} GB`);
+      const stated = listed?.slots.find((s) => s.slot === t)?.jobGB ?? 0;
+      if (Math.abs(stated - jobGBHere) > 1e-6 * Math.max(1, jobGBHere)) problems.push(`link ${key} slot ${t}: job input ${jobGBHere} GB by the batch plan, the backup plan says ${stated}`);
+    }
+  }
 }
 
 // 3. Replicas: every version's GB arrives by its deadline; the age of the newest copy at each slot's end.

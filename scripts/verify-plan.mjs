@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Recomputes every per-job and total figure of a plan from the scenario export and the plan alone,
-// following docs/energy-model.md, without any of Kumul's code; also checks pool capacity per slot.
+// following docs/energy-model.md, without any of Kumul's code; also checks pool capacity per slot, and link capacity
+// per direction and slot: the jobs' input transfers together (each by its segments, else evenly over start..end)
+// carry at most bandwidth × slot length (the backups' share is checked by scripts/verify-backup-plan.mjs).
 // Given the jobs file too, it checks each job's runs against its window, to the millisecond: they start
 // no earlier than its release (and the plan's start, and its input's arrival), end by its deadline, add
 // up to its duration ÷ its pool's speed in the job class's precision, and are one run for a job that cannot
@@ -158,8 +160,36 @@ if (jobsFile) {
   }
 }
 
+// Links: the jobs' input per direction and slot within bandwidth × slot length.
+const linkLoad = new Map();
+for (const p of plan.jobs) {
+  const tr = p.transfer;
+  if (!tr) continue;
+  const parts = tr.segments ?? [{ start: tr.start, end: tr.end, gb: tr.gb }];
+  for (const part of parts) {
+    const [a, b] = [Date.parse(part.start), Date.parse(part.end)];
+    for (let t = Math.max(0, Math.floor((a - startMs) / slotMs)); t < plan.slots && startMs + t * slotMs < Math.max(b, a + 1); t++) {
+      const coveredMs = b <= a ? 1 : Math.min(b, startMs + (t + 1) * slotMs) - Math.max(a, startMs + t * slotMs);
+      if (coveredMs <= 0) continue;
+      for (let h = 1; h < tr.route.length; h++) {
+        const key = `${tr.route[h - 1]}>${tr.route[h]}`;
+        if (!linkLoad.has(key)) linkLoad.set(key, new Float64Array(plan.slots));
+        linkLoad.get(key)[t] += b <= a ? part.gb : (part.gb * coveredMs) / (b - a);
+      }
+    }
+  }
+}
+for (const [key, row] of linkLoad) {
+  const [from, to] = key.split('>');
+  const link = scenario.links.find((l) => (l.from === from && l.to === to) || (l.from === to && l.to === from));
+  const capGB = link ? (link.bandwidthGbps * scenario.slotMinutes * 60) / 8 : 0;
+  row.forEach((gb, t) => {
+    if (gb > capGB * (1 + 1e-6) + 1e-6) over.push(`link ${key} slot ${t}: ${gb} GB of job input, capacity ${capGB} GB`);
+  });
+}
+
 console.log(
-  `${plan.jobs.length} jobs recomputed; largest relative difference ${worst.toExponential(2)}${worst > 0 ? ` (${worstWhat})` : ''}; ${over.length} pool-slots over capacity${jobsFile ? `; ${outside.length} jobs outside their windows` : ''}`,
+  `${plan.jobs.length} jobs recomputed; largest relative difference ${worst.toExponential(2)}${worst > 0 ? ` (${worstWhat})` : ''}; ${over.length} pool-slots or link-slots over capacity${jobsFile ? `; ${outside.length} jobs outside their windows` : ''}`,
 );
 for (const o of over.slice(0, 10)) console.log(`over capacity: ${o}`);
 for (const o of outside.slice(0, 10)) console.log(`outside its window: ${o}`);

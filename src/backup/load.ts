@@ -204,7 +204,15 @@ export function checkEndpointSites(endpoints: Endpoints, siteIds: readonly strin
 const JobsPlanTransfers = z.object({
   jobs: z.array(
     z.object({
-      transfer: z.object({ route: z.array(z.string()).min(2), gb: z.number().nonnegative(), start: z.string(), end: z.string() }).nullable(),
+      transfer: z
+        .object({
+          route: z.array(z.string()).min(2),
+          gb: z.number().nonnegative(),
+          start: z.string(),
+          end: z.string(),
+          segments: z.array(z.object({ start: z.string(), end: z.string(), gb: z.number().nonnegative() })).optional(),
+        })
+        .nullable(),
     }),
   ),
 });
@@ -226,7 +234,14 @@ export function loadJobTransfers(file: string, scenario: Scenario): FixedTransfe
     tr.route.forEach((s, k) => {
       if (!sites.has(s)) issues.push({ path: formatJsonPath(['jobs', i, 'transfer', 'route', k]), reason: `unknown site '${s}'` });
     });
-    if (startMs !== null && endMs !== null) out.push({ route: tr.route, gb: tr.gb, startMs, endMs });
+    const segments = (tr.segments ?? []).map((seg, k) => {
+      const from = parseIsoInstant(seg.start);
+      const to = parseIsoInstant(seg.end);
+      if (from === null) issues.push({ path: formatJsonPath(['jobs', i, 'transfer', 'segments', k, 'start']), reason: 'must be an ISO 8601 instant' });
+      if (to === null) issues.push({ path: formatJsonPath(['jobs', i, 'transfer', 'segments', k, 'end']), reason: 'must be an ISO 8601 instant' });
+      return { startMs: from ?? 0, endMs: to ?? 0, gb: seg.gb };
+    });
+    if (startMs !== null && endMs !== null) out.push({ route: tr.route, gb: tr.gb, startMs, endMs, ...(segments.length > 0 ? { segments } : {}) });
   });
   if (issues.length > 0) throw new BackupInputError(file, issues);
   return out;

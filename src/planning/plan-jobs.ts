@@ -9,6 +9,7 @@ import { dispatch, type Plan } from '../core/dispatch/plan.ts';
 import { builtinRegistry, policyProfile, POLICIES, type PolicyName } from '../core/dispatch/plugins/index.ts';
 import { parseObjective, type Objective } from '../core/dispatch/objective.ts';
 import type { PowerPolicy } from '../core/energy/idle.ts';
+import type { LinkReserveGB } from '../core/network/routes.ts';
 
 /** The snapshot a plan reads; `committed`: work placed before the jobs (a services plan's replicas) that keeps its units and energy. */
 export function snapshotFor(scenario: Scenario, jobs: readonly Job[], committed?: readonly CommittedUse[]): Snapshot {
@@ -39,12 +40,14 @@ export interface PlanRequest {
   onProgress?: (done: number, total: number) => void;
   /** Units and energy already committed (a services plan, `kumul plan --services-plan`). */
   committed?: readonly CommittedUse[];
+  /** Link capacity backups hold (`kumul backup plan --jobs`: core/backup/planner.ts `backupReservation`); job input moves on what it leaves. */
+  linkReserveGB?: LinkReserveGB;
 }
 
 export function planJobs(request: PlanRequest): Plan {
   const registry = builtinRegistry();
-  const snapshot = snapshotFor(request.scenario, request.jobs, request.committed);
-  return dispatch(request.power ? { ...snapshot, power: request.power } : snapshot, {
+  const snapshot: Snapshot = { ...snapshotFor(request.scenario, request.jobs, request.committed), ...(request.power ? { power: request.power } : {}), ...(request.linkReserveGB ? { linkReserveGB: request.linkReserveGB } : {}) };
+  return dispatch(snapshot, {
     registry,
     profile: policyProfile(request.policy, request.objective),
     objectiveName: request.objective.name,

@@ -24,7 +24,16 @@ export const PlanJobSchema = z.strictObject({
   speed: z.number().positive().optional().meta({ description: "the pool's speed for the job's precision (1 = as advertised): the runs add up to its duration ÷ speed; absent in plans made before it was stated, where it is 1" }),
   runs: z.array(z.strictObject({ start: iso, end: iso, units: z.number().int().positive() })).min(1).meta({ description: 'when the job runs, in time order; each run holds `units` units' }),
   transfer: z
-    .strictObject({ route: z.array(z.string()).min(2), gb: z.number().nonnegative(), start: iso, end: iso })
+    .strictObject({
+      route: z.array(z.string()).min(2),
+      gb: z.number().nonnegative(),
+      start: iso,
+      end: iso,
+      segments: z
+        .array(z.strictObject({ start: iso, end: iso, gb: z.number().nonnegative() }))
+        .optional()
+        .meta({ description: 'the pieces the input moves in, GB each at one rate within one slot, on what backups and the jobs planned before it left of each link; absent in plans made before they were stated' }),
+    })
     .nullable()
     .meta({ description: 'the move of the input data from its origin; null when the job runs at its origin or has no input' }),
   energyKWh: figure('facility energy of the job plus its transfer, kWh'),

@@ -22,7 +22,7 @@ import type { LinkReserveGB } from '../core/network/routes.ts';
 import type { LpSolver } from '../core/lp/model.ts';
 import { BACKUP_SCORES, backupReservation, hopFiguresPerGB, planBackups } from '../core/backup/planner.ts';
 import { computeRoutes } from '../core/network/routes.ts';
-import { candidateSites, rpoSlots, type BackupDataset, type BackupPolicy, type FixedTransfer, type ReplicaStart } from '../core/backup/model.ts';
+import { candidateSites, fixedTransferOf, rpoSlots, type BackupDataset, type BackupPolicy, type FixedTransfer, type ReplicaStart } from '../core/backup/model.ts';
 import type { Objective } from '../core/dispatch/objective.ts';
 import { datasetFrom, policyFrom, type BackupGround, type Endpoints } from '../backup/load.ts';
 import { BackupExecutor, bandwidthBytesPerS, type CheckResult, type CopyProgress } from '../backup/rclone.ts';
@@ -140,8 +140,9 @@ export class BackupLoop implements BackupLoopView {
   }
 
   /**
-   * Stores the view of the datasets given by `tenant/dataset` key (all planned ones when absent) through the fenced
-   * store, so that GET /v1/backup/datasets/{id} answers the same on every instance.
+   * Stores the view of the datasets given by `tenant/dataset` key (all planned ones when absent) and the copies' load
+   * per link direction through the fenced store, so that GET /v1/backup/datasets/{id} and the dashboard's link loads
+   * answer the same on every instance.
    */
   private async publish(keys?: readonly string[]): Promise<void> {
     const states = (keys ?? [...this.states.keys()]).flatMap((key) => {
@@ -150,6 +151,8 @@ export class BackupLoop implements BackupLoopView {
       return state ? [{ tenantId, datasetId, state }] : [];
     });
     if (states.length > 0) await this.write((s) => s.saveBackupLoopStates(states, this.options.clock.nowMs()));
+    // The load of the copies on each link direction, for every instance's dashboard (not only the leader's memory).
+    await this.write((s) => s.saveBackupLinkLoads(this.linkLoads(), this.options.clock.nowMs()));
   }
 
   /** Publishes one dataset's view in the background (a copy started, moved on or ended); a failure is logged. */
@@ -277,7 +280,7 @@ export class BackupLoop implements BackupLoopView {
     this.count.overdue(overdue);
     const jobTransfers: FixedTransfer[] = (await allJobs(store, { statuses: ['planned', 'transferring'] }))
       .filter((s) => s.plan?.transfer)
-      .map((s) => ({ route: s.plan!.transfer!.route, gb: s.plan!.transfer!.gb, startMs: Date.parse(s.plan!.transfer!.start), endMs: Date.parse(s.plan!.transfer!.end) }));
+      .map((s) => fixedTransferOf(s.plan!.transfer!));
     const signals = Object.fromEntries(Object.entries(scenario.signals).map(([id, pair]) => [id, pair.forecast]));
     // Dataset ids are unique per tenant only: the planner sees `<tenant>/<id>`.
     const planned = datasets.map((d) => ({ ...d, id: `${d.tenant}/${d.id}` }));

@@ -27,8 +27,8 @@ export interface DashboardSource {
   outages: readonly Outage[];
   /** How the service powers idle nodes (`kumul serve --power`): the energy view's idle draw follows it. */
   power: PowerPolicy;
-  /** Backup copies running now per link direction (BackupLoopView.linkLoads), when this instance runs a backup loop. */
-  backupLoads?(): { from: string; to: string; gbps: number }[];
+  /** Backup copies running now per link direction, as the leader's backup loop last stored them (Store.backupLinkLoads): the same on every instance. */
+  backupLoads?(): Promise<{ from: string; to: string; gbps: number }[]>;
 }
 
 const HOUR_MS = 3_600_000;
@@ -128,14 +128,16 @@ export async function networkNow(src: DashboardSource): Promise<NetworkNow> {
     const startMs = Date.parse(transfer.start);
     const endMs = Date.parse(transfer.end);
     if (!(startMs <= nowMs && nowMs < endMs)) continue;
-    const gbps = (transfer.gb * 8) / ((endMs - startMs) / 1000);
+    // The piece moving now when the plan states them (its input may wait for backups or other jobs), else the mean rate.
+    const piece = transfer.segments?.find((x) => Date.parse(x.start) <= nowMs && nowMs < Date.parse(x.end));
+    const gbps = piece ? (piece.gb * 8) / ((Date.parse(piece.end) - Date.parse(piece.start)) / 1000) : transfer.segments ? 0 : (transfer.gb * 8) / ((endMs - startMs) / 1000);
     for (let i = 1; i < transfer.route.length; i++) {
       const key = linkKey(transfer.route[i - 1], transfer.route[i]);
       load.set(key, (load.get(key) ?? 0) + gbps);
     }
   }
   const backup = new Map<string, number>();
-  for (const b of src.backupLoads?.() ?? []) backup.set(linkKey(b.from, b.to), (backup.get(linkKey(b.from, b.to)) ?? 0) + b.gbps);
+  for (const b of (await src.backupLoads?.()) ?? []) backup.set(linkKey(b.from, b.to), (backup.get(linkKey(b.from, b.to)) ?? 0) + b.gbps);
   const links = scenario.network.links.map(
     (l): LinkNow => ({ from: l.from, to: l.to, bandwidthGbps: l.bandwidthGbps, latencyMs: l.latencyMs, loadGbps: load.get(linkKey(l.from, l.to)) ?? 0, backupGbps: backup.get(linkKey(l.from, l.to)) ?? 0 }),
   );

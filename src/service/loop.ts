@@ -27,6 +27,7 @@ import { busyUnitFacilityKW, siteLoadNow } from '../core/model/power.ts';
 import { ALWAYS_ON } from '../core/energy/idle.ts';
 import { computeRoutes, reserveOnGrid, type LinkReserveGB } from '../core/network/routes.ts';
 import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
+import { fixedLinkUse, fixedTransferOf } from '../core/backup/model.ts';
 import { dispatch, type PlannedJob } from '../core/dispatch/plan.ts';
 import { lookAheadEndMs } from '../core/dispatch/horizon.ts';
 import { forecastWindow, smoothingSlots } from '../core/dispatch/forecast-smoothing.ts';
@@ -423,6 +424,9 @@ export class DispatchLoop {
     };
     const reserve = this.options.linkReserve?.();
     if (reserve) snapshot.linkReserveGB = reserveOnGrid(reserve.reserveGB, reserve.grid, scenario.grid);
+    // Input still moving for work already decided takes its links, as planned (its pieces, else evenly).
+    const moving = committedJobs.flatMap((s) => (s.plan?.transfer && Date.parse(s.plan.transfer.end) > nowMs ? [fixedTransferOf(s.plan.transfer)] : []));
+    if (moving.length > 0) snapshot.committedLinkGB = fixedLinkUse(moving, scenario.grid);
     const { policy, objective } = this.options.dispatch();
     // The cycle's bound: its LP relaxation only (the site-choice MIP could take seconds of every cycle).
     const bounding = this.options.solver ? { solver: this.options.solver, maxSiteChoices: 0, maxLpVariables: CYCLE_BOUND_MAX_VARIABLES } : {};

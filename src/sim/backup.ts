@@ -81,7 +81,7 @@ export function simulateBackups(input: BackupSimInput, outcome: SimOutcome, rese
   const { scenario } = input;
   const { grid, slice } = periodOf(input);
   const jobTransfers: FixedTransfer[] = outcome.records.flatMap((r) =>
-    r.transfer && r.transfer.route.links.length > 0 ? [{ route: r.transfer.route.path, gb: r.transfer.gb, startMs: r.transfer.startMs, endMs: r.readyMs ?? r.transfer.startMs }] : [],
+    r.transfer && r.transfer.route.links.length > 0 ? [{ route: r.transfer.route.path, gb: r.transfer.gb, startMs: r.transfer.startMs, endMs: r.readyMs ?? r.transfer.startMs, segments: r.transfer.segments }] : [],
   );
   const plan = planBackups({ network: scenario.network, grid, signals: slice((p) => p.forecast), datasets: input.datasets, jobTransfers, objective: input.objective, ...(reserve ? { linkReserveGB: reserve } : {}) }, { solver: input.solver });
   // Accounting with actuals: each transfer's hops at the actual price and carbon of their slots.

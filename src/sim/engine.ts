@@ -18,7 +18,7 @@ import type { Job, Scenario, SiteSignals } from '../core/model/types.ts';
 import { slotMs as slotLengthMs } from '../core/model/types.ts';
 import { poolSpeed } from '../core/model/capability.ts';
 import type { CommittedUse, Snapshot } from '../core/dispatch/cycle.ts';
-import { reserveOnGrid, type LinkReserveGB, type Route } from '../core/network/routes.ts';
+import { addSegmentsGB, reserveOnGrid, type LinkReserveGB, type Route, type TransferSegment } from '../core/network/routes.ts';
 import type { PowerPolicy } from '../core/energy/idle.ts';
 import type { Profile, Registry } from '../core/dispatch/framework.ts';
 import { planCycle, slotEnergies, type Placement } from '../core/dispatch/planner.ts';
@@ -126,8 +126,8 @@ export interface JobRecord {
   /** Slots committed, ascending, with facility energy (kWh) in each. */
   slots: number[];
   energyKWh: number[];
-  /** Input moved to the chosen site: from `startMs` (in slot `startSlot`) until `readyMs`. */
-  transfer: { route: Route; gb: number; startSlot: number; startMs: number } | null;
+  /** Input moved to the chosen site: from `startMs` (in slot `startSlot`) until `readyMs`, in the pieces its cycle planned (`segments`). */
+  transfer: { route: Route; gb: number; startSlot: number; startMs: number; segments: readonly TransferSegment[] } | null;
   /** When the input has arrived at the chosen site (the decision instant when nothing moves). */
   readyMs: number | null;
   firstStartMs: number | null;
@@ -221,6 +221,9 @@ export function simulate(input: SimulationInput): SimOutcome {
   for (const record of records) heap.push(Math.max(fromMs, record.planned.releaseMs), PRIORITY.arrive, { kind: 'arrive', record });
   for (let t = fromMs; t < toMs; t += replanMs) heap.push(t, PRIORITY.replan, { kind: 'replan' });
 
+  /** GB the input transfers started so far move per directed hop and global slot: each cycle's snapshot counts them as taken. */
+  const linkUse = new Map<string, Float64Array>();
+  const counted = new Set<JobRecord>();
   const waiting = new Set<JobRecord>();
   const running = new Set<JobRecord>();
   /** Arrivals to plan when they arrive (see `urgent`), until a cycle has planned them. */
@@ -254,6 +257,7 @@ export function simulate(input: SimulationInput): SimOutcome {
       ...(input.power ? { power: input.power } : {}),
     };
     if (input.linkReserveGB) snapshot.linkReserveGB = reserveOnGrid(input.linkReserveGB, grid, snapshot.grid);
+    if (linkUse.size > 0) snapshot.committedLinkGB = reserveOnGrid(linkUse, grid, snapshot.grid);
     const outcome = planCycle(snapshot, { registry, profile, improveRounds: input.improveRounds ?? 2 });
     /** State before this cycle's commit, to undo it when a first claim pre-empts the job. */
     before.clear();
@@ -286,6 +290,13 @@ export function simulate(input: SimulationInput): SimOutcome {
       for (let i = record.slots.length - 1; i >= 0 && record.slots[i] >= cur; i--) busy[record.slots[i]] += record.job.units;
       waiting.delete(record);
       running.add(record);
+    }
+    // The input transfers this cycle started take their links in every later cycle (a pre-empted job's goes on).
+    for (const placement of outcome.placements) {
+      const record = pending[placement.ctx.index];
+      if (record.transfer === null || counted.has(record)) continue;
+      counted.add(record);
+      addSegmentsGB(linkUse, record.transfer.route.path, record.transfer.segments, grid);
     }
     firstClaimAt?.(cur, cutoffSlot, nowMs);
     // Events of commits a first claim undid were replaced by a `preempt` event (a transfer only if it had begun before).
@@ -507,7 +518,7 @@ function startTransfer(record: JobRecord, placement: Placement, siteId: string, 
   record.poolId = poolId;
   record.readyMs = Math.round(nowMs + transferS * 1000);
   if (route.links.length === 0 || record.job.inputGb <= 0) return [];
-  record.transfer = { route, gb: record.job.inputGb, startSlot: cur, startMs: nowMs };
+  record.transfer = { route, gb: record.job.inputGb, startSlot: cur, startMs: nowMs, segments: placement.candidate.option.transferSegments ?? [] };
   record.state = 'transferring';
   return [{ timeMs: nowMs, kind: 'transfer', jobId: record.job.id, siteId }];
 }

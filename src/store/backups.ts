@@ -5,7 +5,7 @@
  * through the fenced store; bills read `backupUsage`.
  */
 import type { Selectable } from 'kysely';
-import type { BackupLoopStateDocument, BackupRecord, BackupTransferRecord, BackupUsage, ReplicaRecord, Store } from './port.ts';
+import type { BackupLinkLoad, BackupLoopStateDocument, BackupRecord, BackupTransferRecord, BackupUsage, ReplicaRecord, Store } from './port.ts';
 import type { BackupDocumentsTable, BackupReplicasTable, BackupTransfersTable } from './schema.ts';
 import { monthBoundsMs } from './metering.ts';
 import { inTransaction, refuse, type Db, type WriteGuard } from './support.ts';
@@ -25,6 +25,8 @@ type BackupMethods = Pick<
   | 'backupUsage'
   | 'saveBackupLoopStates'
   | 'backupLoopState'
+  | 'saveBackupLinkLoads'
+  | 'backupLinkLoads'
 >;
 
 const GB = 1e9;
@@ -250,6 +252,35 @@ export function backupMethods(db: Db, guard: WriteGuard = null): BackupMethods {
     async backupLoopState(tenantId, datasetId) {
       const row = await db.selectFrom('backup_loop_state').selectAll().where('tenant_id', '=', tenantId).where('dataset_id', '=', datasetId).executeTakeFirst();
       return row ? { state: JSON.parse(row.document) as BackupLoopStateDocument, updatedMs: Number(row.updated_ms) } : null;
+    },
+
+    async saveBackupLinkLoads(loads, nowMs) {
+      const seen = new Set<string>();
+      for (const [i, l] of loads.entries()) {
+        if (!l.from || !l.to) return refuse('invalid', `loads[${i}].${l.from ? 'to' : 'from'}: must be a site id`);
+        if (!(l.gbps >= 0) || !Number.isFinite(l.gbps)) return refuse('invalid', `loads[${i}].gbps: must be a finite number ≥ 0, got ${l.gbps}`);
+        if (seen.has(`${l.from}>${l.to}`)) return refuse('invalid', `loads[${i}]: ${l.from}>${l.to} given twice`);
+        seen.add(`${l.from}>${l.to}`);
+      }
+      return inTransaction(
+        db,
+        async (trx) => {
+          // The whole set at once: directions no copy uses any more go.
+          await trx.deleteFrom('backup_link_loads').execute();
+          const rows = [{ from_site: '', to_site: '', gbps: 0, updated_ms: nowMs }, ...loads.map((l) => ({ from_site: l.from, to_site: l.to, gbps: l.gbps, updated_ms: nowMs }))];
+          await trx.insertInto('backup_link_loads').values(rows).execute();
+          return { ok: true as const, saved: loads.length };
+        },
+        guard,
+      );
+    },
+
+    async backupLinkLoads() {
+      const rows = await db.selectFrom('backup_link_loads').selectAll().orderBy('from_site').orderBy('to_site').execute();
+      const stamp = rows.find((r) => r.from_site === '' && r.to_site === '');
+      if (!stamp || Number(stamp.updated_ms) < 0) return null;
+      const loads: BackupLinkLoad[] = rows.filter((r) => r !== stamp).map((r) => ({ from: r.from_site, to: r.to_site, gbps: Number(r.gbps) }));
+      return { loads, updatedMs: Number(stamp.updated_ms) };
     },
   };
 }

@@ -571,6 +571,13 @@ export interface BackupTransferRecord extends BackupTransferInput {
  * The backup loop's latest view of a dataset (GET /v1/backup/datasets/{id}, `loop`), as the leader's loop stores it
  * so that every instance answers the same. Instants in epoch ms.
  */
+/** Gbit/s backup copies move over one link direction now (the backup loop's `linkLoads`). */
+export interface BackupLinkLoad {
+  from: string;
+  to: string;
+  gbps: number;
+}
+
 export interface BackupLoopStateDocument {
   plannedMs: number;
   targets: string[];
@@ -782,6 +789,10 @@ export interface Store {
   saveBackupLoopStates(states: readonly { tenantId: string; datasetId: string; state: BackupLoopStateDocument }[], nowMs: number): Promise<Result<{ saved: number }>>;
   /** The backup loop's latest view of a dataset and when it was stored; null before the loop planned it. */
   backupLoopState(tenantId: string, datasetId: string): Promise<{ state: BackupLoopStateDocument; updatedMs: number } | null>;
+  /** Replaces the backup load per link direction (Gbit/s of the copies running now; the leader's loop, through the fenced store). */
+  saveBackupLinkLoads(loads: readonly BackupLinkLoad[], nowMs: number): Promise<Result<{ saved: number }>>;
+  /** The backup load per link direction as last stored, and when (null before the loop ever stored it): what every instance's dashboard shows. */
+  backupLinkLoads(): Promise<{ loads: BackupLinkLoad[]; updatedMs: number } | null>;
 
   /**
    * This store, with every write of the dispatch loop (job transitions and metering) checking in its own

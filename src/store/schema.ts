@@ -289,6 +289,17 @@ export interface BackupLoopStateTable {
   updated_ms: number;
 }
 
+/**
+ * Gbit/s the backup loop's running copies move over a link direction (migration 0015), as the leader last stored them;
+ * the row with empty sites holds when that was (`updated_ms`, −1 before the first time).
+ */
+export interface BackupLinkLoadsTable {
+  from_site: string;
+  to_site: string;
+  gbps: number;
+  updated_ms: number;
+}
+
 /** Bytes a replica keeps from `from_ms` until the next row of the same replica (migration 0011). */
 export interface BackupStorageTable {
   tenant_id: string;
@@ -324,4 +335,5 @@ export interface Database {
   backup_transfers: BackupTransfersTable;
   backup_storage: BackupStorageTable;
   backup_loop_state: BackupLoopStateTable;
+  backup_link_loads: BackupLinkLoadsTable;
 }

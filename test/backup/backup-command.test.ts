@@ -21,7 +21,8 @@ const kumul = (...args: string[]) => spawnSync('node', ['bin/kumul.js', ...args]
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'kumul-backup-cli-'));
   writeFileSync(join(dir, 'hami.json'), kumul('scenario', 'export', 'hami').stdout);
-});
+  // A process start and a scenario export: seconds on a busy machine, not a figure under test.
+}, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** What the golden file keeps of a plan: GB per route, per-dataset replicas and ages, totals and the bound. */
@@ -77,6 +78,63 @@ describe('kumul backup plan', () => {
     const bjHami = plan.links.find((l) => l.from === 'beijing' && l.to === 'hami')!;
     for (const s of bjHami.slots) expect(s.backupGB + s.jobGB).toBeLessThanOrEqual(bjHami.capacityGB + 1e-6);
     expect(spawnSync('node', ['scripts/verify-backup-plan.mjs', join(dir, 'hami.json'), out]).status).toBe(0);
+  }, 120_000);
+
+  it('plans batch and backups together (--jobs): reservation, jobs on what it leaves, copies on what the jobs leave; both verified on the links', () => {
+    // Five training jobs at beijing that must run at hami (data residency), each with 9,000 GB of input: 2 h of
+    // beijing→hami (10 Gbit/s, 4,500 GB an hour) alone.
+    const header = 'id,tenant,class,pool_class,units,duration_s,release,deadline,origin,input_gb,interruptible,allowed_sites';
+    const rows = Array.from({ length: 5 }, (_, k) => `big-${k},lab,training,ai,8,14400,2026-06-01T00:00:00Z,2026-06-04T00:00:00Z,beijing,9000,false,hami`);
+    writeFileSync(join(dir, 'jobs.csv'), [header, ...rows].join('\n') + '\n');
+    const out = join(dir, 'joint-backups.json');
+    const jobsOut = join(dir, 'joint-jobs.json');
+    const run = kumul('backup', 'plan', '--scenario', 'hami', '--datasets', DATASETS, '--policies', POLICIES, '--jobs', join(dir, 'jobs.csv'), '--jobs-out', jobsOut, '--out', out);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/planned 5 jobs \(0 unplaced\) on what the backups' reservation leaves/);
+    expect(run.stdout).toMatch(/RPO met for 5/);
+    const jobsPlan = JSON.parse(readFileSync(jobsOut, 'utf8')) as { jobs: { id: string; site: string; transfer: { route: string[]; gb: number; segments: { start: string; end: string; gb: number }[] } | null }[] };
+    // Job input on each direction and slot, from the pieces the batch plan states: never above a slot's capacity.
+    const perSlot = new Map<string, number>();
+    for (const j of jobsPlan.jobs) {
+      for (const seg of j.transfer?.segments ?? []) {
+        const hops = j.transfer!.route.slice(1).map((to, h) => `${j.transfer!.route[h]}>${to}`);
+        for (const hop of hops) {
+          const key = `${hop}@${Math.floor((Date.parse(seg.start) - Date.parse('2026-06-01T00:00Z')) / 3_600_000)}`;
+          perSlot.set(key, (perSlot.get(key) ?? 0) + seg.gb);
+        }
+      }
+    }
+    const moved = jobsPlan.jobs.filter((j) => j.transfer);
+    expect(moved.length).toBe(5);
+    // They cannot all move at once: the later ones wait for the link (a piece starting 2 h or more after the release).
+    expect(moved.some((j) => j.transfer!.segments.some((seg) => Date.parse(seg.start) >= Date.parse("2026-06-01T02:00Z")))).toBe(true);
+    for (const [key, gb] of perSlot) expect(gb, key).toBeLessThanOrEqual(4500 * (1 + 1e-9) + 1e-6);
+    const backups = BackupPlanSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
+    expect(backups.totals.jobGB).toBeGreaterThan(0);
+    // The independent check, given both plans: backups + job input within capacity everywhere, job input as the batch plan moves it.
+    const verify = spawnSync('node', ['scripts/verify-backup-plan.mjs', join(dir, 'hami.json'), out, jobsOut], { encoding: 'utf8' });
+    expect(verify.stdout + verify.stderr).not.toMatch(/problem/);
+    expect(verify.status).toBe(0);
+    const plainVerify = spawnSync('node', ['scripts/verify-plan.mjs', join(dir, 'hami.json'), jobsOut, join(dir, 'jobs.csv')], { encoding: 'utf8' });
+    expect(plainVerify.status, plainVerify.stdout + plainVerify.stderr).toBe(0);
+    // Both checks catch the old rule (every job's input at the whole bandwidth from its release, all at once).
+    const raw = JSON.parse(readFileSync(jobsOut, 'utf8'));
+    for (const j of raw.jobs) if (j.transfer) j.transfer.segments = [{ start: '2026-06-01T00:00:00Z', end: '2026-06-01T02:00:00Z', gb: j.transfer.gb }];
+    writeFileSync(join(dir, 'joint-jobs-all-at-once.json'), JSON.stringify(raw));
+    const caught = spawnSync('node', ['scripts/verify-backup-plan.mjs', join(dir, 'hami.json'), out, join(dir, 'joint-jobs-all-at-once.json')], { encoding: 'utf8' });
+    expect(caught.status).toBe(1);
+    expect(caught.stdout).toMatch(/problem: link beijing>hami slot 0: backups .* job input 22500 GB over its capacity of 4500 GB/);
+    const caughtToo = spawnSync('node', ['scripts/verify-plan.mjs', join(dir, 'hami.json'), join(dir, 'joint-jobs-all-at-once.json')], { encoding: 'utf8' });
+    expect(caughtToo.status).toBe(1);
+    expect(caughtToo.stdout).toMatch(/over capacity: link beijing>hami slot 0: 22500 GB of job input, capacity 4500 GB/);
+    // One way or the other, and --jobs-out goes with --jobs.
+    let bad = kumul('backup', 'plan', '--scenario', 'hami', '--datasets', DATASETS, '--policies', POLICIES, '--jobs', join(dir, 'jobs.csv'), '--jobs-plan', jobsOut, '--jobs-out', jobsOut, '--out', out);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--jobs and --jobs-plan: give one/);
+    bad = kumul('backup', 'plan', '--scenario', 'hami', '--datasets', DATASETS, '--policies', POLICIES, '--jobs', join(dir, 'jobs.csv'), '--out', out);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--jobs-out: required with --jobs/);
   }, 120_000);
 
   it('names the file, the field and the reason for bad input', () => {

@@ -94,7 +94,14 @@ describe('routes in a plan', () => {
     const job = makeJob('big').units(1).duration('1h').deadline('6h').at('a').input(3600).build();
     const plan = planWith(snapshotOf([a, b, c], links, [job]), 'optimize');
     expect(plan.jobs[0].site).toBe('c');
-    expect(plan.jobs[0].transfer).toEqual({ route: ['a', 'b', 'c'], gb: 3600, start: '2026-06-01T00:00:00.000Z', end: new Date(Date.parse('2026-06-01T00:00Z') + ((3600 * 8) / 10 + 0.05) * 1000).toISOString() });
+    // It moves in one piece at the route's 10 Gbit/s (48 min), then the route's latency.
+    expect(plan.jobs[0].transfer).toEqual({
+      route: ['a', 'b', 'c'],
+      gb: 3600,
+      start: '2026-06-01T00:00:00.000Z',
+      end: new Date(Date.parse('2026-06-01T00:00Z') + ((3600 * 8) / 10 + 0.05) * 1000).toISOString(),
+      segments: [{ start: '2026-06-01T00:00:00.000Z', end: '2026-06-01T00:48:00.000Z', gb: 3600 }],
+    });
     expect(plan.jobs[0].runs[0].start).toBe(plan.jobs[0].transfer!.end);
   });
 });

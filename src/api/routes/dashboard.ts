@@ -24,7 +24,7 @@ export const dashboardRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { ctx
   function source(): DashboardSource {
     const scenario = ctx.scenario;
     if (!scenario) throw new ApiError('KUMUL_NOT_FOUND', 'this service keeps no scenario document');
-    return { store: ctx.store, nowMs: ctx.clock.nowMs(), slotMinutes: scenario.slotMinutes, window: (startMs, slots) => scenario.window(startMs, slots), outages: ctx.outages?.() ?? [], power: ctx.power ?? ALWAYS_ON, backupLoads: () => ctx.backup?.linkLoads() ?? [] };
+    return { store: ctx.store, nowMs: ctx.clock.nowMs(), slotMinutes: scenario.slotMinutes, window: (startMs, slots) => scenario.window(startMs, slots), outages: ctx.outages?.() ?? [], power: ctx.power ?? ALWAYS_ON, backupLoads: async () => (await ctx.store.backupLinkLoads())?.loads ?? [] };
   }
 
   app.get(

@@ -57,8 +57,8 @@ export const DashboardLink = z.object({
   to: z.string(),
   bandwidthGbps: z.number(),
   latencyMs: z.number(),
-  loadGbps: z.number().meta({ description: 'Input transfers in progress now over this link (either way): GB × 8 / transfer seconds, summed over the transfers whose route uses it' }),
-  backupGbps: z.number().meta({ description: "Backup copies moving over this link now (either way), from rclone's own speed, Gbit/s of the service's time; 0 without a backup loop (docs/backup.md)" }),
+  loadGbps: z.number().meta({ description: 'Input transfers in progress now over this link (either way): the rate of the piece each moves now (its plan\'s transfer segments; GB × 8 / transfer seconds for plans without them), summed over the transfers whose route uses it' }),
+  backupGbps: z.number().meta({ description: "Backup copies moving over this link now (either way), from rclone's own speed, Gbit/s of the service's time, as the leader's backup loop last stored it (the same on every instance); 0 without a backup loop (docs/backup.md)" }),
 });
 
 export const NetworkView = z

@@ -152,7 +152,18 @@ export const PlannedJobSchema = z
     site: z.string(),
     pool: z.string(),
     runs: z.array(z.object({ start: Instant, end: Instant, units: z.number().int() })),
-    transfer: z.object({ route: z.array(z.string()), gb: z.number(), start: Instant, end: Instant }).nullable(),
+    transfer: z
+      .object({
+        route: z.array(z.string()),
+        gb: z.number(),
+        start: Instant,
+        end: Instant,
+        segments: z
+          .array(z.object({ start: Instant, end: Instant, gb: z.number() }))
+          .optional()
+          .meta({ description: 'The pieces the input moves in, GB each at one rate within one slot, on what backups and other jobs left of its links' }),
+      })
+      .nullable(),
     energyKWh: z.number(),
     greenKWh: z.number(),
     costYuan: z.number(),

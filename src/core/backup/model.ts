@@ -5,7 +5,7 @@
  * Times on the grid are time points: point τ is the start of slot τ (point `slots` ends the grid).
  */
 import type { Link, Network, TimeGrid } from '../model/types.ts';
-import { hopKey, pathFreeGbps, type LinkReserveGB } from '../network/routes.ts';
+import { addSegmentsGB, hopKey, pathFreeGbps, type LinkReserveGB, type TransferSegment } from '../network/routes.ts';
 
 export { hopKey };
 
@@ -156,10 +156,20 @@ export interface FixedTransfer {
   gb: number;
   startMs: number;
   endMs: number;
+  /** The pieces it moves in, as the batch plan states them (when its links were shared); absent: spread by the rule below. */
+  segments?: readonly TransferSegment[];
+}
+
+/** A batch plan's input transfer (core/dispatch/plan.ts `PlannedJob.transfer`) as fixed link use; the backup loop and tests call it. */
+export function fixedTransferOf(tr: { route: readonly string[]; gb: number; start: string; end: string; segments?: readonly { start: string; end: string; gb: number }[] }): FixedTransfer {
+  const segments = tr.segments?.map((s) => ({ startMs: Date.parse(s.start), endMs: Date.parse(s.end), gb: s.gb }));
+  return { route: tr.route, gb: tr.gb, startMs: Date.parse(tr.start), endMs: Date.parse(tr.end), ...(segments && segments.length > 0 ? { segments } : {}) };
 }
 
 /**
- * GB fixed transfers put on each directed hop in each slot, by the part of each slot they cover. Without `reserved`
+ * GB fixed transfers put on each directed hop in each slot. A transfer with `segments` puts each piece in the slots it
+ * covers (what the dispatcher moved it by, other jobs and the reservation around it). Else, by the part of each slot it
+ * covers: without `reserved`
  * a transfer is spread evenly over its time; with the reservation its batch plan was made on, in proportion to what
  * that left on its route in each slot (`pathFreeGbps`: the rule the dispatcher moved it by), so no slot gets more
  * than the reservation left. Called by the backup planner (the link capacity jobs use).
@@ -170,6 +180,10 @@ export function fixedLinkUse(transfers: readonly FixedTransfer[], grid: TimeGrid
   const linkOf = new Map<string, Link>();
   for (const l of reserved?.links ?? []) linkOf.set(hopKey(l.from, l.to), l).set(hopKey(l.to, l.from), l);
   for (const tr of transfers) {
+    if (tr.segments && tr.segments.length > 0) {
+      addSegmentsGB(use, tr.route, tr.segments, grid);
+      continue;
+    }
     const endMs = Math.max(tr.endMs, tr.startMs + 1);
     const links = tr.route.slice(1).map((to, h) => linkOf.get(hopKey(tr.route[h], to)));
     const weighted = reserved !== undefined && links.every((l) => l !== undefined);

@@ -8,7 +8,7 @@ import { slotMs } from '../model/types.ts';
 import { busyUnitFacilityKW, idleUnitFacilityKW } from '../model/power.ts';
 import { nodesOn, reserveNodes, type PowerPolicy } from '../energy/idle.ts';
 import { runTimeMs } from '../model/capability.ts';
-import { computeRoutes, reservedTransferDurationS, type LinkReserveGB, type Route, type RouteTable } from '../network/routes.ts';
+import { addSegmentsGB, computeRoutes, reservedTransferDurationS, transferSegments, type LinkReserveGB, type Route, type RouteTable, type TransferSegment } from '../network/routes.ts';
 import type { FilterPlugin, Profile, Registry, ScorePlugin, SiteView } from './framework.ts';
 
 /** Work already decided (running or committed) that the cycle must plan around. */
@@ -42,6 +42,11 @@ export interface Snapshot {
    * job input moves on what it leaves (`reservedTransferDurationS`). Absent: jobs see every link whole.
    */
   linkReserveGB?: LinkReserveGB;
+  /**
+   * GB per directed hop and slot of `grid` that job input already under way moves (transfers committed by earlier
+   * cycles; the simulator and the service loop pass them): taken like the reservation. Absent: none.
+   */
+  committedLinkGB?: LinkReserveGB;
 }
 
 export interface PoolState {
@@ -102,6 +107,12 @@ export interface SiteOption {
   transferS: number;
   /** Weighted objective of moving the input here. */
   transferScore: number;
+  /**
+   * The pieces its input moves in (`transferSegments`), worked out when the job is first committed here on the link
+   * state `transferS` was timed on (`linkVersion`); null until then, or when nothing moves.
+   */
+  transferSegments: TransferSegment[] | null;
+  linkVersion: number;
 }
 
 export interface JobContext {
@@ -113,6 +124,9 @@ export interface JobContext {
   transferStartSlot: number;
   options: SiteOption[];
   rejected: Rejection[];
+  /** The cycle's link state its transfers were timed on (`Cycle.linkVersion`), and whether other jobs' transfers were in it. */
+  linkVersion: number;
+  contended: boolean;
 }
 
 /** A site that cannot run a job: the filter's short code and its detailed reason. */
@@ -133,6 +147,15 @@ export class Cycle {
   private readonly filters: FilterPlugin[];
   /** One view reused for every filter call of a cycle (filters must not keep it). */
   private readonly view: SiteView;
+  /**
+   * GB taken per directed hop and slot: the reservation, transfers under way, and the input of the jobs committed so
+   * far (`takeTransfer`); null while nothing is taken (every link whole). Later jobs move their input on what it leaves.
+   */
+  private linkTaken: Map<string, Float64Array> | null;
+  /** Bumped whenever `linkTaken` changes: a job context timed on an older state is rebuilt (`current`). */
+  private linkVersion = 0;
+  /** Job transfers of this cycle now in `linkTaken`. */
+  private jobTransfers = 0;
 
   constructor(
     readonly snapshot: Snapshot,
@@ -155,6 +178,57 @@ export class Cycle {
       for (const [poolClass, p] of b.pools) pools.set(poolClass, { ...p, free: p.free.slice() });
       return { ...b, index, loadKWh: b.loadKWh.slice(), pools };
     });
+    this.linkTaken = base.linkTaken && new Map([...base.linkTaken].map(([key, row]) => [key, row.slice()]));
+  }
+
+  /**
+   * The job's context on the current link state: `ctx` itself, or rebuilt when its input moves and the links changed
+   * since it was made (a job committed or taken back). The planner calls it for a job it cannot place, so that its
+   * reasons are those of the links now.
+   */
+  current(ctx: JobContext): JobContext {
+    if (ctx.linkVersion === this.linkVersion || !(ctx.job.inputGb > 0) || this.profile.sites === 'origin') return ctx;
+    return this.jobContext(ctx.job, ctx.index);
+  }
+
+  /**
+   * Whether the input of `job` still takes `option.transferS` to get there on the links now (true when nothing moves or
+   * nothing changed since it was timed); when it does, the option is stamped with the current state. The planner
+   * chooses on a context that may be older and checks its choice with this: false makes it rebuild the context and
+   * choose again. Jobs committed since only take capacity, so in the greedy pass every other option is as good as or
+   * worse than it was and a choice whose own transfer is unchanged is still the best.
+   */
+  stillTimed(job: Job, option: SiteOption): boolean {
+    if (option.linkVersion === this.linkVersion || !(job.inputGb > 0) || option.route.links.length === 0) return true;
+    const { grid, nowMs } = this.snapshot;
+    const readyMs = Math.ceil(Math.max(job.releaseMs, nowMs, grid.startMs));
+    if (reservedTransferDurationS(option.route, job.inputGb, readyMs, grid, this.linkTaken ?? undefined) !== option.transferS) return false;
+    option.linkVersion = this.linkVersion;
+    option.transferSegments = null;
+    return true;
+  }
+
+  /**
+   * Adds (+1) or removes (−1) the GB a job's input moves to `option` on each hop and slot, so that later jobs see them
+   * taken. Called by the planner's `apply` as it commits or takes back a placement; the pieces are worked out at the
+   * first commit, on the link state the option was timed on (a different one is a bug).
+   */
+  takeTransfer(job: Job, option: SiteOption, sign: 1 | -1): void {
+    if (!(job.inputGb > 0) || option.route.links.length === 0) return;
+    if (option.transferSegments === null) {
+      if (option.linkVersion !== this.linkVersion) throw new Error(`job ${job.id}: its transfer was timed on link state ${option.linkVersion}, committed on ${this.linkVersion}`);
+      const { grid, nowMs } = this.snapshot;
+      option.transferSegments = transferSegments(option.route, job.inputGb, Math.ceil(Math.max(job.releaseMs, nowMs, grid.startMs)), grid, this.linkTaken ?? undefined);
+    }
+    this.linkTaken ??= new Map();
+    addSegmentsGB(this.linkTaken, option.route.path, option.transferSegments, this.snapshot.grid, sign);
+    this.jobTransfers += sign;
+    this.linkVersion++;
+  }
+
+  /** GB taken per directed hop and slot now (reservation, transfers under way, the jobs committed so far); tests and checks read it. */
+  linkTakenGB(): LinkReserveGB {
+    return this.linkTaken ?? new Map();
   }
 
   /** Weighted sum of the profile's scores. */
@@ -188,7 +262,7 @@ export class Cycle {
       }
       const route = originRoutes?.[state.index];
       const gb = route && route.links.length > 0 ? job.inputGb : 0;
-      const transferS = route ? reservedTransferDurationS(route, gb, readyMs, grid, this.snapshot.linkReserveGB) : 0;
+      const transferS = route ? reservedTransferDurationS(route, gb, readyMs, grid, this.linkTaken ?? undefined) : 0;
       const siteReadyMs = readyMs + Math.ceil(transferS * 1000);
       view.site = site;
       view.signals = state.signals;
@@ -212,9 +286,9 @@ export class Cycle {
       if (gb > 0) for (const { plugin, weight } of this.scores) transferScore += weight * plugin.transfer(gb, route!, origin, transferSlot);
       const firstSlot = Math.max(0, Math.floor((siteReadyMs - grid.startMs) / this.slotMs));
       const workMs = runTimeMs(job, view.pool!);
-      options.push({ siteIndex: state.index, readyMs: siteReadyMs, endMs, firstSlot, lastSlot, workMs, workSlots: workMs / this.slotMs, route: route!, transferS, transferScore });
+      options.push({ siteIndex: state.index, readyMs: siteReadyMs, endMs, firstSlot, lastSlot, workMs, workSlots: workMs / this.slotMs, route: route!, transferS, transferScore, transferSegments: null, linkVersion: this.linkVersion });
     }
-    return { job, index, originIndex: this.siteIndex.get(job.origin) ?? -1, transferStartSlot, options, rejected };
+    return { job, index, originIndex: this.siteIndex.get(job.origin) ?? -1, transferStartSlot, options, rejected, linkVersion: this.linkVersion, contended: this.jobTransfers > 0 };
   }
 }
 
@@ -224,6 +298,8 @@ interface Basis {
   routeRows: Map<string, (Route | undefined)[]>;
   siteIndex: Map<string, number>;
   sites: Omit<SiteState, 'index'>[];
+  /** The reservation and the transfers under way, GB per directed hop and slot (null: none). */
+  linkTaken: Map<string, Float64Array> | null;
 }
 
 /**
@@ -296,7 +372,21 @@ function makeBasis(snapshot: Snapshot, scores: readonly { plugin: ScorePlugin; w
       }
     }
   }
-  return { routes, routeRows, siteIndex, sites };
+  return { routes, routeRows, siteIndex, sites, linkTaken: takenAtStart(snapshot) };
+}
+
+/** The snapshot's reservation and committed transfers summed per directed hop and slot, or null when both are empty. */
+function takenAtStart(snapshot: Snapshot): Map<string, Float64Array> | null {
+  const slots = snapshot.grid.slots;
+  const taken = new Map<string, Float64Array>();
+  for (const part of [snapshot.linkReserveGB, snapshot.committedLinkGB]) {
+    for (const [key, row] of part ?? []) {
+      let sum = taken.get(key);
+      if (!sum) taken.set(key, (sum = new Float64Array(slots)));
+      for (let t = 0; t < slots; t++) sum[t] += row[t] ?? 0;
+    }
+  }
+  return taken.size > 0 ? taken : null;
 }
 
 /** A pool's idle draw under the sleep policy (null otherwise): what `addedKWh` and the bound's `relaxIdle` price. */

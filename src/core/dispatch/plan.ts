@@ -52,7 +52,12 @@ export interface PlannedJob extends JobFigures {
   /** The pool's speed for the job's precision: the runs add up to its duration ÷ speed (absent in plans stored before it was stated: 1). */
   speed?: number;
   runs: Run[];
-  transfer: { route: string[]; gb: number; start: string; end: string } | null;
+  /**
+   * Its input's move. `segments` are the pieces it moves in, GB each at one rate within one slot (core/network/routes.ts
+   * `transferSegments`: what backups and the jobs before it left of each link); the backup planner counts them as
+   * they are (core/backup/model.ts `fixedLinkUse`). Absent in plans made before they were stated.
+   */
+  transfer: { route: string[]; gb: number; start: string; end: string; segments?: { start: string; end: string; gb: number }[] } | null;
   explain: Explain;
   /** Set by the service, which keeps each job's plan apart: the cycle that made it, its jobs and its bound. */
   cycle?: { at: string; jobsPlaced: number; bound: Bound | null };
@@ -121,7 +126,10 @@ export function dispatch(snapshot: Snapshot, options: DispatchOptions): Plan {
       planValue: planValue - baseValue,
       lagrangian: options.lagrangian,
     };
-    const result = lowerBound(relaxed, outcome.placements, boundOptions);
+    // Each job's window as if no other job's input shared its links (the relaxed cycle's contexts): a plan's transfers
+    // are never faster than that, so the bound stays one on any plan of these jobs.
+    const boundPlacements = outcome.placements.map((p) => (p.ctx.contended ? { ...p, ctx: relaxed.jobContext(p.ctx.job, p.ctx.index) } : p));
+    const result = lowerBound(relaxed, boundPlacements, boundOptions);
     result.value += baseValue;
     if (snapshot.power?.policy === 'sleep') result.method += '; under the sleep policy, nodes on relaxed to a linear share of the units held (wake-ups left out)';
     bound = result;
@@ -238,10 +246,15 @@ function plannedJob(cycle: Cycle, p: Placement, figures: JobFigures, explain: Ex
     pool: pool.id,
     speed: poolSpeed(pool, job.class),
     runs: runsOf(job, p.candidate),
-    transfer: use.transfer ? { route: option.route.path, gb: job.inputGb, start: iso(readyMs), end: iso(readyMs + option.transferS * 1000) } : null,
+    transfer: use.transfer ? { route: option.route.path, gb: job.inputGb, start: iso(readyMs), end: iso(readyMs + option.transferS * 1000), ...segmentsOf(option) } : null,
     ...figures,
     explain,
   };
+}
+
+/** A transfer's pieces as the plan states them (the backup planner and checks count them as they are). */
+function segmentsOf(option: Placement['candidate']['option']): { segments?: { start: string; end: string; gb: number }[] } {
+  return option.transferSegments ? { segments: option.transferSegments.map((s) => ({ start: iso(s.startMs), end: iso(s.endMs), gb: s.gb })) } : {};
 }
 
 /** A placement's runs as the plan states them. */

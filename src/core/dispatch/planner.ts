@@ -104,8 +104,14 @@ function planOnce(snapshot: Snapshot, options: PlanOptions): CycleOutcome {
   const unplaced: Unplaced[] = [];
 
   let done = 0;
-  for (const ctx of ordered) {
-    const best = (options.guide && guidedBest(cycle, search, ctx, options.guide)) || chooseBest(cycle, search, ctx, asap);
+  for (const first of ordered) {
+    // Its input moves on what the jobs placed before it left of the links: a choice whose transfer now takes longer is
+    // made again on the links as they are.
+    const pick = (c: JobContext) => (options.guide && guidedBest(cycle, search, c, options.guide)) || chooseBest(cycle, search, c, asap);
+    let ctx = first;
+    let best = pick(ctx);
+    if (best && !cycle.stillTimed(ctx.job, best.option)) best = pick((ctx = cycle.current(ctx)));
+    if (!best) ctx = cycle.current(ctx);
     if (best) {
       apply(cycle, ctx, best, +1);
       placed[ctx.index] = { ctx, candidate: best };
@@ -118,18 +124,21 @@ function planOnce(snapshot: Snapshot, options: PlanOptions): CycleOutcome {
   const rounds = asap ? 0 : (options.improveRounds ?? 4);
   for (let round = 0; round < rounds; round++) {
     let improved = 0;
-    for (const ctx of ordered) {
-      const current = placed[ctx.index];
+    for (const { index } of ordered) {
+      const current = placed[index];
       if (!current) continue;
-      apply(cycle, ctx, current.candidate, -1);
-      const stay = rescore(cycle, ctx, current.candidate);
-      const best = chooseBest(cycle, search, ctx, false);
+      apply(cycle, current.ctx, current.candidate, -1);
+      const stay = rescore(cycle, current.ctx, current.candidate);
+      // Its input, taken back, moves on what all the others leave now (a move whose transfer changed is chosen again).
+      let ctx = current.ctx;
+      let best = chooseBest(cycle, search, ctx, false);
+      if (best && !cycle.stillTimed(ctx.job, best.option)) best = chooseBest(cycle, search, (ctx = cycle.current(ctx)), false);
       if (best && best.score < stay.score - 1e-9 * Math.max(1, Math.abs(stay.score))) {
         improved += stay.score - best.score;
         placed[ctx.index] = { ctx, candidate: best };
         apply(cycle, ctx, best, +1);
       } else {
-        apply(cycle, ctx, current.candidate, +1);
+        apply(cycle, current.ctx, current.candidate, +1);
       }
     }
     passes.push(objectiveOf(cycle, placed));
@@ -235,9 +244,11 @@ export function slotEnergies(cycle: Cycle, ctx: JobContext, candidate: Candidate
 
 /**
  * Adds (+1) or removes (-1) a placement's load and units: the energy it adds to its site (`addedKWh`: its own, and
- * under the sleep policy the idle draw it changes), priced with the units the others hold.
+ * under the sleep policy the idle draw it changes), priced with the units the others hold; and the GB its input
+ * moves on the links (`Cycle.takeTransfer`), which later jobs' transfers move around.
  */
 export function apply(cycle: Cycle, ctx: JobContext, candidate: Candidate, sign: 1 | -1): void {
+  cycle.takeTransfer(ctx.job, candidate.option, sign);
   const site = cycle.sites[candidate.option.siteIndex];
   const pool = site.pools.get(ctx.job.poolClass)!;
   const units = ctx.job.units;

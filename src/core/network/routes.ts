@@ -120,24 +120,89 @@ export function pathFreeGbps(links: readonly Link[], path: readonly string[], t:
   return free;
 }
 
+/** A piece of a planned transfer: `gb` moved at one rate from `startMs` to `endMs`, inside one slot of its grid. */
+export interface TransferSegment {
+  startMs: number;
+  endMs: number;
+  gb: number;
+}
+
 /**
- * Seconds to move `gb` over a route from `startMs` when backups hold `reserve` of its links (DESIGN.md: transfers with
- * deadlines are planned before batch): in each slot the input moves at what the reservation leaves on the route
- * (`pathFreeGbps`; nothing in a slot wholly reserved, the whole bandwidth after the grid), then the route's latency.
- * Called by the dispatcher's cycle (core/dispatch/cycle.ts) for each job and site; without a reservation it is
- * `transferDurationS`.
+ * Seconds to move `gb` over a route from `startMs` when `taken` GB of its links are already used per directed hop and
+ * slot (the backup reservation, job transfers under way, and those the cycle placed before): in each slot the input
+ * moves at what is left on the route (`pathFreeGbps`; nothing in a slot wholly taken, the whole bandwidth after the
+ * grid), then the route's latency. Called by the dispatcher's cycle (core/dispatch/cycle.ts) for each job and site;
+ * with nothing taken it is `transferDurationS`. Allocates nothing: `transferSegments` gives the pieces.
  */
-export function reservedTransferDurationS(route: Route, gb: number, startMs: number, grid: TimeGrid, reserve: LinkReserveGB | undefined): number {
+export function reservedTransferDurationS(route: Route, gb: number, startMs: number, grid: TimeGrid, taken: LinkReserveGB | undefined): number {
   const plain = transferDurationS(route, gb);
-  if (!reserve || plain === 0) return plain;
+  if (!taken || taken.size === 0 || plain === 0) return plain;
+  return walkTransfer(route, gb, startMs, grid, taken, null);
+}
+
+/**
+ * The pieces of the transfer `reservedTransferDurationS` times, one per slot it moves data in (the last one after the
+ * grid may span several slots at the whole bandwidth). Called by the cycle when it commits a job, to add its GB to
+ * what later jobs see taken, and by the plan, which states them (core/backup/model.ts `fixedLinkUse` reads them).
+ */
+export function transferSegments(route: Route, gb: number, startMs: number, grid: TimeGrid, taken: LinkReserveGB | undefined): TransferSegment[] {
+  const segments: TransferSegment[] = [];
+  if (route.links.length === 0 || gb <= 0) return segments;
+  walkTransfer(route, gb, startMs, grid, taken ?? EMPTY, segments);
+  return segments;
+}
+
+const EMPTY: LinkReserveGB = new Map();
+
+/** Moves `gb` slot by slot at what `taken` leaves; returns the seconds with latency and notes the pieces in `out` when given. */
+function walkTransfer(route: Route, gb: number, startMs: number, grid: TimeGrid, taken: LinkReserveGB, out: TransferSegment[] | null): number {
   const slotMs = grid.slotMinutes * 60_000;
   let leftGbit = gb * 8;
   let atMs = startMs;
   for (let t = Math.floor((startMs - grid.startMs) / slotMs); ; t++) {
-    const rateGbps = t < grid.slots ? pathFreeGbps(route.links, route.path, t, grid, reserve) : route.bottleneckGbps;
+    const rateGbps = t < grid.slots ? pathFreeGbps(route.links, route.path, t, grid, taken) : route.bottleneckGbps;
     const spanS = t < grid.slots ? (grid.startMs + (t + 1) * slotMs - atMs) / 1000 : Infinity;
-    if (rateGbps * spanS >= leftGbit) return (atMs - startMs) / 1000 + leftGbit / rateGbps + route.latencyMs / 1000;
+    if (rateGbps * spanS >= leftGbit) {
+      const lastS = leftGbit / rateGbps;
+      if (out && leftGbit > 0) out.push({ startMs: atMs, endMs: atMs + lastS * 1000, gb: leftGbit / 8 });
+      return (atMs - startMs) / 1000 + lastS + route.latencyMs / 1000;
+    }
+    const slotEndMs = grid.startMs + (t + 1) * slotMs;
+    if (out && rateGbps > 0) out.push({ startMs: atMs, endMs: slotEndMs, gb: (rateGbps * spanS) / 8 });
     leftGbit -= rateGbps * spanS;
-    atMs += spanS * 1000;
+    atMs = slotEndMs;
   }
+}
+
+/**
+ * Adds (`sign` +1) or removes (−1) the GB of transfer pieces on every directed hop of `path`, per slot of `grid` (a
+ * piece is spread over the slots it covers, by time). The cycle calls it as it commits or takes back a job; the
+ * simulator and the service to count transfers already under way (Snapshot.committedLinkGB).
+ */
+export function addSegmentsGB(use: Map<string, Float64Array>, path: readonly string[], segments: readonly TransferSegment[], grid: TimeGrid, sign: 1 | -1 = 1): void {
+  const slotMs = grid.slotMinutes * 60_000;
+  for (const seg of segments) {
+    const lengthMs = seg.endMs - seg.startMs;
+    if (seg.gb <= 0) continue;
+    if (lengthMs <= 0) {
+      // A piece shorter than the milliseconds an ISO instant keeps: all of it in the slot it starts in.
+      const t = Math.floor((seg.startMs - grid.startMs) / slotMs);
+      if (t >= 0 && t < grid.slots) for (let h = 1; h < path.length; h++) addGB(use, hopKey(path[h - 1], path[h]), grid.slots, t, sign * seg.gb);
+      continue;
+    }
+    const first = Math.max(0, Math.floor((seg.startMs - grid.startMs) / slotMs));
+    const last = Math.min(grid.slots - 1, Math.ceil((seg.endMs - grid.startMs) / slotMs) - 1);
+    for (let t = first; t <= last; t++) {
+      const coveredMs = Math.min(seg.endMs, grid.startMs + (t + 1) * slotMs) - Math.max(seg.startMs, grid.startMs + t * slotMs);
+      if (coveredMs <= 0) continue;
+      const gb = (seg.gb * coveredMs) / lengthMs;
+      for (let h = 1; h < path.length; h++) addGB(use, hopKey(path[h - 1], path[h]), grid.slots, t, sign * gb);
+    }
+  }
+}
+
+function addGB(use: Map<string, Float64Array>, key: string, slots: number, t: number, gb: number): void {
+  let row = use.get(key);
+  if (!row) use.set(key, (row = new Float64Array(slots)));
+  row[t] += gb;
 }

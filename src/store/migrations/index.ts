@@ -19,6 +19,7 @@ import { backupMigration } from './0011-backup.ts';
 import { servicesMigration } from './0012-services.ts';
 import { serviceLoadMigration } from './0013-service-load.ts';
 import { backupMeteringMigration } from './0014-backup-metering.ts';
+import { backupLinkLoadsMigration } from './0015-backup-link-loads.ts';
 
 function migrations(backend: Backend): Record<string, Migration> {
   return {
@@ -36,6 +37,7 @@ function migrations(backend: Backend): Record<string, Migration> {
     '0012-services': servicesMigration(backend),
     '0013-service-load': serviceLoadMigration(backend),
     '0014-backup-metering': backupMeteringMigration(backend),
+    '0015-backup-link-loads': backupLinkLoadsMigration(backend),
   };
 }
 

@@ -139,6 +139,37 @@ export function backupContract(h: Harness): void {
     expect(await h.store.backupLoopState('acme', 'records')).toEqual({ state, updatedMs: 1500 });
   });
 
+  it('keeps the backup load per link direction as the leader last stored it, the same for every reader', async () => {
+    expect(await h.store.backupLinkLoads()).toBeNull();
+    const loads = [
+      { from: 'beijing', to: 'zhengzhou', gbps: 2.5 },
+      { from: 'zhengzhou', to: 'hami', gbps: 2.5 },
+      { from: 'beijing', to: 'hami', gbps: 0.75 },
+    ];
+    expect(await h.store.saveBackupLinkLoads(loads, 100)).toEqual({ ok: true, saved: 3 });
+    const stored = await h.store.backupLinkLoads();
+    expect(stored?.updatedMs).toBe(100);
+    expect(stored?.loads).toEqual([loads[2], loads[0], loads[1]]);
+    // The whole set is replaced: a direction no copy uses any more goes; none at all is stored as none, with its time.
+    await h.store.saveBackupLinkLoads([{ from: 'beijing', to: 'hami', gbps: 1 }], 200);
+    expect(await h.store.backupLinkLoads()).toEqual({ loads: [{ from: 'beijing', to: 'hami', gbps: 1 }], updatedMs: 200 });
+    await h.store.saveBackupLinkLoads([], 300);
+    expect(await h.store.backupLinkLoads()).toEqual({ loads: [], updatedMs: 300 });
+    // Bad input names the field, and stores nothing.
+    expect(await h.store.saveBackupLinkLoads([{ from: 'beijing', to: 'hami', gbps: -1 }], 400)).toMatchObject({ ok: false, code: 'invalid', reason: expect.stringContaining('loads[0].gbps') });
+    expect(await h.store.saveBackupLinkLoads([{ from: 'beijing', to: '', gbps: 1 }], 400)).toMatchObject({ ok: false, code: 'invalid', reason: expect.stringContaining('loads[0].to') });
+    expect(await h.store.saveBackupLinkLoads([loads[0], loads[0]], 400)).toMatchObject({ ok: false, code: 'invalid', reason: expect.stringContaining('loads[1]') });
+    expect(await h.store.backupLinkLoads()).toEqual({ loads: [], updatedMs: 300 });
+    // Through a fenced store: refused once another instance holds the lease, and nothing changes.
+    const lease = await h.store.acquireLease('dispatch', 'a', 5000, 1000);
+    const fenced = h.store.fenced({ name: 'dispatch', holder: 'a', token: lease.lease.token });
+    expect(await fenced.saveBackupLinkLoads(loads, 1500)).toEqual({ ok: true, saved: 3 });
+    await h.store.acquireLease('dispatch', 'b', 5000, 7000);
+    await expect(fenced.saveBackupLinkLoads([], 7500)).rejects.toBeInstanceOf(LeaseLost);
+    expect((await h.store.backupLinkLoads())?.updatedMs).toBe(1500);
+    expect((await h.store.backupLinkLoads())?.loads).toHaveLength(3);
+  });
+
   it("refuses the backup loop's writes through a fenced store once another instance holds the lease", async () => {
     await h.store.createTenant(tenant('acme'), 1);
     await h.store.createBackupDataset('acme', 'records', dataset, 1);

@@ -17,6 +17,6 @@ export function migrationContract(h: Harness): void {
 
   it('records the migration it applied once', async () => {
     const applied = await h.raw('kysely_migration');
-    expect(applied.map((r) => r.name)).toEqual(['0001-initial', '0002-metering-baseline', '0003-probes', '0004-job-command', '0005-jobs-updated', '0006-job-unplaced', '0007-signal-points', '0008-deployment', '0009-leases', '0010-shared-runtime', '0011-backup', '0012-services', '0013-service-load', '0014-backup-metering']);
+    expect(applied.map((r) => r.name)).toEqual(['0001-initial', '0002-metering-baseline', '0003-probes', '0004-job-command', '0005-jobs-updated', '0006-job-unplaced', '0007-signal-points', '0008-deployment', '0009-leases', '0010-shared-runtime', '0011-backup', '0012-services', '0013-service-load', '0014-backup-metering', '0015-backup-link-loads']);
   });
 }
