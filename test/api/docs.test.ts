@@ -50,7 +50,7 @@ describe('OpenAPI document and docs page', () => {
         'GET /v1/tenants/{id}/bill', 'GET /v1/sites', 'GET /v1/links',
         'GET /v1/scenario', 'PUT /v1/sites/{id}', 'DELETE /v1/sites/{id}', 'PUT /v1/links', 'DELETE /v1/links/{from}/{to}', 'PUT /v1/sites/{id}/signals/{signal}', 'POST /v1/sites/{id}/signals/{signal}/points', 'GET /v1/sites/{id}/signals/{signal}/points', 'GET /v1/policies', 'PUT /v1/policies',
         'POST /v1/probes', 'GET /v1/probes', 'GET /v1/probes/runs/{id}',
-        'POST /v1/services', 'GET /v1/services', 'GET /v1/services/{id}', 'DELETE /v1/services/{id}', 'POST /v1/services/{id}/demand', 'GET /v1/services/{id}/routing', 'GET /v1/services/{id}/placements',
+        'POST /v1/services', 'GET /v1/services', 'GET /v1/services/{id}', 'DELETE /v1/services/{id}', 'POST /v1/services/{id}/demand', 'POST /v1/services/{id}/load', 'GET /v1/services/{id}/routing', 'GET /v1/services/{id}/placements',
         'POST /v1/backup/policies', 'GET /v1/backup/policies', 'POST /v1/backup/datasets', 'GET /v1/backup/datasets', 'GET /v1/backup/datasets/{id}',
         'GET /v1/dashboard/network', 'GET /v1/dashboard/energy/{siteId}', 'GET /v1/dashboard/savings', 'GET /v1/dashboard/unplaced', 'GET /v1/events',
         // The Carbon Aware SDK WebAPI (v1), under its own paths (docs/carbon-aware-api.md).
