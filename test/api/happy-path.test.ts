@@ -197,8 +197,10 @@ for (const backend of API_BACKENDS) {
       expect(bill.totals).toMatchObject({ rows: 2, unitHours: 12, energyKWh: 30, greenKWh: 18, costYuan: 9.75, greenShare: 0.6 });
       const csv = await f.call(f.operatorKey, 'GET', '/v1/tenants/acme/bill?month=2026-06', undefined, { accept: 'text/csv' });
       expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
-      expect(csv.body.split('\n')[0]).toBe('kind,job_id,site,pool,rows,unit_hours,energy_kwh,green_kwh,cost_yuan,carbon_kg,pflop_h_fp64,pflop_h_fp32,pflop_h_bf16,green_share');
-      expect(csv.body.trimEnd().split('\n')).toHaveLength(4);
+      expect(csv.body.split('\n')[0]).toBe('kind,job_id,site,pool,rows,unit_hours,energy_kwh,green_kwh,cost_yuan,carbon_kg,pflop_h_fp64,pflop_h_fp32,pflop_h_bf16,green_share,quantity,unit,unit_price_yuan');
+      // Two jobs and the total, then the backup part (none stored or moved: zeros).
+      const rows = csv.body.trimEnd().split('\n');
+      expect(rows.map((r) => r.split(',')[0])).toEqual(['kind', 'line', 'line', 'total', 'backup_storage', 'backup_transfer', 'backup_total']);
     });
 
     test('GET /metrics counts requests by route and status, submitted jobs, and errors by code', async () => {
