@@ -1,18 +1,8 @@
 /** The `kumul` command: one subcommand per file in this folder. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { registerScenarioCommands } from './scenario-command.ts';
-import { registerJobsCommands } from './jobs-command.ts';
-import { registerPlanCommand } from './plan-command.ts';
-import { registerBackupCommands } from './backup-command.ts';
-import { registerServicesCommands } from './services-command.ts';
-import { registerDemoCommand } from './demo-command.ts';
-import { registerSimulateCommand } from './simulate-command.ts';
-import { registerServeCommand } from './serve-command.ts';
-import { registerClientCommands } from './client-commands.ts';
-import { registerProbeCommand } from './probe-command.ts';
-import { registerCompletionCommand } from './completion-command.ts';
 import { CliError } from './errors.ts';
+import { REGISTRARS } from './registrars.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -23,17 +13,10 @@ program
   .version(version, '-V, --version', 'print the version of kumul')
   // Usage errors (unknown option, missing argument) exit 2 like every other bad input; commander prints them.
   .exitOverride();
-registerScenarioCommands(program);
-registerJobsCommands(program);
-registerPlanCommand(program);
-registerBackupCommands(program);
-registerServicesCommands(program);
-registerSimulateCommand(program);
-registerServeCommand(program);
-registerClientCommands(program);
-registerProbeCommand(program);
-registerDemoCommand(program);
-registerCompletionCommand(program);
+
+const asked = process.argv[2];
+const only = REGISTRARS.filter((r) => r.commands.includes(asked));
+for (const r of only.length > 0 && asked !== 'completion' ? only : REGISTRARS) (await r.load())(program);
 
 try {
   await program.parseAsync(process.argv);
