@@ -498,7 +498,8 @@ export class DispatchLoop {
     const { objective } = this.options.dispatch();
     const scores = Object.entries(objective.weights).map(([name, weight]) => ({ plugin: this.registry.score(name), weight: weight as number }));
     try {
-      return (await this.services.place(nowMs, scenario, forecasts, [...decided.flatMap((s) => committedUse(scenario, s, nowMs)), ...this.services.burstUse(scenario)], solver, scores, objective.name, tenantBatch(scenario, decided, nowMs))).committed;
+      const uses = decided.map((s) => committedUse(scenario, s, nowMs));
+      return (await this.services.place(nowMs, scenario, forecasts, [...uses.flat(), ...this.services.burstUse(scenario)], solver, scores, objective.name, tenantBatch(scenario.grid.slots, decided, uses))).committed;
     } catch (err) {
       // A failed placement (the solver) must not stop batch planning: the replicas running keep their units.
       if (err instanceof LeaseLost) throw err;
@@ -723,15 +724,19 @@ function workLeftS(stored: StoredJob): number {
   return left > 1 ? Math.ceil(left) : 0;
 }
 
-/** What each tenant's decided batch work holds per pool class and slot of the grid (the services placement keeps each tenant within its quota). */
-function tenantBatch(scenario: Scenario, decided: readonly StoredJob[], nowMs: number): { tenantId: string; poolClass: string; units: number[] }[] {
+/**
+ * What each tenant's decided batch work holds per pool class and slot of the grid, from each job's committed use
+ * (`uses[i]` is `decided[i]`'s): the services placement keeps each tenant within its quota.
+ */
+function tenantBatch(slots: number, decided: readonly StoredJob[], uses: readonly CommittedUse[][]): { tenantId: string; poolClass: string; units: number[] }[] {
   const out = new Map<string, { tenantId: string; poolClass: string; units: number[] }>();
-  for (const s of decided)
-    for (const use of committedUse(scenario, s, nowMs)) {
+  decided.forEach((s, i) => {
+    for (const use of uses[i]) {
       const key = `${s.job.tenant}/${s.job.poolClass}`;
-      if (!out.has(key)) out.set(key, { tenantId: s.job.tenant, poolClass: s.job.poolClass, units: new Array<number>(scenario.grid.slots).fill(0) });
+      if (!out.has(key)) out.set(key, { tenantId: s.job.tenant, poolClass: s.job.poolClass, units: new Array<number>(slots).fill(0) });
       for (const t of use.slots) out.get(key)!.units[t] += use.units;
     }
+  });
   return [...out.values()];
 }
 

@@ -348,6 +348,8 @@ export class ServicesLoop {
       return bySite;
     };
     const tenants = new Map<string, Tenant | null>();
+    /** `tenant/poolClass` of each service, by `tenant/service`. */
+    const classOf = new Map(services.map((x) => [key(x), `${x.tenantId}/${x.spec.poolClass}`]));
     this.burstUnits = new Map();
     const preemptNow: { tenantId: string; jobId: string; reasons: BurstReason[]; by: Judged; site: string; pool: string; units: number }[] = [];
     for (const j of judged) {
@@ -366,7 +368,12 @@ export class ServicesLoop {
       }
       // The tenant's quota caps its replicas and batch together (src/service/quota.ts).
       if (!tenants.has(j.s.tenantId)) tenants.set(j.s.tenantId, await store.getTenant(j.s.tenantId));
-      const left = quotaLeft(tenants.get(j.s.tenantId) ?? null, j.s.spec.poolClass, batch.filter((b) => b.tenantId === j.s.tenantId && b.poolClass === j.s.spec.poolClass).reduce((u, b) => u + b.units, 0) + live.filter((r) => r.tenantId === j.s.tenantId && services.find((x) => x.tenantId === r.tenantId && x.serviceId === r.serviceId)?.spec.poolClass === j.s.spec.poolClass).reduce((u, r) => u + r.units, 0) - Object.values(had).reduce((u, n) => u + n, 0) * j.s.spec.unitsPerReplica);
+      // In use: its batch runs and live replicas in the pool class, less the extras judged again here.
+      const classKey = `${j.s.tenantId}/${j.s.spec.poolClass}`;
+      const batchUnits = batch.filter((b) => `${b.tenantId}/${b.poolClass}` === classKey).reduce((u, b) => u + b.units, 0);
+      const replicaUnits = live.filter((r) => classOf.get(`${r.tenantId}/${r.serviceId}`) === classKey).reduce((u, r) => u + r.units, 0);
+      const hadUnits = Object.values(had).reduce((u, n) => u + n, 0) * j.s.spec.unitsPerReplica;
+      const left = quotaLeft(tenants.get(j.s.tenantId) ?? null, j.s.spec.poolClass, batchUnits + replicaUnits - hadUnits);
       let quotaCut = false;
       let units = Object.values(extra).reduce((u, n) => u + n, 0) * j.s.spec.unitsPerReplica;
       for (const siteId of Object.keys(extra).sort().reverse()) {
